@@ -1,0 +1,184 @@
+//! Loading: a TOML file overlaid with `KRUIMEL_*` environment variables.
+//!
+//! `KRUIMEL_SERVER__LISTEN=0.0.0.0:8080` sets `server.listen`; a double
+//! underscore descends one table. Values are read as TOML values when they
+//! parse as one (`24`, `true`, `["a", "b"]`, `[{ id = "x.nl" }]`) and as
+//! plain strings otherwise, so whole site lists fit in one variable.
+//! The environment is an argument: tests never touch the process environment.
+
+use std::path::{Path, PathBuf};
+
+use super::Config;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read configuration file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("invalid configuration file {path}: {message}")]
+    File { path: PathBuf, message: String },
+    #[error("environment variable {name} cannot be applied: {message}")]
+    Variable { name: String, message: String },
+    #[error("invalid configuration: {0}")]
+    Shape(String),
+}
+
+/// Variables with this prefix override the file.
+const PREFIX: &str = "KRUIMEL_";
+/// Variables that steer the command line rather than the configuration tree.
+const NOT_SETTINGS: &[&str] = &["KRUIMEL_CONFIG"];
+
+pub fn load(
+    file: Option<&Path>,
+    env: impl IntoIterator<Item = (String, String)>,
+) -> Result<Config, ConfigError> {
+    let mut tree = match file {
+        Some(path) => read_file(path)?,
+        None => toml::Table::new(),
+    };
+    let mut overrides: Vec<(String, String)> = env
+        .into_iter()
+        .filter(|(name, _)| name.starts_with(PREFIX) && !NOT_SETTINGS.contains(&name.as_str()))
+        .collect();
+    // Deterministic order, so a parent set after a child cannot depend on hashing.
+    overrides.sort();
+    for (name, value) in overrides {
+        apply_variable(&mut tree, &name, &value)?;
+    }
+    toml::Value::Table(tree)
+        .try_into()
+        .map_err(|error: toml::de::Error| ConfigError::Shape(error.message().to_owned()))
+}
+
+fn read_file(path: &Path) -> Result<toml::Table, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    text.parse::<toml::Table>()
+        .map_err(|error| ConfigError::File {
+            path: path.to_owned(),
+            message: error.to_string(),
+        })
+}
+
+fn apply_variable(tree: &mut toml::Table, name: &str, value: &str) -> Result<(), ConfigError> {
+    let keys: Vec<String> = name[PREFIX.len()..]
+        .split("__")
+        .map(str::to_ascii_lowercase)
+        .collect();
+    if keys.iter().any(String::is_empty) {
+        return Err(ConfigError::Variable {
+            name: name.to_owned(),
+            message: "empty key".to_owned(),
+        });
+    }
+    let (last, parents) = keys.split_last().expect("split yields at least one key");
+    let mut table = tree;
+    for key in parents {
+        let entry = table
+            .entry(key.clone())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        table = entry.as_table_mut().ok_or_else(|| ConfigError::Variable {
+            name: name.to_owned(),
+            message: format!("`{key}` is not a table"),
+        })?;
+    }
+    table.insert(last.clone(), parse_value(value));
+    Ok(())
+}
+
+fn parse_value(text: &str) -> toml::Value {
+    format!("value = {text}")
+        .parse::<toml::Table>()
+        .ok()
+        .and_then(|mut table| table.remove("value"))
+        .unwrap_or_else(|| toml::Value::String(text.to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::SignalPolicy;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(name, value)| (name.to_string(), value.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_bind_to_loopback() {
+        let config = load(None, env(&[])).unwrap();
+        assert!(config.server.listen.ip().is_loopback());
+        assert!(config.server.admin_listen.ip().is_loopback());
+        assert_ne!(config.server.listen, config.server.admin_listen);
+    }
+
+    #[test]
+    fn environment_variables_override_nested_settings() {
+        let config = load(
+            None,
+            env(&[
+                ("KRUIMEL_SERVER__LISTEN", "0.0.0.0:8000"),
+                ("KRUIMEL_PRIVACY__IPV4_PREFIX", "16"),
+                ("KRUIMEL_PRIVACY__GPC", "drop"),
+                ("KRUIMEL_SERVER__TRUSTED_PROXIES", r#"["10.0.0.0/8"]"#),
+                ("OTHER_VARIABLE", "ignored"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(config.server.listen.to_string(), "0.0.0.0:8000");
+        assert_eq!(config.privacy.ipv4_prefix, 16);
+        assert_eq!(config.privacy.gpc, SignalPolicy::Drop);
+        assert_eq!(config.server.trusted_proxies.len(), 1);
+    }
+
+    #[test]
+    fn a_whole_site_list_fits_in_one_variable() {
+        let config = load(
+            None,
+            env(&[(
+                "KRUIMEL_SITES",
+                r#"[{ id = "gemeente.example", hostnames = ["www.gemeente.example"] }]"#,
+            )]),
+        )
+        .unwrap();
+        assert_eq!(config.sites[0].id, "gemeente.example");
+        assert_eq!(config.sites[0].time_zone, "Europe/Amsterdam");
+    }
+
+    #[test]
+    fn unknown_settings_are_refused() {
+        let error = load(None, env(&[("KRUIMEL_SERVER__LISTNE", "x")])).unwrap_err();
+        assert!(error.to_string().contains("listne"), "{error}");
+    }
+
+    #[test]
+    fn the_config_variable_names_a_file_not_a_setting() {
+        assert!(load(None, env(&[("KRUIMEL_CONFIG", "kruimel.toml")])).is_ok());
+    }
+
+    #[test]
+    fn token_hashes_never_print() {
+        let config = load(
+            None,
+            env(&[(
+                "KRUIMEL_SITES",
+                &format!(
+                    r#"[{{ id = "a.example", tokens = ["{}"] }}]"#,
+                    crate::config::TokenHash::of_token("secret").stored_form()
+                ),
+            )]),
+        )
+        .unwrap();
+        let printed = format!("{config:?}");
+        assert!(printed.contains("***"));
+        assert!(!printed.contains(&blake3::hash(b"secret").to_hex().to_string()));
+        assert!(config.sites[0].tokens[0].matches("secret"));
+        assert!(!config.sites[0].tokens[0].matches("Secret"));
+    }
+}

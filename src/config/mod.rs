@@ -1,0 +1,251 @@
+//! The typed configuration tree.
+//!
+//! Owns the shape of the configuration and its defaults. It does not check
+//! meaning beyond types: `sites` turns site entries into runtime sites, and
+//! `startup` opens files the configuration names.
+
+mod load;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use ipnet::IpNet;
+use serde::Deserialize;
+
+pub use load::{ConfigError, load};
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub server: ServerConfig,
+    #[serde(default)]
+    pub privacy: PrivacyConfig,
+    #[serde(default)]
+    pub sessions: SessionsConfig,
+    #[serde(default)]
+    pub aggregate: AggregateConfig,
+    #[serde(default)]
+    pub geoip: GeoIpConfig,
+    #[serde(default)]
+    pub log: LogConfig,
+    #[serde(default)]
+    pub sites: Vec<SiteConfig>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Public listener: ingest, stats API.
+    pub listen: SocketAddr,
+    /// Admin listener: metrics and health.
+    pub admin_listen: SocketAddr,
+    pub data_dir: PathBuf,
+    /// Peers whose `X-Forwarded-For` / `Forwarded` headers are believed.
+    pub trusted_proxies: Vec<IpNet>,
+    pub header_timeout_ms: u64,
+    pub body_timeout_ms: u64,
+    /// How long shutdown waits for in-flight requests.
+    pub drain_timeout_ms: u64,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            admin_listen: SocketAddr::from(([127, 0, 0, 1], 9090)),
+            data_dir: PathBuf::from("data"),
+            trusted_proxies: Vec::new(),
+            header_timeout_ms: 5_000,
+            body_timeout_ms: 5_000,
+            drain_timeout_ms: 10_000,
+        }
+    }
+}
+
+/// What to do with a beacon that carries a privacy signal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SignalPolicy {
+    /// Count as if the signal were absent.
+    Ignore,
+    /// Count the pageview without a visitor identifier.
+    CountAnonymously,
+    /// Do not count at all (answered 202 with a drop reason).
+    Drop,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PrivacyConfig {
+    /// 24 (default) or 16.
+    pub ipv4_prefix: u8,
+    pub ipv6_prefix: u8,
+    /// Global Privacy Control (`Sec-GPC: 1`).
+    pub gpc: SignalPolicy,
+    /// Do Not Track (`DNT: 1`).
+    pub dnt: SignalPolicy,
+    /// Query keys kept in page paths besides `utm_*`.
+    pub query_allow: Vec<String>,
+    /// Extra personal-data patterns replaced by `{name}` in paths.
+    pub pii_patterns: Vec<PiiPatternConfig>,
+}
+
+impl Default for PrivacyConfig {
+    fn default() -> Self {
+        PrivacyConfig {
+            ipv4_prefix: 24,
+            ipv6_prefix: 48,
+            gpc: SignalPolicy::CountAnonymously,
+            dnt: SignalPolicy::Ignore,
+            query_allow: Vec::new(),
+            pii_patterns: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PiiPatternConfig {
+    pub name: String,
+    pub regex: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SessionsConfig {
+    pub visit_timeout_minutes: u32,
+    /// Hard cap on visitors held in memory; past it the least recently
+    /// seen are evicted (and counted).
+    pub max_visitors: usize,
+}
+
+impl Default for SessionsConfig {
+    fn default() -> Self {
+        SessionsConfig {
+            visit_timeout_minutes: 30,
+            max_visitors: 1_000_000,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AggregateConfig {
+    pub flush_interval_ms: u64,
+    /// Flush early once this many distinct counters are pending.
+    pub flush_max_keys: usize,
+    /// Capacity of the queue between request handlers and the aggregator.
+    pub queue_capacity: usize,
+}
+
+impl Default for AggregateConfig {
+    fn default() -> Self {
+        AggregateConfig {
+            flush_interval_ms: 1_000,
+            flush_max_keys: 200_000,
+            queue_capacity: 65_536,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GeoIpConfig {
+    /// A MaxMind-format country database; without one, country is "unknown".
+    pub database: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    pub format: LogFormat,
+    /// A `tracing` filter such as `info` or `kruimel=debug`.
+    pub level: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig {
+            format: LogFormat::Text,
+            level: "info".to_owned(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SiteConfig {
+    /// The site's domain, as the script sends it in `d`.
+    pub id: String,
+    /// Page hostnames accepted for this site; empty means just `id`.
+    #[serde(default)]
+    pub hostnames: Vec<String>,
+    #[serde(default = "default_time_zone")]
+    pub time_zone: String,
+    /// Aggregates older than this many days are deleted.
+    #[serde(default = "default_retention_days")]
+    pub retention_days: u32,
+    /// Keep `#/route` fragments for single-page apps with hash routing.
+    #[serde(default)]
+    pub hash_routing: bool,
+    /// Stats API tokens in stored form (`kruimel hash-token`).
+    #[serde(default)]
+    pub tokens: Vec<TokenHash>,
+}
+
+fn default_time_zone() -> String {
+    "Europe/Amsterdam".to_owned()
+}
+
+fn default_retention_days() -> u32 {
+    // 25 months: a full year plus the same period last year to compare with.
+    760
+}
+
+/// A stats API token in stored form: `blake3:<64 hex digits>`.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub struct TokenHash(blake3::Hash);
+
+impl TokenHash {
+    pub fn of_token(token: &str) -> TokenHash {
+        TokenHash(blake3::hash(token.as_bytes()))
+    }
+
+    /// Compares in constant time (`blake3::Hash` equality is constant-time).
+    pub fn matches(&self, presented: &str) -> bool {
+        self.0 == blake3::hash(presented.as_bytes())
+    }
+
+    pub fn stored_form(&self) -> String {
+        format!("blake3:{}", self.0.to_hex())
+    }
+}
+
+impl TryFrom<String> for TokenHash {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        let hex = text
+            .strip_prefix("blake3:")
+            .ok_or("a token must be stored as `blake3:<hex>`; see `kruimel hash-token`")?;
+        blake3::Hash::from_hex(hex)
+            .map(TokenHash)
+            .map_err(|_| "a token hash must be 64 hex digits after `blake3:`".to_owned())
+    }
+}
+
+impl std::fmt::Debug for TokenHash {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TokenHash(***)")
+    }
+}

@@ -1,0 +1,67 @@
+//! The admin listener: `/healthz`, `/readyz`, `/metrics`.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use hyper::body::Incoming;
+use hyper::header::HeaderValue;
+use hyper::{Method, Request, StatusCode};
+use serde_json::json;
+
+use super::errors::{ApiError, json_response};
+use super::{AppState, Response, Route};
+
+pub fn route_of(request: &Request<Incoming>) -> Route {
+    match request.uri().path() {
+        "/healthz" => Route::Healthz,
+        "/readyz" => Route::Readyz,
+        "/metrics" => Route::Metrics,
+        _ => Route::NotFound,
+    }
+}
+
+pub async fn handle(state: Arc<AppState>, request: Request<Incoming>, route: Route) -> Response {
+    if route != Route::NotFound
+        && request.method() != Method::GET
+        && request.method() != Method::HEAD
+    {
+        return ApiError::MethodNotAllowed("GET").response();
+    }
+    match route {
+        Route::Healthz => json_response(StatusCode::OK, &json!({ "status": "ok" })),
+        Route::Readyz => readiness(&state).await,
+        Route::Metrics => {
+            let mut response = hyper::Response::new(http_body_util::Full::new(bytes::Bytes::from(
+                state.metrics.render(),
+            )));
+            response.headers_mut().insert(
+                hyper::header::CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+            );
+            response
+        }
+        _ => ApiError::NotFound.response(),
+    }
+}
+
+async fn readiness(state: &Arc<AppState>) -> Response {
+    let mut failed = Vec::new();
+    if state.draining.load(Ordering::Relaxed) {
+        failed.push("draining");
+    }
+    let store = state.store.clone();
+    let store_ok = tokio::task::spawn_blocking(move || store.ping().is_ok())
+        .await
+        .unwrap_or(false);
+    if !store_ok {
+        failed.push("store");
+    }
+    if failed.is_empty() {
+        json_response(StatusCode::OK, &json!({ "status": "ready", "failed": [] }))
+    } else {
+        json_response(
+            StatusCode::SERVICE_UNAVAILABLE,
+            &json!({ "status": "not_ready", "failed": failed }),
+        )
+    }
+}

@@ -1,0 +1,103 @@
+//! The one table from errors to status codes and stable machine codes.
+//!
+//! Clients get `{"code": ..., "message": ...}`; causes are logged, not sent.
+
+use hyper::StatusCode;
+use hyper::header::HeaderValue;
+
+use super::Response;
+use crate::query::QueryError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("the request body is not valid JSON: {0}")]
+    InvalidJson(String),
+    #[error("{0}")]
+    InvalidEvent(String),
+    #[error("the page URL is not an absolute http(s) URL")]
+    InvalidUrl,
+    #[error("the request body is larger than {0} bytes")]
+    BodyTooLarge(usize),
+    #[error("the request body was not received in time")]
+    BodyTimeout,
+    #[error("the request body could not be read")]
+    BodyUnreadable,
+    #[error("content type must be application/json or text/plain")]
+    UnsupportedMediaType,
+    #[error("method not allowed; use {0}")]
+    MethodNotAllowed(&'static str),
+    #[error("no such endpoint")]
+    NotFound,
+    #[error("a valid bearer token for this site is required")]
+    Unauthorized,
+    #[error(transparent)]
+    Query(#[from] QueryError),
+    #[error("the store is unavailable")]
+    StoreUnavailable,
+}
+
+impl ApiError {
+    fn status(&self) -> StatusCode {
+        match self {
+            ApiError::InvalidJson(_)
+            | ApiError::InvalidEvent(_)
+            | ApiError::InvalidUrl
+            | ApiError::BodyUnreadable
+            | ApiError::Query(_) => StatusCode::BAD_REQUEST,
+            ApiError::BodyTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
+            ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::StoreUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    /// Stable codes: clients may match on them; never rename one.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::InvalidJson(_) => "invalid_json",
+            ApiError::InvalidEvent(_) => "invalid_event",
+            ApiError::InvalidUrl => "invalid_url",
+            ApiError::BodyTooLarge(_) => "body_too_large",
+            ApiError::BodyTimeout => "body_timeout",
+            ApiError::BodyUnreadable => "body_unreadable",
+            ApiError::UnsupportedMediaType => "unsupported_media_type",
+            ApiError::MethodNotAllowed(_) => "method_not_allowed",
+            ApiError::NotFound => "not_found",
+            ApiError::Unauthorized => "unauthorized",
+            ApiError::Query(error) => error.code(),
+            ApiError::StoreUnavailable => "store_unavailable",
+        }
+    }
+
+    pub fn response(&self) -> Response {
+        let body = serde_json::json!({ "code": self.code(), "message": self.to_string() });
+        let mut response = json_response(self.status(), &body);
+        if let ApiError::MethodNotAllowed(allow) = self {
+            response
+                .headers_mut()
+                .insert(hyper::header::ALLOW, HeaderValue::from_static(allow));
+        }
+        if let ApiError::Unauthorized = self {
+            response.headers_mut().insert(
+                hyper::header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer"),
+            );
+        }
+        response
+    }
+}
+
+pub fn json_response(status: StatusCode, body: &serde_json::Value) -> Response {
+    let mut response = hyper::Response::new(http_body_util::Full::new(bytes::Bytes::from(
+        body.to_string(),
+    )));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        hyper::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}

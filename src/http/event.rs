@@ -1,0 +1,316 @@
+//! `POST /api/event`: the wire format (Plausible Events API compatible)
+//! and its handler.
+//!
+//! Wire fields: `n`/`name`, `u`/`url`, `d`/`domain` (comma-separated),
+//! `r`/`referrer`, `w` (screen width), `p`/`props` or `m`/`meta` (an object,
+//! or a JSON string of one, with at most 30 scalar values), `h` (hash
+//! routing), `i` (interactive). Every field is bounded here, before the
+//! pipeline sees it.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use hyper::body::Incoming;
+use hyper::header::{HeaderMap, HeaderValue};
+use hyper::{Request, StatusCode};
+use serde::Deserialize;
+use serde_json::Value as Json;
+
+use super::body::read_limited;
+use super::errors::{ApiError, json_response};
+use super::{AppState, Response, cors};
+use crate::ingest::Outcome;
+use crate::ingest::beacon::{Beacon, EventName, Interaction, MAX_PROPS, Sender};
+use crate::privacy::Signals;
+
+pub const BODY_LIMIT: usize = 16 * 1024;
+const MAX_URL: usize = 4096;
+const MAX_DOMAINS: usize = 10;
+const MAX_PROP_KEY: usize = 300;
+const MAX_PROP_VALUE: usize = 2000;
+pub const DROPPED_HEADER: &str = "x-kruimel-dropped";
+
+#[derive(Deserialize)]
+struct WireEvent {
+    #[serde(alias = "name")]
+    n: String,
+    #[serde(alias = "url")]
+    u: String,
+    #[serde(alias = "domain")]
+    d: String,
+    #[serde(default, alias = "referrer")]
+    r: Option<String>,
+    #[serde(default)]
+    w: Option<u32>,
+    #[serde(default, alias = "props", alias = "m", alias = "meta")]
+    p: Option<Json>,
+    #[serde(default)]
+    h: Option<Json>,
+    #[serde(default)]
+    i: Option<Json>,
+}
+
+pub async fn handle(
+    state: Arc<AppState>,
+    request: Request<Incoming>,
+    peer: SocketAddr,
+) -> Response {
+    let origin = cors::allowed_origin(request.headers(), &state.sites);
+    let mut response = match accept(&state, request, peer).await {
+        Ok(response) => response,
+        Err(error) => {
+            state
+                .metrics
+                .beacons_invalid
+                .with_label_values(&[error.code()])
+                .inc();
+            error.response()
+        }
+    };
+    cors::grant(&mut response, origin);
+    response
+}
+
+async fn accept(
+    state: &AppState,
+    request: Request<Incoming>,
+    peer: SocketAddr,
+) -> Result<Response, ApiError> {
+    let (parts, body) = request.into_parts();
+    check_content_type(&parts.headers)?;
+    let bytes = read_limited(body, &parts.headers, BODY_LIMIT, state.body_timeout).await?;
+    let beacon = parse(&bytes)?;
+    let sender = Sender {
+        ip: state.proxies.client_ip(peer.ip(), &parts.headers),
+        user_agent: parts
+            .headers
+            .get(hyper::header::USER_AGENT)
+            .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned()),
+        signals: signals(&parts.headers),
+    };
+    let mut response = json_response(StatusCode::ACCEPTED, &serde_json::json!({}));
+    match state.pipeline.process(beacon, sender, state.clock.now()) {
+        Outcome::Counted => {}
+        Outcome::Dropped(reason) => {
+            response
+                .headers_mut()
+                .insert(DROPPED_HEADER, HeaderValue::from_static(reason.as_str()));
+        }
+        Outcome::InvalidUrl(_) => return Err(ApiError::InvalidUrl),
+    }
+    Ok(response)
+}
+
+fn check_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
+    let Some(value) = headers.get(hyper::header::CONTENT_TYPE) else {
+        return Ok(());
+    };
+    let essence = value
+        .to_str()
+        .unwrap_or("")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    match essence.as_str() {
+        "application/json" | "text/plain" => Ok(()),
+        _ => Err(ApiError::UnsupportedMediaType),
+    }
+}
+
+fn signals(headers: &HeaderMap) -> Signals {
+    let is_one = |name: &str| {
+        headers
+            .get(name)
+            .is_some_and(|value| value.as_bytes().trim_ascii() == b"1")
+    };
+    Signals {
+        global_privacy_control: is_one("sec-gpc"),
+        do_not_track: is_one("dnt"),
+    }
+}
+
+fn parse(bytes: &[u8]) -> Result<Beacon, ApiError> {
+    let wire: WireEvent =
+        serde_json::from_slice(bytes).map_err(|error| match error.classify() {
+            serde_json::error::Category::Data => ApiError::InvalidEvent(error.to_string()),
+            _ => ApiError::InvalidJson(error.to_string()),
+        })?;
+    wire.into_beacon()
+}
+
+fn invalid(message: &str) -> ApiError {
+    ApiError::InvalidEvent(message.to_owned())
+}
+
+impl WireEvent {
+    fn into_beacon(self) -> Result<Beacon, ApiError> {
+        let name = EventName::parse(&self.n).map_err(|error| invalid(&error.to_string()))?;
+        if self.u.len() > MAX_URL {
+            return Err(invalid("`u` is longer than 4096 bytes"));
+        }
+        let domains: Vec<String> = self
+            .d
+            .split(',')
+            .map(|domain| domain.trim().to_ascii_lowercase())
+            .filter(|domain| !domain.is_empty())
+            .collect();
+        if domains.is_empty()
+            || domains.len() > MAX_DOMAINS
+            || domains.iter().any(|d| d.len() > 253)
+        {
+            return Err(invalid("`d` must name 1 to 10 sites"));
+        }
+        let referrer = self.r.filter(|r| !r.trim().is_empty());
+        if referrer.as_ref().is_some_and(|r| r.len() > MAX_URL) {
+            return Err(invalid("`r` is longer than 4096 bytes"));
+        }
+        if self.w.is_some_and(|width| width > 100_000) {
+            return Err(invalid("`w` must be a screen width in pixels"));
+        }
+        Ok(Beacon {
+            name,
+            url: self.u,
+            domains,
+            referrer,
+            screen_width: self.w,
+            props: props(self.p)?,
+            hash_routing: truthy(self.h.as_ref()),
+            interaction: match self.i {
+                Some(Json::Bool(false)) => Interaction::NonInteractive,
+                Some(Json::Number(n)) if n.as_u64() == Some(0) => Interaction::NonInteractive,
+                _ => Interaction::Interactive,
+            },
+        })
+    }
+}
+
+fn truthy(value: Option<&Json>) -> bool {
+    match value {
+        Some(Json::Bool(flag)) => *flag,
+        Some(Json::Number(n)) => n.as_u64() == Some(1),
+        _ => false,
+    }
+}
+
+/// Properties: an object of scalars, or that object encoded as a string
+/// (older Plausible scripts send `m` that way).
+fn props(value: Option<Json>) -> Result<Vec<(String, String)>, ApiError> {
+    let object = match value {
+        None | Some(Json::Null) => return Ok(Vec::new()),
+        Some(Json::Object(object)) => object,
+        Some(Json::String(text)) => match serde_json::from_str::<Json>(&text) {
+            Ok(Json::Object(object)) => object,
+            _ => return Err(invalid("`p` must be an object of scalar values")),
+        },
+        Some(_) => return Err(invalid("`p` must be an object of scalar values")),
+    };
+    if object.len() > MAX_PROPS {
+        return Err(invalid("`p` has more than 30 properties"));
+    }
+    let mut pairs = Vec::with_capacity(object.len());
+    for (key, value) in object {
+        if key.is_empty() || key.chars().count() > MAX_PROP_KEY || key.contains('\0') {
+            return Err(invalid("a property name must be 1 to 300 characters"));
+        }
+        let text = match value {
+            Json::Null => continue,
+            Json::String(text) => text,
+            Json::Bool(flag) => flag.to_string(),
+            Json::Number(number) => number.to_string(),
+            Json::Array(_) | Json::Object(_) => {
+                return Err(invalid(
+                    "property values must be strings, numbers or booleans",
+                ));
+            }
+        };
+        if text.chars().count() > MAX_PROP_VALUE || text.contains('\0') {
+            return Err(invalid("a property value must be at most 2000 characters"));
+        }
+        pairs.push((key, text));
+    }
+    Ok(pairs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn code(body: &str) -> &'static str {
+        match parse(body.as_bytes()) {
+            Ok(_) => "ok",
+            Err(error) => error.code(),
+        }
+    }
+
+    #[test]
+    fn bodies_map_to_stable_codes() {
+        let base = r#""n":"pageview","u":"https://a.example/","d":"a.example""#;
+        for (body, expected) in [
+            (format!("{{{base}}}"), "ok"),
+            (
+                format!(
+                    r#"{{"name":"pageview","url":"https://a.example/","domain":"a.example","props":{{"a":1,"b":true,"c":null}}}}"#
+                ),
+                "ok",
+            ),
+            (format!(r#"{{{base},"m":"{{\"author\":\"x\"}}"}}"#), "ok"),
+            ("{".to_owned(), "invalid_json"),
+            ("[]".to_owned(), "invalid_event"),
+            (
+                r#"{"n":"pageview","u":"https://a.example/"}"#.to_owned(),
+                "invalid_event",
+            ),
+            (format!(r#"{{{base},"w":"wide"}}"#), "invalid_event"),
+            (format!(r#"{{{base},"w":-1}}"#), "invalid_event"),
+            (format!(r#"{{{base},"p":{{"a":[1]}}}}"#), "invalid_event"),
+            (format!(r#"{{{base},"p":"not json"}}"#), "invalid_event"),
+            (
+                r#"{"n":"","u":"https://a.example/","d":"a.example"}"#.to_owned(),
+                "invalid_event",
+            ),
+            (
+                r#"{"n":"pageview","u":"https://a.example/","d":" , "}"#.to_owned(),
+                "invalid_event",
+            ),
+        ] {
+            assert_eq!(code(&body), expected, "{body}");
+        }
+    }
+
+    #[test]
+    fn thirty_properties_are_accepted_and_thirty_one_are_not() {
+        let props = |count: usize| {
+            (0..count)
+                .map(|i| format!("\"k{i}\":\"v\""))
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        let body = |count| {
+            format!(
+                r#"{{"n":"x","u":"https://a.example/","d":"a.example","p":{{{}}}}}"#,
+                props(count)
+            )
+        };
+        assert_eq!(code(&body(30)), "ok");
+        assert_eq!(code(&body(31)), "invalid_event");
+    }
+
+    #[test]
+    fn invalid_utf8_is_invalid_json() {
+        let mut body = br#"{"n":"pageview","u":"https://a.example/"#.to_vec();
+        body.extend_from_slice(&[0xff, 0xfe]);
+        body.extend_from_slice(br#"","d":"a.example"}"#);
+        assert!(matches!(parse(&body), Err(ApiError::InvalidJson(_))));
+    }
+
+    #[test]
+    fn interactive_defaults_to_true() {
+        let beacon =
+            parse(br#"{"n":"x","u":"https://a.example/","d":"a.example","i":false}"#).unwrap();
+        assert_eq!(beacon.interaction, Interaction::NonInteractive);
+        let beacon = parse(br#"{"n":"x","u":"https://a.example/","d":"a.example"}"#).unwrap();
+        assert_eq!(beacon.interaction, Interaction::Interactive);
+    }
+}

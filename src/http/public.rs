@@ -1,0 +1,71 @@
+//! The public listener's routes: ingest, stats API, OpenAPI document.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use hyper::body::Incoming;
+use hyper::header::HeaderValue;
+use hyper::{Method, Request, StatusCode};
+
+use super::errors::ApiError;
+use super::stats::StatsRoute;
+use super::{AppState, Response, Route, cors, event, stats};
+use crate::query::params::Endpoint;
+
+const OPENAPI: &str = include_str!("openapi.json");
+
+pub fn route_of(request: &Request<Incoming>) -> Route {
+    match request.uri().path() {
+        "/api/event" => Route::Event,
+        "/api/v1/stats/aggregate" => Route::StatsAggregate,
+        "/api/v1/stats/timeseries" => Route::StatsTimeseries,
+        "/api/v1/stats/breakdown" => Route::StatsBreakdown,
+        "/api/v1/stats/realtime/visitors" => Route::StatsRealtime,
+        "/api/openapi.json" => Route::OpenApi,
+        _ => Route::NotFound,
+    }
+}
+
+pub async fn handle(
+    state: Arc<AppState>,
+    request: Request<Incoming>,
+    peer: SocketAddr,
+    route: Route,
+) -> Response {
+    let method = request.method().clone();
+    match route {
+        Route::Event => match method {
+            Method::POST => event::handle(state, request, peer).await,
+            Method::OPTIONS => {
+                cors::preflight(cors::allowed_origin(request.headers(), &state.sites))
+            }
+            _ => ApiError::MethodNotAllowed("POST, OPTIONS").response(),
+        },
+        Route::NotFound => ApiError::NotFound.response(),
+        _ if method != Method::GET && method != Method::HEAD => {
+            ApiError::MethodNotAllowed("GET").response()
+        }
+        Route::OpenApi => {
+            let mut response = hyper::Response::new(http_body_util::Full::new(
+                bytes::Bytes::from_static(OPENAPI.as_bytes()),
+            ));
+            *response.status_mut() = StatusCode::OK;
+            response.headers_mut().insert(
+                hyper::header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            response
+        }
+        Route::StatsAggregate => {
+            stats::handle(state, request, StatsRoute::Query(Endpoint::Aggregate)).await
+        }
+        Route::StatsTimeseries => {
+            stats::handle(state, request, StatsRoute::Query(Endpoint::Timeseries)).await
+        }
+        Route::StatsBreakdown => {
+            stats::handle(state, request, StatsRoute::Query(Endpoint::Breakdown)).await
+        }
+        Route::StatsRealtime => stats::handle(state, request, StatsRoute::Realtime).await,
+        Route::Healthz | Route::Readyz | Route::Metrics => ApiError::NotFound.response(),
+    }
+}

@@ -1,0 +1,26 @@
+//! What every request handler shares, built once by `startup`.
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+
+use super::client_ip::TrustedProxies;
+use crate::aggregate::Realtime;
+use crate::clock::Clock;
+use crate::ingest::Pipeline;
+use crate::metrics::Metrics;
+use crate::sites::Sites;
+use crate::store::Store;
+
+pub struct AppState {
+    pub pipeline: Pipeline,
+    pub store: Arc<Store>,
+    pub sites: Arc<Sites>,
+    pub realtime: Arc<Realtime>,
+    pub metrics: Arc<Metrics>,
+    pub clock: Clock,
+    pub proxies: TrustedProxies,
+    pub body_timeout: Duration,
+    /// Set when shutdown begins: `/readyz` turns not-ready.
+    pub draining: AtomicBool,
+}

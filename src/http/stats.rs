@@ -1,0 +1,175 @@
+//! The stats API: `/api/v1/stats/{aggregate,timeseries,breakdown}` and
+//! `/api/v1/stats/realtime/visitors`, with bearer tokens per site.
+//!
+//! Response shapes follow the Plausible Stats API v1.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use hyper::body::Incoming;
+use hyper::{Request, StatusCode};
+use serde_json::{Map, Value as Json, json};
+
+use super::errors::{ApiError, json_response};
+use super::{AppState, Response};
+use crate::query::compute::Stats;
+use crate::query::params::Endpoint;
+use crate::query::{Metric, StatsQuery};
+use crate::sites::Site;
+
+const MAX_QUERY_STRING: usize = 4096;
+
+#[derive(Debug, Clone, Copy)]
+pub enum StatsRoute {
+    Query(Endpoint),
+    Realtime,
+}
+
+pub async fn handle(
+    state: Arc<AppState>,
+    request: Request<Incoming>,
+    route: StatsRoute,
+) -> Response {
+    match answer(&state, &request, route).await {
+        Ok(response) => response,
+        Err(error) => error.response(),
+    }
+}
+
+async fn answer(
+    state: &Arc<AppState>,
+    request: &Request<Incoming>,
+    route: StatsRoute,
+) -> Result<Response, ApiError> {
+    let params = query_params(request.uri().query().unwrap_or(""))?;
+    let site = authorise(state, request, &params)?;
+    let today = site.moment(state.clock.now()).day;
+    let endpoint = match route {
+        StatsRoute::Realtime => {
+            let visitors = state.realtime.visitors(site.idx);
+            return Ok(json_response(StatusCode::OK, &json!(visitors)));
+        }
+        StatsRoute::Query(endpoint) => endpoint,
+    };
+    let query = StatsQuery::parse(endpoint, &params, today)?;
+    let state = state.clone();
+    let site_id = site.id.as_str().to_owned();
+    let body = tokio::task::spawn_blocking(move || {
+        let stats = Stats {
+            store: &state.store,
+            site: &site_id,
+        };
+        compute(&stats, endpoint, &query)
+    })
+    .await
+    .map_err(|_| ApiError::StoreUnavailable)?
+    .map_err(|error| {
+        tracing::error!(%error, "stats query failed");
+        ApiError::StoreUnavailable
+    })?;
+    Ok(json_response(StatusCode::OK, &body))
+}
+
+fn query_params(query: &str) -> Result<HashMap<String, String>, ApiError> {
+    if query.len() > MAX_QUERY_STRING {
+        return Err(ApiError::InvalidEvent(
+            "the query string is too long".to_owned(),
+        ));
+    }
+    Ok(url::form_urlencoded::parse(query.as_bytes())
+        .into_owned()
+        .collect())
+}
+
+fn authorise<'a>(
+    state: &'a AppState,
+    request: &Request<Incoming>,
+    params: &HashMap<String, String>,
+) -> Result<&'a Site, ApiError> {
+    let site_id = params
+        .get("site_id")
+        .ok_or(crate::query::QueryError::Missing("site_id"))?;
+    let token = request
+        .headers()
+        .get(hyper::header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .map(str::trim)
+        .unwrap_or("");
+    // An unknown site and a wrong token look the same from outside.
+    state
+        .sites
+        .find(site_id)
+        .filter(|site| !token.is_empty() && site.accepts_token(token))
+        .ok_or(ApiError::Unauthorized)
+}
+
+fn number(metric: Metric, value: f64) -> Json {
+    match metric {
+        Metric::ViewsPerVisit => json!(value),
+        _ => json!(value as i64),
+    }
+}
+
+fn metric_fields(metrics: &[Metric], counts: &crate::store::Counts) -> Map<String, Json> {
+    metrics
+        .iter()
+        .map(|metric| {
+            let value = crate::query::compute::metric_value(*metric, counts);
+            (metric.name().to_owned(), number(*metric, value))
+        })
+        .collect()
+}
+
+fn compute(
+    stats: &Stats,
+    endpoint: Endpoint,
+    query: &StatsQuery,
+) -> Result<Json, crate::store::StoreError> {
+    let results = match endpoint {
+        Endpoint::Aggregate => {
+            let fields: Map<String, Json> = stats
+                .aggregate(query)?
+                .into_iter()
+                .map(|(metric, value, change)| {
+                    let mut entry = Map::new();
+                    entry.insert("value".to_owned(), number(metric, value));
+                    if let Some(change) = change {
+                        entry.insert("change".to_owned(), json!(change));
+                    }
+                    (metric.name().to_owned(), Json::Object(entry))
+                })
+                .collect();
+            Json::Object(fields)
+        }
+        Endpoint::Timeseries => Json::Array(
+            stats
+                .timeseries(query)?
+                .into_iter()
+                .map(|point| {
+                    let mut fields = metric_fields(&query.metrics, &point.counts);
+                    fields.insert("date".to_owned(), json!(point.label));
+                    Json::Object(fields)
+                })
+                .collect(),
+        ),
+        Endpoint::Breakdown => {
+            let property = query
+                .property
+                .as_ref()
+                .expect("breakdown queries have a property");
+            Json::Array(
+                stats
+                    .breakdown(query, property)?
+                    .into_iter()
+                    .map(|row| {
+                        let mut fields = metric_fields(&query.metrics, &row.counts);
+                        fields.insert(property.field().to_owned(), json!(row.value));
+                        Json::Object(fields)
+                    })
+                    .collect(),
+            )
+        }
+    };
+    Ok(json!({ "results": results }))
+}

@@ -1,0 +1,65 @@
+//! What a browser reported, after the edge parsed and bounded it.
+//!
+//! These types carry no HTTP: the edge builds them from wire JSON and the
+//! request's headers; the pipeline consumes them.
+
+use crate::privacy::Signals;
+use crate::privacy::ip::ClientIp;
+
+/// Most property pairs a beacon may carry (Plausible's limit).
+pub const MAX_PROPS: usize = 30;
+
+/// An event name: `pageview` or a custom name of 1–120 characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EventName {
+    Pageview,
+    Custom(String),
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("an event name must be 1 to 120 characters without control characters")]
+pub struct InvalidEventName;
+
+impl EventName {
+    pub fn parse(text: &str) -> Result<EventName, InvalidEventName> {
+        let text = text.trim();
+        if text.is_empty() || text.chars().count() > 120 || text.chars().any(char::is_control) {
+            return Err(InvalidEventName);
+        }
+        Ok(if text == "pageview" {
+            EventName::Pageview
+        } else {
+            EventName::Custom(text.to_owned())
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Interaction {
+    Interactive,
+    /// Does not end a bounce (scroll depth, timers and the like).
+    NonInteractive,
+}
+
+#[derive(Debug, Clone)]
+pub struct Beacon {
+    pub name: EventName,
+    /// The page URL as the browser reported it; cleaned by `privacy::url`.
+    pub url: String,
+    /// The sites this beacon counts for (`d`, comma-separated on the wire).
+    pub domains: Vec<String>,
+    pub referrer: Option<String>,
+    pub screen_width: Option<u32>,
+    pub props: Vec<(String, String)>,
+    /// The script asked for hash-based routing (`h`).
+    pub hash_routing: bool,
+    pub interaction: Interaction,
+}
+
+/// What the request itself says about the sender.
+#[derive(Debug)]
+pub struct Sender {
+    pub ip: ClientIp,
+    pub user_agent: Option<String>,
+    pub signals: Signals,
+}

@@ -1,0 +1,49 @@
+//! A hit: one counted event for one site, with nothing personal left.
+//!
+//! Invariant: no field can hold an IP address, a user agent, a referrer
+//! path or a query string that was not allow-listed.
+
+use crate::enrich::agent::Device;
+use crate::enrich::country::Country;
+use crate::ingest::beacon::Interaction;
+use crate::privacy::url::Campaign;
+use crate::privacy::visitor::VisitorId;
+use crate::sites::{Moment, SiteIdx};
+
+/// The visitor's hash under today's salt and, just after midnight, under
+/// yesterday's (so a visit may continue across midnight).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HitVisitor {
+    pub today: VisitorId,
+    pub yesterday: Option<VisitorId>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HitKind {
+    Pageview,
+    Event {
+        name: String,
+        props: Vec<(String, String)>,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct Hit {
+    pub site: SiteIdx,
+    pub at: Moment,
+    /// `None` when a privacy signal asked to count without an identifier.
+    pub visitor: Option<HitVisitor>,
+    pub kind: HitKind,
+    pub interaction: Interaction,
+    /// Cleaned path (`/wonen/afval`), placeholders for personal data.
+    pub page: String,
+    /// Referrer host, `None` for direct visits and internal navigation.
+    pub referrer: Option<String>,
+    /// Source name: a known service, the referrer host, utm_source or "Direct / None".
+    pub source: String,
+    pub campaign: Campaign,
+    pub country: Country,
+    pub browser: String,
+    pub os: String,
+    pub device: Device,
+}

@@ -1,0 +1,13 @@
+//! The ingest stage: from a parsed beacon to hits for the aggregator.
+//!
+//! Owns the domain types a beacon becomes (`beacon`, `hit`) and the
+//! pipeline that runs `privacy` and `enrich` over it and hands the result
+//! to the aggregator without waiting (`pipeline`).
+//! Invariant: the request path never awaits storage; it does bounded CPU
+//! work and a `try_send`.
+
+pub mod beacon;
+pub mod hit;
+mod pipeline;
+
+pub use pipeline::{DropReason, Outcome, Pipeline, PipelineParts};

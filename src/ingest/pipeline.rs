@@ -1,0 +1,268 @@
+//! The pipeline a beacon runs through on the request path.
+//!
+//! Order: truncate the IP (before anything else can see it), clean the URL,
+//! find the sites, drop bots and honour privacy signals, hash the visitor,
+//! classify, and hand one hit per site to the aggregator with `try_send`.
+//! It never awaits: when the queue is full the beacon is shed and counted.
+
+use std::sync::Arc;
+
+use jiff::Timestamp;
+use tokio::sync::mpsc;
+
+use crate::config::SignalPolicy;
+use crate::enrich::agent::{Agent, AgentClasses, AgentClassifier, Device};
+use crate::enrich::country::{Country, CountryDb};
+use crate::enrich::source;
+use crate::ingest::beacon::{Beacon, EventName, Sender};
+use crate::ingest::hit::{Hit, HitKind, HitVisitor};
+use crate::metrics::Metrics;
+use crate::privacy::ip::{TruncatedIp, Truncation};
+use crate::privacy::pii::{self, PiiPattern};
+use crate::privacy::salt::SaltBook;
+use crate::privacy::url::{self, CleanUrl, Routing, UrlError, UrlPolicy};
+use crate::privacy::visitor::visitor_id;
+use crate::privacy::{self as privacy_stage, Treatment};
+use crate::sites::{Site, Sites};
+
+/// Why a well-formed beacon was deliberately not counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DropReason {
+    Bot,
+    MissingUserAgent,
+    UnknownSite,
+    HostnameNotAllowed,
+    PrivacySignal,
+    /// The aggregator's queue was full: shed to protect the server.
+    Overloaded,
+}
+
+impl DropReason {
+    pub const ALL: [DropReason; 6] = [
+        DropReason::Bot,
+        DropReason::MissingUserAgent,
+        DropReason::UnknownSite,
+        DropReason::HostnameNotAllowed,
+        DropReason::PrivacySignal,
+        DropReason::Overloaded,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DropReason::Bot => "bot",
+            DropReason::MissingUserAgent => "missing_user_agent",
+            DropReason::UnknownSite => "unknown_site",
+            DropReason::HostnameNotAllowed => "hostname_not_allowed",
+            DropReason::PrivacySignal => "privacy_signal",
+            DropReason::Overloaded => "overloaded",
+        }
+    }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Counted,
+    Dropped(DropReason),
+    /// The page URL is not an absolute http(s) URL.
+    InvalidUrl(UrlError),
+}
+
+/// Everything the pipeline needs, built once by `startup`.
+pub struct PipelineParts {
+    pub sites: Arc<Sites>,
+    pub truncation: Truncation,
+    pub salts: Arc<SaltBook>,
+    pub urls: UrlPolicy,
+    pub pii_patterns: Vec<PiiPattern>,
+    pub agents: AgentClassifier,
+    pub countries: Option<CountryDb>,
+    pub gpc: SignalPolicy,
+    pub dnt: SignalPolicy,
+    pub hits: mpsc::Sender<Hit>,
+    pub metrics: Arc<Metrics>,
+}
+
+pub struct Pipeline {
+    parts: PipelineParts,
+}
+
+/// What is known about a beacon once it is certain to be counted.
+struct Counted<'a> {
+    url: CleanUrl,
+    ip: TruncatedIp,
+    user_agent: &'a str,
+    classes: AgentClasses,
+    country: Country,
+    referrer: Option<String>,
+    treatment: Treatment,
+}
+
+impl Pipeline {
+    pub fn new(parts: PipelineParts) -> Pipeline {
+        Pipeline { parts }
+    }
+
+    pub fn sites(&self) -> &Sites {
+        &self.parts.sites
+    }
+
+    pub fn process(&self, beacon: Beacon, sender: Sender, now: Timestamp) -> Outcome {
+        let outcome = self.run(beacon, sender, now);
+        let metrics = &self.parts.metrics;
+        match &outcome {
+            Outcome::Counted => metrics.beacons_accepted.inc(),
+            Outcome::Dropped(DropReason::Overloaded) => metrics.beacons_shed.inc(),
+            Outcome::Dropped(reason) => metrics.dropped(*reason),
+            Outcome::InvalidUrl(_) => {}
+        }
+        outcome
+    }
+
+    fn run(&self, beacon: Beacon, sender: Sender, now: Timestamp) -> Outcome {
+        let parts = &self.parts;
+        let ip = parts.truncation.apply(sender.ip);
+        let targets: Vec<&Site> = beacon
+            .domains
+            .iter()
+            .filter_map(|domain| parts.sites.find(domain))
+            .collect();
+        let routing = if beacon.hash_routing || targets.iter().any(|s| s.routing == Routing::Hash) {
+            Routing::Hash
+        } else {
+            Routing::Path
+        };
+        let url = match url::clean(&beacon.url, &parts.urls, routing) {
+            Ok(url) => url,
+            Err(error) => return Outcome::InvalidUrl(error),
+        };
+        if targets.is_empty() {
+            return Outcome::Dropped(DropReason::UnknownSite);
+        }
+        let targets: Vec<&Site> = targets
+            .into_iter()
+            .filter(|site| site.allows_hostname(&url.host))
+            .collect();
+        if targets.is_empty() {
+            return Outcome::Dropped(DropReason::HostnameNotAllowed);
+        }
+        let Some(user_agent) = sender
+            .user_agent
+            .as_deref()
+            .filter(|ua| !ua.trim().is_empty())
+        else {
+            return Outcome::Dropped(DropReason::MissingUserAgent);
+        };
+        let classes = match parts.agents.classify(user_agent) {
+            Agent::Bot => return Outcome::Dropped(DropReason::Bot),
+            Agent::Human(classes) => classes,
+        };
+        let treatment = privacy_stage::treatment(sender.signals, parts.gpc, parts.dnt);
+        if treatment == Treatment::Drop {
+            return Outcome::Dropped(DropReason::PrivacySignal);
+        }
+        let counted = Counted {
+            url,
+            ip,
+            user_agent,
+            classes: with_width_fallback(classes, beacon.screen_width),
+            country: parts
+                .countries
+                .as_ref()
+                .map_or(Country::UNKNOWN, |db| db.lookup(ip.network())),
+            referrer: beacon.referrer.as_deref().and_then(source::referrer_host),
+            treatment,
+        };
+        let kind = self.kind(&beacon);
+        let mut outcome = Outcome::Counted;
+        for site in targets {
+            let hit = self.hit(site, &counted, kind.clone(), &beacon, now);
+            if parts.hits.try_send(hit).is_err() {
+                outcome = Outcome::Dropped(DropReason::Overloaded);
+            }
+        }
+        outcome
+    }
+
+    fn kind(&self, beacon: &Beacon) -> HitKind {
+        match &beacon.name {
+            EventName::Pageview => HitKind::Pageview,
+            EventName::Custom(name) => HitKind::Event {
+                name: name.clone(),
+                props: beacon
+                    .props
+                    .iter()
+                    .map(|(key, value)| {
+                        (
+                            key.clone(),
+                            pii::scrub(value, &self.parts.pii_patterns).into_owned(),
+                        )
+                    })
+                    .collect(),
+            },
+        }
+    }
+
+    fn hit(
+        &self,
+        site: &Site,
+        counted: &Counted,
+        kind: HitKind,
+        beacon: &Beacon,
+        now: Timestamp,
+    ) -> Hit {
+        let at = site.moment(now);
+        let visitor = (counted.treatment == Treatment::Count).then(|| {
+            let salts = self.parts.salts.salts_for(site, at);
+            HitVisitor {
+                today: visitor_id(&salts.current, &site.id, counted.ip, counted.user_agent),
+                yesterday: salts
+                    .previous
+                    .map(|salt| visitor_id(&salt, &site.id, counted.ip, counted.user_agent)),
+            }
+        });
+        // Navigation inside the site is not a source.
+        let referrer = counted
+            .referrer
+            .clone()
+            .filter(|host| !site.allows_hostname(host));
+        let source = source_name(referrer.as_deref(), counted.url.campaign.source.as_deref());
+        Hit {
+            site: site.idx,
+            at,
+            visitor,
+            kind,
+            interaction: beacon.interaction,
+            page: counted.url.path.clone(),
+            referrer,
+            source,
+            campaign: counted.url.campaign.clone(),
+            country: counted.country,
+            browser: counted.classes.browser.clone(),
+            os: counted.classes.os.clone(),
+            device: counted.classes.device,
+        }
+    }
+}
+
+/// The source a visit is attributed to: a known service by name, else the
+/// referrer host, else the campaign's `utm_source`, else direct.
+pub fn source_name(referrer: Option<&str>, utm_source: Option<&str>) -> String {
+    match (referrer, utm_source) {
+        (Some(host), _) => source::source_for_host(host)
+            .map_or_else(|| host.to_owned(), |known| known.name.to_owned()),
+        (None, Some(campaign_source)) => campaign_source.to_owned(),
+        (None, None) => DIRECT.to_owned(),
+    }
+}
+
+pub const DIRECT: &str = "Direct / None";
+
+fn with_width_fallback(classes: AgentClasses, width: Option<u32>) -> AgentClasses {
+    match (classes.device, width) {
+        (Device::Unknown, Some(width)) => AgentClasses {
+            device: Device::from_screen_width(width),
+            ..classes
+        },
+        _ => classes,
+    }
+}

@@ -1,0 +1,31 @@
+//! Kruimel: privacy-first web analytics and cookie-consent server.
+//!
+//! Modules are declared in the order a beacon travels through them.
+#![forbid(unsafe_code)]
+
+/// The single owner of count deltas: applies hits, flushes batches to the store.
+pub mod aggregate;
+/// Time as an input: the system clock, or one a test moves.
+pub mod clock;
+/// Typed configuration tree, loaded from TOML and `KRUIMEL_*` variables.
+pub mod config;
+/// Bot filter, user-agent classes, country, source from referrer.
+pub mod enrich;
+/// The only module that knows HTTP: listeners, routing, wire types, status codes.
+pub mod http;
+/// Turns a wire-free beacon into hits through `privacy` and `enrich`.
+pub mod ingest;
+/// Prometheus registry and the server's metrics.
+pub mod metrics;
+/// IP truncation, daily salts, visitor hashes, URL scrubbing, privacy signals.
+pub mod privacy;
+/// Stats queries over stored counts: periods, metrics, breakdowns, filters.
+pub mod query;
+/// Hot per-visitor state: new today, the open visit, what was credited today.
+pub mod sessions;
+/// The configured sites: ids, hostnames, time zones, retention, token hashes.
+pub mod sites;
+/// Wires the stages together and runs the server until shutdown.
+pub mod startup;
+/// Durable aggregate counts: the embedded single-file database.
+pub mod store;

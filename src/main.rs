@@ -1,0 +1,105 @@
+//! The `kruimel` command: thin on purpose. Parse the command line, load the
+//! configuration, start logging, bind the listeners, call `startup::run`.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use kruimel::config::{self, TokenHash};
+use kruimel::http::Listeners;
+use kruimel::startup;
+
+/// Privacy-first web analytics for Dutch municipalities.
+///
+/// Every setting can also be given as an environment variable:
+/// KRUIMEL_SERVER__LISTEN=0.0.0.0:8080 sets `listen` in `[server]`.
+#[derive(Parser)]
+#[command(name = "kruimel", version, about, long_about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server.
+    Serve {
+        /// TOML configuration file; without one, defaults and KRUIMEL_* variables apply.
+        #[arg(long, short, env = "KRUIMEL_CONFIG")]
+        config: Option<PathBuf>,
+    },
+    /// Check a configuration (sites, patterns, country database) and exit.
+    CheckConfig {
+        #[arg(long, short, env = "KRUIMEL_CONFIG")]
+        config: Option<PathBuf>,
+    },
+    /// Print the stored form of a stats API token, for `tokens = [...]`.
+    HashToken {
+        /// The token as clients will send it (use a long random string).
+        token: String,
+    },
+}
+
+fn main() -> anyhow::Result<()> {
+    match Cli::parse().command {
+        Command::HashToken { token } => {
+            println!("{}", TokenHash::of_token(&token).stored_form());
+            Ok(())
+        }
+        Command::CheckConfig { config } => {
+            let config = config::load(config.as_deref(), std::env::vars())?;
+            let checked = startup::check(&config)?;
+            println!(
+                "configuration is valid: {} site(s), public {}, admin {}, country database {}",
+                checked.sites.len(),
+                config.server.listen,
+                config.server.admin_listen,
+                if checked.countries.is_some() {
+                    "loaded"
+                } else {
+                    "none"
+                }
+            );
+            Ok(())
+        }
+        Command::Serve { config } => serve(config),
+    }
+}
+
+fn serve(path: Option<PathBuf>) -> anyhow::Result<()> {
+    let config = config::load(path.as_deref(), std::env::vars())?;
+    startup::init_logging(&config.log)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("tokio runtime")?;
+    runtime.block_on(async {
+        let listeners = Listeners {
+            public: tokio::net::TcpListener::bind(config.server.listen)
+                .await
+                .with_context(|| format!("binding public listener {}", config.server.listen))?,
+            admin: tokio::net::TcpListener::bind(config.server.admin_listen)
+                .await
+                .with_context(|| {
+                    format!("binding admin listener {}", config.server.admin_listen)
+                })?,
+        };
+        startup::run(config, listeners, shutdown_signal()).await
+    })
+}
+
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                .expect("installing the SIGTERM handler");
+        tokio::select! {
+            _ = interrupt => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = interrupt.await;
+}

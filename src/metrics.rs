@@ -1,0 +1,152 @@
+//! The server's Prometheus metrics, in its own registry.
+//!
+//! Labels come from closed enums (route, status class, drop reason), never
+//! from paths, referrers, user agents or anything a client chose.
+
+use prometheus::{
+    Encoder, Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge, Opts, Registry,
+    TextEncoder,
+};
+
+use crate::ingest::DropReason;
+
+pub struct Metrics {
+    registry: Registry,
+    pub beacons_accepted: IntCounter,
+    beacons_dropped: IntCounterVec,
+    pub beacons_shed: IntCounter,
+    pub beacons_invalid: IntCounterVec,
+    pub http_requests: IntCounterVec,
+    pub queue_depth: IntGauge,
+    pub hot_visitors: IntGauge,
+    pub visitors_evicted: IntCounter,
+    pub flush_seconds: Histogram,
+    pub flush_keys: Histogram,
+    pub store_errors: IntCounter,
+    pub salt_rotations: IntCounter,
+}
+
+impl Metrics {
+    pub fn new() -> Metrics {
+        let registry =
+            Registry::new_custom(Some("kruimel".to_owned()), None).expect("a valid metric prefix");
+        let metrics = Metrics {
+            beacons_accepted: IntCounter::new(
+                "beacons_accepted_total",
+                "Beacons counted (answered 202 without a drop reason).",
+            )
+            .expect("valid metric"),
+            beacons_dropped: IntCounterVec::new(
+                Opts::new(
+                    "beacons_dropped_total",
+                    "Beacons deliberately not counted, by reason.",
+                ),
+                &["reason"],
+            )
+            .expect("valid metric"),
+            beacons_shed: IntCounter::new(
+                "beacons_shed_total",
+                "Beacons answered 202 but shed because the aggregator queue was full.",
+            )
+            .expect("valid metric"),
+            beacons_invalid: IntCounterVec::new(
+                Opts::new("beacons_invalid_total", "Malformed beacons, by error code."),
+                &["code"],
+            )
+            .expect("valid metric"),
+            http_requests: IntCounterVec::new(
+                Opts::new(
+                    "http_requests_total",
+                    "HTTP requests by route and status class.",
+                ),
+                &["route", "status"],
+            )
+            .expect("valid metric"),
+            queue_depth: IntGauge::new(
+                "aggregator_queue_depth",
+                "Hits waiting for the aggregator.",
+            )
+            .expect("valid metric"),
+            hot_visitors: IntGauge::new("hot_visitors", "Visitors held in the hot state.")
+                .expect("valid metric"),
+            visitors_evicted: IntCounter::new(
+                "hot_visitors_evicted_total",
+                "Visitors evicted from the hot state because it reached its cap.",
+            )
+            .expect("valid metric"),
+            flush_seconds: Histogram::with_opts(HistogramOpts::new(
+                "flush_duration_seconds",
+                "Time to write one batch of count deltas to the store.",
+            ))
+            .expect("valid metric"),
+            flush_keys: Histogram::with_opts(
+                HistogramOpts::new("flush_batch_keys", "Counters written per flush.")
+                    .buckets(prometheus::exponential_buckets(1.0, 4.0, 10).expect("valid buckets")),
+            )
+            .expect("valid metric"),
+            store_errors: IntCounter::new("store_errors_total", "Failed store operations.")
+                .expect("valid metric"),
+            salt_rotations: IntCounter::new("salt_rotations_total", "Daily salts created.")
+                .expect("valid metric"),
+            registry,
+        };
+        metrics.register_all();
+        for reason in DropReason::ALL {
+            if reason != DropReason::Overloaded {
+                metrics
+                    .beacons_dropped
+                    .with_label_values(&[reason.as_str()]);
+            }
+        }
+        metrics
+    }
+
+    fn register_all(&self) {
+        let collectors: Vec<Box<dyn prometheus::core::Collector>> = vec![
+            Box::new(self.beacons_accepted.clone()),
+            Box::new(self.beacons_dropped.clone()),
+            Box::new(self.beacons_shed.clone()),
+            Box::new(self.beacons_invalid.clone()),
+            Box::new(self.http_requests.clone()),
+            Box::new(self.queue_depth.clone()),
+            Box::new(self.hot_visitors.clone()),
+            Box::new(self.visitors_evicted.clone()),
+            Box::new(self.flush_seconds.clone()),
+            Box::new(self.flush_keys.clone()),
+            Box::new(self.store_errors.clone()),
+            Box::new(self.salt_rotations.clone()),
+        ];
+        for collector in collectors {
+            self.registry
+                .register(collector)
+                .expect("metric names are unique");
+        }
+        #[cfg(target_os = "linux")]
+        self.registry
+            .register(Box::new(
+                prometheus::process_collector::ProcessCollector::for_self(),
+            ))
+            .expect("process metrics register once");
+    }
+
+    pub fn dropped(&self, reason: DropReason) {
+        self.beacons_dropped
+            .with_label_values(&[reason.as_str()])
+            .inc();
+    }
+
+    /// The Prometheus text exposition of every metric.
+    pub fn render(&self) -> String {
+        let mut buffer = Vec::new();
+        if let Err(error) = TextEncoder::new().encode(&self.registry.gather(), &mut buffer) {
+            tracing::error!(%error, "metrics encoding failed");
+        }
+        String::from_utf8(buffer).unwrap_or_default()
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics::new()
+    }
+}

@@ -1,0 +1,238 @@
+//! The daily salts (promise 3).
+//!
+//! Each site has a salt of 32 random bytes for its current local day,
+//! created on first use and replaced at local midnight. The previous day's
+//! salt is kept only while a visit from before midnight may still continue
+//! (the visit timeout), then erased. Salts live in this struct and nowhere
+//! else: never on disk, never in a log or a metric.
+
+use std::sync::RwLock;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use jiff::Timestamp;
+
+use crate::sites::{Moment, Site, Sites};
+
+/// 32 secret bytes that key the visitor hash for one site and one day.
+#[derive(Clone)]
+pub struct SaltKey([u8; 32]);
+
+impl SaltKey {
+    fn random() -> SaltKey {
+        SaltKey(rand::random())
+    }
+
+    pub fn bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+
+    fn erase(&mut self) {
+        self.0 = [0; 32];
+    }
+}
+
+impl std::fmt::Debug for SaltKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SaltKey(***)")
+    }
+}
+
+/// The salts a beacon at one moment may use.
+#[derive(Debug, Clone)]
+pub struct DaySalts {
+    pub current: SaltKey,
+    /// Yesterday's salt, during the grace period after midnight only.
+    pub previous: Option<SaltKey>,
+}
+
+struct DaySalt {
+    day: i32,
+    key: SaltKey,
+}
+
+#[derive(Default)]
+struct SiteSalts {
+    current: Option<DaySalt>,
+    /// Yesterday's salt and the unix second it must be gone by.
+    previous: Option<(DaySalt, i64)>,
+}
+
+pub struct SaltBook {
+    sites: RwLock<Vec<SiteSalts>>,
+    grace_seconds: i64,
+    rotations: AtomicU64,
+}
+
+impl SaltBook {
+    /// `grace_seconds` is the visit timeout: how long after midnight a visit
+    /// that began yesterday may continue.
+    pub fn new(site_count: usize, grace_seconds: i64) -> SaltBook {
+        SaltBook {
+            sites: RwLock::new((0..site_count).map(|_| SiteSalts::default()).collect()),
+            grace_seconds,
+            rotations: AtomicU64::new(0),
+        }
+    }
+
+    pub fn rotations(&self) -> u64 {
+        self.rotations.load(Ordering::Relaxed)
+    }
+
+    pub fn salts_for(&self, site: &Site, at: Moment) -> DaySalts {
+        {
+            let sites = self
+                .sites
+                .read()
+                .unwrap_or_else(|poison| poison.into_inner());
+            if let Some(salts) = sites[site.idx.index()].usable(at) {
+                return salts;
+            }
+        }
+        let mut sites = self
+            .sites
+            .write()
+            .unwrap_or_else(|poison| poison.into_inner());
+        let entry = &mut sites[site.idx.index()];
+        if entry.usable(at).is_none() {
+            self.rotate(entry, site, at.day);
+        }
+        entry
+            .usable(at)
+            .expect("a salt for today exists after rotation")
+    }
+
+    fn rotate(&self, entry: &mut SiteSalts, site: &Site, today: i32) {
+        let until = site.start_of_day(today).as_second() + self.grace_seconds;
+        let old = entry.current.take();
+        if let Some((mut stale, _)) = entry.previous.take() {
+            stale.key.erase();
+        }
+        entry.previous = match old {
+            Some(yesterday) if yesterday.day == today - 1 => Some((yesterday, until)),
+            Some(mut older) => {
+                older.key.erase();
+                None
+            }
+            None => None,
+        };
+        entry.current = Some(DaySalt {
+            day: today,
+            key: SaltKey::random(),
+        });
+        self.rotations.fetch_add(1, Ordering::Relaxed);
+        tracing::info!(site = %site.id, day = today, "salt rotated");
+    }
+
+    /// Erases salts whose life has ended even when no beacon arrives.
+    pub fn sweep(&self, sites: &Sites, now: Timestamp) {
+        let mut book = self
+            .sites
+            .write()
+            .unwrap_or_else(|poison| poison.into_inner());
+        for site in sites.iter() {
+            let entry = &mut book[site.idx.index()];
+            let at = site.moment(now);
+            if entry
+                .previous
+                .as_ref()
+                .is_some_and(|(_, until)| *until <= at.unix)
+            {
+                if let Some((mut expired, _)) = entry.previous.take() {
+                    expired.key.erase();
+                }
+            }
+            if entry.current.as_ref().is_some_and(|salt| salt.day < at.day) {
+                self.rotate(entry, site, at.day);
+            }
+        }
+    }
+
+    /// How many salts are held for a site (0, 1 or 2); for tests and metrics.
+    pub fn held(&self, site: &Site) -> usize {
+        let book = self
+            .sites
+            .read()
+            .unwrap_or_else(|poison| poison.into_inner());
+        let entry = &book[site.idx.index()];
+        usize::from(entry.current.is_some()) + usize::from(entry.previous.is_some())
+    }
+}
+
+impl SiteSalts {
+    fn usable(&self, at: Moment) -> Option<DaySalts> {
+        let current = self.current.as_ref().filter(|salt| salt.day == at.day)?;
+        let previous = self
+            .previous
+            .as_ref()
+            .filter(|(_, until)| at.unix < *until)
+            .map(|(salt, _)| salt.key.clone());
+        Some(DaySalts {
+            current: current.key.clone(),
+            previous,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::SiteConfig;
+
+    fn sites() -> Sites {
+        let config: SiteConfig = toml::from_str("id = \"a.example\"").unwrap();
+        Sites::from_config(&[config]).unwrap()
+    }
+
+    fn at(text: &str) -> Timestamp {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn the_same_day_uses_the_same_salt() {
+        let sites = sites();
+        let site = sites.iter().next().unwrap();
+        let book = SaltBook::new(1, 1800);
+        let morning = book.salts_for(site, site.moment(at("2026-11-23T08:00:00Z")));
+        let evening = book.salts_for(site, site.moment(at("2026-11-23T22:00:00Z")));
+        assert_eq!(morning.current.bytes(), evening.current.bytes());
+        assert!(morning.previous.is_none());
+    }
+
+    #[test]
+    fn midnight_brings_a_new_salt_and_keeps_the_old_one_for_the_grace_period_only() {
+        let sites = sites();
+        let site = sites.iter().next().unwrap();
+        let book = SaltBook::new(1, 1800);
+        let before = book.salts_for(site, site.moment(at("2026-11-23T22:50:00Z")));
+        // 23:10Z is 00:10 in Amsterdam: a new day, inside the grace period.
+        let after = book.salts_for(site, site.moment(at("2026-11-23T23:10:00Z")));
+        assert_ne!(before.current.bytes(), after.current.bytes());
+        assert_eq!(after.previous.unwrap().bytes(), before.current.bytes());
+        // 23:40Z is 00:40: the grace period is over.
+        let later = book.salts_for(site, site.moment(at("2026-11-23T23:40:00Z")));
+        assert!(later.previous.is_none());
+        assert_eq!(later.current.bytes(), after.current.bytes());
+    }
+
+    #[test]
+    fn sweeping_erases_expired_salts_without_traffic() {
+        let sites = sites();
+        let site = sites.iter().next().unwrap();
+        let book = SaltBook::new(1, 1800);
+        book.salts_for(site, site.moment(at("2026-11-23T22:50:00Z")));
+        book.salts_for(site, site.moment(at("2026-11-23T23:05:00Z")));
+        assert_eq!(book.held(site), 2);
+        book.sweep(&sites, at("2026-11-23T23:31:00Z"));
+        assert_eq!(book.held(site), 1);
+        // Two days later, with no beacon in between, yesterday's salt is gone too.
+        book.sweep(&sites, at("2026-11-26T12:00:00Z"));
+        assert_eq!(book.held(site), 1);
+        let fresh = book.salts_for(site, site.moment(at("2026-11-26T12:00:00Z")));
+        assert!(fresh.previous.is_none());
+    }
+
+    #[test]
+    fn salts_never_print() {
+        assert_eq!(format!("{:?}", SaltKey::random()), "SaltKey(***)");
+    }
+}

@@ -1,0 +1,258 @@
+//! Computing answers from stored rows.
+//!
+//! Visitors over a range are the sum of daily unique visitors: visitor
+//! hashes change every day by design, so one person on two days is two
+//! visitors. Rates are computed from summed counts, never averaged.
+
+use std::collections::HashMap;
+
+use super::params::{Filter, Interval, Metric, Property, StatsQuery};
+use super::period::{DateRange, date_of, month_key};
+use crate::store::{Counts, Dim, Granularity, Row, RowPrefix, Store, StoreError};
+
+pub struct Stats<'a> {
+    pub store: &'a Store,
+    pub site: &'a str,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SeriesPoint {
+    /// `YYYY-MM-DD`, or `YYYY-MM-DD HH:00:00` for hourly series.
+    pub label: String,
+    pub counts: Counts,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct BreakdownRow {
+    pub value: String,
+    pub counts: Counts,
+}
+
+/// A metric's value from summed counts.
+pub fn metric_value(metric: Metric, counts: &Counts) -> f64 {
+    let per_visit = |total: i64, scale: f64| {
+        if counts.visits <= 0 {
+            0.0
+        } else {
+            total as f64 * scale / counts.visits as f64
+        }
+    };
+    match metric {
+        Metric::Visitors => counts.visitors as f64,
+        Metric::Visits => counts.visits as f64,
+        Metric::Pageviews => counts.pageviews as f64,
+        Metric::Events => counts.events as f64,
+        Metric::ViewsPerVisit => (per_visit(counts.pageviews, 1.0) * 100.0).round() / 100.0,
+        Metric::BounceRate => per_visit(counts.bounces, 100.0).round(),
+        Metric::VisitDuration => per_visit(counts.duration, 1.0).round(),
+    }
+}
+
+/// Change against the previous period: percent, or points for bounce rate.
+pub fn change(metric: Metric, current: f64, previous: f64) -> f64 {
+    if metric == Metric::BounceRate {
+        return current - previous;
+    }
+    if previous == 0.0 {
+        return if current > 0.0 { 100.0 } else { 0.0 };
+    }
+    ((current - previous) * 100.0 / previous).round()
+}
+
+impl Stats<'_> {
+    fn prefix(
+        &self,
+        filter: &Option<Filter>,
+        breakdown: Dim,
+        granularity: Granularity,
+    ) -> RowPrefix {
+        RowPrefix {
+            site: self.site.to_owned(),
+            filter: filter
+                .as_ref()
+                .map_or((Dim::None, String::new()), |f| (f.dim, f.value.clone())),
+            breakdown,
+            granularity,
+        }
+    }
+
+    pub fn totals(&self, filter: &Option<Filter>, range: DateRange) -> Result<Counts, StoreError> {
+        let rows = self.store.scan(
+            &self.prefix(filter, Dim::None, Granularity::Day),
+            range.first,
+            range.last,
+        )?;
+        Ok(sum(&rows))
+    }
+
+    /// Each metric with its value and, when asked, its change.
+    pub fn aggregate(
+        &self,
+        query: &StatsQuery,
+    ) -> Result<Vec<(Metric, f64, Option<f64>)>, StoreError> {
+        let current = self.totals(&query.filter, query.range)?;
+        let previous = match query.compare {
+            true => Some(self.totals(&query.filter, query.range.previous())?),
+            false => None,
+        };
+        Ok(query
+            .metrics
+            .iter()
+            .map(|metric| {
+                let value = metric_value(*metric, &current);
+                let changed = previous
+                    .as_ref()
+                    .map(|before| change(*metric, value, metric_value(*metric, before)));
+                (*metric, value, changed)
+            })
+            .collect())
+    }
+
+    pub fn timeseries(&self, query: &StatsQuery) -> Result<Vec<SeriesPoint>, StoreError> {
+        let range = query.range;
+        match query.interval {
+            Interval::Hour => {
+                let (first, last) = (range.first * 24, range.last * 24 + 23);
+                let rows = self.store.scan(
+                    &self.prefix(&query.filter, Dim::None, Granularity::Hour),
+                    first,
+                    last,
+                )?;
+                Ok(fill(rows, first..=last, |hour| hour, hour_label))
+            }
+            Interval::Day => {
+                let rows = self.store.scan(
+                    &self.prefix(&query.filter, Dim::None, Granularity::Day),
+                    range.first,
+                    range.last,
+                )?;
+                Ok(fill(
+                    rows,
+                    range.first..=range.last,
+                    |day| day,
+                    |day| date_of(day).to_string(),
+                ))
+            }
+            Interval::Month => {
+                let rows = self.store.scan(
+                    &self.prefix(&query.filter, Dim::None, Granularity::Day),
+                    range.first,
+                    range.last,
+                )?;
+                let months = (range.first..=range.last).map(month_key);
+                let mut keys: Vec<i32> = months.collect();
+                keys.dedup();
+                let mut sums: HashMap<i32, Counts> = HashMap::new();
+                for row in rows {
+                    *sums.entry(month_key(row.bucket)).or_default() += row.counts;
+                }
+                Ok(keys
+                    .into_iter()
+                    .map(|month| SeriesPoint {
+                        label: date_of(month).to_string(),
+                        counts: sums.get(&month).copied().unwrap_or_default(),
+                    })
+                    .collect())
+            }
+        }
+    }
+
+    pub fn breakdown(
+        &self,
+        query: &StatsQuery,
+        property: &Property,
+    ) -> Result<Vec<BreakdownRow>, StoreError> {
+        let rows = self.store.scan(
+            &self.prefix(&query.filter, property.dim(), Granularity::Day),
+            query.range.first,
+            query.range.last,
+        )?;
+        let mut grouped: HashMap<String, Counts> = HashMap::new();
+        for row in rows {
+            let value = match property {
+                Property::EventProp(key) => match row.value.split_once('\0') {
+                    Some((found, value)) if found == key => value.to_owned(),
+                    _ => continue,
+                },
+                Property::Plain(_) => row.value,
+            };
+            *grouped.entry(value).or_default() += row.counts;
+        }
+        let mut result: Vec<BreakdownRow> = grouped
+            .into_iter()
+            .filter(|(_, counts)| counts.visitors > 0 || counts.visits > 0 || counts.events > 0)
+            .map(|(value, counts)| BreakdownRow { value, counts })
+            .collect();
+        result.sort_by(|a, b| {
+            (b.counts.visitors, b.counts.visits, b.counts.events)
+                .cmp(&(a.counts.visitors, a.counts.visits, a.counts.events))
+                .then_with(|| a.value.cmp(&b.value))
+        });
+        let skip = (query.page - 1).saturating_mul(query.limit);
+        Ok(result.into_iter().skip(skip).take(query.limit).collect())
+    }
+}
+
+fn sum(rows: &[Row]) -> Counts {
+    let mut total = Counts::default();
+    for row in rows {
+        total += row.counts;
+    }
+    total
+}
+
+fn hour_label(hour: i32) -> String {
+    let day = hour.div_euclid(24);
+    format!("{} {:02}:00:00", date_of(day), hour.rem_euclid(24))
+}
+
+fn fill(
+    rows: Vec<Row>,
+    buckets: std::ops::RangeInclusive<i32>,
+    key: impl Fn(i32) -> i32,
+    label: impl Fn(i32) -> String,
+) -> Vec<SeriesPoint> {
+    let mut sums: HashMap<i32, Counts> = HashMap::new();
+    for row in rows {
+        *sums.entry(key(row.bucket)).or_default() += row.counts;
+    }
+    buckets
+        .map(|bucket| SeriesPoint {
+            label: label(bucket),
+            counts: sums.get(&bucket).copied().unwrap_or_default(),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(metric: Metric, counts: Counts, expected: f64) {
+        assert_eq!(metric_value(metric, &counts), expected, "{metric:?}");
+    }
+
+    #[test]
+    fn rates_come_from_summed_counts() {
+        let counts = Counts {
+            visitors: 3,
+            visits: 4,
+            pageviews: 9,
+            bounces: 1,
+            duration: 610,
+            events: 10,
+        };
+        check(Metric::Visitors, counts, 3.0);
+        check(Metric::ViewsPerVisit, counts, 2.25);
+        check(Metric::BounceRate, counts, 25.0);
+        check(Metric::VisitDuration, counts, 153.0);
+        check(Metric::BounceRate, Counts::default(), 0.0);
+    }
+
+    #[test]
+    fn change_is_percent_except_for_bounce_rate() {
+        assert_eq!(change(Metric::Visitors, 150.0, 100.0), 50.0);
+        assert_eq!(change(Metric::Visitors, 5.0, 0.0), 100.0);
+        assert_eq!(change(Metric::BounceRate, 40.0, 55.0), -15.0);
+    }
+}

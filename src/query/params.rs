@@ -1,0 +1,474 @@
+//! Parsing stats parameters into a query.
+//!
+//! Vocabulary follows the Plausible Stats API v1 where the meaning is the
+//! same. Every refusal has a stable code the edge sends to the client.
+
+use std::collections::HashMap;
+
+use jiff::civil::Date;
+
+use super::period::{DateRange, date_of, day_number, month_start};
+use crate::store::Dim;
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum QueryError {
+    #[error("missing parameter `{0}`")]
+    Missing(&'static str),
+    #[error("invalid period {0:?}: use day, 7d, 30d, month, 6mo, 12mo or custom")]
+    Period(String),
+    #[error("invalid date {0:?}: use YYYY-MM-DD, or YYYY-MM-DD,YYYY-MM-DD for a custom period")]
+    Date(String),
+    #[error("invalid metric {0:?}")]
+    Metric(String),
+    #[error("metric {metric} is not available for property {property}")]
+    MetricForProperty {
+        metric: &'static str,
+        property: String,
+    },
+    #[error("invalid property {0:?}")]
+    Property(String),
+    #[error(
+        "invalid filter {0:?}: use PROPERTY==VALUE with one of event:page, visit:source, visit:utm_campaign, visit:country, visit:device"
+    )]
+    Filter(String),
+    #[error("invalid interval {0:?}: use hour (periods up to 31 days), day or month")]
+    Interval(String),
+    #[error("invalid {0}: use a whole number between 1 and {1}")]
+    Number(&'static str, usize),
+    #[error("invalid compare {0:?}: only previous_period is supported")]
+    Compare(String),
+}
+
+impl QueryError {
+    /// The stable machine-readable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            QueryError::Missing(_) => "missing_parameter",
+            QueryError::Period(_) => "invalid_period",
+            QueryError::Date(_) => "invalid_date",
+            QueryError::Metric(_) | QueryError::MetricForProperty { .. } => "invalid_metric",
+            QueryError::Property(_) => "invalid_property",
+            QueryError::Filter(_) => "invalid_filter",
+            QueryError::Interval(_) => "invalid_interval",
+            QueryError::Number(..) => "invalid_pagination",
+            QueryError::Compare(_) => "invalid_compare",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Metric {
+    Visitors,
+    Visits,
+    Pageviews,
+    ViewsPerVisit,
+    BounceRate,
+    VisitDuration,
+    Events,
+}
+
+impl Metric {
+    pub fn parse(text: &str) -> Result<Metric, QueryError> {
+        Ok(match text {
+            "visitors" => Metric::Visitors,
+            "visits" => Metric::Visits,
+            "pageviews" => Metric::Pageviews,
+            "views_per_visit" => Metric::ViewsPerVisit,
+            "bounce_rate" => Metric::BounceRate,
+            "visit_duration" => Metric::VisitDuration,
+            "events" => Metric::Events,
+            _ => return Err(QueryError::Metric(text.to_owned())),
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Metric::Visitors => "visitors",
+            Metric::Visits => "visits",
+            Metric::Pageviews => "pageviews",
+            Metric::ViewsPerVisit => "views_per_visit",
+            Metric::BounceRate => "bounce_rate",
+            Metric::VisitDuration => "visit_duration",
+            Metric::Events => "events",
+        }
+    }
+
+    fn is_visit_metric(self) -> bool {
+        matches!(
+            self,
+            Metric::Visits | Metric::ViewsPerVisit | Metric::BounceRate | Metric::VisitDuration
+        )
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Property {
+    Plain(Dim),
+    /// `event:props:KEY`.
+    EventProp(String),
+}
+
+impl Property {
+    pub fn parse(text: &str) -> Result<Property, QueryError> {
+        if let Some(key) = text.strip_prefix("event:props:") {
+            if key.is_empty() || key.len() > 300 {
+                return Err(QueryError::Property(text.to_owned()));
+            }
+            return Ok(Property::EventProp(key.to_owned()));
+        }
+        let dim = match text {
+            "event:page" => Dim::Page,
+            "visit:entry_page" => Dim::EntryPage,
+            "visit:exit_page" => Dim::ExitPage,
+            "visit:source" => Dim::Source,
+            "visit:referrer" => Dim::Referrer,
+            "visit:utm_source" => Dim::UtmSource,
+            "visit:utm_medium" => Dim::UtmMedium,
+            "visit:utm_campaign" => Dim::UtmCampaign,
+            "visit:country" => Dim::Country,
+            "visit:browser" => Dim::Browser,
+            "visit:os" => Dim::Os,
+            "visit:device" => Dim::Device,
+            "event:name" => Dim::EventName,
+            _ => return Err(QueryError::Property(text.to_owned())),
+        };
+        Ok(Property::Plain(dim))
+    }
+
+    pub fn dim(&self) -> Dim {
+        match self {
+            Property::Plain(dim) => *dim,
+            Property::EventProp(_) => Dim::EventProp,
+        }
+    }
+
+    /// The field name of the property's value in a breakdown row.
+    pub fn field(&self) -> &str {
+        match self {
+            Property::EventProp(key) => key,
+            Property::Plain(dim) => match dim {
+                Dim::Page => "page",
+                Dim::EntryPage => "entry_page",
+                Dim::ExitPage => "exit_page",
+                Dim::Source => "source",
+                Dim::Referrer => "referrer",
+                Dim::UtmSource => "utm_source",
+                Dim::UtmMedium => "utm_medium",
+                Dim::UtmCampaign => "utm_campaign",
+                Dim::Country => "country",
+                Dim::Browser => "browser",
+                Dim::Os => "os",
+                Dim::Device => "device",
+                Dim::EventName => "name",
+                Dim::EventProp | Dim::None => "value",
+            },
+        }
+    }
+
+    /// Which metrics a breakdown by this property can answer.
+    fn allows(&self, metric: Metric) -> bool {
+        match self.dim() {
+            Dim::EventName | Dim::EventProp => {
+                !metric.is_visit_metric() && metric != Metric::Pageviews
+            }
+            Dim::ExitPage => metric == Metric::Visits,
+            Dim::EntryPage => metric != Metric::Pageviews && metric != Metric::Events,
+            _ => true,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Filter {
+    pub dim: Dim,
+    pub value: String,
+}
+
+impl Filter {
+    pub fn parse(text: &str) -> Result<Filter, QueryError> {
+        let refuse = || QueryError::Filter(text.to_owned());
+        let (property, value) = text.split_once("==").ok_or_else(refuse)?;
+        if value.is_empty() || value.contains(';') || value.contains('|') || value.len() > 1024 {
+            return Err(refuse());
+        }
+        let (dim, value) = match property.trim() {
+            "event:page" => (Dim::Page, value.to_owned()),
+            "visit:source" => (Dim::Source, value.to_owned()),
+            "visit:utm_campaign" => (Dim::UtmCampaign, value.to_owned()),
+            "visit:country" => (Dim::Country, value.to_ascii_uppercase()),
+            "visit:device" => (Dim::Device, value.to_ascii_lowercase()),
+            _ => return Err(refuse()),
+        };
+        Ok(Filter { dim, value })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Interval {
+    Hour,
+    Day,
+    Month,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Endpoint {
+    Aggregate,
+    Timeseries,
+    Breakdown,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct StatsQuery {
+    pub range: DateRange,
+    pub compare: bool,
+    pub metrics: Vec<Metric>,
+    pub property: Option<Property>,
+    pub filter: Option<Filter>,
+    pub interval: Interval,
+    pub limit: usize,
+    pub page: usize,
+}
+
+pub const MAX_LIMIT: usize = 1_000;
+
+impl StatsQuery {
+    /// `today` is the site's current local day number.
+    pub fn parse(
+        endpoint: Endpoint,
+        params: &HashMap<String, String>,
+        today: i32,
+    ) -> Result<StatsQuery, QueryError> {
+        let get = |name: &str| {
+            params
+                .get(name)
+                .map(String::as_str)
+                .filter(|v| !v.is_empty())
+        };
+        let range = parse_range(get("period").unwrap_or("30d"), get("date"), today)?;
+        let default_metrics = match endpoint {
+            Endpoint::Breakdown | Endpoint::Timeseries => "visitors",
+            Endpoint::Aggregate => "visitors",
+        };
+        let metrics = get("metrics")
+            .unwrap_or(default_metrics)
+            .split(',')
+            .map(|name| Metric::parse(name.trim()))
+            .collect::<Result<Vec<_>, _>>()?;
+        let property = match endpoint {
+            Endpoint::Breakdown => Some(Property::parse(
+                get("property").ok_or(QueryError::Missing("property"))?,
+            )?),
+            _ => None,
+        };
+        if let Some(property) = &property {
+            if let Some(metric) = metrics.iter().find(|metric| !property.allows(**metric)) {
+                return Err(QueryError::MetricForProperty {
+                    metric: metric.name(),
+                    property: property.field().to_owned(),
+                });
+            }
+        }
+        let compare = match get("compare") {
+            None => false,
+            Some("previous_period") => true,
+            Some(other) => return Err(QueryError::Compare(other.to_owned())),
+        };
+        Ok(StatsQuery {
+            range,
+            compare,
+            metrics,
+            property,
+            filter: get("filters").map(Filter::parse).transpose()?,
+            interval: parse_interval(get("interval"), get("period").unwrap_or("30d"), range)?,
+            limit: parse_number(get("limit"), "limit", 100, MAX_LIMIT)?,
+            page: parse_number(get("page"), "page", 1, 100_000)?,
+        })
+    }
+}
+
+fn parse_date(text: &str) -> Result<Date, QueryError> {
+    text.trim()
+        .parse::<Date>()
+        .map_err(|_| QueryError::Date(text.to_owned()))
+}
+
+fn parse_range(period: &str, date: Option<&str>, today: i32) -> Result<DateRange, QueryError> {
+    if period == "custom" {
+        let text = date.ok_or(QueryError::Missing("date"))?;
+        let (first, last) = text
+            .split_once(',')
+            .ok_or_else(|| QueryError::Date(text.to_owned()))?;
+        let range = DateRange {
+            first: day_number(parse_date(first)?),
+            last: day_number(parse_date(last)?),
+        };
+        if range.first > range.last || range.days() > 3_700 {
+            return Err(QueryError::Date(text.to_owned()));
+        }
+        return Ok(range);
+    }
+    let anchor = match date {
+        Some(text) => day_number(parse_date(text)?),
+        None => today,
+    };
+    let anchor_date = date_of(anchor);
+    let months_back = |months: i32| DateRange {
+        first: day_number(month_start(anchor_date, months - 1)),
+        last: anchor,
+    };
+    Ok(match period {
+        "day" => DateRange {
+            first: anchor,
+            last: anchor,
+        },
+        "7d" => DateRange {
+            first: anchor - 6,
+            last: anchor,
+        },
+        "30d" => DateRange {
+            first: anchor - 29,
+            last: anchor,
+        },
+        "month" => DateRange {
+            first: day_number(anchor_date.first_of_month()),
+            last: day_number(anchor_date.last_of_month()),
+        },
+        "6mo" => months_back(6),
+        "12mo" => months_back(12),
+        other => return Err(QueryError::Period(other.to_owned())),
+    })
+}
+
+fn parse_interval(
+    text: Option<&str>,
+    period: &str,
+    range: DateRange,
+) -> Result<Interval, QueryError> {
+    let interval = match text {
+        None if period == "day" => Interval::Hour,
+        None if period == "12mo" || period == "6mo" => Interval::Month,
+        None | Some("day") | Some("date") => Interval::Day,
+        Some("hour") => Interval::Hour,
+        Some("month") => Interval::Month,
+        Some(other) => return Err(QueryError::Interval(other.to_owned())),
+    };
+    if interval == Interval::Hour && range.days() > 31 {
+        return Err(QueryError::Interval("hour".to_owned()));
+    }
+    Ok(interval)
+}
+
+fn parse_number(
+    text: Option<&str>,
+    name: &'static str,
+    default: usize,
+    max: usize,
+) -> Result<usize, QueryError> {
+    match text {
+        None => Ok(default),
+        Some(text) => text
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=max).contains(n))
+            .ok_or(QueryError::Number(name, max)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    fn today() -> i32 {
+        day_number("2026-11-23".parse().unwrap())
+    }
+
+    fn range(pairs: &[(&str, &str)]) -> Result<(String, String), QueryError> {
+        let query = StatsQuery::parse(Endpoint::Aggregate, &params(pairs), today())?;
+        Ok((
+            date_of(query.range.first).to_string(),
+            date_of(query.range.last).to_string(),
+        ))
+    }
+
+    fn check(pairs: &[(&str, &str)], expected: (&str, &str)) {
+        assert_eq!(
+            range(pairs).unwrap(),
+            (expected.0.to_owned(), expected.1.to_owned()),
+            "{pairs:?}"
+        );
+    }
+
+    #[test]
+    fn periods_resolve_to_local_day_ranges() {
+        check(&[("period", "day")], ("2026-11-23", "2026-11-23"));
+        check(
+            &[("period", "day"), ("date", "2026-01-05")],
+            ("2026-01-05", "2026-01-05"),
+        );
+        check(&[("period", "7d")], ("2026-11-17", "2026-11-23"));
+        check(&[("period", "30d")], ("2026-10-25", "2026-11-23"));
+        check(&[("period", "month")], ("2026-11-01", "2026-11-30"));
+        check(&[("period", "6mo")], ("2026-06-01", "2026-11-23"));
+        check(&[("period", "12mo")], ("2025-12-01", "2026-11-23"));
+        check(
+            &[("period", "custom"), ("date", "2026-01-01,2026-01-31")],
+            ("2026-01-01", "2026-01-31"),
+        );
+    }
+
+    #[test]
+    fn bad_parameters_get_stable_codes() {
+        let code = |pairs: &[(&str, &str)]| {
+            StatsQuery::parse(Endpoint::Breakdown, &params(pairs), today())
+                .unwrap_err()
+                .code()
+        };
+        assert_eq!(
+            code(&[("property", "event:page"), ("period", "week")]),
+            "invalid_period"
+        );
+        assert_eq!(
+            code(&[
+                ("property", "event:page"),
+                ("period", "custom"),
+                ("date", "2026-13-01,2026-01-02")
+            ]),
+            "invalid_date"
+        );
+        assert_eq!(
+            code(&[("property", "event:page"), ("metrics", "visitors,clicks")]),
+            "invalid_metric"
+        );
+        assert_eq!(code(&[("property", "visit:shoe_size")]), "invalid_property");
+        assert_eq!(code(&[]), "missing_parameter");
+        assert_eq!(
+            code(&[("property", "event:page"), ("filters", "visit:os==Linux")]),
+            "invalid_filter"
+        );
+        assert_eq!(
+            code(&[("property", "event:page"), ("limit", "0")]),
+            "invalid_pagination"
+        );
+        assert_eq!(
+            code(&[("property", "event:name"), ("metrics", "bounce_rate")]),
+            "invalid_metric"
+        );
+    }
+
+    #[test]
+    fn filters_normalise_case_where_the_stored_form_is_fixed() {
+        assert_eq!(Filter::parse("visit:country==nl").unwrap().value, "NL");
+        assert_eq!(
+            Filter::parse("visit:device==Mobile").unwrap().value,
+            "mobile"
+        );
+        assert_eq!(Filter::parse("event:page==/Wonen").unwrap().value, "/Wonen");
+    }
+}

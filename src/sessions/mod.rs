@@ -1,0 +1,151 @@
+//! Hot per-visitor state (promises 3 and 4).
+//!
+//! Owns, per visitor hash: the local day it belongs to, the open visit
+//! (entry page, last page, pageviews, first and last seen) and the set of
+//! counting scopes this visitor has already been credited to today.
+//! Lives only in memory, owned by the aggregator task; a visitor's entry
+//! is swept once its day is over and its visit has ended, which is never
+//! later than the end of that day's salt. A hard cap bounds memory:
+//! past it the least recently seen of a small random sample is evicted.
+//! Invariant: nothing here is written anywhere; it holds hashes, cleaned
+//! pages and classes, never an IP address or a user agent.
+
+mod credits;
+mod visit;
+
+use indexmap::IndexMap;
+
+use crate::ingest::hit::Hit;
+use crate::sites::{Moment, SiteIdx};
+
+pub use credits::Credits;
+pub use visit::{ExitMove, Visit, VisitAttrs, VisitChange};
+
+struct VisitorState {
+    site: SiteIdx,
+    day: i32,
+    last_seen: i64,
+    credits: Credits,
+    visit: Option<Box<Visit>>,
+}
+
+/// What one hit did to its visitor's state.
+pub struct Observation<'a> {
+    /// The visitor's credits for today; `None` for anonymous hits.
+    pub credits: Option<&'a mut Credits>,
+    /// How the open visit changed; `None` for anonymous hits.
+    pub visit: Option<VisitChange>,
+}
+
+pub struct Sessions {
+    visitors: IndexMap<u64, VisitorState, foldhash::fast::RandomState>,
+    max_visitors: usize,
+    timeout_seconds: i64,
+    evicted: u64,
+    sample_seed: u64,
+}
+
+impl Sessions {
+    pub fn new(max_visitors: usize, timeout_seconds: i64) -> Sessions {
+        Sessions {
+            visitors: IndexMap::default(),
+            max_visitors: max_visitors.max(1),
+            timeout_seconds,
+            evicted: 0,
+            sample_seed: 0x9E37_79B9_7F4A_7C15,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.visitors.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.visitors.is_empty()
+    }
+
+    /// Visitors evicted because the cap was reached, since start.
+    pub fn evicted(&self) -> u64 {
+        self.evicted
+    }
+
+    pub fn observe(&mut self, hit: &Hit) -> Observation<'_> {
+        let Some(visitor) = hit.visitor else {
+            return Observation {
+                credits: None,
+                visit: None,
+            };
+        };
+        let key = visitor.today.value();
+        if !self.visitors.contains_key(&key) {
+            let carried = visitor
+                .yesterday
+                .and_then(|previous| self.visitors.swap_remove(&previous.value()));
+            let state = carried.unwrap_or_else(|| VisitorState {
+                site: hit.site,
+                day: hit.at.day,
+                last_seen: hit.at.unix,
+                credits: Credits::default(),
+                visit: None,
+            });
+            self.make_room();
+            self.visitors.insert(key, state);
+        }
+        let timeout = self.timeout_seconds;
+        let state = self.visitors.get_mut(&key).expect("inserted above");
+        if state.day != hit.at.day {
+            // A new local day: a new visitor for counting, the visit may go on.
+            state.day = hit.at.day;
+            state.credits = Credits::default();
+        }
+        state.last_seen = state.last_seen.max(hit.at.unix);
+        let change = visit::advance(&mut state.visit, hit, timeout);
+        Observation {
+            credits: Some(&mut state.credits),
+            visit: Some(change),
+        }
+    }
+
+    fn make_room(&mut self) {
+        while self.visitors.len() >= self.max_visitors {
+            let victim = self.least_recent_of_sample();
+            self.visitors.swap_remove_index(victim);
+            self.evicted += 1;
+        }
+    }
+
+    /// Approximate LRU: the oldest of eight pseudo-random entries.
+    fn least_recent_of_sample(&mut self) -> usize {
+        let len = self.visitors.len() as u64;
+        (0..8)
+            .map(|_| {
+                // xorshift64: cheap, good enough to spread samples.
+                self.sample_seed ^= self.sample_seed << 13;
+                self.sample_seed ^= self.sample_seed >> 7;
+                self.sample_seed ^= self.sample_seed << 17;
+                (self.sample_seed % len) as usize
+            })
+            .min_by_key(|index| self.visitors[*index].last_seen)
+            .unwrap_or(0)
+    }
+
+    /// Ends idle visits and forgets visitors whose day is over.
+    /// `today` gives each site's current local moment, indexed by site.
+    pub fn sweep(&mut self, today: &[Moment]) {
+        let timeout = self.timeout_seconds;
+        self.visitors.retain(|_, state| {
+            let now = today[state.site.index()];
+            if state
+                .visit
+                .as_ref()
+                .is_some_and(|visit| now.unix - visit.last_seen >= timeout)
+            {
+                state.visit = None;
+            }
+            state.day >= now.day || state.visit.is_some()
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests;

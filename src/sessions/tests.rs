@@ -1,0 +1,167 @@
+use super::*;
+use crate::enrich::agent::Device;
+use crate::enrich::country::Country;
+use crate::ingest::beacon::Interaction;
+use crate::ingest::hit::{HitKind, HitVisitor};
+use crate::privacy::url::Campaign;
+use crate::privacy::visitor::VisitorId;
+
+const MINUTE: i64 = 60;
+
+fn moment(unix: i64) -> Moment {
+    Moment {
+        unix,
+        day: unix.div_euclid(86_400) as i32,
+        hour: unix.div_euclid(3_600) as i32,
+    }
+}
+
+fn hit(visitor: u64, unix: i64, page: &str, kind: HitKind) -> Hit {
+    Hit {
+        site: crate::sites::Sites::default_idx(),
+        at: moment(unix),
+        visitor: Some(HitVisitor {
+            today: VisitorId::from_value(visitor),
+            yesterday: None,
+        }),
+        kind,
+        interaction: Interaction::Interactive,
+        page: page.to_owned(),
+        referrer: None,
+        source: "Direct / None".to_owned(),
+        campaign: Campaign::default(),
+        country: Country::UNKNOWN,
+        browser: "Firefox".to_owned(),
+        os: "Linux".to_owned(),
+        device: Device::Desktop,
+    }
+}
+
+fn pageview(visitor: u64, unix: i64, page: &str) -> Hit {
+    hit(visitor, unix, page, HitKind::Pageview)
+}
+
+fn change(sessions: &mut Sessions, hit: &Hit) -> VisitChange {
+    sessions
+        .observe(hit)
+        .visit
+        .expect("identified hits change a visit")
+}
+
+#[test]
+fn a_first_pageview_starts_a_bounced_visit() {
+    let mut sessions = Sessions::new(10, 30 * MINUTE);
+    let started = change(&mut sessions, &pageview(1, 1_000_000, "/a"));
+    assert!(started.started);
+    assert_eq!(started.bounce_delta, 1);
+    assert_eq!(started.exit.unwrap().to.as_ref(), "/a");
+}
+
+#[test]
+fn a_second_pageview_ends_the_bounce_and_moves_the_exit_page() {
+    let mut sessions = Sessions::new(10, 30 * MINUTE);
+    change(&mut sessions, &pageview(1, 1_000_000, "/a"));
+    let second = change(&mut sessions, &pageview(1, 1_000_000 + 90, "/b"));
+    assert!(!second.started);
+    assert_eq!(second.bounce_delta, -1);
+    assert_eq!(second.duration_delta, 90);
+    let exit = second.exit.unwrap();
+    assert_eq!(exit.from.as_deref(), Some("/a"));
+    assert_eq!(exit.to.as_ref(), "/b");
+    let third = change(&mut sessions, &pageview(1, 1_000_000 + 100, "/b"));
+    assert_eq!(third.bounce_delta, 0);
+    assert!(third.exit.is_none(), "a reload does not move the exit page");
+}
+
+#[test]
+fn non_interactive_events_do_not_end_a_bounce_but_interactive_ones_do() {
+    let mut sessions = Sessions::new(10, 30 * MINUTE);
+    change(&mut sessions, &pageview(1, 1_000_000, "/a"));
+    let mut passive = hit(
+        1,
+        1_000_010,
+        "/a",
+        HitKind::Event {
+            name: "Scroll".into(),
+            props: vec![],
+        },
+    );
+    passive.interaction = Interaction::NonInteractive;
+    assert_eq!(change(&mut sessions, &passive).bounce_delta, 0);
+    let click = hit(
+        1,
+        1_000_020,
+        "/a",
+        HitKind::Event {
+            name: "Download".into(),
+            props: vec![],
+        },
+    );
+    assert_eq!(change(&mut sessions, &click).bounce_delta, -1);
+}
+
+#[test]
+fn thirty_idle_minutes_end_a_visit() {
+    let mut sessions = Sessions::new(10, 30 * MINUTE);
+    change(&mut sessions, &pageview(1, 1_000_000, "/a"));
+    assert!(!change(&mut sessions, &pageview(1, 1_000_000 + 29 * MINUTE, "/a")).started);
+    assert!(change(&mut sessions, &pageview(1, 1_000_000 + 59 * MINUTE, "/a")).started);
+}
+
+#[test]
+fn a_visit_continues_across_midnight_under_the_new_hash_with_fresh_credits() {
+    let mut sessions = Sessions::new(10, 30 * MINUTE);
+    let before_midnight = 20_000 * 86_400 - 5 * MINUTE;
+    {
+        let observation = sessions.observe(&pageview(1, before_midnight, "/a"));
+        assert!(observation.credits.unwrap().first_time(7));
+    }
+    let mut after = pageview(2, before_midnight + 10 * MINUTE, "/b");
+    after.visitor = Some(HitVisitor {
+        today: VisitorId::from_value(2),
+        yesterday: Some(VisitorId::from_value(1)),
+    });
+    let observation = sessions.observe(&after);
+    assert!(
+        observation.credits.unwrap().first_time(7),
+        "a new day credits anew"
+    );
+    let change = observation.visit.unwrap();
+    assert!(!change.started, "the visit goes on");
+    assert_eq!(
+        change.start.day + 1,
+        moment(before_midnight + 10 * MINUTE).day
+    );
+    assert_eq!(sessions.len(), 1, "the old hash is gone");
+}
+
+#[test]
+fn the_cap_evicts_and_counts() {
+    let mut sessions = Sessions::new(3, 30 * MINUTE);
+    for visitor in 0..10 {
+        sessions.observe(&pageview(visitor, 1_000_000 + visitor as i64, "/"));
+    }
+    assert_eq!(sessions.len(), 3);
+    assert_eq!(sessions.evicted(), 7);
+}
+
+#[test]
+fn sweeping_forgets_finished_days_and_idle_visits() {
+    let mut sessions = Sessions::new(10, 30 * MINUTE);
+    let noon = 20_000 * 86_400 + 12 * 3_600;
+    sessions.observe(&pageview(1, noon, "/"));
+    sessions.sweep(&[moment(noon + 10 * MINUTE)]);
+    assert_eq!(sessions.len(), 1, "still today");
+    sessions.sweep(&[moment(noon + 86_400)]);
+    assert!(sessions.is_empty(), "the day is over and the visit idle");
+}
+
+#[test]
+fn anonymous_hits_leave_no_state() {
+    let mut sessions = Sessions::new(10, 30 * MINUTE);
+    let mut anonymous = pageview(1, 1_000_000, "/");
+    anonymous.visitor = None;
+    let observation = sessions.observe(&anonymous);
+    assert!(observation.credits.is_none() && observation.visit.is_none());
+    assert!(sessions.is_empty());
+}

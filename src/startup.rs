@@ -1,0 +1,180 @@
+//! Startup and shutdown, written once.
+//!
+//! `run` takes bound listeners, a shutdown future and a clock, builds the
+//! shared state, starts the aggregator and both listeners, and on shutdown
+//! goes: not ready → stop accepting → drain in-flight requests with a
+//! deadline → close the ingest queue → the aggregator drains it and
+//! flushes → return.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use anyhow::Context;
+use tokio::sync::{mpsc, oneshot, watch};
+
+use crate::aggregate::{Aggregator, Realtime};
+use crate::clock::Clock;
+use crate::config::{Config, LogConfig, LogFormat};
+use crate::enrich::agent::AgentClassifier;
+use crate::enrich::country::CountryDb;
+use crate::http::client_ip::TrustedProxies;
+use crate::http::{AppState, Listeners, serve};
+use crate::ingest::{Pipeline, PipelineParts};
+use crate::metrics::Metrics;
+use crate::privacy::ip::Truncation;
+use crate::privacy::pii::PiiPattern;
+use crate::privacy::salt::SaltBook;
+use crate::privacy::url::UrlPolicy;
+use crate::sessions::Sessions;
+use crate::sites::Sites;
+use crate::store::Store;
+
+/// What the configuration yields before anything is opened or bound.
+pub struct Checked {
+    pub sites: Sites,
+    pub truncation: Truncation,
+    pub pii_patterns: Vec<PiiPattern>,
+    pub countries: Option<CountryDb>,
+}
+
+/// Checks everything a configuration names, short of opening the store.
+pub fn check(config: &Config) -> anyhow::Result<Checked> {
+    let sites = Sites::from_config(&config.sites).context("sites")?;
+    let truncation = Truncation::new(config.privacy.ipv4_prefix, config.privacy.ipv6_prefix)?;
+    let pii_patterns = config
+        .privacy
+        .pii_patterns
+        .iter()
+        .map(|pattern| PiiPattern::new(&pattern.name, &pattern.regex))
+        .collect::<Result<Vec<_>, _>>()
+        .context("privacy.pii_patterns")?;
+    let countries = config
+        .geoip
+        .database
+        .as_deref()
+        .map(CountryDb::open)
+        .transpose()
+        .context("geoip.database")?;
+    Ok(Checked {
+        sites,
+        truncation,
+        pii_patterns,
+        countries,
+    })
+}
+
+pub fn init_logging(config: &LogConfig) -> anyhow::Result<()> {
+    let filter = tracing_subscriber::EnvFilter::try_new(&config.level)
+        .with_context(|| format!("log.level {:?}", config.level))?;
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false);
+    let result = match config.format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+    };
+    result.map_err(|error| anyhow::anyhow!("logging: {error}"))
+}
+
+pub async fn run(
+    config: Config,
+    listeners: Listeners,
+    shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<()> {
+    run_with_clock(config, listeners, shutdown, Clock::System).await
+}
+
+pub async fn run_with_clock(
+    config: Config,
+    listeners: Listeners,
+    shutdown: impl Future<Output = ()>,
+    clock: Clock,
+) -> anyhow::Result<()> {
+    let checked = check(&config)?;
+    let data_dir = config.server.data_dir.clone();
+    let store = Arc::new(
+        tokio::task::spawn_blocking(move || Store::open_embedded(&data_dir))
+            .await
+            .context("store task")??,
+    );
+    let sites = Arc::new(checked.sites);
+    let timeout_seconds = i64::from(config.sessions.visit_timeout_minutes.max(1)) * 60;
+    let salts = Arc::new(SaltBook::new(sites.len(), timeout_seconds));
+    let metrics = Arc::new(Metrics::new());
+    let realtime = Arc::new(Realtime::new(sites.len()));
+    let (hits, queue) = mpsc::channel(config.aggregate.queue_capacity.max(1));
+    let pipeline = Pipeline::new(PipelineParts {
+        sites: sites.clone(),
+        truncation: checked.truncation,
+        salts: salts.clone(),
+        urls: UrlPolicy::new(&config.privacy.query_allow, checked.pii_patterns.clone()),
+        pii_patterns: checked.pii_patterns,
+        agents: AgentClassifier::new(),
+        countries: checked.countries,
+        gpc: config.privacy.gpc,
+        dnt: config.privacy.dnt,
+        hits,
+        metrics: metrics.clone(),
+    });
+    let state = Arc::new(AppState {
+        pipeline,
+        store: store.clone(),
+        sites: sites.clone(),
+        realtime: realtime.clone(),
+        metrics: metrics.clone(),
+        clock: clock.clone(),
+        proxies: TrustedProxies::new(config.server.trusted_proxies.clone()),
+        body_timeout: Duration::from_millis(config.server.body_timeout_ms),
+        draining: Default::default(),
+    });
+    let (close_aggregator, close) = oneshot::channel();
+    let aggregator = tokio::spawn(
+        Aggregator {
+            hits: queue,
+            sessions: Sessions::new(config.sessions.max_visitors, timeout_seconds),
+            store,
+            sites,
+            salts,
+            realtime,
+            metrics,
+            clock,
+            config: config.aggregate.clone(),
+        }
+        .run(close),
+    );
+    let (stop, stopped) = watch::channel(false);
+    let timeouts = || crate::http::Timeouts {
+        header: Duration::from_millis(config.server.header_timeout_ms),
+        drain: Duration::from_millis(config.server.drain_timeout_ms),
+    };
+    let public_address = listeners.public.local_addr()?;
+    let admin_address = listeners.admin.local_addr()?;
+    let public = tokio::spawn(serve(
+        listeners.public,
+        crate::http::Face::Public,
+        state.clone(),
+        timeouts(),
+        stopped.clone(),
+    ));
+    let admin = tokio::spawn(serve(
+        listeners.admin,
+        crate::http::Face::Admin,
+        state.clone(),
+        timeouts(),
+        stopped,
+    ));
+    tracing::info!(public = %public_address, admin = %admin_address, "listening");
+
+    shutdown.await;
+    tracing::info!("shutting down: draining requests");
+    state.draining.store(true, Ordering::Relaxed);
+    let _ = stop.send(true);
+    let _ = public.await;
+    let _ = admin.await;
+    let _ = close_aggregator.send(());
+    aggregator.await.context("aggregator task")?;
+    tracing::info!("stopped");
+    Ok(())
+}

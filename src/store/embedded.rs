@@ -1,0 +1,165 @@
+//! The embedded backend: one redb file, `kruimel.redb`, in the data directory.
+//!
+//! A marker row in a `meta` table names the schema. A file that is not a
+//! redb database, or a redb database without Kruimel's marker, is refused
+//! with its path and left as it was.
+
+use std::path::{Path, PathBuf};
+
+use redb::{Database, ReadableTable, TableDefinition};
+
+use super::StoreError;
+use super::schema::{Counts, Granularity, Row, RowPrefix, decode_key};
+
+const COUNTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("counts");
+const META: TableDefinition<&str, &str> = TableDefinition::new("meta");
+const SCHEMA_KEY: &str = "schema";
+const SCHEMA: &str = "kruimel-counts-1";
+pub const FILE_NAME: &str = "kruimel.redb";
+
+pub struct Embedded {
+    db: Database,
+    path: PathBuf,
+}
+
+fn operation(error: impl std::fmt::Display) -> StoreError {
+    StoreError::Operation(error.to_string())
+}
+
+impl Embedded {
+    pub fn open(data_dir: &Path) -> Result<Embedded, StoreError> {
+        std::fs::create_dir_all(data_dir).map_err(|source| StoreError::DataDir {
+            path: data_dir.display().to_string(),
+            source,
+        })?;
+        let path = data_dir.join(FILE_NAME);
+        let existed = path.exists();
+        let shown = path.display().to_string();
+        let db = if existed {
+            Database::open(&path)
+        } else {
+            Database::create(&path)
+        }
+        .map_err(|error| StoreError::Foreign {
+            path: shown.clone(),
+            message: error.to_string(),
+        })?;
+        let store = Embedded { db, path };
+        store.check_schema(existed)?;
+        Ok(store)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn check_schema(&self, existed: bool) -> Result<(), StoreError> {
+        let foreign = |message: &str| StoreError::Foreign {
+            path: self.path.display().to_string(),
+            message: message.to_owned(),
+        };
+        let found = {
+            let read = self.db.begin_read().map_err(operation)?;
+            match read.open_table(META) {
+                Ok(meta) => meta
+                    .get(SCHEMA_KEY)
+                    .map_err(operation)?
+                    .map(|v| v.value().to_owned()),
+                Err(redb::TableError::TableDoesNotExist(_)) => None,
+                Err(error) => return Err(operation(error)),
+            }
+        };
+        match (found.as_deref(), existed) {
+            (Some(SCHEMA), _) => Ok(()),
+            (Some(other), _) => Err(foreign(&format!("unknown schema {other:?}"))),
+            (None, true) => Err(foreign("no Kruimel schema marker")),
+            (None, false) => {
+                let write = self.db.begin_write().map_err(operation)?;
+                {
+                    write.open_table(COUNTS).map_err(operation)?;
+                    let mut meta = write.open_table(META).map_err(operation)?;
+                    meta.insert(SCHEMA_KEY, SCHEMA).map_err(operation)?;
+                }
+                write.commit().map_err(operation)
+            }
+        }
+    }
+
+    pub fn apply(&self, batch: &[(Vec<u8>, Counts)]) -> Result<(), StoreError> {
+        let write = self.db.begin_write().map_err(operation)?;
+        {
+            let mut table = write.open_table(COUNTS).map_err(operation)?;
+            for (key, delta) in batch {
+                let mut total = match table.get(key.as_slice()).map_err(operation)? {
+                    Some(stored) => Counts::decode(stored.value())
+                        .ok_or(StoreError::Corrupt("counts length"))?,
+                    None => Counts::default(),
+                };
+                total += *delta;
+                table
+                    .insert(key.as_slice(), total.encode().as_slice())
+                    .map_err(operation)?;
+            }
+        }
+        write.commit().map_err(operation)
+    }
+
+    pub fn scan(&self, prefix: &RowPrefix, first: i32, last: i32) -> Result<Vec<Row>, StoreError> {
+        if first > last {
+            return Ok(Vec::new());
+        }
+        let start = prefix.bucket_start(first);
+        let read = self.db.begin_read().map_err(operation)?;
+        let table = read.open_table(COUNTS).map_err(operation)?;
+        let range = match last.checked_add(1) {
+            Some(after) => table.range(start.as_slice()..prefix.bucket_start(after).as_slice()),
+            None => table.range(start.as_slice()..),
+        }
+        .map_err(operation)?;
+        let mut rows = Vec::new();
+        for entry in range {
+            let (key, value) = entry.map_err(operation)?;
+            let (found, mut row) = decode_key(key.value()).map_err(StoreError::Corrupt)?;
+            if found != *prefix {
+                break;
+            }
+            row.counts =
+                Counts::decode(value.value()).ok_or(StoreError::Corrupt("counts length"))?;
+            rows.push(row);
+        }
+        Ok(rows)
+    }
+
+    pub fn purge(&self, site: &str, before_day: i32, before_hour: i32) -> Result<u64, StoreError> {
+        let mut site_prefix = vec![site.len() as u8];
+        site_prefix.extend_from_slice(site.as_bytes());
+        let mut site_end = site_prefix.clone();
+        site_end.push(0xFF);
+        let write = self.db.begin_write().map_err(operation)?;
+        let mut removed = 0;
+        {
+            let mut table = write.open_table(COUNTS).map_err(operation)?;
+            table
+                .retain_in(site_prefix.as_slice()..site_end.as_slice(), |key, _| {
+                    let keep = match decode_key(key) {
+                        Ok((prefix, row)) => match prefix.granularity {
+                            Granularity::Day => row.bucket >= before_day,
+                            Granularity::Hour => row.bucket >= before_hour,
+                        },
+                        Err(_) => true,
+                    };
+                    removed += u64::from(!keep);
+                    keep
+                })
+                .map_err(operation)?;
+        }
+        write.commit().map_err(operation)?;
+        Ok(removed)
+    }
+
+    pub fn ping(&self) -> Result<(), StoreError> {
+        let read = self.db.begin_read().map_err(operation)?;
+        read.open_table(COUNTS).map_err(operation)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,73 @@
+//! Durable aggregate counts (promise 4: only counts at rest).
+//!
+//! Owns the stored schema (`schema`: dimensions, granularities, row keys,
+//! counts) and the backends. The embedded backend is a single-file redb
+//! database in the data directory. Rows are `(site, filter, breakdown
+//! dimension, granularity, bucket, breakdown value) → counts`.
+//! Invariant: no row holds a visitor hash, an IP address or a user agent;
+//! every value written is a sum.
+//! Calls block: callers run them on a blocking thread.
+
+mod embedded;
+pub mod schema;
+
+use std::path::Path;
+
+pub use embedded::Embedded;
+pub use schema::{Counts, Dim, Granularity, Row, RowPrefix};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot create data directory {path}: {source}")]
+    DataDir {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("cannot open database {path}: {message}")]
+    Open { path: String, message: String },
+    #[error("database {path} is not a Kruimel database ({message}); it was left untouched")]
+    Foreign { path: String, message: String },
+    #[error("database operation failed: {0}")]
+    Operation(String),
+    #[error("stored row is corrupt: {0}")]
+    Corrupt(&'static str),
+}
+
+/// The store backends; one `match` per operation.
+pub enum Store {
+    Embedded(Embedded),
+}
+
+impl Store {
+    pub fn open_embedded(data_dir: &Path) -> Result<Store, StoreError> {
+        Embedded::open(data_dir).map(Store::Embedded)
+    }
+
+    /// Adds each delta to its stored row, in one transaction.
+    pub fn apply(&self, batch: &[(Vec<u8>, Counts)]) -> Result<(), StoreError> {
+        match self {
+            Store::Embedded(store) => store.apply(batch),
+        }
+    }
+
+    /// Rows under `prefix` with buckets in `first..=last`.
+    pub fn scan(&self, prefix: &RowPrefix, first: i32, last: i32) -> Result<Vec<Row>, StoreError> {
+        match self {
+            Store::Embedded(store) => store.scan(prefix, first, last),
+        }
+    }
+
+    /// Deletes a site's rows in buckets before the given day and hour.
+    pub fn purge(&self, site: &str, before_day: i32, before_hour: i32) -> Result<u64, StoreError> {
+        match self {
+            Store::Embedded(store) => store.purge(site, before_day, before_hour),
+        }
+    }
+
+    /// A cheap round trip proving the store answers.
+    pub fn ping(&self) -> Result<(), StoreError> {
+        match self {
+            Store::Embedded(store) => store.ping(),
+        }
+    }
+}

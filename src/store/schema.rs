@@ -1,0 +1,295 @@
+//! The stored schema: what a row key and a row value look like in bytes.
+//!
+//! Key layout, chosen so one range scan answers one query:
+//! `[site len u8][site][filter dim u8][filter len u16][filter value]`
+//! `[breakdown dim u8][granularity u8][bucket: i32, sign-flipped, big-endian][breakdown value]`.
+//! Value: six little-endian i64 counters.
+
+/// A property rows are filtered or broken down by. Stored as its number:
+/// never renumber a variant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[repr(u8)]
+pub enum Dim {
+    None = 0,
+    Page = 1,
+    EntryPage = 2,
+    ExitPage = 3,
+    Source = 4,
+    Referrer = 5,
+    UtmSource = 6,
+    UtmMedium = 7,
+    UtmCampaign = 8,
+    Country = 9,
+    Browser = 10,
+    Os = 11,
+    Device = 12,
+    EventName = 13,
+    /// Value is `key` + NUL + `value`.
+    EventProp = 14,
+}
+
+impl Dim {
+    const ALL: [Dim; 15] = [
+        Dim::None,
+        Dim::Page,
+        Dim::EntryPage,
+        Dim::ExitPage,
+        Dim::Source,
+        Dim::Referrer,
+        Dim::UtmSource,
+        Dim::UtmMedium,
+        Dim::UtmCampaign,
+        Dim::Country,
+        Dim::Browser,
+        Dim::Os,
+        Dim::Device,
+        Dim::EventName,
+        Dim::EventProp,
+    ];
+
+    fn from_byte(byte: u8) -> Option<Dim> {
+        Dim::ALL.get(usize::from(byte)).copied()
+    }
+
+    /// The same for every hit of a visitor within a day: derived from the
+    /// truncated IP and user agent that also make the visitor hash.
+    pub fn is_fixed_per_visitor(self) -> bool {
+        matches!(self, Dim::Country | Dim::Browser | Dim::Os | Dim::Device)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum Granularity {
+    /// Bucket is hours since 1970-01-01T00 local.
+    Hour = 1,
+    /// Bucket is days since 1970-01-01 local.
+    Day = 2,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub visitors: i64,
+    pub visits: i64,
+    pub pageviews: i64,
+    pub bounces: i64,
+    /// Sum of visit durations in seconds.
+    pub duration: i64,
+    /// Pageviews plus custom events.
+    pub events: i64,
+}
+
+impl Counts {
+    pub const ENCODED_LEN: usize = 48;
+
+    fn fields(&self) -> [i64; 6] {
+        [
+            self.visitors,
+            self.visits,
+            self.pageviews,
+            self.bounces,
+            self.duration,
+            self.events,
+        ]
+    }
+
+    pub fn encode(&self) -> [u8; Counts::ENCODED_LEN] {
+        let mut bytes = [0u8; Counts::ENCODED_LEN];
+        for (chunk, field) in bytes.chunks_exact_mut(8).zip(self.fields()) {
+            chunk.copy_from_slice(&field.to_le_bytes());
+        }
+        bytes
+    }
+
+    pub fn decode(bytes: &[u8]) -> Option<Counts> {
+        if bytes.len() != Counts::ENCODED_LEN {
+            return None;
+        }
+        let mut fields = bytes
+            .chunks_exact(8)
+            .map(|chunk| i64::from_le_bytes(chunk.try_into().expect("chunks of eight")));
+        let mut next = || fields.next().unwrap_or(0);
+        Some(Counts {
+            visitors: next(),
+            visits: next(),
+            pageviews: next(),
+            bounces: next(),
+            duration: next(),
+            events: next(),
+        })
+    }
+
+    pub fn is_zero(&self) -> bool {
+        self.fields() == [0; 6]
+    }
+}
+
+impl std::ops::AddAssign for Counts {
+    fn add_assign(&mut self, other: Counts) {
+        self.visitors += other.visitors;
+        self.visits += other.visits;
+        self.pageviews += other.pageviews;
+        self.bounces += other.bounces;
+        self.duration += other.duration;
+        self.events += other.events;
+    }
+}
+
+/// Everything in a key before the bucket: one query's scan range.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowPrefix {
+    pub site: String,
+    pub filter: (Dim, String),
+    pub breakdown: Dim,
+    pub granularity: Granularity,
+}
+
+/// One stored row, decoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Row {
+    pub bucket: i32,
+    pub value: String,
+    pub counts: Counts,
+}
+
+fn bucket_bytes(bucket: i32) -> [u8; 4] {
+    ((bucket as u32) ^ 0x8000_0000).to_be_bytes()
+}
+
+fn bucket_from(bytes: [u8; 4]) -> i32 {
+    (u32::from_be_bytes(bytes) ^ 0x8000_0000) as i32
+}
+
+impl RowPrefix {
+    pub fn encode(&self) -> Vec<u8> {
+        let site = truncated(&self.site, usize::from(u8::MAX));
+        let filter = truncated(&self.filter.1, usize::from(u16::MAX));
+        let mut key = Vec::with_capacity(8 + site.len() + filter.len());
+        key.push(site.len() as u8);
+        key.extend_from_slice(site.as_bytes());
+        key.push(self.filter.0 as u8);
+        key.extend_from_slice(&(filter.len() as u16).to_be_bytes());
+        key.extend_from_slice(filter.as_bytes());
+        key.push(self.breakdown as u8);
+        key.push(self.granularity as u8);
+        key
+    }
+
+    /// The full key of one row under this prefix.
+    pub fn row_key(&self, bucket: i32, value: &str) -> Vec<u8> {
+        let mut key = self.encode();
+        key.extend_from_slice(&bucket_bytes(bucket));
+        key.extend_from_slice(value.as_bytes());
+        key
+    }
+
+    /// Keys at or after the start of `bucket`.
+    pub fn bucket_start(&self, bucket: i32) -> Vec<u8> {
+        let mut key = self.encode();
+        key.extend_from_slice(&bucket_bytes(bucket));
+        key
+    }
+}
+
+fn truncated(text: &str, max: usize) -> &str {
+    if text.len() <= max {
+        return text;
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+/// Splits a stored key into its prefix, bucket and breakdown value.
+pub fn decode_key(key: &[u8]) -> Result<(RowPrefix, Row), &'static str> {
+    let mut rest = key;
+    let mut take = |count: usize| -> Result<&[u8], &'static str> {
+        if rest.len() < count {
+            return Err("key too short");
+        }
+        let (head, tail) = rest.split_at(count);
+        rest = tail;
+        Ok(head)
+    };
+    let site_len = usize::from(take(1)?[0]);
+    let site = text(take(site_len)?)?;
+    let filter_dim = Dim::from_byte(take(1)?[0]).ok_or("unknown filter dimension")?;
+    let filter_len = usize::from(u16::from_be_bytes(take(2)?.try_into().map_err(|_| "len")?));
+    let filter_value = text(take(filter_len)?)?;
+    let breakdown = Dim::from_byte(take(1)?[0]).ok_or("unknown breakdown dimension")?;
+    let granularity = match take(1)?[0] {
+        1 => Granularity::Hour,
+        2 => Granularity::Day,
+        _ => return Err("unknown granularity"),
+    };
+    let bucket = bucket_from(take(4)?.try_into().map_err(|_| "bucket")?);
+    let value = text(rest)?;
+    Ok((
+        RowPrefix {
+            site,
+            filter: (filter_dim, filter_value),
+            breakdown,
+            granularity,
+        },
+        Row {
+            bucket,
+            value,
+            counts: Counts::default(),
+        },
+    ))
+}
+
+fn text(bytes: &[u8]) -> Result<String, &'static str> {
+    String::from_utf8(bytes.to_vec()).map_err(|_| "key is not UTF-8")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn prefix() -> RowPrefix {
+        RowPrefix {
+            site: "gemeente.example".into(),
+            filter: (Dim::Source, "Google".into()),
+            breakdown: Dim::Page,
+            granularity: Granularity::Day,
+        }
+    }
+
+    #[test]
+    fn keys_round_trip() {
+        for bucket in [-5, 0, 20_415, i32::MAX] {
+            let key = prefix().row_key(bucket, "/wonen/afval");
+            let (decoded, row) = decode_key(&key).unwrap();
+            assert_eq!(decoded, prefix());
+            assert_eq!((row.bucket, row.value.as_str()), (bucket, "/wonen/afval"));
+        }
+    }
+
+    #[test]
+    fn buckets_sort_in_time_order_across_zero() {
+        let keys: Vec<Vec<u8>> = [-2, -1, 0, 1, 300]
+            .iter()
+            .map(|b| prefix().row_key(*b, ""))
+            .collect();
+        let mut sorted = keys.clone();
+        sorted.sort();
+        assert_eq!(keys, sorted);
+    }
+
+    #[test]
+    fn counts_round_trip() {
+        let counts = Counts {
+            visitors: 1,
+            visits: 2,
+            pageviews: 3,
+            bounces: -4,
+            duration: 5,
+            events: 6,
+        };
+        assert_eq!(Counts::decode(&counts.encode()), Some(counts));
+        assert_eq!(Counts::decode(&[0; 47]), None);
+    }
+}
