@@ -54,9 +54,7 @@ impl Deltas {
     /// The id of a dimension value, remembering its text until the flush.
     pub fn value(&mut self, dim: Dim, text: &str) -> Value {
         let id = foldhash::fast::FixedState::with_seed(0x6b72_7569_6d65_6c00).hash_one((dim, text));
-        if !self.texts.contains_key(&id) {
-            self.texts.insert(id, Arc::from(text));
-        }
+        self.texts.entry(id).or_insert_with(|| Arc::from(text));
         Value { dim, id }
     }
 

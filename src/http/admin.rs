@@ -25,7 +25,7 @@ pub async fn handle(state: Arc<AppState>, request: Request<Incoming>, route: Rou
         && request.method() != Method::GET
         && request.method() != Method::HEAD
     {
-        return ApiError::MethodNotAllowed("GET").response();
+        return ApiError::MethodNotAllowed("GET, HEAD").response();
     }
     match route {
         Route::Healthz => json_response(StatusCode::OK, &json!({ "status": "ok" })),

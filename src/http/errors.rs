@@ -20,6 +20,8 @@ pub enum ApiError {
     BodyTooLarge(usize),
     #[error("the request body was not received in time")]
     BodyTimeout,
+    #[error("the query string is longer than {0} bytes")]
+    QueryTooLong(usize),
     #[error("the request body could not be read")]
     BodyUnreadable,
     #[error("content type must be application/json or text/plain")]
@@ -43,6 +45,7 @@ impl ApiError {
             | ApiError::InvalidEvent(_)
             | ApiError::InvalidUrl
             | ApiError::BodyUnreadable
+            | ApiError::QueryTooLong(_)
             | ApiError::Query(_) => StatusCode::BAD_REQUEST,
             ApiError::BodyTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
@@ -63,6 +66,7 @@ impl ApiError {
             ApiError::BodyTooLarge(_) => "body_too_large",
             ApiError::BodyTimeout => "body_timeout",
             ApiError::BodyUnreadable => "body_unreadable",
+            ApiError::QueryTooLong(_) => "query_too_long",
             ApiError::UnsupportedMediaType => "unsupported_media_type",
             ApiError::MethodNotAllowed(_) => "method_not_allowed",
             ApiError::NotFound => "not_found",

@@ -250,9 +250,7 @@ mod tests {
         for (body, expected) in [
             (format!("{{{base}}}"), "ok"),
             (
-                format!(
-                    r#"{{"name":"pageview","url":"https://a.example/","domain":"a.example","props":{{"a":1,"b":true,"c":null}}}}"#
-                ),
+                r#"{"name":"pageview","url":"https://a.example/","domain":"a.example","props":{"a":1,"b":true,"c":null}}"#.to_owned(),
                 "ok",
             ),
             (format!(r#"{{{base},"m":"{{\"author\":\"x\"}}"}}"#), "ok"),

@@ -43,7 +43,7 @@ pub async fn handle(
         },
         Route::NotFound => ApiError::NotFound.response(),
         _ if method != Method::GET && method != Method::HEAD => {
-            ApiError::MethodNotAllowed("GET").response()
+            ApiError::MethodNotAllowed("GET, HEAD").response()
         }
         Route::OpenApi => {
             let mut response = hyper::Response::new(http_body_util::Full::new(

@@ -72,9 +72,7 @@ async fn answer(
 
 fn query_params(query: &str) -> Result<HashMap<String, String>, ApiError> {
     if query.len() > MAX_QUERY_STRING {
-        return Err(ApiError::InvalidEvent(
-            "the query string is too long".to_owned(),
-        ));
+        return Err(ApiError::QueryTooLong(MAX_QUERY_STRING));
     }
     Ok(url::form_urlencoded::parse(query.as_bytes())
         .into_owned()
@@ -93,8 +91,9 @@ fn authorise<'a>(
         .headers()
         .get(hyper::header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.strip_prefix("Bearer "))
-        .map(str::trim)
+        .and_then(|value| value.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim())
         .unwrap_or("");
     // An unknown site and a wrong token look the same from outside.
     state

@@ -132,14 +132,12 @@ impl SaltBook {
         for site in sites.iter() {
             let entry = &mut book[site.idx.index()];
             let at = site.moment(now);
-            if entry
+            let expired = entry
                 .previous
                 .as_ref()
-                .is_some_and(|(_, until)| *until <= at.unix)
-            {
-                if let Some((mut expired, _)) = entry.previous.take() {
-                    expired.key.erase();
-                }
+                .is_some_and(|(_, until)| *until <= at.unix);
+            if expired && let Some((mut salt, _)) = entry.previous.take() {
+                salt.key.erase();
             }
             if entry.current.as_ref().is_some_and(|salt| salt.day < at.day) {
                 self.rotate(entry, site, at.day);

@@ -142,6 +142,15 @@ impl Property {
         }
     }
 
+    /// The property as clients spell it (`visit:exit_page`).
+    pub fn name(&self) -> String {
+        match self {
+            Property::EventProp(key) => format!("event:props:{key}"),
+            Property::Plain(Dim::Page | Dim::EventName) => format!("event:{}", self.field()),
+            Property::Plain(_) => format!("visit:{}", self.field()),
+        }
+    }
+
     /// The field name of the property's value in a breakdown row.
     pub fn field(&self) -> &str {
         match self {
@@ -245,28 +254,29 @@ impl StatsQuery {
                 .filter(|v| !v.is_empty())
         };
         let range = parse_range(get("period").unwrap_or("30d"), get("date"), today)?;
-        let default_metrics = match endpoint {
-            Endpoint::Breakdown | Endpoint::Timeseries => "visitors",
-            Endpoint::Aggregate => "visitors",
-        };
-        let metrics = get("metrics")
-            .unwrap_or(default_metrics)
-            .split(',')
-            .map(|name| Metric::parse(name.trim()))
-            .collect::<Result<Vec<_>, _>>()?;
         let property = match endpoint {
             Endpoint::Breakdown => Some(Property::parse(
                 get("property").ok_or(QueryError::Missing("property"))?,
             )?),
             _ => None,
         };
-        if let Some(property) = &property {
-            if let Some(metric) = metrics.iter().find(|metric| !property.allows(**metric)) {
-                return Err(QueryError::MetricForProperty {
-                    metric: metric.name(),
-                    property: property.field().to_owned(),
-                });
-            }
+        // Exit pages answer visits only, so that is their default.
+        let default_metric = match property.as_ref().map(Property::dim) {
+            Some(Dim::ExitPage) => "visits",
+            _ => "visitors",
+        };
+        let metrics = get("metrics")
+            .unwrap_or(default_metric)
+            .split(',')
+            .map(|name| Metric::parse(name.trim()))
+            .collect::<Result<Vec<_>, _>>()?;
+        if let Some(property) = &property
+            && let Some(metric) = metrics.iter().find(|metric| !property.allows(**metric))
+        {
+            return Err(QueryError::MetricForProperty {
+                metric: metric.name(),
+                property: property.name(),
+            });
         }
         let compare = match get("compare") {
             None => false,

@@ -1,0 +1,212 @@
+//! `TestApp`: the real server in this process, on port 0, with a manual clock.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use jiff::Timestamp;
+use kruimel::clock::Clock;
+use kruimel::config::{self, Config, TokenHash};
+use kruimel::http::Listeners;
+use serde_json::Value;
+use tokio::sync::oneshot;
+
+pub const SITE: &str = "gemeente.example";
+pub const TOKEN: &str = "test-token-7d1f";
+pub const FIREFOX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
+pub const CHROME: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36";
+
+/// A configuration for tests: one site, a trusted loopback proxy, fast flushes.
+pub fn test_config(data_dir: &std::path::Path, extra_env: &[(&str, &str)]) -> Config {
+    let mut env: Vec<(String, String)> = vec![
+        (
+            "KRUIMEL_SERVER__DATA_DIR".into(),
+            data_dir.display().to_string(),
+        ),
+        (
+            "KRUIMEL_SERVER__TRUSTED_PROXIES".into(),
+            r#"["127.0.0.1/32", "::1/128"]"#.into(),
+        ),
+        ("KRUIMEL_AGGREGATE__FLUSH_INTERVAL_MS".into(), "20".into()),
+        (
+            "KRUIMEL_SITES".into(),
+            format!(
+                r#"[{{ id = "{SITE}", hostnames = ["{SITE}", "www.{SITE}"], tokens = ["{}"] }}, {{ id = "other.example", tokens = ["{}"] }}]"#,
+                TokenHash::of_token(TOKEN).stored_form(),
+                TokenHash::of_token(TOKEN).stored_form()
+            ),
+        ),
+    ];
+    env.extend(
+        extra_env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string())),
+    );
+    config::load(None, env).expect("test configuration is valid")
+}
+
+pub struct TestApp {
+    pub public: SocketAddr,
+    pub admin: SocketAddr,
+    pub clock: Clock,
+    pub client: reqwest::Client,
+    /// Kept so the directory lives as long as the server.
+    _data_dir: tempfile::TempDir,
+    /// Dropping it shuts the server down.
+    _stop: oneshot::Sender<()>,
+}
+
+impl TestApp {
+    pub async fn spawn() -> TestApp {
+        TestApp::spawn_with(&[], "2026-11-23T10:00:00Z").await
+    }
+
+    pub async fn spawn_with(extra_env: &[(&str, &str)], start: &str) -> TestApp {
+        let data_dir = tempfile::tempdir().unwrap();
+        TestApp::spawn_in(data_dir, extra_env, start).await
+    }
+
+    pub async fn spawn_in(
+        data_dir: tempfile::TempDir,
+        extra_env: &[(&str, &str)],
+        start: &str,
+    ) -> TestApp {
+        let config = test_config(data_dir.path(), extra_env);
+        let public = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let admin = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let (public_address, admin_address) =
+            (public.local_addr().unwrap(), admin.local_addr().unwrap());
+        let clock = Clock::manual(start.parse().unwrap());
+        let (stop, stopped) = oneshot::channel::<()>();
+        tokio::spawn(kruimel::startup::run_with_clock(
+            config,
+            Listeners { public, admin },
+            async move {
+                let _ = stopped.await;
+            },
+            clock.clone(),
+        ));
+        let app = TestApp {
+            public: public_address,
+            admin: admin_address,
+            clock,
+            client: reqwest::Client::new(),
+            _data_dir: data_dir,
+            _stop: stop,
+        };
+        app.wait_ready().await;
+        app
+    }
+
+    async fn wait_ready(&self) {
+        for _ in 0..200 {
+            let answer = self
+                .client
+                .get(format!("http://{}/readyz", self.admin))
+                .send()
+                .await;
+            if answer.is_ok_and(|response| response.status() == 200) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("server did not become ready");
+    }
+
+    pub fn set_time(&self, at: &str) {
+        self.clock.set(at.parse::<Timestamp>().unwrap());
+    }
+
+    /// Sends a pageview from `ip` (through the trusted loopback proxy).
+    pub async fn pageview(
+        &self,
+        ip: &str,
+        agent: &str,
+        url: &str,
+        referrer: Option<&str>,
+    ) -> reqwest::Response {
+        let body =
+            serde_json::json!({ "n": "pageview", "u": url, "d": SITE, "r": referrer, "w": 1280 });
+        self.send(ip, agent, &body.to_string()).await
+    }
+
+    pub async fn send(&self, ip: &str, agent: &str, body: &str) -> reqwest::Response {
+        self.client
+            .post(format!("http://{}/api/event", self.public))
+            .header("content-type", "text/plain")
+            .header("x-forwarded-for", ip)
+            .header("user-agent", agent)
+            .body(body.to_owned())
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn stats(&self, endpoint: &str, query: &str) -> Value {
+        let response = self.stats_response(endpoint, query).await;
+        let status = response.status();
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(status, 200, "{endpoint}?{query}: {body}");
+        body
+    }
+
+    pub async fn stats_response(&self, endpoint: &str, query: &str) -> reqwest::Response {
+        self.client
+            .get(format!(
+                "http://{}/api/v1/stats/{endpoint}?site_id={SITE}&{query}",
+                self.public
+            ))
+            .bearer_auth(TOKEN)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// One aggregate metric over a query.
+    pub async fn metric(&self, metric: &str, query: &str) -> Value {
+        let body = self
+            .stats("aggregate", &format!("metrics={metric}&{query}"))
+            .await;
+        body["results"][metric]["value"].clone()
+    }
+
+    /// Waits until the aggregator has stored `events` events over the period.
+    pub async fn wait_for_events(&self, events: i64, query: &str) {
+        let mut seen = Value::Null;
+        for _ in 0..300 {
+            seen = self.metric("events", query).await;
+            if seen.as_i64() == Some(events) {
+                // One more flush so visit metrics written with them are in too.
+                tokio::time::sleep(Duration::from_millis(60)).await;
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("expected {events} events, store has {seen}");
+    }
+
+    pub async fn metrics_text(&self) -> String {
+        self.client
+            .get(format!("http://{}/metrics", self.admin))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+}
+
+/// Sum of `metric` over breakdown rows, keyed by the property's field.
+pub fn rows(body: &Value, field: &str, metric: &str) -> Vec<(String, i64)> {
+    body["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| {
+            (
+                row[field].as_str().unwrap().to_owned(),
+                row[metric].as_i64().unwrap(),
+            )
+        })
+        .collect()
+}

@@ -1,0 +1,228 @@
+//! Ingest outcomes: counted, dropped with a reason, CORS, privacy signals.
+
+use crate::helpers::{CHROME, FIREFOX, SITE, TestApp};
+
+const IP: &str = "81.204.23.10";
+
+fn dropped(response: &reqwest::Response) -> Option<String> {
+    response
+        .headers()
+        .get("x-kruimel-dropped")
+        .map(|value| value.to_str().unwrap().to_owned())
+}
+
+#[tokio::test]
+async fn deliberate_drops_are_answered_202_with_a_reason() {
+    let app = TestApp::spawn().await;
+    let cases = [
+        (
+            "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+            SITE,
+            "https://gemeente.example/",
+            "bot",
+        ),
+        (
+            "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/130.0.0.0 Safari/537.36",
+            SITE,
+            "https://gemeente.example/",
+            "bot",
+        ),
+        (
+            FIREFOX,
+            "unknown.example",
+            "https://unknown.example/",
+            "unknown_site",
+        ),
+        (
+            FIREFOX,
+            SITE,
+            "https://elsewhere.example/",
+            "hostname_not_allowed",
+        ),
+        ("", SITE, "https://gemeente.example/", "missing_user_agent"),
+    ];
+    for (agent, domain, url, reason) in cases {
+        let body = serde_json::json!({ "n": "pageview", "u": url, "d": domain }).to_string();
+        let response = app.send(IP, agent, &body).await;
+        assert_eq!(response.status(), 202, "{reason}");
+        assert_eq!(dropped(&response).as_deref(), Some(reason));
+        assert_eq!(response.text().await.unwrap(), "{}");
+    }
+    let counted = app
+        .pageview(IP, FIREFOX, "https://www.gemeente.example/", None)
+        .await;
+    assert_eq!(dropped(&counted), None);
+    app.wait_for_events(1, "period=day").await;
+    let metrics = app.metrics_text().await;
+    assert!(
+        metrics.contains("kruimel_beacons_accepted_total 1\n"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("kruimel_beacons_dropped_total{reason=\"bot\"} 2\n"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("kruimel_beacons_dropped_total{reason=\"unknown_site\"} 1\n"));
+    assert!(metrics.contains("kruimel_beacons_dropped_total{reason=\"hostname_not_allowed\"} 1\n"));
+    assert!(metrics.contains("kruimel_beacons_shed_total 0\n"));
+}
+
+#[tokio::test]
+async fn one_beacon_counts_for_every_site_it_names() {
+    let app = TestApp::spawn().await;
+    let body = r#"{"n":"pageview","u":"https://gemeente.example/","d":"gemeente.example,other.example,nobody.example"}"#;
+    // other.example only allows its own hostname, so the page host decides.
+    let response = app.send(IP, FIREFOX, body).await;
+    assert_eq!(response.status(), 202);
+    app.wait_for_events(1, "period=day").await;
+}
+
+#[tokio::test]
+async fn global_privacy_control_counts_the_pageview_without_a_visitor() {
+    let app = TestApp::spawn().await;
+    for _ in 0..2 {
+        let response = app
+            .client
+            .post(format!("http://{}/api/event", app.public))
+            .header("user-agent", CHROME)
+            .header("x-forwarded-for", IP)
+            .header("sec-gpc", "1")
+            .body(r#"{"n":"pageview","u":"https://gemeente.example/","d":"gemeente.example"}"#)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(dropped(&response), None);
+    }
+    app.wait_for_events(2, "period=day").await;
+    let body = app
+        .stats("aggregate", "period=day&metrics=visitors,visits,pageviews")
+        .await;
+    assert_eq!(body["results"]["pageviews"]["value"], 2);
+    assert_eq!(body["results"]["visitors"]["value"], 0);
+    assert_eq!(body["results"]["visits"]["value"], 0);
+}
+
+#[tokio::test]
+async fn privacy_signals_can_be_configured_to_drop() {
+    let app =
+        TestApp::spawn_with(&[("KRUIMEL_PRIVACY__DNT", "drop")], "2026-11-23T10:00:00Z").await;
+    let response = app
+        .client
+        .post(format!("http://{}/api/event", app.public))
+        .header("user-agent", CHROME)
+        .header("dnt", "1")
+        .body(r#"{"n":"pageview","u":"https://gemeente.example/","d":"gemeente.example"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(dropped(&response).as_deref(), Some("privacy_signal"));
+}
+
+#[tokio::test]
+async fn browsers_on_a_site_hostname_get_cors_grants_and_others_do_not() {
+    let app = TestApp::spawn().await;
+    let url = format!("http://{}/api/event", app.public);
+    let preflight = app
+        .client
+        .request(reqwest::Method::OPTIONS, &url)
+        .header("origin", "https://www.gemeente.example")
+        .header("access-control-request-method", "POST")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(preflight.status(), 204);
+    assert_eq!(
+        preflight.headers()["access-control-allow-origin"],
+        "https://www.gemeente.example"
+    );
+    let post = app
+        .client
+        .post(&url)
+        .header("origin", "https://evil.example")
+        .header("user-agent", FIREFOX)
+        .body(r#"{"n":"pageview","u":"https://gemeente.example/","d":"gemeente.example"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(post.status(), 202);
+    assert!(post.headers().get("access-control-allow-origin").is_none());
+}
+
+#[tokio::test]
+async fn forwarding_headers_from_untrusted_peers_are_ignored() {
+    // No trusted proxies: two different X-Forwarded-For values are one visitor.
+    let app = TestApp::spawn_with(
+        &[("KRUIMEL_SERVER__TRUSTED_PROXIES", "[]")],
+        "2026-11-23T10:00:00Z",
+    )
+    .await;
+    app.pageview("81.1.1.1", FIREFOX, "https://gemeente.example/", None)
+        .await;
+    app.pageview("92.2.2.2", FIREFOX, "https://gemeente.example/", None)
+        .await;
+    app.wait_for_events(2, "period=day").await;
+    assert_eq!(app.metric("visitors", "period=day").await, 1);
+}
+
+#[tokio::test]
+async fn urls_are_scrubbed_before_they_are_counted() {
+    let app = TestApp::spawn().await;
+    app.pageview(
+        IP,
+        FIREFOX,
+        "https://gemeente.example/zaak/111222333/jan%40example.nl?token=x&utm_source=krant#top",
+        None,
+    )
+    .await;
+    app.wait_for_events(1, "period=day").await;
+    let pages = app
+        .stats(
+            "breakdown",
+            "period=day&property=event:page&metrics=pageviews",
+        )
+        .await;
+    assert_eq!(pages["results"][0]["page"], "/zaak/{bsn}/{email}");
+    let sources = app
+        .stats(
+            "breakdown",
+            "period=day&property=visit:utm_source&metrics=visitors",
+        )
+        .await;
+    assert_eq!(sources["results"][0]["utm_source"], "krant");
+}
+
+#[tokio::test]
+async fn countries_come_from_the_configured_database_by_truncated_prefix() {
+    let database = crate::country::country_database();
+    let app = TestApp::spawn_with(
+        &[("KRUIMEL_GEOIP__DATABASE", database.to_str().unwrap())],
+        "2026-11-23T10:00:00Z",
+    )
+    .await;
+    app.pageview("81.204.23.197", FIREFOX, "https://gemeente.example/", None)
+        .await;
+    app.pageview("193.190.198.20", CHROME, "https://gemeente.example/", None)
+        .await;
+    app.pageview("8.8.8.8", CHROME, "https://gemeente.example/", None)
+        .await;
+    app.wait_for_events(3, "period=day").await;
+    let countries = app
+        .stats(
+            "breakdown",
+            "period=day&property=visit:country&metrics=visitors",
+        )
+        .await;
+    let mut found = crate::helpers::rows(&countries, "country", "visitors");
+    found.sort();
+    assert_eq!(
+        found,
+        [("BE".into(), 1), ("NL".into(), 1), ("US".into(), 1)]
+    );
+    let dutch = app
+        .stats(
+            "aggregate",
+            "period=day&metrics=pageviews&filters=visit:country==nl",
+        )
+        .await;
+    assert_eq!(dutch["results"]["pageviews"]["value"], 1);
+}

@@ -1,0 +1,12 @@
+//! Kruimel's integration tests: one binary, the real server on real sockets.
+
+mod bad_input;
+mod counting;
+mod country;
+mod helpers;
+mod ingest;
+mod midnight;
+mod privacy_audit;
+mod process;
+mod restart;
+mod stats_api;

@@ -1,0 +1,76 @@
+//! The privacy audit: a distinctive IP address, user agent and query string
+//! go in; afterwards none of them is in the data directory, the logs or
+//! `/metrics`.
+
+use crate::helpers::FIREFOX;
+use crate::process::{ServerProcess, files_under};
+
+const IP: &str = "81.204.23.197";
+const AGENT_MARKER: &str = "AuditMarker7731";
+const QUERY_MARKER: &str = "zz-audit-query-9931";
+
+fn contains(haystack: &[u8], needle: &str) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|window| window == needle.as_bytes())
+}
+
+#[tokio::test]
+async fn no_ip_user_agent_or_query_string_is_kept_anywhere() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("kruimel.log");
+    let data = dir.path().join("data");
+    let server = ServerProcess::start(&data, &log).await;
+    let agent = format!("{FIREFOX} {AGENT_MARKER}");
+    for path in ["/", "/wonen", "/contact"] {
+        let url =
+            format!("https://gemeente.example{path}?session={QUERY_MARKER}&utm_source=nieuwsbrief");
+        assert_eq!(server.send(IP, &agent, &url).await, 202);
+    }
+    // A malformed beacon with the same markers must not leak through error paths either.
+    let _ = server
+        .send(IP, &agent, &format!("not a url {QUERY_MARKER}"))
+        .await;
+    for _ in 0..200 {
+        if server.pageviews().await == 3 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(server.pageviews().await, 3, "the beacons were counted");
+    let metrics = server.metrics().await;
+    assert!(server.terminate().success());
+
+    let mut places: Vec<(String, Vec<u8>)> = files_under(&data)
+        .into_iter()
+        .map(|path| (path.display().to_string(), std::fs::read(&path).unwrap()))
+        .collect();
+    assert!(!places.is_empty(), "the data directory holds the database");
+    let log_text = std::fs::read(&log).unwrap();
+    assert!(
+        contains(&log_text, "salt rotated"),
+        "the log is the real one, at debug level"
+    );
+    places.push(("log".into(), log_text));
+    places.push(("/metrics".into(), metrics.into_bytes()));
+    for (place, bytes) in &places {
+        for needle in [
+            IP,
+            "81.204.23.19",
+            AGENT_MARKER,
+            "rv:128.0",
+            QUERY_MARKER,
+            "session=",
+        ] {
+            assert!(!contains(bytes, needle), "{needle:?} found in {place}");
+        }
+    }
+    // What is stored is counts with cleaned pages.
+    let database = &places
+        .iter()
+        .find(|(p, _)| p.ends_with("kruimel.redb"))
+        .unwrap()
+        .1;
+    assert!(contains(database, "/wonen"));
+    assert!(contains(database, "nieuwsbrief"));
+}

@@ -1,0 +1,160 @@
+//! The `kruimel` binary as a separate process, for signals and logs.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::Duration;
+
+use kruimel::config::TokenHash;
+
+use crate::helpers::{SITE, TOKEN};
+
+pub struct ServerProcess {
+    child: Child,
+    pub public: SocketAddr,
+    pub admin: SocketAddr,
+    pub client: reqwest::Client,
+}
+
+fn free_address() -> SocketAddr {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+}
+
+impl ServerProcess {
+    /// Starts the binary with configuration from the environment only,
+    /// its stdout and stderr going to `log`.
+    pub async fn start(data_dir: &Path, log: &Path) -> ServerProcess {
+        let (public, admin) = (free_address(), free_address());
+        let log_file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)
+            .unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_kruimel"))
+            .arg("serve")
+            .env_clear()
+            .env("KRUIMEL_SERVER__LISTEN", public.to_string())
+            .env("KRUIMEL_SERVER__ADMIN_LISTEN", admin.to_string())
+            .env("KRUIMEL_SERVER__DATA_DIR", data_dir)
+            .env("KRUIMEL_SERVER__TRUSTED_PROXIES", r#"["127.0.0.1/32"]"#)
+            .env("KRUIMEL_LOG__LEVEL", "debug")
+            .env("KRUIMEL_LOG__FORMAT", "json")
+            .env(
+                "KRUIMEL_SITES",
+                format!(
+                    r#"[{{ id = "{SITE}", tokens = ["{}"] }}]"#,
+                    TokenHash::of_token(TOKEN).stored_form()
+                ),
+            )
+            .stdout(Stdio::from(log_file.try_clone().unwrap()))
+            .stderr(Stdio::from(log_file))
+            .spawn()
+            .unwrap();
+        let server = ServerProcess {
+            child,
+            public,
+            admin,
+            client: reqwest::Client::new(),
+        };
+        server.wait_ready().await;
+        server
+    }
+
+    async fn wait_ready(&self) {
+        for _ in 0..500 {
+            let answer = self
+                .client
+                .get(format!("http://{}/readyz", self.admin))
+                .send()
+                .await;
+            if answer.is_ok_and(|response| response.status() == 200) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("kruimel process did not become ready");
+    }
+
+    pub async fn send(&self, ip: &str, agent: &str, url: &str) -> u16 {
+        let body = serde_json::json!({ "n": "pageview", "u": url, "d": SITE }).to_string();
+        self.client
+            .post(format!("http://{}/api/event", self.public))
+            .header("x-forwarded-for", ip)
+            .header("user-agent", agent)
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    }
+
+    pub async fn pageviews(&self) -> i64 {
+        let body: serde_json::Value = self
+            .client
+            .get(format!(
+                "http://{}/api/v1/stats/aggregate?site_id={SITE}&period=7d&metrics=pageviews",
+                self.public
+            ))
+            .bearer_auth(TOKEN)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        body["results"]["pageviews"]["value"].as_i64().unwrap()
+    }
+
+    pub async fn metrics(&self) -> String {
+        self.client
+            .get(format!("http://{}/metrics", self.admin))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
+    /// SIGTERM, then wait for the exit.
+    pub fn terminate(mut self) -> ExitStatus {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        for _ in 0..1000 {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        self.child.kill().unwrap();
+        panic!("kruimel did not exit within 10 s of SIGTERM");
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Every file under `dir`, recursively.
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            found.extend(files_under(&path));
+        } else {
+            found.push(path);
+        }
+    }
+    found
+}

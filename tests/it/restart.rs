@@ -1,0 +1,34 @@
+//! SIGTERM drains and flushes: every beacon answered 202 is counted after a restart.
+
+use crate::helpers::FIREFOX;
+use crate::process::ServerProcess;
+
+#[tokio::test]
+async fn counts_survive_sigterm_and_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("kruimel.log");
+    let data = dir.path().join("data");
+    let server = ServerProcess::start(&data, &log).await;
+    let mut accepted = 0;
+    for index in 0..300 {
+        let ip = format!("81.204.{}.{}", index % 200, index % 7);
+        if server
+            .send(
+                &ip,
+                FIREFOX,
+                &format!("https://gemeente.example/p{}", index % 13),
+            )
+            .await
+            == 202
+        {
+            accepted += 1;
+        }
+    }
+    // Straight to SIGTERM: no waiting for a flush interval.
+    let status = server.terminate();
+    assert!(status.success(), "exit status {status}");
+
+    let restarted = ServerProcess::start(&data, &log).await;
+    assert_eq!(restarted.pageviews().await, accepted);
+    restarted.terminate();
+}
