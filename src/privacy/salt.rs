@@ -22,6 +22,12 @@ impl SaltKey {
         SaltKey(rand::random())
     }
 
+    /// A fixed key, for tests of what the key is used for.
+    #[cfg(test)]
+    pub(crate) fn from_bytes(bytes: [u8; 32]) -> SaltKey {
+        SaltKey(bytes)
+    }
+
     pub fn bytes(&self) -> &[u8; 32] {
         &self.0
     }
