@@ -42,8 +42,8 @@ pub fn load(
         .into_iter()
         .filter(|(name, _)| name.starts_with(PREFIX) && !NOT_SETTINGS.contains(&name.as_str()))
         .collect();
-    // Deterministic order, so a parent set after a child cannot depend on hashing.
-    overrides.sort();
+    // Deterministic order by name (stable: a name given twice keeps its later value).
+    overrides.sort_by(|a, b| a.0.cmp(&b.0));
     for (name, value) in overrides {
         apply_variable(&mut tree, &name, &value)?;
     }
@@ -149,6 +149,19 @@ mod tests {
         .unwrap();
         assert_eq!(config.sites[0].id, "gemeente.example");
         assert_eq!(config.sites[0].time_zone, "Europe/Amsterdam");
+    }
+
+    #[test]
+    fn a_variable_given_twice_keeps_its_later_value() {
+        let config = load(
+            None,
+            env(&[
+                ("KRUIMEL_PRIVACY__IPV4_PREFIX", "24"),
+                ("KRUIMEL_PRIVACY__IPV4_PREFIX", "16"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(config.privacy.ipv4_prefix, 16);
     }
 
     #[test]

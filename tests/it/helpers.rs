@@ -15,7 +15,8 @@ pub const TOKEN: &str = "test-token-7d1f";
 pub const FIREFOX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
 pub const CHROME: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36";
 
-/// A configuration for tests: one site, a trusted loopback proxy, fast flushes.
+/// A configuration for tests: two sites, a trusted loopback proxy, fast
+/// flushes; a variable in `extra_env` replaces the default of that name.
 pub fn test_config(data_dir: &std::path::Path, extra_env: &[(&str, &str)]) -> Config {
     let mut env: Vec<(String, String)> = vec![
         (
@@ -36,6 +37,10 @@ pub fn test_config(data_dir: &std::path::Path, extra_env: &[(&str, &str)]) -> Co
             ),
         ),
     ];
+    // `config::load` applies variables sorted by name and value, so a
+    // duplicate name would not reliably let the later value win: drop the
+    // defaults that `extra_env` overrides.
+    env.retain(|(name, _)| !extra_env.iter().any(|(extra, _)| extra == name));
     env.extend(
         extra_env
             .iter()
@@ -53,6 +58,8 @@ pub struct TestApp {
     _data_dir: tempfile::TempDir,
     /// Dropping it shuts the server down.
     _stop: oneshot::Sender<()>,
+    /// The server task; it ends after the aggregator's final flush.
+    server: tokio::task::JoinHandle<anyhow::Result<()>>,
 }
 
 impl TestApp {
@@ -77,7 +84,7 @@ impl TestApp {
             (public.local_addr().unwrap(), admin.local_addr().unwrap());
         let clock = Clock::manual(start.parse().unwrap());
         let (stop, stopped) = oneshot::channel::<()>();
-        tokio::spawn(kruimel::startup::run_with_clock(
+        let server = tokio::spawn(kruimel::startup::run_with_clock(
             config,
             Listeners { public, admin },
             async move {
@@ -92,6 +99,7 @@ impl TestApp {
             client: reqwest::Client::new(),
             _data_dir: data_dir,
             _stop: stop,
+            server,
         };
         app.wait_ready().await;
         app
@@ -110,6 +118,24 @@ impl TestApp {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         panic!("server did not become ready");
+    }
+
+    /// Shuts the server down and waits until it has stopped, so its final
+    /// flush is on disk; returns the data directory to start again in.
+    pub async fn stop(self) -> tempfile::TempDir {
+        let TestApp {
+            _data_dir: data_dir,
+            _stop: stop,
+            server,
+            ..
+        } = self;
+        let _ = stop.send(());
+        tokio::time::timeout(Duration::from_secs(10), server)
+            .await
+            .expect("server stops within ten seconds")
+            .expect("server task did not panic")
+            .expect("server stopped cleanly");
+        data_dir
     }
 
     pub fn set_time(&self, at: &str) {

@@ -9,4 +9,5 @@ mod midnight;
 mod privacy_audit;
 mod process;
 mod restart;
+mod retention;
 mod stats_api;

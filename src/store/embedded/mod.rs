@@ -2,11 +2,16 @@
 //!
 //! A marker row in a `meta` table names the schema. A file that is not a
 //! redb database, or a redb database without Kruimel's marker, is refused
-//! with its path and left as it was.
+//! with its path and left as it was: an existing file is first checked
+//! through `probe`, which keeps every write redb makes in memory.
+
+mod probe;
 
 use std::path::{Path, PathBuf};
 
 use redb::{Database, ReadableTable, TableDefinition};
+
+use probe::Overlay;
 
 use super::StoreError;
 use super::schema::{Counts, Granularity, Row, RowPrefix, decode_key};
@@ -36,14 +41,20 @@ impl Embedded {
         let existed = path.exists();
         let shown = path.display().to_string();
         let db = if existed {
-            Database::open(&path)
+            // Opening with redb writes to the file (its header, and a repair
+            // if it was not closed cleanly), so a file that may not be ours
+            // is first read through an overlay that keeps writes in memory.
+            Embedded::probe(&path)?;
+            Database::open(&path).map_err(|error| StoreError::Open {
+                path: shown.clone(),
+                message: error.to_string(),
+            })?
         } else {
-            Database::create(&path)
-        }
-        .map_err(|error| StoreError::Foreign {
-            path: shown.clone(),
-            message: error.to_string(),
-        })?;
+            Database::create(&path).map_err(|error| StoreError::Foreign {
+                path: shown.clone(),
+                message: error.to_string(),
+            })?
+        };
         let store = Embedded { db, path };
         store.check_schema(existed)?;
         Ok(store)
@@ -53,22 +64,31 @@ impl Embedded {
         &self.path
     }
 
+    /// Refuses an existing file that is not a Kruimel database, without
+    /// writing to it.
+    fn probe(path: &Path) -> Result<(), StoreError> {
+        let foreign = |message: String| StoreError::Foreign {
+            path: path.display().to_string(),
+            message,
+        };
+        let file = std::fs::File::open(path).map_err(|error| foreign(error.to_string()))?;
+        let overlay = Overlay::new(file).map_err(|error| foreign(error.to_string()))?;
+        let db = Database::builder()
+            .create_with_backend(overlay)
+            .map_err(|error| foreign(error.to_string()))?;
+        match schema_marker(&db)?.as_deref() {
+            Some(SCHEMA) => Ok(()),
+            Some(other) => Err(foreign(format!("unknown schema {other:?}"))),
+            None => Err(foreign("no Kruimel schema marker".to_owned())),
+        }
+    }
+
     fn check_schema(&self, existed: bool) -> Result<(), StoreError> {
         let foreign = |message: &str| StoreError::Foreign {
             path: self.path.display().to_string(),
             message: message.to_owned(),
         };
-        let found = {
-            let read = self.db.begin_read().map_err(operation)?;
-            match read.open_table(META) {
-                Ok(meta) => meta
-                    .get(SCHEMA_KEY)
-                    .map_err(operation)?
-                    .map(|v| v.value().to_owned()),
-                Err(redb::TableError::TableDoesNotExist(_)) => None,
-                Err(error) => return Err(operation(error)),
-            }
-        };
+        let found = schema_marker(&self.db)?;
         match (found.as_deref(), existed) {
             (Some(SCHEMA), _) => Ok(()),
             (Some(other), _) => Err(foreign(&format!("unknown schema {other:?}"))),
@@ -163,3 +183,18 @@ impl Embedded {
         Ok(())
     }
 }
+
+fn schema_marker(db: &Database) -> Result<Option<String>, StoreError> {
+    let read = db.begin_read().map_err(operation)?;
+    match read.open_table(META) {
+        Ok(meta) => Ok(meta
+            .get(SCHEMA_KEY)
+            .map_err(operation)?
+            .map(|v| v.value().to_owned())),
+        Err(redb::TableError::TableDoesNotExist(_)) => Ok(None),
+        Err(error) => Err(operation(error)),
+    }
+}
+
+#[cfg(test)]
+mod tests;

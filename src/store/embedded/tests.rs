@@ -1,0 +1,355 @@
+use redb::StorageBackend;
+
+use super::*;
+use crate::store::schema::Dim;
+
+const SITE: &str = "gemeente.example";
+
+fn prefix(filter: (Dim, &str), breakdown: Dim, granularity: Granularity) -> RowPrefix {
+    RowPrefix {
+        site: SITE.into(),
+        filter: (filter.0, filter.1.into()),
+        breakdown,
+        granularity,
+    }
+}
+
+fn pages() -> RowPrefix {
+    prefix((Dim::None, ""), Dim::Page, Granularity::Day)
+}
+
+fn views(pageviews: i64) -> Counts {
+    Counts {
+        visitors: 1,
+        pageviews,
+        events: pageviews,
+        ..Counts::default()
+    }
+}
+
+/// `(bucket, value, pageviews)` of each row, in the order `scan` gave them.
+fn scanned(store: &Embedded, prefix: &RowPrefix, first: i32, last: i32) -> Vec<(i32, String, i64)> {
+    store
+        .scan(prefix, first, last)
+        .unwrap()
+        .into_iter()
+        .map(|row| (row.bucket, row.value, row.counts.pageviews))
+        .collect()
+}
+
+fn row(bucket: i32, value: &str, pageviews: i64) -> (i32, String, i64) {
+    (bucket, value.to_owned(), pageviews)
+}
+
+#[test]
+fn applying_deltas_twice_adds_them_and_negative_deltas_subtract() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Embedded::open(dir.path()).unwrap();
+    let key = pages().row_key(20_415, "/afval");
+    let delta = Counts {
+        visitors: 1,
+        visits: 1,
+        pageviews: 2,
+        bounces: 1,
+        duration: 30,
+        events: 3,
+    };
+    store.apply(&[(key.clone(), delta)]).unwrap();
+    store.apply(&[(key.clone(), delta)]).unwrap();
+    let rows = store.scan(&pages(), 20_415, 20_415).unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(
+        rows[0].counts,
+        Counts {
+            visitors: 2,
+            visits: 2,
+            pageviews: 4,
+            bounces: 2,
+            duration: 60,
+            events: 6,
+        }
+    );
+
+    let unbounce = Counts {
+        bounces: -1,
+        duration: 12,
+        ..Counts::default()
+    };
+    store
+        .apply(&[(key.clone(), unbounce), (key, unbounce)])
+        .unwrap();
+    let rows = store.scan(&pages(), 20_415, 20_415).unwrap();
+    assert_eq!((rows[0].counts.bounces, rows[0].counts.duration), (0, 84));
+    assert_eq!(rows[0].counts.pageviews, 4);
+}
+
+#[test]
+fn scan_returns_only_its_prefix_and_bucket_range_in_bucket_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Embedded::open(dir.path()).unwrap();
+    let google = prefix((Dim::Source, "Google"), Dim::Page, Granularity::Day);
+    // Neighbours that sort right after (or before) `google` in the key space.
+    let google_nl = prefix((Dim::Source, "Google NL"), Dim::Page, Granularity::Day);
+    let google_entry = prefix((Dim::Source, "Google"), Dim::EntryPage, Granularity::Day);
+    let google_hours = prefix((Dim::Source, "Google"), Dim::Page, Granularity::Hour);
+    let unfiltered = pages();
+    let other_site = RowPrefix {
+        site: "gemeente.examplf".into(),
+        ..google.clone()
+    };
+    let mut batch = Vec::new();
+    // Written out of order: the scan must sort by bucket.
+    for (bucket, value, pageviews) in [
+        (12, "/b", 5),
+        (-3, "/z", 1),
+        (10, "/a", 2),
+        (11, "/a", 3),
+        (10, "/b", 4),
+        (13, "/a", 6),
+    ] {
+        batch.push((google.row_key(bucket, value), views(pageviews)));
+    }
+    for neighbour in [
+        &google_nl,
+        &google_entry,
+        &google_hours,
+        &unfiltered,
+        &other_site,
+    ] {
+        for bucket in [-3, 10, 11, 12, 13] {
+            batch.push((neighbour.row_key(bucket, "/a"), views(100)));
+        }
+    }
+    store.apply(&batch).unwrap();
+
+    assert_eq!(
+        scanned(&store, &google, 10, 12),
+        vec![
+            row(10, "/a", 2),
+            row(10, "/b", 4),
+            row(11, "/a", 3),
+            row(12, "/b", 5)
+        ]
+    );
+    assert_eq!(
+        scanned(&store, &google, i32::MIN, i32::MAX),
+        vec![
+            row(-3, "/z", 1),
+            row(10, "/a", 2),
+            row(10, "/b", 4),
+            row(11, "/a", 3),
+            row(12, "/b", 5),
+            row(13, "/a", 6),
+        ]
+    );
+    assert_eq!(
+        scanned(&store, &google, 13, i32::MAX),
+        vec![row(13, "/a", 6)]
+    );
+    assert_eq!(scanned(&store, &google, 14, 20), vec![]);
+    assert_eq!(scanned(&store, &google, 12, 10), vec![]);
+    let empty = prefix((Dim::Source, "Bing"), Dim::Page, Granularity::Day);
+    assert_eq!(scanned(&store, &empty, i32::MIN, i32::MAX), vec![]);
+    assert_eq!(
+        scanned(&store, &google_nl, 11, 11),
+        vec![row(11, "/a", 100)]
+    );
+}
+
+#[test]
+fn purge_removes_one_sites_rows_before_the_day_and_hour() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Embedded::open(dir.path()).unwrap();
+    let days = pages();
+    let hours = prefix((Dim::None, ""), Dim::None, Granularity::Hour);
+    let filtered_days = prefix((Dim::Country, "NL"), Dim::Browser, Granularity::Day);
+    let other = |prefix: &RowPrefix| RowPrefix {
+        site: "other.example".into(),
+        ..prefix.clone()
+    };
+    let (before_day, before_hour) = (100, 100 * 24);
+    let mut batch = Vec::new();
+    for prefix in [&days, &filtered_days, &other(&days)] {
+        for bucket in [-1, 98, 99, 100, 101] {
+            batch.push((prefix.row_key(bucket, "/a"), views(1)));
+        }
+    }
+    for prefix in [&hours, &other(&hours)] {
+        for bucket in [98 * 24, before_hour - 1, before_hour, before_hour + 30] {
+            batch.push((prefix.row_key(bucket, ""), views(1)));
+        }
+    }
+    store.apply(&batch).unwrap();
+
+    let removed = store.purge(SITE, before_day, before_hour).unwrap();
+
+    assert_eq!(removed, 3 + 3 + 2);
+    let buckets = |prefix: &RowPrefix| -> Vec<i32> {
+        store
+            .scan(prefix, i32::MIN, i32::MAX)
+            .unwrap()
+            .iter()
+            .map(|row| row.bucket)
+            .collect()
+    };
+    assert_eq!(buckets(&days), vec![100, 101]);
+    assert_eq!(buckets(&filtered_days), vec![100, 101]);
+    assert_eq!(buckets(&hours), vec![before_hour, before_hour + 30]);
+    assert_eq!(buckets(&other(&days)), vec![-1, 98, 99, 100, 101]);
+    assert_eq!(
+        buckets(&other(&hours)),
+        vec![98 * 24, before_hour - 1, before_hour, before_hour + 30]
+    );
+    assert_eq!(store.purge(SITE, before_day, before_hour).unwrap(), 0);
+}
+
+#[test]
+fn a_file_that_is_not_a_redb_database_is_refused_and_left_unchanged() {
+    let pattern: Vec<u8> = (0..10_000u32).map(|i| (i * 7 % 251) as u8).collect();
+    for junk in [pattern, b"kruimel".to_vec(), Vec::new()] {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(FILE_NAME);
+        std::fs::write(&path, &junk).unwrap();
+
+        let error = Embedded::open(dir.path()).err().expect("junk is refused");
+
+        assert!(matches!(error, StoreError::Foreign { .. }), "{error:?}");
+        assert!(
+            error.to_string().contains(&path.display().to_string()),
+            "{error}"
+        );
+        assert_eq!(std::fs::read(&path).unwrap(), junk);
+    }
+}
+
+#[test]
+fn a_redb_database_without_kruimels_marker_is_refused_and_left_unchanged() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(FILE_NAME);
+    {
+        let db = Database::create(&path).unwrap();
+        let write = db.begin_write().unwrap();
+        {
+            let table: TableDefinition<&str, u64> = TableDefinition::new("orders");
+            let mut orders = write.open_table(table).unwrap();
+            orders.insert("fiets", 2).unwrap();
+        }
+        write.commit().unwrap();
+    }
+    let before = std::fs::read(&path).unwrap();
+
+    let error = Embedded::open(dir.path())
+        .err()
+        .expect("foreign database is refused");
+
+    assert!(matches!(error, StoreError::Foreign { .. }), "{error:?}");
+    assert!(
+        error.to_string().contains(&path.display().to_string()),
+        "{error}"
+    );
+    assert!(
+        std::fs::read(&path).unwrap() == before,
+        "the foreign database's bytes changed"
+    );
+}
+
+#[test]
+fn a_redb_database_left_needing_repair_is_refused_and_left_unchanged() {
+    let dir = tempfile::tempdir().unwrap();
+    let crashed = dir.path().join("crashed.redb");
+    let db = Database::create(&crashed).unwrap();
+    let write = db.begin_write().unwrap();
+    {
+        let table: TableDefinition<&str, u64> = TableDefinition::new("orders");
+        write.open_table(table).unwrap().insert("fiets", 2).unwrap();
+    }
+    write.commit().unwrap();
+    // Never closed: the header still says a repair is needed. The
+    // forgotten handle keeps its lock, so the test opens a copy.
+    std::mem::forget(db);
+    let path = dir.path().join(FILE_NAME);
+    std::fs::copy(&crashed, &path).unwrap();
+    let before = std::fs::read(&path).unwrap();
+
+    let error = Embedded::open(dir.path())
+        .err()
+        .expect("foreign database is refused");
+
+    assert!(matches!(error, StoreError::Foreign { .. }), "{error:?}");
+    assert!(
+        std::fs::read(&path).unwrap() == before,
+        "the foreign database's bytes changed"
+    );
+}
+
+#[test]
+fn a_kruimel_database_left_needing_repair_opens_with_its_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let crashed = dir.path().join("crashed");
+    let store = Embedded::open(&crashed).unwrap();
+    let key = pages().row_key(20_415, "/afval");
+    store.apply(&[(key, views(7))]).unwrap();
+    std::mem::forget(store);
+    let copy = dir.path().join("copy");
+    std::fs::create_dir(&copy).unwrap();
+    std::fs::copy(crashed.join(FILE_NAME), copy.join(FILE_NAME)).unwrap();
+
+    let store = Embedded::open(&copy).unwrap();
+
+    assert_eq!(
+        scanned(&store, &pages(), 20_415, 20_415),
+        vec![row(20_415, "/afval", 7)]
+    );
+}
+
+#[test]
+fn the_overlay_reads_the_file_and_keeps_writes_in_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("file");
+    let original: Vec<u8> = (0..10_000u32).map(|i| (i % 253) as u8).collect();
+    std::fs::write(&path, &original).unwrap();
+    let overlay = Overlay::new(std::fs::File::open(&path).unwrap()).unwrap();
+
+    assert_eq!(overlay.len().unwrap(), 10_000);
+    assert_eq!(overlay.read(4000, 200).unwrap(), original[4000..4200]);
+    assert!(overlay.read(9_990, 11).is_err(), "reads past the end fail");
+    // A write across a block boundary, and one past the end.
+    overlay.write(4090, &[1; 10]).unwrap();
+    overlay.write(12_000, &[2; 4]).unwrap();
+    let mut expected = original.clone();
+    expected[4090..4100].fill(1);
+    expected.resize(12_000, 0);
+    expected.extend_from_slice(&[2; 4]);
+    assert_eq!(overlay.len().unwrap(), 12_004);
+    assert_eq!(overlay.read(0, 12_004).unwrap(), expected);
+    // Shrinking cuts file bytes and written bytes; growing brings zeros.
+    overlay.set_len(4095).unwrap();
+    overlay.set_len(9000).unwrap();
+    expected.truncate(4095);
+    expected.resize(9000, 0);
+    assert_eq!(overlay.read(0, 9000).unwrap(), expected);
+    overlay.sync_data(false).unwrap();
+
+    assert_eq!(std::fs::read(&path).unwrap(), original);
+}
+
+#[test]
+fn reopening_a_kruimel_database_keeps_its_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = pages().row_key(20_415, "/afval");
+    {
+        let store = Embedded::open(dir.path()).unwrap();
+        store.apply(&[(key.clone(), views(7))]).unwrap();
+    }
+    let store = Embedded::open(dir.path()).unwrap();
+    assert_eq!(store.path(), dir.path().join(FILE_NAME));
+    assert_eq!(
+        scanned(&store, &pages(), 20_415, 20_415),
+        vec![row(20_415, "/afval", 7)]
+    );
+    store.apply(&[(key, views(1))]).unwrap();
+    assert_eq!(
+        scanned(&store, &pages(), 20_415, 20_415),
+        vec![row(20_415, "/afval", 8)]
+    );
+}
