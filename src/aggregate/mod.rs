@@ -134,14 +134,12 @@ impl Running {
         let metrics = &self.parts.metrics;
         metrics.hot_visitors.set(self.parts.sessions.len() as i64);
         metrics.queue_depth.set(self.parts.hits.len() as i64);
-        let evicted = self.parts.sessions.evicted();
         metrics
             .visitors_evicted
-            .inc_by(evicted.saturating_sub(metrics.visitors_evicted.get()));
-        let rotations = self.parts.salts.rotations();
+            .inc_by(self.parts.sessions.take_evicted());
         metrics
             .salt_rotations
-            .inc_by(rotations.saturating_sub(metrics.salt_rotations.get()));
+            .inc_by(self.parts.salts.take_rotations());
     }
 
     async fn flush(&mut self) {

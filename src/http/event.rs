@@ -96,7 +96,7 @@ async fn accept(
                 .headers_mut()
                 .insert(DROPPED_HEADER, HeaderValue::from_static(reason.as_str()));
         }
-        Outcome::InvalidUrl(_) => return Err(ApiError::InvalidUrl),
+        Outcome::InvalidUrl => return Err(ApiError::InvalidUrl),
     }
     Ok(response)
 }

@@ -20,7 +20,7 @@ use crate::metrics::Metrics;
 use crate::privacy::ip::{TruncatedIp, Truncation};
 use crate::privacy::pii::{self, PiiPattern};
 use crate::privacy::salt::SaltBook;
-use crate::privacy::url::{self, CleanUrl, Routing, UrlError, UrlPolicy};
+use crate::privacy::url::{self, CleanUrl, Routing, UrlPolicy};
 use crate::privacy::visitor::visitor_id;
 use crate::privacy::{self as privacy_stage, Treatment};
 use crate::sites::{Site, Sites};
@@ -64,7 +64,7 @@ pub enum Outcome {
     Counted,
     Dropped(DropReason),
     /// The page URL is not an absolute http(s) URL.
-    InvalidUrl(UrlError),
+    InvalidUrl,
 }
 
 /// Everything the pipeline needs, built once by `startup`.
@@ -102,18 +102,15 @@ impl Pipeline {
         Pipeline { parts }
     }
 
-    pub fn sites(&self) -> &Sites {
-        &self.parts.sites
-    }
-
     pub fn process(&self, beacon: Beacon, sender: Sender, now: Timestamp) -> Outcome {
         let outcome = self.run(beacon, sender, now);
         let metrics = &self.parts.metrics;
         match &outcome {
             Outcome::Counted => metrics.beacons_accepted.inc(),
-            Outcome::Dropped(DropReason::Overloaded) => metrics.beacons_shed.inc(),
+            // Shed hits are counted where they are shed, one per site.
+            Outcome::Dropped(DropReason::Overloaded) => {}
             Outcome::Dropped(reason) => metrics.dropped(*reason),
-            Outcome::InvalidUrl(_) => {}
+            Outcome::InvalidUrl => {}
         }
         outcome
     }
@@ -133,7 +130,7 @@ impl Pipeline {
         };
         let url = match url::clean(&beacon.url, &parts.urls, routing) {
             Ok(url) => url,
-            Err(error) => return Outcome::InvalidUrl(error),
+            Err(_) => return Outcome::InvalidUrl,
         };
         if targets.is_empty() {
             return Outcome::Dropped(DropReason::UnknownSite);
@@ -173,14 +170,20 @@ impl Pipeline {
             treatment,
         };
         let kind = self.kind(&beacon);
-        let mut outcome = Outcome::Counted;
-        for site in targets {
+        let mut queued = 0;
+        for site in &targets {
             let hit = self.hit(site, &counted, kind.clone(), &beacon, now);
-            if parts.hits.try_send(hit).is_err() {
-                outcome = Outcome::Dropped(DropReason::Overloaded);
+            match parts.hits.try_send(hit) {
+                Ok(()) => queued += 1,
+                Err(_) => parts.metrics.beacons_shed.inc(),
             }
         }
-        outcome
+        // Counted when any site took it; shed only when none could.
+        if queued == 0 {
+            Outcome::Dropped(DropReason::Overloaded)
+        } else {
+            Outcome::Counted
+        }
     }
 
     fn kind(&self, beacon: &Beacon) -> HitKind {
@@ -266,3 +269,7 @@ fn with_width_fallback(classes: AgentClasses, width: Option<u32>) -> AgentClasse
         _ => classes,
     }
 }
+
+#[cfg(test)]
+#[path = "pipeline_tests.rs"]
+mod tests;

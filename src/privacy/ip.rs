@@ -31,11 +31,12 @@ impl TruncatedIp {
         self.0
     }
 
-    /// Canonical bytes for hashing: 4 for IPv4, 16 for IPv6.
-    pub fn octets(self) -> Vec<u8> {
+    /// Calls `use_bytes` with the canonical bytes: 4 for IPv4, 16 for IPv6
+    /// (on the stack: this runs for every beacon).
+    pub fn with_octets<R>(self, use_bytes: impl FnOnce(&[u8]) -> R) -> R {
         match self.0 {
-            IpAddr::V4(v4) => v4.octets().to_vec(),
-            IpAddr::V6(v6) => v6.octets().to_vec(),
+            IpAddr::V4(v4) => use_bytes(&v4.octets()),
+            IpAddr::V6(v6) => use_bytes(&v6.octets()),
         }
     }
 }
@@ -66,14 +67,6 @@ impl Truncation {
             v4_prefix,
             v6_prefix,
         })
-    }
-
-    pub fn v4_prefix(&self) -> u8 {
-        self.v4_prefix
-    }
-
-    pub fn v6_prefix(&self) -> u8 {
-        self.v6_prefix
     }
 
     /// Consumes the full address: after this call it exists nowhere.

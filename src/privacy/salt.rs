@@ -80,8 +80,9 @@ impl SaltBook {
         }
     }
 
-    pub fn rotations(&self) -> u64 {
-        self.rotations.load(Ordering::Relaxed)
+    /// Salts created since the last call.
+    pub fn take_rotations(&self) -> u64 {
+        self.rotations.swap(0, Ordering::Relaxed)
     }
 
     pub fn salts_for(&self, site: &Site, at: Moment) -> DaySalts {

@@ -25,14 +25,13 @@ impl VisitorId {
 
 pub fn visitor_id(salt: &SaltKey, site: &SiteId, ip: TruncatedIp, user_agent: &str) -> VisitorId {
     let mut hasher = blake3::Hasher::new_keyed(salt.bytes());
-    for field in [
-        site.as_str().as_bytes(),
-        &ip.octets(),
-        user_agent.as_bytes(),
-    ] {
-        hasher.update(&(field.len() as u64).to_le_bytes());
-        hasher.update(field);
-    }
+    let mut field = |bytes: &[u8]| {
+        hasher.update(&(bytes.len() as u64).to_le_bytes());
+        hasher.update(bytes);
+    };
+    field(site.as_str().as_bytes());
+    ip.with_octets(&mut field);
+    field(user_agent.as_bytes());
     let digest = hasher.finalize();
     let mut first = [0u8; 8];
     first.copy_from_slice(&digest.as_bytes()[..8]);
@@ -104,7 +103,7 @@ mod tests {
         let ip = truncated("81.204.23.1");
         let mut hasher = blake3::Hasher::new_keyed(key.bytes());
         hasher.update(b"a.example");
-        hasher.update(&ip.octets());
+        ip.with_octets(|bytes| hasher.update(bytes));
         hasher.update(b"UA");
         let unprefixed = hasher.finalize();
         let prefixed = visitor_id(&key, &sites().find("a.example").unwrap().id, ip, "UA");

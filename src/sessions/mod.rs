@@ -64,9 +64,9 @@ impl Sessions {
         self.visitors.is_empty()
     }
 
-    /// Visitors evicted because the cap was reached, since start.
-    pub fn evicted(&self) -> u64 {
-        self.evicted
+    /// Visitors evicted because the cap was reached since the last call.
+    pub fn take_evicted(&mut self) -> u64 {
+        std::mem::take(&mut self.evicted)
     }
 
     pub fn observe(&mut self, hit: &Hit) -> Observation<'_> {

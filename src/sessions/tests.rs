@@ -142,7 +142,8 @@ fn the_cap_evicts_and_counts() {
         sessions.observe(&pageview(visitor, 1_000_000 + visitor as i64, "/"));
     }
     assert_eq!(sessions.len(), 3);
-    assert_eq!(sessions.evicted(), 7);
+    assert_eq!(sessions.take_evicted(), 7);
+    assert_eq!(sessions.take_evicted(), 0, "handed over once");
 }
 
 #[test]

@@ -16,7 +16,7 @@ pub const FIREFOX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100
 pub const CHROME: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36";
 
 /// A configuration for tests: two sites, a trusted loopback proxy, fast
-/// flushes; a variable in `extra_env` replaces the default of that name.
+/// flushes; a variable in `extra_env` overrides the default of that name.
 pub fn test_config(data_dir: &std::path::Path, extra_env: &[(&str, &str)]) -> Config {
     let mut env: Vec<(String, String)> = vec![
         (
@@ -37,10 +37,6 @@ pub fn test_config(data_dir: &std::path::Path, extra_env: &[(&str, &str)]) -> Co
             ),
         ),
     ];
-    // `config::load` applies variables sorted by name and value, so a
-    // duplicate name would not reliably let the later value win: drop the
-    // defaults that `extra_env` overrides.
-    env.retain(|(name, _)| !extra_env.iter().any(|(extra, _)| extra == name));
     env.extend(
         extra_env
             .iter()
@@ -101,23 +97,8 @@ impl TestApp {
             _stop: stop,
             server,
         };
-        app.wait_ready().await;
+        wait_ready(&app.client, app.admin).await;
         app
-    }
-
-    async fn wait_ready(&self) {
-        for _ in 0..200 {
-            let answer = self
-                .client
-                .get(format!("http://{}/readyz", self.admin))
-                .send()
-                .await;
-            if answer.is_ok_and(|response| response.status() == 200) {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        panic!("server did not become ready");
     }
 
     /// Shuts the server down and waits until it has stopped, so its final
@@ -235,4 +216,25 @@ pub fn rows(body: &Value, field: &str, metric: &str) -> Vec<(String, i64)> {
             )
         })
         .collect()
+}
+
+/// Polls `/readyz` on the admin listener until it answers 200 (at most 5 s).
+pub async fn wait_ready(client: &reqwest::Client, admin: SocketAddr) {
+    for _ in 0..500 {
+        let answer = client.get(format!("http://{admin}/readyz")).send().await;
+        if answer.is_ok_and(|response| response.status() == 200) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("server at {admin} did not become ready");
+}
+
+/// GETs a URL, with a bearer token when one is given, and parses the JSON body.
+pub async fn get_json(client: &reqwest::Client, url: &str, token: Option<&str>) -> Value {
+    let mut request = client.get(url);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    request.send().await.unwrap().json().await.unwrap()
 }

@@ -1,6 +1,6 @@
 //! Ingest outcomes: counted, dropped with a reason, CORS, privacy signals.
 
-use crate::helpers::{CHROME, FIREFOX, SITE, TestApp};
+use crate::helpers::{CHROME, FIREFOX, SITE, TOKEN, TestApp, get_json};
 
 const IP: &str = "81.204.23.10";
 
@@ -68,13 +68,24 @@ async fn deliberate_drops_are_answered_202_with_a_reason() {
 }
 
 #[tokio::test]
-async fn one_beacon_counts_for_every_site_it_names() {
-    let app = TestApp::spawn().await;
-    let body = r#"{"n":"pageview","u":"https://gemeente.example/","d":"gemeente.example,other.example,nobody.example"}"#;
-    // other.example only allows its own hostname, so the page host decides.
-    let response = app.send(IP, FIREFOX, body).await;
-    assert_eq!(response.status(), 202);
-    app.wait_for_events(1, "period=day").await;
+async fn one_beacon_counts_for_every_site_it_names_whose_hostnames_allow_the_page() {
+    let token = kruimel::config::TokenHash::of_token(TOKEN).stored_form();
+    let sites = format!(
+        r#"[{{ id = "{SITE}", hostnames = ["{SITE}", "www.{SITE}"], tokens = ["{token}"] }}, {{ id = "other.example", hostnames = ["other.example", "{SITE}"], tokens = ["{token}"] }}]"#
+    );
+    let app = TestApp::spawn_with(&[("KRUIMEL_SITES", &sites)], "2026-11-23T10:00:00Z").await;
+    let both = r#"{"n":"pageview","u":"https://gemeente.example/","d":"gemeente.example,other.example,nobody.example"}"#;
+    assert_eq!(dropped(&app.send(IP, FIREFOX, both).await), None);
+    // www.gemeente.example is allowed for gemeente.example only.
+    let one = r#"{"n":"pageview","u":"https://www.gemeente.example/","d":"gemeente.example,other.example"}"#;
+    assert_eq!(dropped(&app.send(IP, FIREFOX, one).await), None);
+    app.wait_for_events(2, "period=day").await;
+    let url = format!(
+        "http://{}/api/v1/stats/aggregate?site_id=other.example&period=day&metrics=pageviews",
+        app.public
+    );
+    let other = get_json(&app.client, &url, Some(TOKEN)).await;
+    assert_eq!(other["results"]["pageviews"]["value"], 1);
 }
 
 #[tokio::test]

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use kruimel::config::TokenHash;
 
-use crate::helpers::{SITE, TOKEN};
+use crate::helpers::{SITE, TOKEN, get_json, wait_ready};
 
 pub struct ServerProcess {
     child: Child,
@@ -59,23 +59,8 @@ impl ServerProcess {
             admin,
             client: reqwest::Client::new(),
         };
-        server.wait_ready().await;
+        wait_ready(&server.client, server.admin).await;
         server
-    }
-
-    async fn wait_ready(&self) {
-        for _ in 0..500 {
-            let answer = self
-                .client
-                .get(format!("http://{}/readyz", self.admin))
-                .send()
-                .await;
-            if answer.is_ok_and(|response| response.status() == 200) {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        panic!("kruimel process did not become ready");
     }
 
     pub async fn send(&self, ip: &str, agent: &str, url: &str) -> u16 {
@@ -93,19 +78,11 @@ impl ServerProcess {
     }
 
     pub async fn pageviews(&self) -> i64 {
-        let body: serde_json::Value = self
-            .client
-            .get(format!(
-                "http://{}/api/v1/stats/aggregate?site_id={SITE}&period=7d&metrics=pageviews",
-                self.public
-            ))
-            .bearer_auth(TOKEN)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let url = format!(
+            "http://{}/api/v1/stats/aggregate?site_id={SITE}&period=7d&metrics=pageviews",
+            self.public
+        );
+        let body = get_json(&self.client, &url, Some(TOKEN)).await;
         body["results"]["pageviews"]["value"].as_i64().unwrap()
     }
 

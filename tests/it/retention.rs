@@ -3,7 +3,7 @@
 use kruimel::config::TokenHash;
 use serde_json::Value;
 
-use crate::helpers::{FIREFOX, SITE, TOKEN, TestApp};
+use crate::helpers::{FIREFOX, SITE, TOKEN, TestApp, get_json};
 
 const OTHER: &str = "other.example";
 const EVERYTHING: &str = "period=custom&date=2026-09-01,2026-11-23";
@@ -23,19 +23,11 @@ async fn other_pageview(app: &TestApp, ip: &str) {
 }
 
 async fn other_pageviews(app: &TestApp, date: &str) -> Value {
-    let body: Value = app
-        .client
-        .get(format!(
-            "http://{}/api/v1/stats/aggregate?site_id={OTHER}&period=day&date={date}&metrics=pageviews",
-            app.public
-        ))
-        .bearer_auth(TOKEN)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let url = format!(
+        "http://{}/api/v1/stats/aggregate?site_id={OTHER}&period=day&date={date}&metrics=pageviews",
+        app.public
+    );
+    let body = get_json(&app.client, &url, Some(TOKEN)).await;
     body["results"]["pageviews"]["value"].clone()
 }
 

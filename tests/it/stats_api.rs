@@ -1,6 +1,6 @@
 //! The stats API's edges: tokens, errors, realtime, the OpenAPI document.
 
-use crate::helpers::{FIREFOX, SITE, TOKEN, TestApp};
+use crate::helpers::{FIREFOX, SITE, TOKEN, TestApp, get_json};
 
 #[tokio::test]
 async fn stats_need_the_sites_token() {
@@ -76,15 +76,8 @@ async fn realtime_counts_visitors_of_the_last_five_minutes() {
 #[tokio::test]
 async fn the_openapi_document_describes_every_route() {
     let app = TestApp::spawn().await;
-    let document: serde_json::Value = app
-        .client
-        .get(format!("http://{}/api/openapi.json", app.public))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let url = format!("http://{}/api/openapi.json", app.public);
+    let document = get_json(&app.client, &url, None).await;
     assert!(document["openapi"].as_str().unwrap().starts_with("3."));
     for path in [
         "/api/event",
@@ -108,15 +101,7 @@ async fn health_and_readiness_answer_on_the_admin_listener_only() {
         .await
         .unwrap();
     assert_eq!(health.status(), 200);
-    let ready: serde_json::Value = app
-        .client
-        .get(format!("http://{}/readyz", app.admin))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let ready = get_json(&app.client, &format!("http://{}/readyz", app.admin), None).await;
     assert_eq!(ready["status"], "ready");
     let public = app
         .client

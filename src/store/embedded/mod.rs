@@ -7,7 +7,7 @@
 
 mod probe;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use redb::{Database, ReadableTable, TableDefinition};
 
@@ -24,7 +24,6 @@ pub const FILE_NAME: &str = "kruimel.redb";
 
 pub struct Embedded {
     db: Database,
-    path: PathBuf,
 }
 
 fn operation(error: impl std::fmt::Display) -> StoreError {
@@ -38,30 +37,25 @@ impl Embedded {
             source,
         })?;
         let path = data_dir.join(FILE_NAME);
-        let existed = path.exists();
         let shown = path.display().to_string();
-        let db = if existed {
+        if path.exists() {
             // Opening with redb writes to the file (its header, and a repair
             // if it was not closed cleanly), so a file that may not be ours
             // is first read through an overlay that keeps writes in memory.
             Embedded::probe(&path)?;
-            Database::open(&path).map_err(|error| StoreError::Open {
-                path: shown.clone(),
+            let db = Database::open(&path).map_err(|error| StoreError::Open {
+                path: shown,
                 message: error.to_string(),
-            })?
-        } else {
-            Database::create(&path).map_err(|error| StoreError::Foreign {
-                path: shown.clone(),
-                message: error.to_string(),
-            })?
-        };
-        let store = Embedded { db, path };
-        store.check_schema(existed)?;
+            })?;
+            return Ok(Embedded { db });
+        }
+        let db = Database::create(&path).map_err(|error| StoreError::Open {
+            path: shown,
+            message: error.to_string(),
+        })?;
+        let store = Embedded { db };
+        store.mark_schema()?;
         Ok(store)
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.path
     }
 
     /// Refuses an existing file that is not a Kruimel database, without
@@ -83,26 +77,15 @@ impl Embedded {
         }
     }
 
-    fn check_schema(&self, existed: bool) -> Result<(), StoreError> {
-        let foreign = |message: &str| StoreError::Foreign {
-            path: self.path.display().to_string(),
-            message: message.to_owned(),
-        };
-        let found = schema_marker(&self.db)?;
-        match (found.as_deref(), existed) {
-            (Some(SCHEMA), _) => Ok(()),
-            (Some(other), _) => Err(foreign(&format!("unknown schema {other:?}"))),
-            (None, true) => Err(foreign("no Kruimel schema marker")),
-            (None, false) => {
-                let write = self.db.begin_write().map_err(operation)?;
-                {
-                    write.open_table(COUNTS).map_err(operation)?;
-                    let mut meta = write.open_table(META).map_err(operation)?;
-                    meta.insert(SCHEMA_KEY, SCHEMA).map_err(operation)?;
-                }
-                write.commit().map_err(operation)
-            }
+    /// Writes the schema marker into a database this server just created.
+    fn mark_schema(&self) -> Result<(), StoreError> {
+        let write = self.db.begin_write().map_err(operation)?;
+        {
+            write.open_table(COUNTS).map_err(operation)?;
+            let mut meta = write.open_table(META).map_err(operation)?;
+            meta.insert(SCHEMA_KEY, SCHEMA).map_err(operation)?;
         }
+        write.commit().map_err(operation)
     }
 
     pub fn apply(&self, batch: &[(Vec<u8>, Counts)]) -> Result<(), StoreError> {

@@ -342,7 +342,7 @@ fn reopening_a_kruimel_database_keeps_its_rows() {
         store.apply(&[(key.clone(), views(7))]).unwrap();
     }
     let store = Embedded::open(dir.path()).unwrap();
-    assert_eq!(store.path(), dir.path().join(FILE_NAME));
+    assert!(dir.path().join(FILE_NAME).is_file());
     assert_eq!(
         scanned(&store, &pages(), 20_415, 20_415),
         vec![row(20_415, "/afval", 7)]

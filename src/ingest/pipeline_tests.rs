@@ -1,0 +1,78 @@
+//! The pipeline's hand-off: shedding when the aggregator's queue is full.
+
+use super::*;
+use crate::ingest::beacon::Interaction;
+use crate::privacy::Signals;
+use crate::privacy::ip::ClientIp;
+
+const FIREFOX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
+
+fn pipeline(queue: usize) -> (Pipeline, mpsc::Receiver<Hit>, Arc<Metrics>) {
+    let configs: Vec<crate::config::SiteConfig> = ["a.example", "b.example"]
+        .iter()
+        .map(|id| toml::from_str(&format!("id = \"{id}\"\nhostnames = [\"a.example\"]")).unwrap())
+        .collect();
+    let sites = Arc::new(Sites::from_config(&configs).unwrap());
+    let (hits, queued) = mpsc::channel(queue);
+    let metrics = Arc::new(Metrics::new());
+    let pipeline = Pipeline::new(PipelineParts {
+        salts: Arc::new(SaltBook::new(sites.len(), 1800)),
+        sites,
+        truncation: Truncation::new(24, 48).unwrap(),
+        urls: UrlPolicy::new(&[], Vec::new()),
+        pii_patterns: Vec::new(),
+        agents: AgentClassifier::new(),
+        countries: None,
+        gpc: SignalPolicy::CountAnonymously,
+        dnt: SignalPolicy::Ignore,
+        hits,
+        metrics: metrics.clone(),
+    });
+    (pipeline, queued, metrics)
+}
+
+fn beacon() -> (Beacon, Sender) {
+    let beacon = Beacon {
+        name: EventName::Pageview,
+        url: "https://a.example/".to_owned(),
+        domains: vec!["a.example".to_owned(), "b.example".to_owned()],
+        referrer: None,
+        screen_width: None,
+        props: Vec::new(),
+        hash_routing: false,
+        interaction: Interaction::Interactive,
+    };
+    let sender = Sender {
+        ip: ClientIp::new("81.204.23.1".parse().unwrap()),
+        user_agent: Some(FIREFOX.to_owned()),
+        signals: Signals::default(),
+    };
+    (beacon, sender)
+}
+
+#[test]
+fn a_beacon_some_sites_could_take_is_counted_and_the_rest_is_shed() {
+    let (pipeline, mut queued, metrics) = pipeline(1);
+    let now = "2026-11-23T10:00:00Z".parse().unwrap();
+    let (first, sender) = beacon();
+    assert_eq!(pipeline.process(first, sender, now), Outcome::Counted);
+    assert_eq!(
+        metrics.beacons_shed.get(),
+        1,
+        "the second site's hit did not fit"
+    );
+    assert_eq!(metrics.beacons_accepted.get(), 1);
+
+    let (second, sender) = beacon();
+    assert_eq!(
+        pipeline.process(second, sender, now),
+        Outcome::Dropped(DropReason::Overloaded)
+    );
+    assert_eq!(metrics.beacons_shed.get(), 3);
+    assert_eq!(metrics.beacons_accepted.get(), 1);
+
+    let hit = queued.try_recv().unwrap();
+    assert_eq!(hit.page, "/");
+    assert!(hit.visitor.is_some());
+    assert!(queued.try_recv().is_err());
+}
