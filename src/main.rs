@@ -9,6 +9,11 @@ use kruimel::config::{self, TokenHash};
 use kruimel::http::Listeners;
 use kruimel::startup;
 
+/// Hits are allocated by request handlers and freed by the aggregator on
+/// another thread; mimalloc handles that pattern far better than glibc.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Privacy-first web analytics for Dutch municipalities.
 ///
 /// Every setting can also be given as an environment variable:

@@ -33,8 +33,15 @@ pub use realtime::Realtime;
 const SWEEP_EVERY_TICKS: u64 = 10;
 /// How often, in flush ticks, the retention job runs.
 const RETENTION_EVERY_TICKS: u64 = 3_600;
-/// Hits taken from the queue per wake-up.
-const RECEIVE_BATCH: usize = 1_024;
+/// How often the aggregator empties the queue.
+const DRAIN_EVERY: Duration = Duration::from_millis(5);
+
+#[derive(Debug, PartialEq, Eq)]
+enum Queue {
+    Open,
+    /// Every sender is gone: nothing more will arrive.
+    Closed,
+}
 
 pub struct Aggregator {
     pub hits: mpsc::Receiver<Hit>,
@@ -51,6 +58,7 @@ pub struct Aggregator {
 struct Running {
     parts: Aggregator,
     deltas: Deltas,
+    scratch: scopes::Scratch,
     /// A batch the store refused, retried at the next flush.
     unwritten: Vec<(Vec<u8>, Counts)>,
     ticks: u64,
@@ -64,19 +72,23 @@ impl Aggregator {
         let mut running = Running {
             parts: self,
             deltas: Deltas::default(),
+            scratch: scopes::Scratch::default(),
             unwritten: Vec::new(),
             ticks: 0,
         };
         let mut ticker = tokio::time::interval(interval);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let mut received = Vec::with_capacity(RECEIVE_BATCH);
+        // Draining on a short timer instead of waking on every hit: a waiting
+        // receiver would make every `try_send` on the request path wake this
+        // task across threads.
+        let mut drain = tokio::time::interval(DRAIN_EVERY);
+        drain.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
-                count = running.parts.hits.recv_many(&mut received, RECEIVE_BATCH) => {
-                    if count == 0 {
+                _ = drain.tick() => {
+                    if running.drain_queue() == Queue::Closed {
                         break;
                     }
-                    running.apply_all(&mut received);
                     if running.deltas.len() >= running.parts.config.flush_max_keys {
                         running.flush().await;
                     }
@@ -97,9 +109,13 @@ impl Aggregator {
 }
 
 impl Running {
-    fn apply_all(&mut self, hits: &mut Vec<Hit>) {
-        for hit in hits.drain(..) {
-            self.apply(&hit);
+    fn drain_queue(&mut self) -> Queue {
+        loop {
+            match self.parts.hits.try_recv() {
+                Ok(hit) => self.apply(&hit),
+                Err(mpsc::error::TryRecvError::Empty) => return Queue::Open,
+                Err(mpsc::error::TryRecvError::Disconnected) => return Queue::Closed,
+            }
         }
     }
 
@@ -110,7 +126,7 @@ impl Running {
                 .seen(hit.site, visitor.today, hit.at.unix);
         }
         let observation = self.parts.sessions.observe(hit);
-        scopes::apply(&mut self.deltas, hit, observation);
+        scopes::apply(&mut self.deltas, &mut self.scratch, hit, observation);
     }
 
     async fn tick(&mut self) {

@@ -10,13 +10,44 @@
 //! A visitor is credited to a scope once per local day, tested against the
 //! visitor's credits; dimensions fixed per visitor (country, browser, OS,
 //! device) need no test of their own, which keeps the credits small.
+//!
+//! Event and visit metrics mostly land on the same rows, so the scopes of
+//! a hit are collected once, each tagged with the parts it carries, and
+//! every row is updated once with both parts' deltas.
 
 use std::hash::BuildHasher;
 
 use crate::aggregate::deltas::{Deltas, Value};
 use crate::ingest::hit::{Hit, HitKind};
 use crate::sessions::{Credits, Observation, VisitAttrs, VisitChange};
+use crate::sites::SiteIdx;
 use crate::store::{Counts, Dim, Granularity};
+
+/// Which part of a hit a scope carries.
+const EVENT: u8 = 1;
+const VISIT: u8 = 2;
+
+#[derive(Clone, Copy)]
+struct Tagged {
+    value: Value,
+    parts: u8,
+}
+
+/// Buffers reused from hit to hit, so applying a hit allocates nothing.
+#[derive(Default)]
+pub struct Scratch {
+    filters: Vec<Tagged>,
+    breakdowns: Vec<Tagged>,
+    answered: Vec<(u32, bool)>,
+    prop: String,
+}
+
+fn tag(list: &mut Vec<Tagged>, value: Value, part: u8) {
+    match list.iter_mut().find(|tagged| tagged.value == value) {
+        Some(tagged) => tagged.parts |= part,
+        None => list.push(Tagged { value, parts: part }),
+    }
+}
 
 /// The visit-level attributes a hit is counted under.
 struct Attribution<'a> {
@@ -56,7 +87,7 @@ impl<'a> Attribution<'a> {
 /// scopes that reduce to the same test get the same answer.
 struct Crediting<'a> {
     credits: Option<&'a mut Credits>,
-    answered: Vec<(u32, bool)>,
+    answered: &'a mut Vec<(u32, bool)>,
 }
 
 impl Crediting<'_> {
@@ -71,10 +102,13 @@ impl Crediting<'_> {
                 value
             }
         };
+        let (filter, breakdown) = (reduce(filter), reduce(breakdown));
         let fingerprint = foldhash::fast::FixedState::with_seed(0x7363_6f70_6573).hash_one((
             hour,
-            reduce(filter),
-            reduce(breakdown),
+            filter.dim,
+            filter.hash,
+            breakdown.dim,
+            breakdown.hash,
         )) as u32;
         if let Some((_, first)) = self.answered.iter().find(|(seen, _)| *seen == fingerprint) {
             return i64::from(*first);
@@ -85,93 +119,159 @@ impl Crediting<'_> {
     }
 }
 
-pub fn apply(deltas: &mut Deltas, hit: &Hit, observation: Observation<'_>) {
-    let attribution = match &observation.visit {
-        Some(change) => Attribution::of_visit(&change.attrs),
-        None => Attribution::of_hit(hit),
-    };
-    let fixed = fixed_values(deltas, hit);
-    let mut crediting = Crediting {
-        credits: observation.credits,
-        answered: Vec::with_capacity(48),
-    };
-    let filters = filters(deltas, &hit.page, &attribution, &fixed);
-    let breakdowns = event_breakdowns(deltas, hit, &attribution, &fixed);
+/// Where each part's deltas go: the hit's day and hour, the visit's.
+struct Buckets {
+    site: SiteIdx,
+    event: (i32, i32),
+    visit: (i32, i32),
+}
+
+impl Buckets {
+    /// Adds both parts to one row, merged when they share the bucket.
+    fn add(
+        &self,
+        deltas: &mut Deltas,
+        granularity: Granularity,
+        filter: Value,
+        breakdown: Value,
+        event: Counts,
+        visit: Counts,
+    ) {
+        let pick = |(day, hour): (i32, i32)| match granularity {
+            Granularity::Day => day,
+            Granularity::Hour => hour,
+        };
+        let (event_bucket, visit_bucket) = (pick(self.event), pick(self.visit));
+        if event_bucket == visit_bucket {
+            let mut both = event;
+            both += visit;
+            if !both.is_zero() {
+                deltas.add(
+                    self.site,
+                    granularity,
+                    event_bucket,
+                    filter,
+                    breakdown,
+                    both,
+                );
+            }
+            return;
+        }
+        for (bucket, counts) in [(event_bucket, event), (visit_bucket, visit)] {
+            if !counts.is_zero() {
+                deltas.add(self.site, granularity, bucket, filter, breakdown, counts);
+            }
+        }
+    }
+}
+
+pub fn apply(deltas: &mut Deltas, scratch: &mut Scratch, hit: &Hit, observation: Observation<'_>) {
+    let change = observation.visit.as_ref();
+    let attribution = change.map_or_else(
+        || Attribution::of_hit(hit),
+        |c| Attribution::of_visit(&c.attrs),
+    );
+    let visit = change.map_or_else(Counts::default, |change| Counts {
+        visits: i64::from(change.started),
+        bounces: change.bounce_delta,
+        duration: change.duration_delta,
+        ..Counts::default()
+    });
     let event = Counts {
         pageviews: i64::from(hit.kind == HitKind::Pageview),
         events: 1,
         ..Counts::default()
     };
-    for filter in &filters {
-        for breakdown in &breakdowns {
-            let counts = Counts {
-                visitors: crediting.visitors(None, *filter, *breakdown),
-                ..event
-            };
-            deltas.add(
-                hit.site,
-                Granularity::Day,
-                hit.at.day,
-                *filter,
-                *breakdown,
-                counts,
-            );
-        }
-        let counts = Counts {
-            visitors: crediting.visitors(Some(hit.at.hour), *filter, Value::NONE),
-            ..event
-        };
-        deltas.add(
-            hit.site,
-            Granularity::Hour,
-            hit.at.hour,
-            *filter,
-            Value::NONE,
-            counts,
-        );
-    }
-    if let Some(change) = &observation.visit {
-        apply_visit(deltas, hit, change, &fixed, &mut crediting);
+    let exit = change.and_then(|change| change.exit.as_ref());
+    collect(
+        deltas,
+        scratch,
+        hit,
+        &attribution,
+        !visit.is_zero(),
+        exit.is_some(),
+    );
+    let buckets = Buckets {
+        site: hit.site,
+        event: (hit.at.day, hit.at.hour),
+        visit: change.map_or((hit.at.day, hit.at.hour), |c| (c.start.day, c.start.hour)),
+    };
+    let started = change.is_some_and(|change| change.started);
+    let Scratch {
+        filters,
+        breakdowns,
+        answered,
+        ..
+    } = scratch;
+    let mut crediting = Crediting {
+        credits: observation.credits,
+        answered,
+    };
+    answer(
+        deltas,
+        &buckets,
+        filters,
+        breakdowns,
+        &mut crediting,
+        (event, visit),
+        started,
+    );
+    if let (Some(exit), Some(change)) = (exit, change) {
+        move_exit(deltas, &buckets, filters, exit, change);
     }
 }
 
-/// Country, browser, OS, device: the same for the hit and its visit.
-fn fixed_values(deltas: &mut Deltas, hit: &Hit) -> [Value; 4] {
-    [
+/// Tags every filter and breakdown value this hit touches.
+fn collect(
+    deltas: &mut Deltas,
+    scratch: &mut Scratch,
+    hit: &Hit,
+    attribution: &Attribution,
+    visit_counts: bool,
+    visit_rows: bool,
+) {
+    scratch.filters.clear();
+    scratch.breakdowns.clear();
+    scratch.answered.clear();
+    let fixed = [
         deltas.value(Dim::Country, hit.country.as_str()),
         deltas.value(Dim::Browser, &hit.browser),
         deltas.value(Dim::Os, &hit.os),
         deltas.value(Dim::Device, hit.device.as_str()),
-    ]
-}
+    ];
+    let source = deltas.value(Dim::Source, attribution.source);
+    let campaign = attribution
+        .utm_campaign
+        .map(|text| deltas.value(Dim::UtmCampaign, text));
+    let visit_filters = if visit_counts || visit_rows { VISIT } else { 0 };
+    let visit_breakdowns = if visit_counts { VISIT } else { 0 };
 
-/// The pre-aggregated filters: none, page, source, campaign, country, device.
-fn filters(
-    deltas: &mut Deltas,
-    page: &str,
-    attribution: &Attribution,
-    fixed: &[Value; 4],
-) -> Vec<Value> {
-    let mut filters = Vec::with_capacity(6);
-    filters.push(Value::NONE);
-    filters.push(deltas.value(Dim::Page, page));
-    filters.push(deltas.value(Dim::Source, attribution.source));
-    if let Some(campaign) = attribution.utm_campaign {
-        filters.push(deltas.value(Dim::UtmCampaign, campaign));
+    // Filters: none, page, source, campaign, country, device. The page
+    // filter is the hit's page for events and the entry page for visits.
+    let shared = [
+        Some(Value::NONE),
+        Some(source),
+        campaign,
+        Some(fixed[0]),
+        Some(fixed[3]),
+    ];
+    for value in shared.into_iter().flatten() {
+        tag(&mut scratch.filters, value, EVENT | visit_filters);
     }
-    filters.push(fixed[0]);
-    filters.push(fixed[3]);
-    filters
-}
+    let page = deltas.value(Dim::Page, &hit.page);
+    tag(&mut scratch.filters, page, EVENT);
+    let entry_page = deltas.value(Dim::Page, attribution.entry_page);
+    if visit_filters != 0 {
+        tag(&mut scratch.filters, entry_page, VISIT);
+    }
 
-fn visit_breakdowns(
-    deltas: &mut Deltas,
-    attribution: &Attribution,
-    fixed: &[Value; 4],
-) -> Vec<Value> {
-    let mut values = Vec::with_capacity(14);
-    values.push(Value::NONE);
-    values.push(deltas.value(Dim::Source, attribution.source));
+    // Breakdowns shared by both parts, then each part's own.
+    tag(
+        &mut scratch.breakdowns,
+        Value::NONE,
+        EVENT | visit_breakdowns,
+    );
+    tag(&mut scratch.breakdowns, source, EVENT | visit_breakdowns);
     let optional = [
         (Dim::Referrer, attribution.referrer),
         (Dim::UtmSource, attribution.utm_source),
@@ -180,86 +280,115 @@ fn visit_breakdowns(
     ];
     for (dim, text) in optional {
         if let Some(text) = text {
-            values.push(deltas.value(dim, text));
+            let value = deltas.value(dim, text);
+            tag(&mut scratch.breakdowns, value, EVENT | visit_breakdowns);
         }
     }
-    values.extend_from_slice(fixed);
-    values
-}
-
-fn event_breakdowns(
-    deltas: &mut Deltas,
-    hit: &Hit,
-    attribution: &Attribution,
-    fixed: &[Value; 4],
-) -> Vec<Value> {
-    let mut values = visit_breakdowns(deltas, attribution, fixed);
-    values.push(deltas.value(Dim::Page, &hit.page));
+    for value in fixed {
+        tag(&mut scratch.breakdowns, value, EVENT | visit_breakdowns);
+    }
+    tag(&mut scratch.breakdowns, page, EVENT);
     if let HitKind::Event { name, props } = &hit.kind {
-        values.push(deltas.value(Dim::EventName, name));
+        let name = deltas.value(Dim::EventName, name);
+        tag(&mut scratch.breakdowns, name, EVENT);
         for (key, value) in props {
-            values.push(deltas.value(Dim::EventProp, &format!("{key}\0{value}")));
+            scratch.prop.clear();
+            scratch.prop.push_str(key);
+            scratch.prop.push('\0');
+            scratch.prop.push_str(value);
+            let prop = deltas.value(Dim::EventProp, &scratch.prop);
+            tag(&mut scratch.breakdowns, prop, EVENT);
         }
     }
-    values
+    if visit_breakdowns != 0 {
+        tag(&mut scratch.breakdowns, entry_page, VISIT);
+        let entry = deltas.value(Dim::EntryPage, attribution.entry_page);
+        tag(&mut scratch.breakdowns, entry, VISIT);
+    }
 }
 
-fn apply_visit(
+fn answer(
     deltas: &mut Deltas,
-    hit: &Hit,
-    change: &VisitChange,
-    fixed: &[Value; 4],
+    buckets: &Buckets,
+    filters: &[Tagged],
+    breakdowns: &[Tagged],
     crediting: &mut Crediting,
+    (event, visit): (Counts, Counts),
+    started: bool,
 ) {
-    let attribution = Attribution::of_visit(&change.attrs);
-    let visit = Counts {
-        visits: i64::from(change.started),
-        bounces: change.bounce_delta,
-        duration: change.duration_delta,
-        ..Counts::default()
-    };
-    let filters = filters(deltas, attribution.entry_page, &attribution, fixed);
-    let (day, hour) = (change.start.day, change.start.hour);
-    if visit != Counts::default() {
-        let mut breakdowns = visit_breakdowns(deltas, &attribution, fixed);
-        let entry = deltas.value(Dim::EntryPage, attribution.entry_page);
-        breakdowns.push(deltas.value(Dim::Page, attribution.entry_page));
-        for filter in &filters {
-            for breakdown in &breakdowns {
-                deltas.add(hit.site, Granularity::Day, day, *filter, *breakdown, visit);
+    let part = |counts: Counts, on: bool| if on { counts } else { Counts::default() };
+    for filter in filters {
+        for breakdown in breakdowns {
+            let both = filter.parts & breakdown.parts;
+            let mut event_part = part(event, both & EVENT != 0);
+            if both & EVENT != 0 {
+                event_part.visitors = crediting.visitors(None, filter.value, breakdown.value);
             }
-            let entered = Counts {
-                visitors: if change.started {
-                    crediting.visitors(None, *filter, entry)
-                } else {
-                    0
-                },
-                ..visit
-            };
-            deltas.add(hit.site, Granularity::Day, day, *filter, entry, entered);
-            deltas.add(
-                hit.site,
-                Granularity::Hour,
-                hour,
-                *filter,
-                Value::NONE,
-                visit,
+            let mut visit_part = part(visit, both & VISIT != 0);
+            if both & VISIT != 0 && started && breakdown.value.dim == Dim::EntryPage {
+                visit_part.visitors = crediting.visitors(None, filter.value, breakdown.value);
+            }
+            buckets.add(
+                deltas,
+                Granularity::Day,
+                filter.value,
+                breakdown.value,
+                event_part,
+                visit_part,
             );
         }
-    }
-    if let Some(exit) = &change.exit {
-        let mut moves = vec![(deltas.value(Dim::ExitPage, &exit.to), 1)];
-        if let Some(from) = &exit.from {
-            moves.push((deltas.value(Dim::ExitPage, from), -1));
+        let mut event_part = part(event, filter.parts & EVENT != 0);
+        if filter.parts & EVENT != 0 {
+            event_part.visitors =
+                crediting.visitors(Some(buckets.event.1), filter.value, Value::NONE);
         }
-        for filter in &filters {
-            for (page, visits) in &moves {
-                let counts = Counts {
-                    visits: *visits,
-                    ..Counts::default()
-                };
-                deltas.add(hit.site, Granularity::Day, day, *filter, *page, counts);
-            }
+        let visit_part = part(visit, filter.parts & VISIT != 0);
+        buckets.add(
+            deltas,
+            Granularity::Hour,
+            filter.value,
+            Value::NONE,
+            event_part,
+            visit_part,
+        );
+    }
+}
+
+/// The visit's exit page moved: one visit less on the old page, one more on the new.
+fn move_exit(
+    deltas: &mut Deltas,
+    buckets: &Buckets,
+    filters: &[Tagged],
+    exit: &crate::sessions::ExitMove,
+    change: &VisitChange,
+) {
+    let to = deltas.value(Dim::ExitPage, &exit.to);
+    let from = exit
+        .from
+        .as_deref()
+        .map(|from| deltas.value(Dim::ExitPage, from));
+    let visits = |visits| Counts {
+        visits,
+        ..Counts::default()
+    };
+    for filter in filters.iter().filter(|filter| filter.parts & VISIT != 0) {
+        deltas.add(
+            buckets.site,
+            Granularity::Day,
+            change.start.day,
+            filter.value,
+            to,
+            visits(1),
+        );
+        if let Some(from) = from {
+            deltas.add(
+                buckets.site,
+                Granularity::Day,
+                change.start.day,
+                filter.value,
+                from,
+                visits(-1),
+            );
         }
     }
 }

@@ -14,7 +14,7 @@ pub mod schema;
 use std::path::Path;
 
 pub use embedded::Embedded;
-pub use schema::{Counts, Dim, Granularity, Row, RowPrefix};
+pub use schema::{Counts, Dim, Granularity, KeyParts, Row, RowPrefix};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

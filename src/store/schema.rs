@@ -47,7 +47,7 @@ impl Dim {
         Dim::EventProp,
     ];
 
-    fn from_byte(byte: u8) -> Option<Dim> {
+    pub fn from_byte(byte: u8) -> Option<Dim> {
         Dim::ALL.get(usize::from(byte)).copied()
     }
 
@@ -160,11 +160,20 @@ fn bucket_from(bytes: [u8; 4]) -> i32 {
     (u32::from_be_bytes(bytes) ^ 0x8000_0000) as i32
 }
 
-impl RowPrefix {
-    pub fn encode(&self) -> Vec<u8> {
-        let site = truncated(&self.site, usize::from(u8::MAX));
-        let filter = truncated(&self.filter.1, usize::from(u16::MAX));
-        let mut key = Vec::with_capacity(8 + site.len() + filter.len());
+/// The borrowed parts of a key; the aggregator encodes rows from these
+/// without building a `RowPrefix` per row.
+pub struct KeyParts<'a> {
+    pub site: &'a str,
+    pub filter: (Dim, &'a str),
+    pub breakdown: Dim,
+    pub granularity: Granularity,
+}
+
+impl KeyParts<'_> {
+    fn encode_prefix(&self, extra: usize) -> Vec<u8> {
+        let site = truncated(self.site, usize::from(u8::MAX));
+        let filter = truncated(self.filter.1, usize::from(u16::MAX));
+        let mut key = Vec::with_capacity(12 + site.len() + filter.len() + extra);
         key.push(site.len() as u8);
         key.extend_from_slice(site.as_bytes());
         key.push(self.filter.0 as u8);
@@ -175,12 +184,32 @@ impl RowPrefix {
         key
     }
 
-    /// The full key of one row under this prefix.
+    /// The full key of one row.
     pub fn row_key(&self, bucket: i32, value: &str) -> Vec<u8> {
-        let mut key = self.encode();
+        let mut key = self.encode_prefix(value.len());
         key.extend_from_slice(&bucket_bytes(bucket));
         key.extend_from_slice(value.as_bytes());
         key
+    }
+}
+
+impl RowPrefix {
+    fn parts(&self) -> KeyParts<'_> {
+        KeyParts {
+            site: &self.site,
+            filter: (self.filter.0, &self.filter.1),
+            breakdown: self.breakdown,
+            granularity: self.granularity,
+        }
+    }
+
+    pub fn encode(&self) -> Vec<u8> {
+        self.parts().encode_prefix(0)
+    }
+
+    /// The full key of one row under this prefix.
+    pub fn row_key(&self, bucket: i32, value: &str) -> Vec<u8> {
+        self.parts().row_key(bucket, value)
     }
 
     /// Keys at or after the start of `bucket`.
