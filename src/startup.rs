@@ -18,9 +18,10 @@ use crate::aggregate::{Aggregator, Realtime};
 use crate::clock::Clock;
 use crate::config::{Config, LogConfig, LogFormat};
 use crate::enrich::agent::AgentClassifier;
+use crate::enrich::agent_cache::AgentCache;
 use crate::enrich::country::CountryDb;
 use crate::http::client_ip::TrustedProxies;
-use crate::http::{AppState, Listeners, serve};
+use crate::http::{AppState, Listeners, RequestCounters, serve};
 use crate::ingest::{Pipeline, PipelineParts};
 use crate::metrics::Metrics;
 use crate::privacy::ip::Truncation;
@@ -30,6 +31,9 @@ use crate::privacy::url::UrlPolicy;
 use crate::sessions::Sessions;
 use crate::sites::Sites;
 use crate::store::Store;
+
+/// User agents whose classes are remembered (about 40 bytes each).
+const USER_AGENT_MEMO: usize = 16_384;
 
 /// What the configuration yields before anything is opened or bound.
 pub struct Checked {
@@ -111,7 +115,7 @@ pub async fn run_with_clock(
         salts: salts.clone(),
         urls: UrlPolicy::new(&config.privacy.query_allow, checked.pii_patterns.clone()),
         pii_patterns: checked.pii_patterns,
-        agents: AgentClassifier::new(),
+        agents: AgentCache::new(AgentClassifier::new(), USER_AGENT_MEMO),
         countries: checked.countries,
         gpc: config.privacy.gpc,
         dnt: config.privacy.dnt,
@@ -123,6 +127,7 @@ pub async fn run_with_clock(
         store: store.clone(),
         sites: sites.clone(),
         realtime: realtime.clone(),
+        request_counters: RequestCounters::new(&metrics),
         metrics: metrics.clone(),
         clock: clock.clone(),
         proxies: TrustedProxies::new(config.server.trusted_proxies.clone()),

@@ -38,7 +38,8 @@ struct Tagged {
 pub struct Scratch {
     filters: Vec<Tagged>,
     breakdowns: Vec<Tagged>,
-    answered: Vec<(u32, bool)>,
+    day_credits: Vec<Option<bool>>,
+    hour_credits: Vec<Option<bool>>,
     prop: String,
 }
 
@@ -84,38 +85,69 @@ impl<'a> Attribution<'a> {
 }
 
 /// Answers "first time today?" once per reduced scope within one hit, so
-/// scopes that reduce to the same test get the same answer.
+/// scopes that reduce to the same test get the same answer. Fixed
+/// dimensions reduce to "no value", which sits at index 0 of both lists.
 struct Crediting<'a> {
     credits: Option<&'a mut Credits>,
-    answered: &'a mut Vec<(u32, bool)>,
+    filters: &'a [Tagged],
+    breakdowns: &'a [Tagged],
+    /// Per reduced (filter, breakdown) pair: unknown, or the answer.
+    day: &'a mut Vec<Option<bool>>,
+    /// Per reduced filter, for the hour rows.
+    hour: &'a mut Vec<Option<bool>>,
+}
+
+fn reduced(list: &[Tagged], index: usize) -> usize {
+    if list[index].value.dim.is_fixed_per_visitor() {
+        0
+    } else {
+        index
+    }
 }
 
 impl Crediting<'_> {
-    fn visitors(&mut self, hour: Option<i32>, filter: Value, breakdown: Value) -> i64 {
-        let Some(credits) = self.credits.as_deref_mut() else {
-            return 0;
+    fn day(&mut self, filter: usize, breakdown: usize) -> i64 {
+        let (filter, breakdown) = (
+            reduced(self.filters, filter),
+            reduced(self.breakdowns, breakdown),
+        );
+        let slot = filter * self.breakdowns.len() + breakdown;
+        let scope = (
+            None,
+            self.filters[filter].value,
+            self.breakdowns[breakdown].value,
+        );
+        i64::from(Self::answer(&mut self.credits, &mut self.day[slot], scope))
+    }
+
+    fn hour(&mut self, hour: i32, filter: usize) -> i64 {
+        let filter = reduced(self.filters, filter);
+        let scope = (Some(hour), self.filters[filter].value, Value::NONE);
+        i64::from(Self::answer(
+            &mut self.credits,
+            &mut self.hour[filter],
+            scope,
+        ))
+    }
+
+    fn answer(
+        credits: &mut Option<&mut Credits>,
+        slot: &mut Option<bool>,
+        (hour, filter, breakdown): (Option<i32>, Value, Value),
+    ) -> bool {
+        let Some(credits) = credits.as_deref_mut() else {
+            return false;
         };
-        let reduce = |value: Value| {
-            if value.dim.is_fixed_per_visitor() {
-                Value::NONE
-            } else {
-                value
-            }
-        };
-        let (filter, breakdown) = (reduce(filter), reduce(breakdown));
-        let fingerprint = foldhash::fast::FixedState::with_seed(0x7363_6f70_6573).hash_one((
-            hour,
-            filter.dim,
-            filter.hash,
-            breakdown.dim,
-            breakdown.hash,
-        )) as u32;
-        if let Some((_, first)) = self.answered.iter().find(|(seen, _)| *seen == fingerprint) {
-            return i64::from(*first);
-        }
-        let first = credits.first_time(fingerprint);
-        self.answered.push((fingerprint, first));
-        i64::from(first)
+        *slot.get_or_insert_with(|| {
+            let fingerprint = foldhash::fast::FixedState::with_seed(0x7363_6f70_6573).hash_one((
+                hour,
+                filter.dim,
+                filter.hash,
+                breakdown.dim,
+                breakdown.hash,
+            )) as u32;
+            credits.first_time(fingerprint)
+        })
     }
 }
 
@@ -200,22 +232,22 @@ pub fn apply(deltas: &mut Deltas, scratch: &mut Scratch, hit: &Hit, observation:
     let Scratch {
         filters,
         breakdowns,
-        answered,
+        day_credits,
+        hour_credits,
         ..
     } = scratch;
+    day_credits.clear();
+    day_credits.resize(filters.len() * breakdowns.len(), None);
+    hour_credits.clear();
+    hour_credits.resize(filters.len(), None);
     let mut crediting = Crediting {
         credits: observation.credits,
-        answered,
-    };
-    answer(
-        deltas,
-        &buckets,
         filters,
         breakdowns,
-        &mut crediting,
-        (event, visit),
-        started,
-    );
+        day: day_credits,
+        hour: hour_credits,
+    };
+    answer(deltas, &buckets, &mut crediting, (event, visit), started);
     if let (Some(exit), Some(change)) = (exit, change) {
         move_exit(deltas, &buckets, filters, exit, change);
     }
@@ -232,11 +264,10 @@ fn collect(
 ) {
     scratch.filters.clear();
     scratch.breakdowns.clear();
-    scratch.answered.clear();
     let fixed = [
         deltas.value(Dim::Country, hit.country.as_str()),
-        deltas.value(Dim::Browser, &hit.browser),
-        deltas.value(Dim::Os, &hit.os),
+        deltas.value(Dim::Browser, hit.browser),
+        deltas.value(Dim::Os, hit.os),
         deltas.value(Dim::Device, hit.device.as_str()),
     ];
     let source = deltas.value(Dim::Source, attribution.source);
@@ -310,23 +341,22 @@ fn collect(
 fn answer(
     deltas: &mut Deltas,
     buckets: &Buckets,
-    filters: &[Tagged],
-    breakdowns: &[Tagged],
     crediting: &mut Crediting,
     (event, visit): (Counts, Counts),
     started: bool,
 ) {
     let part = |counts: Counts, on: bool| if on { counts } else { Counts::default() };
-    for filter in filters {
-        for breakdown in breakdowns {
+    let (filters, breakdowns) = (crediting.filters, crediting.breakdowns);
+    for (f, filter) in filters.iter().enumerate() {
+        for (b, breakdown) in breakdowns.iter().enumerate() {
             let both = filter.parts & breakdown.parts;
             let mut event_part = part(event, both & EVENT != 0);
             if both & EVENT != 0 {
-                event_part.visitors = crediting.visitors(None, filter.value, breakdown.value);
+                event_part.visitors = crediting.day(f, b);
             }
             let mut visit_part = part(visit, both & VISIT != 0);
             if both & VISIT != 0 && started && breakdown.value.dim == Dim::EntryPage {
-                visit_part.visitors = crediting.visitors(None, filter.value, breakdown.value);
+                visit_part.visitors = crediting.day(f, b);
             }
             buckets.add(
                 deltas,
@@ -339,8 +369,7 @@ fn answer(
         }
         let mut event_part = part(event, filter.parts & EVENT != 0);
         if filter.parts & EVENT != 0 {
-            event_part.visitors =
-                crediting.visitors(Some(buckets.event.1), filter.value, Value::NONE);
+            event_part.visitors = crediting.hour(buckets.event.1, f);
         }
         let visit_part = part(visit, filter.parts & VISIT != 0);
         buckets.add(

@@ -86,14 +86,14 @@ impl Device {
 
 /// What a human visitor's user agent is reduced to. Every string is one of the static
 /// names in this module, never a piece of the header.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AgentClasses {
-    pub browser: String,
-    pub os: String,
+    pub browser: &'static str,
+    pub os: &'static str,
     pub device: Device,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Agent {
     Bot,
     Human(AgentClasses),
@@ -135,8 +135,8 @@ impl AgentClassifier {
         Agent::Human(match parsed {
             Some(result) => classes(&result, user_agent),
             None => AgentClasses {
-                browser: OTHER.to_owned(),
-                os: OTHER.to_owned(),
+                browser: OTHER,
+                os: OTHER,
                 device: Device::Unknown,
             },
         })
@@ -153,8 +153,8 @@ fn is_woothee_bot(result: &WootheeResult<'_>) -> bool {
 
 fn classes(result: &WootheeResult<'_>, user_agent: &str) -> AgentClasses {
     AgentClasses {
-        browser: browser_family(result.name).to_owned(),
-        os: os_family(result.os).to_owned(),
+        browser: browser_family(result.name),
+        os: os_family(result.os),
         device: device(result, user_agent),
     }
 }
@@ -224,11 +224,11 @@ mod tests {
     mod humans {
         use super::*;
 
-        fn check(user_agent: &str, expected: (&str, &str, Device)) {
+        fn check(user_agent: &str, expected: (&'static str, &'static str, Device)) {
             let (browser, os, device) = expected;
             let expected = Agent::Human(AgentClasses {
-                browser: browser.to_owned(),
-                os: os.to_owned(),
+                browser,
+                os,
                 device,
             });
             assert_eq!(classifier().classify(user_agent), expected, "{user_agent}");

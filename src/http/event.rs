@@ -17,7 +17,7 @@ use serde::Deserialize;
 use serde_json::Value as Json;
 
 use super::body::read_limited;
-use super::errors::{ApiError, json_response};
+use super::errors::ApiError;
 use super::{AppState, Response, cors};
 use crate::ingest::Outcome;
 use crate::ingest::beacon::{Beacon, EventName, Interaction, MAX_PROPS, Sender};
@@ -88,7 +88,7 @@ async fn accept(
             .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned()),
         signals: signals(&parts.headers),
     };
-    let mut response = json_response(StatusCode::ACCEPTED, &serde_json::json!({}));
+    let mut response = accepted();
     match state.pipeline.process(beacon, sender, state.clock.now()) {
         Outcome::Counted => {}
         Outcome::Dropped(reason) => {
@@ -99,6 +99,18 @@ async fn accept(
         Outcome::InvalidUrl => return Err(ApiError::InvalidUrl),
     }
     Ok(response)
+}
+
+/// `202 {}`: the same bytes for every beacon, built without serialising.
+fn accepted() -> Response {
+    let mut response =
+        hyper::Response::new(http_body_util::Full::new(bytes::Bytes::from_static(b"{}")));
+    *response.status_mut() = StatusCode::ACCEPTED;
+    response.headers_mut().insert(
+        hyper::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
 }
 
 fn check_content_type(headers: &HeaderMap) -> Result<(), ApiError> {

@@ -57,12 +57,52 @@ impl Route {
     }
 }
 
-fn status_class(status: hyper::StatusCode) -> &'static str {
-    match status.as_u16() {
-        100..=199 => "1xx",
-        200..=299 => "2xx",
-        300..=399 => "3xx",
-        400..=499 => "4xx",
-        _ => "5xx",
+const STATUS_CLASSES: [&str; 5] = ["1xx", "2xx", "3xx", "4xx", "5xx"];
+
+fn status_class(status: hyper::StatusCode) -> usize {
+    usize::from((status.as_u16() / 100).clamp(1, 5) - 1)
+}
+
+impl Route {
+    const ALL: [Route; 10] = [
+        Route::Event,
+        Route::StatsAggregate,
+        Route::StatsTimeseries,
+        Route::StatsBreakdown,
+        Route::StatsRealtime,
+        Route::OpenApi,
+        Route::Healthz,
+        Route::Readyz,
+        Route::Metrics,
+        Route::NotFound,
+    ];
+}
+
+/// The request counter of every (route, status class), looked up once at
+/// start so a request pays one atomic increment, not a label lookup.
+pub struct RequestCounters(Vec<[prometheus::IntCounter; 5]>);
+
+impl RequestCounters {
+    pub fn new(metrics: &crate::metrics::Metrics) -> RequestCounters {
+        RequestCounters(
+            Route::ALL
+                .iter()
+                .map(|route| {
+                    STATUS_CLASSES.map(|class| {
+                        metrics
+                            .http_requests
+                            .with_label_values(&[route.as_str(), class])
+                    })
+                })
+                .collect(),
+        )
+    }
+
+    fn count(&self, route: Route, status: hyper::StatusCode) {
+        let row = Route::ALL
+            .iter()
+            .position(|known| *known == route)
+            .unwrap_or(0);
+        self.0[row][status_class(status)].inc();
     }
 }

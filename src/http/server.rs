@@ -19,7 +19,7 @@ use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use super::{AppState, Response, Route, admin, public, status_class};
+use super::{AppState, Response, Route, admin, public};
 
 /// Bound listeners, so tests can bind port 0 and containers can pass sockets.
 pub struct Listeners {
@@ -103,11 +103,7 @@ async fn dispatch(
         Face::Admin => admin::handle(state.clone(), request, route).await,
     };
     let status = response.status();
-    state
-        .metrics
-        .http_requests
-        .with_label_values(&[route.as_str(), status_class(status)])
-        .inc();
+    state.request_counters.count(route, status);
     if route != Route::Event {
         // Route and status only: never the path, query, client or agent.
         tracing::debug!(

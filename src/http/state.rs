@@ -18,6 +18,7 @@ pub struct AppState {
     pub sites: Arc<Sites>,
     pub realtime: Arc<Realtime>,
     pub metrics: Arc<Metrics>,
+    pub request_counters: super::RequestCounters,
     pub clock: Clock,
     pub proxies: TrustedProxies,
     pub body_timeout: Duration,

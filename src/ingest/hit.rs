@@ -43,7 +43,7 @@ pub struct Hit {
     pub source: String,
     pub campaign: Campaign,
     pub country: Country,
-    pub browser: String,
-    pub os: String,
+    pub browser: &'static str,
+    pub os: &'static str,
     pub device: Device,
 }

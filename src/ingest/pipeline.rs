@@ -11,7 +11,8 @@ use jiff::Timestamp;
 use tokio::sync::mpsc;
 
 use crate::config::SignalPolicy;
-use crate::enrich::agent::{Agent, AgentClasses, AgentClassifier, Device};
+use crate::enrich::agent::{Agent, AgentClasses, Device};
+use crate::enrich::agent_cache::AgentCache;
 use crate::enrich::country::{Country, CountryDb};
 use crate::enrich::source;
 use crate::ingest::beacon::{Beacon, EventName, Sender};
@@ -74,7 +75,7 @@ pub struct PipelineParts {
     pub salts: Arc<SaltBook>,
     pub urls: UrlPolicy,
     pub pii_patterns: Vec<PiiPattern>,
-    pub agents: AgentClassifier,
+    pub agents: AgentCache,
     pub countries: Option<CountryDb>,
     pub gpc: SignalPolicy,
     pub dnt: SignalPolicy,
@@ -240,8 +241,8 @@ impl Pipeline {
             source,
             campaign: counted.url.campaign.clone(),
             country: counted.country,
-            browser: counted.classes.browser.clone(),
-            os: counted.classes.os.clone(),
+            browser: counted.classes.browser,
+            os: counted.classes.os,
             device: counted.classes.device,
         }
     }

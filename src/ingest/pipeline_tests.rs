@@ -21,7 +21,7 @@ fn pipeline(queue: usize) -> (Pipeline, mpsc::Receiver<Hit>, Arc<Metrics>) {
         truncation: Truncation::new(24, 48).unwrap(),
         urls: UrlPolicy::new(&[], Vec::new()),
         pii_patterns: Vec::new(),
-        agents: AgentClassifier::new(),
+        agents: AgentCache::new(crate::enrich::agent::AgentClassifier::new(), 64),
         countries: None,
         gpc: SignalPolicy::CountAnonymously,
         dnt: SignalPolicy::Ignore,

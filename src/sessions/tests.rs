@@ -31,8 +31,8 @@ fn hit(visitor: u64, unix: i64, page: &str, kind: HitKind) -> Hit {
         source: "Direct / None".to_owned(),
         campaign: Campaign::default(),
         country: Country::UNKNOWN,
-        browser: "Firefox".to_owned(),
-        os: "Linux".to_owned(),
+        browser: "Firefox",
+        os: "Linux",
         device: Device::Desktop,
     }
 }

@@ -20,8 +20,8 @@ pub struct VisitAttrs {
     pub referrer: Option<String>,
     pub campaign: Campaign,
     pub country: Country,
-    pub browser: String,
-    pub os: String,
+    pub browser: &'static str,
+    pub os: &'static str,
     pub device: Device,
 }
 
@@ -86,8 +86,8 @@ fn begin(hit: &Hit) -> Visit {
             referrer: hit.referrer.clone(),
             campaign: hit.campaign.clone(),
             country: hit.country,
-            browser: hit.browser.clone(),
-            os: hit.os.clone(),
+            browser: hit.browser,
+            os: hit.os,
             device: hit.device,
         }),
         last_page: page,
