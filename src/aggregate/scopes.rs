@@ -13,7 +13,8 @@
 //!
 //! Event and visit metrics mostly land on the same rows, so the scopes of
 //! a hit are collected once, each tagged with the parts it carries, and
-//! every row is updated once with both parts' deltas.
+//! every row is updated once with both parts' deltas. A filter is never
+//! broken down by its own dimension: that row would repeat its totals.
 
 use std::hash::BuildHasher;
 
@@ -349,6 +350,11 @@ fn answer(
     let (filters, breakdowns) = (crediting.filters, crediting.breakdowns);
     for (f, filter) in filters.iter().enumerate() {
         for (b, breakdown) in breakdowns.iter().enumerate() {
+            // A filter broken down by its own dimension is the filter's
+            // totals; the query answers it from those.
+            if filter.value.dim == breakdown.value.dim && filter.value.dim != Dim::None {
+                continue;
+            }
             let both = filter.parts & breakdown.parts;
             let mut event_part = part(event, both & EVENT != 0);
             if both & EVENT != 0 {

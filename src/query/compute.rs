@@ -162,6 +162,24 @@ impl Stats<'_> {
         query: &StatsQuery,
         property: &Property,
     ) -> Result<Vec<BreakdownRow>, StoreError> {
+        // Broken down by the filter's own property there is one row: the
+        // filtered totals (not stored twice, see `aggregate::scopes`).
+        if let Some(filter) = query
+            .filter
+            .as_ref()
+            .filter(|f| Property::Plain(f.dim) == *property)
+        {
+            let counts = self.totals(&query.filter, query.range)?;
+            let visible = counts.visitors > 0 || counts.visits > 0 || counts.events > 0;
+            return Ok(visible
+                .then(|| BreakdownRow {
+                    value: filter.value.clone(),
+                    counts,
+                })
+                .into_iter()
+                .skip((query.page - 1).saturating_mul(query.limit))
+                .collect());
+        }
         let rows = self.store.scan(
             &self.prefix(&query.filter, property.dim(), Granularity::Day),
             query.range.first,

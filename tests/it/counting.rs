@@ -208,6 +208,28 @@ async fn filters_rescope_aggregates_timeseries_and_breakdowns() {
         ]
     );
 
+    let own_page = app
+        .stats(
+            "breakdown",
+            "period=day&property=event:page&metrics=visitors,pageviews&filters=event:page==/wonen",
+        )
+        .await;
+    assert_eq!(
+        rows(&own_page, "page", "pageviews"),
+        [("/wonen".into(), 1)],
+        "a filter broken down by itself"
+    );
+    let own_source = app
+        .stats(
+            "breakdown",
+            "period=day&property=visit:source&metrics=visits&filters=visit:source==Direct / None",
+        )
+        .await;
+    assert_eq!(
+        rows(&own_source, "source", "visits"),
+        [("Direct / None".into(), 2)]
+    );
+
     let campaign = app
         .stats(
             "aggregate",
