@@ -3,7 +3,7 @@
 //! Key layout, chosen so one range scan answers one query:
 //! `[site len u8][site][filter dim u8][filter len u16][filter value]`
 //! `[breakdown dim u8][granularity u8][bucket: i32, sign-flipped, big-endian][breakdown value]`.
-//! Value: six little-endian i64 counters.
+//! Value: six counters, each a zig-zag LEB128 number.
 
 /// A property rows are filtered or broken down by. Stored as its number:
 /// never renumber a variant.
@@ -79,9 +79,22 @@ pub struct Counts {
     pub events: i64,
 }
 
-impl Counts {
-    pub const ENCODED_LEN: usize = 48;
+/// Six numbers of at most ten bytes each.
+const MAX_ENCODED_LEN: usize = 60;
 
+/// Encoded counts, on the stack.
+pub struct EncodedCounts {
+    bytes: [u8; MAX_ENCODED_LEN],
+    len: usize,
+}
+
+impl EncodedCounts {
+    pub fn as_slice(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
+}
+
+impl Counts {
     fn fields(&self) -> [i64; 6] {
         [
             self.visitors,
@@ -93,30 +106,51 @@ impl Counts {
         ]
     }
 
-    pub fn encode(&self) -> [u8; Counts::ENCODED_LEN] {
-        let mut bytes = [0u8; Counts::ENCODED_LEN];
-        for (chunk, field) in bytes.chunks_exact_mut(8).zip(self.fields()) {
-            chunk.copy_from_slice(&field.to_le_bytes());
+    /// Six zig-zag LEB128 numbers: most counters are small, and small
+    /// values keep more rows per page, which is what a flush pays for.
+    pub fn encode(&self) -> EncodedCounts {
+        let mut encoded = EncodedCounts {
+            bytes: [0; MAX_ENCODED_LEN],
+            len: 0,
+        };
+        for field in self.fields() {
+            let mut zigzag = ((field << 1) ^ (field >> 63)) as u64;
+            loop {
+                let byte = (zigzag & 0x7F) as u8;
+                zigzag >>= 7;
+                let more = zigzag != 0;
+                encoded.bytes[encoded.len] = byte | if more { 0x80 } else { 0 };
+                encoded.len += 1;
+                if !more {
+                    break;
+                }
+            }
         }
-        bytes
+        encoded
     }
 
     pub fn decode(bytes: &[u8]) -> Option<Counts> {
-        if bytes.len() != Counts::ENCODED_LEN {
-            return None;
-        }
-        let mut fields = bytes
-            .chunks_exact(8)
-            .map(|chunk| i64::from_le_bytes(chunk.try_into().expect("chunks of eight")));
-        let mut next = || fields.next().unwrap_or(0);
-        Some(Counts {
-            visitors: next(),
-            visits: next(),
-            pageviews: next(),
-            bounces: next(),
-            duration: next(),
-            events: next(),
-        })
+        let mut rest = bytes.iter();
+        let mut next = || -> Option<i64> {
+            let mut zigzag = 0u64;
+            for shift in (0..64).step_by(7) {
+                let byte = *rest.next()?;
+                zigzag |= u64::from(byte & 0x7F) << shift;
+                if byte & 0x80 == 0 {
+                    return Some((zigzag >> 1) as i64 ^ -((zigzag & 1) as i64));
+                }
+            }
+            None
+        };
+        let counts = Counts {
+            visitors: next()?,
+            visits: next()?,
+            pageviews: next()?,
+            bounces: next()?,
+            duration: next()?,
+            events: next()?,
+        };
+        rest.next().is_none().then_some(counts)
     }
 
     pub fn is_zero(&self) -> bool {
@@ -318,7 +352,23 @@ mod tests {
             duration: 5,
             events: 6,
         };
-        assert_eq!(Counts::decode(&counts.encode()), Some(counts));
-        assert_eq!(Counts::decode(&[0; 47]), None);
+        assert_eq!(Counts::decode(counts.encode().as_slice()), Some(counts));
+        let extremes = Counts {
+            visitors: i64::MAX,
+            visits: i64::MIN,
+            pageviews: 0,
+            bounces: -1,
+            duration: 1 << 40,
+            events: 127,
+        };
+        assert_eq!(Counts::decode(extremes.encode().as_slice()), Some(extremes));
+        assert_eq!(
+            Counts::default().encode().as_slice().len(),
+            6,
+            "small counts take a byte each"
+        );
+        assert_eq!(Counts::decode(&[0; 5]), None, "too short");
+        assert_eq!(Counts::decode(&[0; 7]), None, "trailing bytes");
+        assert_eq!(Counts::decode(&[0x80; 11]), None, "an endless number");
     }
 }

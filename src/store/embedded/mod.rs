@@ -19,7 +19,7 @@ use super::schema::{Counts, Granularity, Row, RowPrefix, decode_key};
 const COUNTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("counts");
 const META: TableDefinition<&str, &str> = TableDefinition::new("meta");
 const SCHEMA_KEY: &str = "schema";
-const SCHEMA: &str = "kruimel-counts-1";
+const SCHEMA: &str = "kruimel-counts-2";
 pub const FILE_NAME: &str = "kruimel.redb";
 
 pub struct Embedded {
