@@ -86,7 +86,9 @@ impl Aggregator {
         loop {
             tokio::select! {
                 _ = drain.tick() => {
-                    if running.drain_queue() == Queue::Closed {
+                    let queue = running.drain_queue();
+                    running.count_ended_visits();
+                    if queue == Queue::Closed {
                         break;
                     }
                     if running.deltas.len() >= running.parts.config.flush_max_keys {
@@ -103,12 +105,21 @@ impl Aggregator {
                 }
             }
         }
+        // The hot state ends with the process: its open visits end here.
+        running.parts.sessions.end_all();
+        running.count_ended_visits();
         running.flush().await;
         tracing::info!("aggregator stopped after final flush");
     }
 }
 
 impl Running {
+    fn count_ended_visits(&mut self) {
+        for ended in self.parts.sessions.take_ended() {
+            scopes::apply_ended(&mut self.deltas, &ended);
+        }
+    }
+
     fn drain_queue(&mut self) -> Queue {
         loop {
             match self.parts.hits.try_recv() {
@@ -142,6 +153,7 @@ impl Running {
         self.parts.realtime.publish(now.as_second());
         if self.ticks % SWEEP_EVERY_TICKS == 1 {
             self.parts.sessions.sweep(&moments);
+            self.count_ended_visits();
             self.parts.salts.sweep(&self.parts.sites, now);
         }
         if self.ticks % RETENTION_EVERY_TICKS == 1 {

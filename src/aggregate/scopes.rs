@@ -3,8 +3,9 @@
 //! Every hit adds to the site's totals and to each breakdown row, once
 //! unfiltered and once under each pre-aggregated filter. Event metrics
 //! (pageviews, events, visitors) go to the hit's own hour and day; visit
-//! metrics (visits, bounces, duration, exit page) go to the visit's first
-//! hour and day, so a visit is counted once however long it runs.
+//! metrics (visits, bounces, duration) go to the visit's first hour and
+//! day, so a visit is counted once however long it runs; its exit page is
+//! counted there too, when the visit ends.
 //! Under a page filter, visit metrics belong to visits that entered on
 //! that page (as bounce rate per page does in Plausible).
 //! A visitor is credited to a scope once per local day, tested against the
@@ -20,7 +21,7 @@ use std::hash::BuildHasher;
 
 use crate::aggregate::deltas::{Deltas, Value};
 use crate::ingest::hit::{Hit, HitKind};
-use crate::sessions::{Credits, Observation, VisitAttrs, VisitChange};
+use crate::sessions::{Credits, EndedVisit, Observation, VisitAttrs};
 use crate::sites::SiteIdx;
 use crate::store::{Counts, Dim, Granularity};
 
@@ -215,15 +216,7 @@ pub fn apply(deltas: &mut Deltas, scratch: &mut Scratch, hit: &Hit, observation:
         events: 1,
         ..Counts::default()
     };
-    let exit = change.and_then(|change| change.exit.as_ref());
-    collect(
-        deltas,
-        scratch,
-        hit,
-        &attribution,
-        !visit.is_zero(),
-        exit.is_some(),
-    );
+    collect(deltas, scratch, hit, &attribution, !visit.is_zero());
     let buckets = Buckets {
         site: hit.site,
         event: (hit.at.day, hit.at.hour),
@@ -249,9 +242,6 @@ pub fn apply(deltas: &mut Deltas, scratch: &mut Scratch, hit: &Hit, observation:
         hour: hour_credits,
     };
     answer(deltas, &buckets, &mut crediting, (event, visit), started);
-    if let (Some(exit), Some(change)) = (exit, change) {
-        move_exit(deltas, &buckets, filters, exit, change);
-    }
 }
 
 /// Tags every filter and breakdown value this hit touches.
@@ -261,7 +251,6 @@ fn collect(
     hit: &Hit,
     attribution: &Attribution,
     visit_counts: bool,
-    visit_rows: bool,
 ) {
     scratch.filters.clear();
     scratch.breakdowns.clear();
@@ -275,7 +264,7 @@ fn collect(
     let campaign = attribution
         .utm_campaign
         .map(|text| deltas.value(Dim::UtmCampaign, text));
-    let visit_filters = if visit_counts || visit_rows { VISIT } else { 0 };
+    let visit_filters = if visit_counts { VISIT } else { 0 };
     let visit_breakdowns = if visit_counts { VISIT } else { 0 };
 
     // Filters: none, page, source, campaign, country, device. The page
@@ -389,41 +378,35 @@ fn answer(
     }
 }
 
-/// The visit's exit page moved: one visit less on the old page, one more on the new.
-fn move_exit(
-    deltas: &mut Deltas,
-    buckets: &Buckets,
-    filters: &[Tagged],
-    exit: &crate::sessions::ExitMove,
-    change: &VisitChange,
-) {
-    let to = deltas.value(Dim::ExitPage, &exit.to);
-    let from = exit
-        .from
-        .as_deref()
-        .map(|from| deltas.value(Dim::ExitPage, from));
-    let visits = |visits| Counts {
-        visits,
+/// An ended visit's exit page: one visit more on it, under each of the
+/// visit's filters, in the visit's first day.
+pub fn apply_ended(deltas: &mut Deltas, ended: &EndedVisit) {
+    let attrs = &ended.attrs;
+    let exit = deltas.value(Dim::ExitPage, &ended.exit_page);
+    let filters = [
+        Some(Value::NONE),
+        Some(deltas.value(Dim::Page, &attrs.entry_page)),
+        Some(deltas.value(Dim::Source, &attrs.source)),
+        attrs
+            .campaign
+            .campaign
+            .as_deref()
+            .map(|text| deltas.value(Dim::UtmCampaign, text)),
+        Some(deltas.value(Dim::Country, attrs.country.as_str())),
+        Some(deltas.value(Dim::Device, attrs.device.as_str())),
+    ];
+    let one = Counts {
+        visits: 1,
         ..Counts::default()
     };
-    for filter in filters.iter().filter(|filter| filter.parts & VISIT != 0) {
+    for filter in filters.into_iter().flatten() {
         deltas.add(
-            buckets.site,
+            ended.site,
             Granularity::Day,
-            change.start.day,
-            filter.value,
-            to,
-            visits(1),
+            ended.start.day,
+            filter,
+            exit,
+            one,
         );
-        if let Some(from) = from {
-            deltas.add(
-                buckets.site,
-                Granularity::Day,
-                change.start.day,
-                filter.value,
-                from,
-                visits(-1),
-            );
-        }
     }
 }

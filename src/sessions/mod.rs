@@ -1,7 +1,8 @@
 //! Hot per-visitor state (promises 3 and 4).
 //!
 //! Owns, per visitor hash: the local day it belongs to, the open visit
-//! (entry page, last page, pageviews, first and last seen) and the set of
+//! (entry page, last page, pageviews, first and last seen; handed over as
+//! an `EndedVisit` when it times out, is swept or evicted) and the set of
 //! counting scopes this visitor has already been credited to today.
 //! Lives only in memory, owned by the aggregator task; a visitor's entry
 //! is swept once its day is over and its visit has ended, which is never
@@ -19,7 +20,7 @@ use crate::ingest::hit::Hit;
 use crate::sites::{Moment, SiteIdx};
 
 pub use credits::Credits;
-pub use visit::{ExitMove, Visit, VisitAttrs, VisitChange};
+pub use visit::{EndedVisit, Visit, VisitAttrs, VisitChange};
 
 struct VisitorState {
     site: SiteIdx,
@@ -43,6 +44,8 @@ pub struct Sessions {
     timeout_seconds: i64,
     evicted: u64,
     sample_seed: u64,
+    /// Visits that ended since `take_ended`: timed out, swept or evicted.
+    ended: Vec<EndedVisit>,
 }
 
 impl Sessions {
@@ -53,6 +56,7 @@ impl Sessions {
             timeout_seconds,
             evicted: 0,
             sample_seed: 0x9E37_79B9_7F4A_7C15,
+            ended: Vec::new(),
         }
     }
 
@@ -99,7 +103,10 @@ impl Sessions {
             state.credits = Credits::default();
         }
         state.last_seen = state.last_seen.max(hit.at.unix);
-        let change = visit::advance(&mut state.visit, hit, timeout);
+        let (change, ended) = visit::advance(&mut state.visit, hit, timeout);
+        if let Some(ended) = ended {
+            self.ended.push(ended.end(state.site));
+        }
         Observation {
             credits: Some(&mut state.credits),
             visit: Some(change),
@@ -109,7 +116,11 @@ impl Sessions {
     fn make_room(&mut self) {
         while self.visitors.len() >= self.max_visitors {
             let victim = self.least_recent_of_sample();
-            self.visitors.swap_remove_index(victim);
+            if let Some((_, state)) = self.visitors.swap_remove_index(victim)
+                && let Some(visit) = state.visit
+            {
+                self.ended.push(visit.end(state.site));
+            }
             self.evicted += 1;
         }
     }
@@ -133,17 +144,32 @@ impl Sessions {
     /// `today` gives each site's current local moment, indexed by site.
     pub fn sweep(&mut self, today: &[Moment]) {
         let timeout = self.timeout_seconds;
+        let ended = &mut self.ended;
         self.visitors.retain(|_, state| {
             let now = today[state.site.index()];
-            if state
+            let idle = state
                 .visit
                 .as_ref()
-                .is_some_and(|visit| now.unix - visit.last_seen >= timeout)
-            {
-                state.visit = None;
+                .is_some_and(|visit| now.unix - visit.last_seen >= timeout);
+            if idle && let Some(visit) = state.visit.take() {
+                ended.push(visit.end(state.site));
             }
             state.day >= now.day || state.visit.is_some()
         });
+    }
+
+    /// Ends every open visit: the hot state does not outlive the process.
+    pub fn end_all(&mut self) {
+        for state in self.visitors.values_mut() {
+            if let Some(visit) = state.visit.take() {
+                self.ended.push(visit.end(state.site));
+            }
+        }
+    }
+
+    /// Visits that ended since the last call.
+    pub fn take_ended(&mut self) -> Vec<EndedVisit> {
+        std::mem::take(&mut self.ended)
     }
 }
 

@@ -54,23 +54,52 @@ fn a_first_pageview_starts_a_bounced_visit() {
     let started = change(&mut sessions, &pageview(1, 1_000_000, "/a"));
     assert!(started.started);
     assert_eq!(started.bounce_delta, 1);
-    assert_eq!(started.exit.unwrap().to.as_ref(), "/a");
+    assert!(sessions.take_ended().is_empty());
 }
 
 #[test]
-fn a_second_pageview_ends_the_bounce_and_moves_the_exit_page() {
+fn a_second_pageview_ends_the_bounce_and_adds_its_time() {
     let mut sessions = Sessions::new(10, 30 * MINUTE);
     change(&mut sessions, &pageview(1, 1_000_000, "/a"));
     let second = change(&mut sessions, &pageview(1, 1_000_000 + 90, "/b"));
     assert!(!second.started);
     assert_eq!(second.bounce_delta, -1);
     assert_eq!(second.duration_delta, 90);
-    let exit = second.exit.unwrap();
-    assert_eq!(exit.from.as_deref(), Some("/a"));
-    assert_eq!(exit.to.as_ref(), "/b");
     let third = change(&mut sessions, &pageview(1, 1_000_000 + 100, "/b"));
-    assert_eq!(third.bounce_delta, 0);
-    assert!(third.exit.is_none(), "a reload does not move the exit page");
+    assert_eq!((third.bounce_delta, third.duration_delta), (0, 10));
+}
+
+fn exits(sessions: &mut Sessions) -> Vec<String> {
+    sessions
+        .take_ended()
+        .iter()
+        .map(|ended| format!("{} -> {}", ended.attrs.entry_page, ended.exit_page))
+        .collect()
+}
+
+#[test]
+fn a_visit_hands_over_its_exit_page_when_it_ends() {
+    let mut sessions = Sessions::new(10, 30 * MINUTE);
+    sessions.observe(&pageview(1, 1_000_000, "/a"));
+    sessions.observe(&pageview(1, 1_000_060, "/b"));
+    sessions.observe(&pageview(2, 1_000_000, "/c"));
+    assert!(exits(&mut sessions).is_empty(), "both visits are open");
+    // Visitor 1 comes back after the timeout: the old visit ended on /b.
+    sessions.observe(&pageview(1, 1_000_060 + 31 * MINUTE, "/d"));
+    assert_eq!(exits(&mut sessions), ["/a -> /b"]);
+    // Visitor 2's visit ends by the sweep, visitor 1's second one at shutdown.
+    sessions.sweep(&[moment(1_000_000 + 31 * MINUTE)]);
+    assert_eq!(exits(&mut sessions), ["/c -> /c"]);
+    sessions.end_all();
+    assert_eq!(exits(&mut sessions), ["/d -> /d"]);
+}
+
+#[test]
+fn an_evicted_visitor_hands_over_its_open_visit() {
+    let mut sessions = Sessions::new(1, 30 * MINUTE);
+    sessions.observe(&pageview(1, 1_000_000, "/a"));
+    sessions.observe(&pageview(2, 1_000_001, "/b"));
+    assert_eq!(exits(&mut sessions), ["/a -> /a"]);
 }
 
 #[test]

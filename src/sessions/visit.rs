@@ -1,7 +1,8 @@
 //! One visit: begins with a hit, ends after the timeout without activity.
 //!
 //! Bounces and durations are kept as running deltas so the stored counts
-//! are right at every flush, not only once the visit is over.
+//! are right at every flush, not only once the visit is over. The exit page
+//! is known only when the visit ends, and is counted then.
 
 use std::sync::Arc;
 
@@ -10,7 +11,7 @@ use crate::enrich::country::Country;
 use crate::ingest::beacon::Interaction;
 use crate::ingest::hit::{Hit, HitKind};
 use crate::privacy::url::Campaign;
-use crate::sites::Moment;
+use crate::sites::{Moment, SiteIdx};
 
 /// What a visit is attributed to, fixed at its first hit.
 #[derive(Debug)]
@@ -35,11 +36,24 @@ pub struct Visit {
     pub bounced: bool,
 }
 
-/// The visit's exit page moved from one page to another.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ExitMove {
-    pub from: Option<Arc<str>>,
-    pub to: Arc<str>,
+/// A visit that has ended, for counting its exit page.
+#[derive(Debug)]
+pub struct EndedVisit {
+    pub site: SiteIdx,
+    pub attrs: Arc<VisitAttrs>,
+    pub start: Moment,
+    pub exit_page: Arc<str>,
+}
+
+impl Visit {
+    pub(super) fn end(self, site: SiteIdx) -> EndedVisit {
+        EndedVisit {
+            site,
+            attrs: self.attrs,
+            start: self.start,
+            exit_page: self.last_page,
+        }
+    }
 }
 
 /// How a hit changed its visit; applied to the visit's start buckets.
@@ -50,29 +64,30 @@ pub struct VisitChange {
     pub started: bool,
     pub bounce_delta: i64,
     pub duration_delta: i64,
-    pub exit: Option<ExitMove>,
 }
 
-pub(super) fn advance(slot: &mut Option<Box<Visit>>, hit: &Hit, timeout: i64) -> VisitChange {
-    match slot {
-        Some(visit) if hit.at.unix - visit.last_seen < timeout => continue_visit(visit, hit),
-        _ => {
-            let visit = begin(hit);
-            let change = VisitChange {
-                attrs: visit.attrs.clone(),
-                start: visit.start,
-                started: true,
-                bounce_delta: i64::from(visit.bounced),
-                duration_delta: 0,
-                exit: Some(ExitMove {
-                    from: None,
-                    to: visit.last_page.clone(),
-                }),
-            };
-            *slot = Some(Box::new(visit));
-            change
-        }
+/// Moves the visit on; a visit that timed out is replaced and returned.
+pub(super) fn advance(
+    slot: &mut Option<Box<Visit>>,
+    hit: &Hit,
+    timeout: i64,
+) -> (VisitChange, Option<Visit>) {
+    if let Some(visit) = slot
+        .as_mut()
+        .filter(|visit| hit.at.unix - visit.last_seen < timeout)
+    {
+        return (continue_visit(visit, hit), None);
     }
+    let visit = begin(hit);
+    let change = VisitChange {
+        attrs: visit.attrs.clone(),
+        start: visit.start,
+        started: true,
+        bounce_delta: i64::from(visit.bounced),
+        duration_delta: 0,
+    };
+    let ended = slot.replace(Box::new(visit)).map(|old| *old);
+    (change, ended)
 }
 
 fn begin(hit: &Hit) -> Visit {
@@ -105,15 +120,10 @@ fn continue_visit(visit: &mut Visit, hit: &Hit) -> VisitChange {
     // Out-of-order hits add no time.
     let duration_delta = (hit.at.unix - visit.last_seen).max(0);
     visit.last_seen = visit.last_seen.max(hit.at.unix);
-    let mut exit = None;
     if hit.kind == HitKind::Pageview {
         visit.pageviews += 1;
         if *visit.last_page != *hit.page {
-            let to: Arc<str> = Arc::from(hit.page.as_str());
-            exit = Some(ExitMove {
-                from: Some(std::mem::replace(&mut visit.last_page, to.clone())),
-                to,
-            });
+            visit.last_page = Arc::from(hit.page.as_str());
         }
     }
     let ends_bounce = visit.bounced && (visit.pageviews >= 2 || ends_bounce_alone(hit));
@@ -126,6 +136,5 @@ fn continue_visit(visit: &mut Visit, hit: &Hit) -> VisitChange {
         started: false,
         bounce_delta: if ends_bounce { -1 } else { 0 },
         duration_delta,
-        exit,
     }
 }
