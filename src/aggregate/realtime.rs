@@ -14,14 +14,14 @@ use crate::sites::SiteIdx;
 pub const WINDOW_SECONDS: i64 = 300;
 
 pub struct Realtime {
-    recent: Mutex<Vec<HashMap<VisitorId, i64>>>,
+    recent: Mutex<Vec<HashMap<VisitorId, i64, foldhash::fast::RandomState>>>,
     published: Vec<AtomicU64>,
 }
 
 impl Realtime {
     pub fn new(site_count: usize) -> Realtime {
         Realtime {
-            recent: Mutex::new((0..site_count).map(|_| HashMap::new()).collect()),
+            recent: Mutex::new((0..site_count).map(|_| HashMap::default()).collect()),
             published: (0..site_count).map(|_| AtomicU64::new(0)).collect(),
         }
     }
