@@ -3,8 +3,8 @@
 //! `run` takes bound listeners, a shutdown future and a clock, builds the
 //! shared state, starts the aggregator and both listeners, and on shutdown
 //! goes: not ready → stop accepting → drain in-flight requests with a
-//! deadline → close the ingest queue → the aggregator drains it and
-//! flushes → return.
+//! deadline → close the ingest queue → the aggregator thread drains it,
+//! ends open visits and flushes → return.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -12,7 +12,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use anyhow::Context;
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{mpsc, watch};
 
 use crate::aggregate::{Aggregator, Realtime};
 use crate::clock::Clock;
@@ -134,21 +134,19 @@ pub async fn run_with_clock(
         body_timeout: Duration::from_millis(config.server.body_timeout_ms),
         draining: Default::default(),
     });
-    let (close_aggregator, close) = oneshot::channel();
-    let aggregator = tokio::spawn(
-        Aggregator {
-            hits: queue,
-            sessions: Sessions::new(config.sessions.max_visitors, timeout_seconds),
-            store,
-            sites,
-            salts,
-            realtime,
-            metrics,
-            clock,
-            config: config.aggregate.clone(),
-        }
-        .run(close),
-    );
+    let (close_aggregator, aggregator) = Aggregator {
+        hits: queue,
+        sessions: Sessions::new(config.sessions.max_visitors, timeout_seconds),
+        store,
+        sites,
+        salts,
+        realtime,
+        metrics,
+        clock,
+        config: config.aggregate.clone(),
+    }
+    .spawn()
+    .context("starting the aggregator thread")?;
     let (stop, stopped) = watch::channel(false);
     let timeouts = || crate::http::Timeouts {
         header: Duration::from_millis(config.server.header_timeout_ms),
@@ -178,8 +176,11 @@ pub async fn run_with_clock(
     let _ = stop.send(true);
     let _ = public.await;
     let _ = admin.await;
-    let _ = close_aggregator.send(());
-    aggregator.await.context("aggregator task")?;
+    close_aggregator.close();
+    tokio::task::spawn_blocking(move || aggregator.join())
+        .await
+        .context("waiting for the aggregator")?
+        .map_err(|_| anyhow::anyhow!("the aggregator thread panicked"))?;
     tracing::info!("stopped");
     Ok(())
 }

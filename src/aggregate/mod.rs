@@ -1,21 +1,22 @@
 //! The aggregator: the single owner of the hot state and the count deltas.
 //!
-//! One task receives hits from the bounded queue, runs them through
+//! One thread receives hits from the bounded queue, runs them through
 //! `sessions`, turns them into count deltas (`scopes`) and flushes the
 //! deltas to the store in one transaction per interval, earlier when many
 //! are pending, and once more when the queue closes. It also sweeps the
 //! hot state and the salts, publishes realtime visitor counts, and runs
 //! the retention job.
-//! Invariant: only this task touches `Sessions` and `Deltas`.
+//! Invariant: only this thread touches `Sessions` and `Deltas`.
 
 mod deltas;
 mod realtime;
 mod scopes;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
 
 use crate::clock::Clock;
 use crate::config::AggregateConfig;
@@ -64,10 +65,31 @@ struct Running {
     ticks: u64,
 }
 
+/// Asks the aggregator to drain, flush and stop.
+pub struct CloseSignal(Arc<AtomicBool>);
+
+impl CloseSignal {
+    pub fn close(&self) {
+        self.0.store(true, Ordering::Release);
+    }
+}
+
 impl Aggregator {
-    /// Runs until `close` fires (or every sender is gone), then drains the
-    /// queue and flushes a last time.
-    pub async fn run(self, mut close: oneshot::Receiver<()>) {
+    /// Starts the aggregator on a thread of its own: its work is CPU-bound
+    /// and must not hold up request handlers, and a plain thread sleeping
+    /// between drains costs the request path nothing (no waker to call).
+    pub fn spawn(self) -> std::io::Result<(CloseSignal, std::thread::JoinHandle<()>)> {
+        let closing = Arc::new(AtomicBool::new(false));
+        let signal = CloseSignal(closing.clone());
+        let handle = std::thread::Builder::new()
+            .name("kruimel-aggregator".to_owned())
+            .spawn(move || self.run(&closing))?;
+        Ok((signal, handle))
+    }
+
+    /// Runs until `closing` is set (or every sender is gone), then drains
+    /// the queue, ends open visits and flushes a last time.
+    fn run(self, closing: &AtomicBool) {
         let interval = Duration::from_millis(self.config.flush_interval_ms.max(10));
         let mut running = Running {
             parts: self,
@@ -76,39 +98,30 @@ impl Aggregator {
             unwritten: Vec::new(),
             ticks: 0,
         };
-        let mut ticker = tokio::time::interval(interval);
-        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        // Draining on a short timer instead of waking on every hit: a waiting
-        // receiver would make every `try_send` on the request path wake this
-        // task across threads.
-        let mut drain = tokio::time::interval(DRAIN_EVERY);
-        drain.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut next_tick = Instant::now();
         loop {
-            tokio::select! {
-                _ = drain.tick() => {
-                    let queue = running.drain_queue();
-                    running.count_ended_visits();
-                    if queue == Queue::Closed {
-                        break;
-                    }
-                    if running.deltas.len() >= running.parts.config.flush_max_keys {
-                        running.flush().await;
-                    }
-                }
-                _ = ticker.tick() => running.tick().await,
-                _ = &mut close => {
-                    running.parts.hits.close();
-                    while let Some(hit) = running.parts.hits.recv().await {
-                        running.apply(&hit);
-                    }
-                    break;
-                }
+            let closed = closing.load(Ordering::Acquire);
+            if closed {
+                running.parts.hits.close();
             }
+            let queue = running.drain_queue();
+            running.count_ended_visits();
+            if closed || queue == Queue::Closed {
+                break;
+            }
+            if running.deltas.len() >= running.parts.config.flush_max_keys {
+                running.flush();
+            }
+            if Instant::now() >= next_tick {
+                running.tick();
+                next_tick = Instant::now() + interval;
+            }
+            std::thread::sleep(DRAIN_EVERY);
         }
         // The hot state ends with the process: its open visits end here.
         running.parts.sessions.end_all();
         running.count_ended_visits();
-        running.flush().await;
+        running.flush();
         tracing::info!("aggregator stopped after final flush");
     }
 }
@@ -140,9 +153,9 @@ impl Running {
         scopes::apply(&mut self.deltas, &mut self.scratch, hit, observation);
     }
 
-    async fn tick(&mut self) {
+    fn tick(&mut self) {
         self.ticks += 1;
-        self.flush().await;
+        self.flush();
         let now = self.parts.clock.now();
         let moments: Vec<Moment> = self
             .parts
@@ -157,7 +170,7 @@ impl Running {
             self.parts.salts.sweep(&self.parts.sites, now);
         }
         if self.ticks % RETENTION_EVERY_TICKS == 1 {
-            self.retain(&moments).await;
+            self.retain(&moments);
         }
         let metrics = &self.parts.metrics;
         metrics.hot_visitors.set(self.parts.sessions.len() as i64);
@@ -170,7 +183,7 @@ impl Running {
             .inc_by(self.parts.salts.take_rotations());
     }
 
-    async fn flush(&mut self) {
+    fn flush(&mut self) {
         let site_ids: Vec<&str> = self
             .parts
             .sites
@@ -184,52 +197,40 @@ impl Running {
         }
         let started = Instant::now();
         let keys = batch.len();
-        let store = self.parts.store.clone();
-        let outcome = tokio::task::spawn_blocking(move || {
-            let result = store.apply(&batch);
-            (result, batch)
-        })
-        .await;
         let metrics = &self.parts.metrics;
-        match outcome {
-            Ok((Ok(()), _)) => {
+        match self.parts.store.apply(&batch) {
+            Ok(()) => {
                 metrics
                     .flush_seconds
                     .observe(started.elapsed().as_secs_f64());
                 metrics.flush_keys.observe(keys as f64);
             }
-            Ok((Err(error), batch)) => {
+            Err(error) => {
                 metrics.store_errors.inc();
                 tracing::error!(%error, keys, "flush failed; deltas kept for the next flush");
                 self.unwritten = batch;
             }
-            Err(error) => {
-                metrics.store_errors.inc();
-                tracing::error!(%error, keys, "flush task failed; deltas lost");
-            }
         }
     }
 
-    async fn retain(&mut self, moments: &[Moment]) {
+    fn retain(&mut self, moments: &[Moment]) {
         for site in self.parts.sites.iter() {
             let today = moments[site.idx.index()].day;
             let first_kept_day = today - i32::try_from(site.retention_days).unwrap_or(i32::MAX);
-            let store = self.parts.store.clone();
-            let id = site.id.as_str().to_owned();
-            let result = tokio::task::spawn_blocking(move || {
-                store.purge(&id, first_kept_day, first_kept_day.saturating_mul(24))
-            })
-            .await;
-            match result {
-                Ok(Ok(removed)) if removed > 0 => {
+            let purged = self.parts.store.purge(
+                site.id.as_str(),
+                first_kept_day,
+                first_kept_day.saturating_mul(24),
+            );
+            match purged {
+                Ok(removed) if removed > 0 => {
                     tracing::info!(site = %site.id, removed, "retention removed old rows");
                 }
-                Ok(Ok(_)) => {}
-                Ok(Err(error)) => {
+                Ok(_) => {}
+                Err(error) => {
                     self.parts.metrics.store_errors.inc();
                     tracing::error!(site = %site.id, %error, "retention failed");
                 }
-                Err(error) => tracing::error!(%error, "retention task failed"),
             }
         }
     }
