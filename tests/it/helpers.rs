@@ -192,14 +192,7 @@ impl TestApp {
     }
 
     pub async fn metrics_text(&self) -> String {
-        self.client
-            .get(format!("http://{}/metrics", self.admin))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap()
+        get_text(&self.client, &format!("http://{}/metrics", self.admin)).await
     }
 }
 
@@ -237,4 +230,9 @@ pub async fn get_json(client: &reqwest::Client, url: &str, token: Option<&str>) 
         request = request.bearer_auth(token);
     }
     request.send().await.unwrap().json().await.unwrap()
+}
+
+/// GETs a URL and returns the body as text.
+pub async fn get_text(client: &reqwest::Client, url: &str) -> String {
+    client.get(url).send().await.unwrap().text().await.unwrap()
 }

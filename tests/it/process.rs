@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use kruimel::config::TokenHash;
 
-use crate::helpers::{SITE, TOKEN, get_json, wait_ready};
+use crate::helpers::{SITE, TOKEN, get_json, get_text, wait_ready};
 
 pub struct ServerProcess {
     child: Child,
@@ -87,14 +87,7 @@ impl ServerProcess {
     }
 
     pub async fn metrics(&self) -> String {
-        self.client
-            .get(format!("http://{}/metrics", self.admin))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap()
+        get_text(&self.client, &format!("http://{}/metrics", self.admin)).await
     }
 
     /// SIGTERM, then wait for the exit.
