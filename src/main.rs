@@ -75,6 +75,7 @@ fn serve(path: Option<PathBuf>) -> anyhow::Result<()> {
     let config = config::load(path.as_deref(), std::env::vars())?;
     startup::init_logging(&config.log)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(config.server.request_threads())
         .enable_all()
         .build()
         .context("tokio runtime")?;

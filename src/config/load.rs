@@ -165,6 +165,17 @@ mod tests {
     }
 
     #[test]
+    fn request_threads_leave_a_core_to_the_aggregator_unless_chosen() {
+        let automatic = load(None, env(&[])).unwrap().server;
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        assert_eq!(automatic.request_threads(), cores.saturating_sub(1).max(1));
+        let chosen = load(None, env(&[("KRUIMEL_SERVER__WORKER_THREADS", "3")]))
+            .unwrap()
+            .server;
+        assert_eq!(chosen.request_threads(), 3);
+    }
+
+    #[test]
     fn unknown_settings_are_refused() {
         let error = load(None, env(&[("KRUIMEL_SERVER__LISTNE", "x")])).unwrap_err();
         assert!(error.to_string().contains("listne"), "{error}");

@@ -47,6 +47,21 @@ pub struct ServerConfig {
     pub body_timeout_ms: u64,
     /// How long shutdown waits for in-flight requests.
     pub drain_timeout_ms: u64,
+    /// Threads serving requests; 0 means one per core less the core the
+    /// aggregator thread keeps busy (at least one).
+    pub worker_threads: usize,
+}
+
+impl ServerConfig {
+    /// The number of request threads to run.
+    pub fn request_threads(&self) -> usize {
+        match self.worker_threads {
+            0 => std::thread::available_parallelism()
+                .map_or(1, |cores| cores.get().saturating_sub(1))
+                .max(1),
+            chosen => chosen,
+        }
+    }
 }
 
 impl Default for ServerConfig {
@@ -59,6 +74,7 @@ impl Default for ServerConfig {
             header_timeout_ms: 5_000,
             body_timeout_ms: 5_000,
             drain_timeout_ms: 10_000,
+            worker_threads: 0,
         }
     }
 }
