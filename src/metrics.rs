@@ -24,6 +24,8 @@ pub struct Metrics {
     pub flush_keys: Histogram,
     pub store_errors: IntCounter,
     pub salt_rotations: IntCounter,
+    pub redis_backlog: IntGauge,
+    pub redis_dropped: IntCounter,
 }
 
 impl Metrics {
@@ -88,6 +90,16 @@ impl Metrics {
                 .expect("valid metric"),
             salt_rotations: IntCounter::new("salt_rotations_total", "Daily salts created.")
                 .expect("valid metric"),
+            redis_backlog: IntGauge::new(
+                "redis_backlog_hits",
+                "Hits waiting to be resolved against the shared state in Redis.",
+            )
+            .expect("valid metric"),
+            redis_dropped: IntCounter::new(
+                "redis_backlog_dropped_total",
+                "Hits answered 202 but dropped because Redis stayed away past the backlog bound.",
+            )
+            .expect("valid metric"),
             registry,
         };
         metrics.register_all();
@@ -115,6 +127,8 @@ impl Metrics {
             Box::new(self.flush_keys.clone()),
             Box::new(self.store_errors.clone()),
             Box::new(self.salt_rotations.clone()),
+            Box::new(self.redis_backlog.clone()),
+            Box::new(self.redis_dropped.clone()),
         ];
         for collector in collectors {
             self.registry

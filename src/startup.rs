@@ -14,9 +14,9 @@ use std::time::Duration;
 use anyhow::Context;
 use tokio::sync::{mpsc, watch};
 
-use crate::aggregate::{Aggregator, Realtime};
+use crate::aggregate::{Aggregator, Realtime, Shared};
 use crate::clock::Clock;
-use crate::config::{Config, LogConfig, LogFormat};
+use crate::config::{Backend, Config, LogConfig, LogFormat};
 use crate::enrich::agent::AgentClassifier;
 use crate::enrich::agent_cache::AgentCache;
 use crate::enrich::country::CountryDb;
@@ -27,10 +27,12 @@ use crate::metrics::Metrics;
 use crate::privacy::ip::Truncation;
 use crate::privacy::pii::PiiPattern;
 use crate::privacy::salt::SaltBook;
+use crate::privacy::shared_salt::SharedSalts;
 use crate::privacy::url::UrlPolicy;
 use crate::sessions::Sessions;
+use crate::sessions::shared::SharedSessions;
 use crate::sites::Sites;
-use crate::store::Store;
+use crate::store::{RedisStore, Store, StoreError};
 
 /// User agents whose classes are remembered (about 40 bytes each).
 const USER_AGENT_MEMO: usize = 16_384;
@@ -82,6 +84,19 @@ pub fn init_logging(config: &LogConfig) -> anyhow::Result<()> {
     result.map_err(|error| anyhow::anyhow!("logging: {error}"))
 }
 
+fn open_store(config: &Config) -> Result<Store, StoreError> {
+    match config.store.backend {
+        Backend::Embedded => Store::open_embedded(&config.server.data_dir),
+        Backend::Redis => {
+            let store = RedisStore::open(&config.store.redis)?;
+            if let Err(error) = store.ping() {
+                tracing::warn!(%error, "Redis is not reachable yet; not ready until it is");
+            }
+            Ok(Store::Redis(store))
+        }
+    }
+}
+
 pub async fn run(
     config: Config,
     listeners: Listeners,
@@ -97,14 +112,22 @@ pub async fn run_with_clock(
     clock: Clock,
 ) -> anyhow::Result<()> {
     let checked = check(&config)?;
-    let data_dir = config.server.data_dir.clone();
+    let store_config = config.clone();
     let store = Arc::new(
-        tokio::task::spawn_blocking(move || Store::open_embedded(&data_dir))
+        tokio::task::spawn_blocking(move || open_store(&store_config))
             .await
             .context("store task")??,
     );
     let sites = Arc::new(checked.sites);
     let timeout_seconds = i64::from(config.sessions.visit_timeout_minutes.max(1)) * 60;
+    let shared = match &*store {
+        Store::Redis(redis) => Some(Shared {
+            sessions: SharedSessions::new(redis.hot_pool(), timeout_seconds),
+            salts: SharedSalts::new(redis.hot_pool(), timeout_seconds),
+            max_backlog: config.store.redis.max_backlog,
+        }),
+        Store::Embedded(_) => None,
+    };
     let salts = Arc::new(SaltBook::new(sites.len(), timeout_seconds));
     let metrics = Arc::new(Metrics::new());
     let realtime = Arc::new(Realtime::new(sites.len()));
@@ -127,6 +150,7 @@ pub async fn run_with_clock(
         store: store.clone(),
         sites: sites.clone(),
         realtime: realtime.clone(),
+        salts: shared.is_some().then(|| salts.clone()),
         request_counters: RequestCounters::new(&metrics),
         metrics: metrics.clone(),
         clock: clock.clone(),
@@ -144,6 +168,7 @@ pub async fn run_with_clock(
         metrics,
         clock,
         config: config.aggregate.clone(),
+        shared,
     }
     .spawn()
     .context("starting the aggregator thread")?;

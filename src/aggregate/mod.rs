@@ -5,12 +5,14 @@
 //! deltas to the store in one transaction per interval, earlier when many
 //! are pending, and once more when the queue closes. It also sweeps the
 //! hot state and the salts, publishes realtime visitor counts, and runs
-//! the retention job.
+//! the retention job. With the Redis backend the hot state is shared and
+//! the hits are resolved against it at each flush (`shared`).
 //! Invariant: only this thread touches `Sessions` and `Deltas`.
 
 mod deltas;
-mod realtime;
+pub mod realtime;
 mod scopes;
+pub mod shared;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -25,10 +27,11 @@ use crate::metrics::Metrics;
 use crate::privacy::salt::SaltBook;
 use crate::sessions::Sessions;
 use crate::sites::{Moment, Sites};
-use crate::store::{Counts, Store};
+use crate::store::{Counts, Store, StoreError};
 
 pub use deltas::Deltas;
 pub use realtime::Realtime;
+pub use shared::Shared;
 
 /// How often, in flush ticks, the hot state and salts are swept.
 const SWEEP_EVERY_TICKS: u64 = 10;
@@ -54,16 +57,27 @@ pub struct Aggregator {
     pub metrics: Arc<Metrics>,
     pub clock: Clock,
     pub config: AggregateConfig,
+    /// The shared hot state, with the Redis backend.
+    pub shared: Option<Shared>,
 }
 
 struct Running {
     parts: Aggregator,
     deltas: Deltas,
     scratch: scopes::Scratch,
-    /// A batch the store refused, retried at the next flush.
-    unwritten: Vec<(Vec<u8>, Counts)>,
+    /// Hits waiting for the shared hot state, with the Redis backend.
+    flow: Option<shared::Flow>,
+    /// A batch the store refused and its id, retried before any other.
+    unwritten: Option<(u64, Batch)>,
+    /// Whether the last store call failed, so failures are logged once.
+    failing: bool,
     ticks: u64,
 }
+
+type Batch = Vec<(Vec<u8>, Counts)>;
+
+/// Resolve the shared backlog early once this many hits wait.
+const EARLY_RESOLVE_HITS: usize = 20_000;
 
 /// Asks the aggregator to drain, flush and stop.
 pub struct CloseSignal(Arc<AtomicBool>);
@@ -89,15 +103,22 @@ impl Aggregator {
 
     /// Runs until `closing` is set (or every sender is gone), then drains
     /// the queue, ends open visits and flushes a last time.
-    fn run(self, closing: &AtomicBool) {
+    fn run(mut self, closing: &AtomicBool) {
         let interval = Duration::from_millis(self.config.flush_interval_ms.max(10));
+        let flow = self
+            .shared
+            .take()
+            .map(|shared| shared::Flow::new(shared, self.sites.len()));
         let mut running = Running {
             parts: self,
             deltas: Deltas::default(),
             scratch: scopes::Scratch::default(),
-            unwritten: Vec::new(),
+            flow,
+            unwritten: None,
+            failing: false,
             ticks: 0,
         };
+        running.sync_salts();
         let mut next_tick = Instant::now();
         loop {
             let closed = closing.load(Ordering::Acquire);
@@ -109,7 +130,10 @@ impl Aggregator {
             if closed || queue == Queue::Closed {
                 break;
             }
-            if running.deltas.len() >= running.parts.config.flush_max_keys {
+            let waiting = running.flow.as_ref().map_or(0, shared::Flow::waiting);
+            if running.deltas.len() >= running.parts.config.flush_max_keys
+                || waiting >= EARLY_RESOLVE_HITS
+            {
                 running.flush();
             }
             if Instant::now() >= next_tick {
@@ -118,10 +142,20 @@ impl Aggregator {
             }
             std::thread::sleep(DRAIN_EVERY);
         }
-        // The hot state ends with the process: its open visits end here.
-        running.parts.sessions.end_all();
-        running.count_ended_visits();
+        if running.flow.is_none() {
+            // The local hot state ends with the process: so do its visits.
+            running.parts.sessions.end_all();
+            running.count_ended_visits();
+        }
         running.flush();
+        if let Some(flow) = &running.flow
+            && flow.waiting() > 0
+        {
+            tracing::error!(
+                hits = flow.waiting(),
+                "stopping with hits the shared state could not take"
+            );
+        }
         tracing::info!("aggregator stopped after final flush");
     }
 }
@@ -136,14 +170,19 @@ impl Running {
     fn drain_queue(&mut self) -> Queue {
         loop {
             match self.parts.hits.try_recv() {
-                Ok(hit) => self.apply(&hit),
+                Ok(hit) => self.apply(hit),
                 Err(mpsc::error::TryRecvError::Empty) => return Queue::Open,
                 Err(mpsc::error::TryRecvError::Disconnected) => return Queue::Closed,
             }
         }
     }
 
-    fn apply(&mut self, hit: &Hit) {
+    fn apply(&mut self, hit: Hit) {
+        if let Some(flow) = &mut self.flow {
+            flow.push(hit);
+            return;
+        }
+        let hit = &hit;
         if let Some(visitor) = hit.visitor {
             self.parts
                 .realtime
@@ -163,10 +202,25 @@ impl Running {
             .iter()
             .map(|site| site.moment(now))
             .collect();
-        self.parts.realtime.publish(now.as_second());
+        self.sync_salts();
+        match &mut self.flow {
+            None => self.parts.realtime.publish(now.as_second()),
+            Some(flow) => match flow.realtime(&self.parts.sites, now) {
+                Ok(counts) => self.parts.realtime.publish_shared(&counts),
+                Err(error) => tracing::debug!(%error, "realtime count unavailable"),
+            },
+        }
         if self.ticks % SWEEP_EVERY_TICKS == 1 {
-            self.parts.sessions.sweep(&moments);
-            self.count_ended_visits();
+            match &mut self.flow {
+                None => {
+                    self.parts.sessions.sweep(&moments);
+                    self.count_ended_visits();
+                }
+                Some(flow) => {
+                    let swept = flow.sweep(&self.parts.sites, &mut self.deltas, now);
+                    self.note_store(swept, "sweeping shared visits");
+                }
+            }
             self.parts.salts.sweep(&self.parts.sites, now);
         }
         if self.ticks % RETENTION_EVERY_TICKS == 1 {
@@ -181,36 +235,86 @@ impl Running {
         metrics
             .salt_rotations
             .inc_by(self.parts.salts.take_rotations());
+        if let Some(flow) = &mut self.flow {
+            metrics.redis_backlog.set(flow.waiting() as i64);
+            metrics.redis_dropped.inc_by(flow.take_dropped());
+        }
+    }
+
+    fn sync_salts(&mut self) {
+        if let Some(flow) = &self.flow {
+            let synced =
+                flow.sync_salts(&self.parts.salts, &self.parts.sites, self.parts.clock.now());
+            self.note_store(synced, "fetching the shared salt");
+        }
+    }
+
+    /// Logs a store failure once, and its recovery once.
+    fn note_store(&mut self, result: Result<(), StoreError>, doing: &str) {
+        match result {
+            Ok(()) if self.failing => {
+                self.failing = false;
+                tracing::info!("store reachable again");
+            }
+            Ok(()) => {}
+            Err(error) => {
+                self.parts.metrics.store_errors.inc();
+                if !self.failing {
+                    tracing::error!(%error, "{doing} failed; retrying");
+                }
+                self.failing = true;
+            }
+        }
     }
 
     fn flush(&mut self) {
+        if let Some((id, batch)) = self.unwritten.take()
+            && let Err(batch) = self.write(id, batch)
+        {
+            self.unwritten = Some((id, batch));
+            return;
+        }
+        if let Some(flow) = &mut self.flow {
+            let resolved = flow.resolve(
+                &self.parts.sites,
+                &mut self.deltas,
+                &mut self.scratch,
+                self.parts.clock.now(),
+            );
+            self.note_store(resolved, "resolving hits against the shared state");
+        }
         let site_ids: Vec<&str> = self
             .parts
             .sites
             .iter()
             .map(|site| site.id.as_str())
             .collect();
-        let mut batch = std::mem::take(&mut self.unwritten);
-        batch.extend(self.deltas.drain_to_batch(&site_ids));
+        let batch = self.deltas.drain_to_batch(&site_ids);
         if batch.is_empty() {
             return;
         }
+        let id = rand::random();
+        if let Err(batch) = self.write(id, batch) {
+            self.unwritten = Some((id, batch));
+        }
+    }
+
+    /// Writes one batch; gives it back when the store refused it.
+    fn write(&mut self, id: u64, batch: Batch) -> Result<(), Batch> {
         let started = Instant::now();
         let keys = batch.len();
-        let metrics = &self.parts.metrics;
-        match self.parts.store.apply(&batch) {
-            Ok(()) => {
-                metrics
-                    .flush_seconds
-                    .observe(started.elapsed().as_secs_f64());
-                metrics.flush_keys.observe(keys as f64);
-            }
-            Err(error) => {
-                metrics.store_errors.inc();
-                tracing::error!(%error, keys, "flush failed; deltas kept for the next flush");
-                self.unwritten = batch;
-            }
+        let result = self.parts.store.apply(id, &batch);
+        let failed = result.is_err();
+        self.note_store(result, "writing counts");
+        if failed {
+            return Err(batch);
         }
+        let metrics = &self.parts.metrics;
+        metrics
+            .flush_seconds
+            .observe(started.elapsed().as_secs_f64());
+        metrics.flush_keys.observe(keys as f64);
+        Ok(())
     }
 
     fn retain(&mut self, moments: &[Moment]) {

@@ -46,6 +46,13 @@ impl Realtime {
         }
     }
 
+    /// Publishes counts taken from the shared visit state.
+    pub fn publish_shared(&self, counts: &[u64]) {
+        for (published, count) in self.published.iter().zip(counts) {
+            published.store(*count, Ordering::Relaxed);
+        }
+    }
+
     pub fn visitors(&self, site: SiteIdx) -> u64 {
         self.published[site.index()].load(Ordering::Relaxed)
     }

@@ -21,7 +21,7 @@ use std::hash::BuildHasher;
 
 use crate::aggregate::deltas::{Deltas, Value};
 use crate::ingest::hit::{Hit, HitKind};
-use crate::sessions::{Credits, EndedVisit, Observation, VisitAttrs};
+use crate::sessions::{CreditCheck, EndedVisit, Observation, VisitAttrs};
 use crate::sites::SiteIdx;
 use crate::store::{Counts, Dim, Granularity};
 
@@ -90,7 +90,7 @@ impl<'a> Attribution<'a> {
 /// scopes that reduce to the same test get the same answer. Fixed
 /// dimensions reduce to "no value", which sits at index 0 of both lists.
 struct Crediting<'a> {
-    credits: Option<&'a mut Credits>,
+    credits: CreditCheck<'a>,
     filters: &'a [Tagged],
     breakdowns: &'a [Tagged],
     /// Per reduced (filter, breakdown) pair: unknown, or the answer.
@@ -133,13 +133,13 @@ impl Crediting<'_> {
     }
 
     fn answer(
-        credits: &mut Option<&mut Credits>,
+        credits: &mut CreditCheck,
         slot: &mut Option<bool>,
         (hour, filter, breakdown): (Option<i32>, Value, Value),
     ) -> bool {
-        let Some(credits) = credits.as_deref_mut() else {
+        if matches!(credits, CreditCheck::Anonymous) {
             return false;
-        };
+        }
         *slot.get_or_insert_with(|| {
             let fingerprint = foldhash::fast::FixedState::with_seed(0x7363_6f70_6573).hash_one((
                 hour,
@@ -156,6 +156,8 @@ impl Crediting<'_> {
 /// Where each part's deltas go: the hit's day and hour, the visit's.
 struct Buckets {
     site: SiteIdx,
+    /// A dry run only asks for credits.
+    dry_run: bool,
     event: (i32, i32),
     visit: (i32, i32),
 }
@@ -175,6 +177,9 @@ impl Buckets {
             Granularity::Day => day,
             Granularity::Hour => hour,
         };
+        if self.dry_run {
+            return;
+        }
         let (event_bucket, visit_bucket) = (pick(self.event), pick(self.visit));
         if event_bucket == visit_bucket {
             let mut both = event;
@@ -219,6 +224,7 @@ pub fn apply(deltas: &mut Deltas, scratch: &mut Scratch, hit: &Hit, observation:
     collect(deltas, scratch, hit, &attribution, !visit.is_zero());
     let buckets = Buckets {
         site: hit.site,
+        dry_run: observation.credits.is_dry_run(),
         event: (hit.at.day, hit.at.hour),
         visit: change.map_or((hit.at.day, hit.at.hour), |c| (c.start.day, c.start.hour)),
     };

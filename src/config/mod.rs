@@ -26,6 +26,8 @@ pub struct Config {
     #[serde(default)]
     pub aggregate: AggregateConfig,
     #[serde(default)]
+    pub store: StoreConfig,
+    #[serde(default)]
     pub geoip: GeoIpConfig,
     #[serde(default)]
     pub log: LogConfig,
@@ -161,6 +163,54 @@ impl Default for AggregateConfig {
             flush_interval_ms: 1_000,
             flush_max_keys: 200_000,
             queue_capacity: 65_536,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Backend {
+    /// One file in `server.data_dir`; hot state in memory.
+    #[default]
+    Embedded,
+    /// Counts and hot state in Redis, shared by every instance.
+    Redis,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StoreConfig {
+    pub backend: Backend,
+    pub redis: RedisConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RedisConfig {
+    /// Where the counts live: one URL, or seed nodes when `cluster` is set.
+    pub urls: Vec<String>,
+    /// Where salts and visitor state live, when not with the counts: a
+    /// Redis without persistence keeps them off disk entirely.
+    pub hot_urls: Vec<String>,
+    pub cluster: bool,
+    /// First part of every key, so deployments can share one Redis.
+    pub key_prefix: String,
+    /// Connect and response timeout for every Redis call.
+    pub timeout_ms: u64,
+    /// Hits held in memory while Redis is unreachable; past it the oldest
+    /// are dropped and counted.
+    pub max_backlog: usize,
+}
+
+impl Default for RedisConfig {
+    fn default() -> Self {
+        RedisConfig {
+            urls: vec!["redis://127.0.0.1:6379/".to_owned()],
+            hot_urls: Vec::new(),
+            cluster: false,
+            key_prefix: "kr".to_owned(),
+            timeout_ms: 2_000,
+            max_backlog: 200_000,
         }
     }
 }

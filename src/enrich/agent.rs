@@ -159,6 +159,39 @@ fn classes(result: &WootheeResult<'_>, user_agent: &str) -> AgentClasses {
     }
 }
 
+impl AgentClasses {
+    /// The static browser name equal to `name`, or "Other": reads a class
+    /// back from the shared hot state.
+    pub fn browser_named(name: &str) -> &'static str {
+        browser_family(name)
+    }
+
+    /// The static OS family equal to `name`, or "Other".
+    pub fn os_named(name: &str) -> &'static str {
+        match name {
+            "Windows" => "Windows",
+            "macOS" => "macOS",
+            "iOS" => "iOS",
+            "iPadOS" => "iPadOS",
+            "Android" => "Android",
+            "Linux" => "Linux",
+            "ChromeOS" => "ChromeOS",
+            _ => OTHER,
+        }
+    }
+}
+
+impl Device {
+    pub fn named(name: &str) -> Device {
+        match name {
+            "desktop" => Device::Desktop,
+            "mobile" => Device::Mobile,
+            "tablet" => Device::Tablet,
+            _ => Device::Unknown,
+        }
+    }
+}
+
 /// woothee's browser names, kept as they are, but matched one by one rather than
 /// passed through, so that the result is a static string whatever woothee returns.
 /// Its other "names" (game consoles, Japanese feature phones) count as "Other".

@@ -56,6 +56,11 @@ async fn readiness(state: &Arc<AppState>) -> Response {
     if !store_ok {
         failed.push("store");
     }
+    if let Some(salts) = &state.salts
+        && !salts.all_shared(&state.sites, state.clock.now())
+    {
+        failed.push("salt");
+    }
     if failed.is_empty() {
         json_response(StatusCode::OK, &json!({ "status": "ready", "failed": [] }))
     } else {

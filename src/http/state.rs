@@ -9,6 +9,7 @@ use crate::aggregate::Realtime;
 use crate::clock::Clock;
 use crate::ingest::Pipeline;
 use crate::metrics::Metrics;
+use crate::privacy::salt::SaltBook;
 use crate::sites::Sites;
 use crate::store::Store;
 
@@ -17,6 +18,8 @@ pub struct AppState {
     pub store: Arc<Store>,
     pub sites: Arc<Sites>,
     pub realtime: Arc<Realtime>,
+    /// The salts, when they must come from the shared state to be ready.
+    pub salts: Option<Arc<SaltBook>>,
     pub metrics: Arc<Metrics>,
     pub request_counters: super::RequestCounters,
     pub clock: Clock,

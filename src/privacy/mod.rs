@@ -8,6 +8,7 @@
 pub mod ip;
 pub mod pii;
 pub mod salt;
+pub mod shared_salt;
 pub mod url;
 pub mod visitor;
 

@@ -4,7 +4,9 @@
 //! created on first use and replaced at local midnight. The previous day's
 //! salt is kept only while a visit from before midnight may still continue
 //! (the visit timeout), then erased. Salts live in this struct and nowhere
-//! else: never on disk, never in a log or a metric.
+//! else: never on disk, never in a log or a metric. With the Redis backend
+//! the salt of each day is shared by every instance: `shared_salt` fetches
+//! it ahead of need and installs it here, so the request path never waits.
 
 use std::sync::RwLock;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -18,8 +20,13 @@ use crate::sites::{Moment, Site, Sites};
 pub struct SaltKey([u8; 32]);
 
 impl SaltKey {
-    fn random() -> SaltKey {
+    pub fn random() -> SaltKey {
         SaltKey(rand::random())
+    }
+
+    /// The deployment's salt as read from Redis.
+    pub fn from_shared(bytes: [u8; 32]) -> SaltKey {
+        SaltKey(bytes)
     }
 
     /// A fixed key, for tests of what the key is used for.
@@ -61,6 +68,10 @@ struct SiteSalts {
     current: Option<DaySalt>,
     /// Yesterday's salt and the unix second it must be gone by.
     previous: Option<(DaySalt, i64)>,
+    /// A later day's shared salt, fetched before its midnight.
+    upcoming: Option<DaySalt>,
+    /// The day whose current salt is the deployment's shared one.
+    shared_day: Option<i32>,
 }
 
 pub struct SaltBook {
@@ -101,14 +112,14 @@ impl SaltBook {
             .unwrap_or_else(|poison| poison.into_inner());
         let entry = &mut sites[site.idx.index()];
         if entry.usable(at).is_none() {
-            self.rotate(entry, site, at.day);
+            self.rotate(entry, site, at.day, None);
         }
         entry
             .usable(at)
             .expect("a salt for today exists after rotation")
     }
 
-    fn rotate(&self, entry: &mut SiteSalts, site: &Site, today: i32) {
+    fn rotate(&self, entry: &mut SiteSalts, site: &Site, today: i32, shared: Option<SaltKey>) {
         let until = site.start_of_day(today).as_second() + self.grace_seconds;
         let old = entry.current.take();
         if let Some((mut stale, _)) = entry.previous.take() {
@@ -122,10 +133,17 @@ impl SaltBook {
             }
             None => None,
         };
-        entry.current = Some(DaySalt {
-            day: today,
-            key: SaltKey::random(),
-        });
+        if let Some(mut stale) = entry.upcoming.take_if(|salt| salt.day < today) {
+            stale.key.erase();
+        }
+        let key = match (shared, entry.upcoming.take_if(|salt| salt.day == today)) {
+            (Some(key), _) | (None, Some(DaySalt { key, .. })) => {
+                entry.shared_day = Some(today);
+                key
+            }
+            (None, None) => SaltKey::random(),
+        };
+        entry.current = Some(DaySalt { day: today, key });
         self.rotations.fetch_add(1, Ordering::Relaxed);
         tracing::info!(site = %site.id, day = today, "salt rotated");
     }
@@ -147,9 +165,71 @@ impl SaltBook {
                 salt.key.erase();
             }
             if entry.current.as_ref().is_some_and(|salt| salt.day < at.day) {
-                self.rotate(entry, site, at.day);
+                self.rotate(entry, site, at.day, None);
             }
         }
+    }
+
+    /// The salt this instance uses for `day`, to offer as the shared one.
+    pub fn current_key(&self, site: &Site, day: i32) -> Option<SaltKey> {
+        let book = self
+            .sites
+            .read()
+            .unwrap_or_else(|poison| poison.into_inner());
+        book[site.idx.index()]
+            .current
+            .as_ref()
+            .filter(|salt| salt.day == day)
+            .map(|salt| salt.key.clone())
+    }
+
+    /// Whether `day`'s salt is known to be the shared one (today's, or
+    /// fetched ahead for a later day).
+    pub fn has_shared(&self, site: &Site, day: i32) -> bool {
+        let book = self
+            .sites
+            .read()
+            .unwrap_or_else(|poison| poison.into_inner());
+        let entry = &book[site.idx.index()];
+        entry.shared_day == Some(day) || entry.upcoming.as_ref().is_some_and(|salt| salt.day == day)
+    }
+
+    /// Installs the deployment's shared salt for `day` at moment `at`.
+    pub fn install_shared(&self, site: &Site, day: i32, key: SaltKey, at: Moment) {
+        let mut book = self
+            .sites
+            .write()
+            .unwrap_or_else(|poison| poison.into_inner());
+        let entry = &mut book[site.idx.index()];
+        if day > at.day {
+            if let Some(mut old) = entry.upcoming.replace(DaySalt { day, key }) {
+                old.key.erase();
+            }
+            return;
+        }
+        if entry.current.as_ref().is_none_or(|salt| salt.day != day) {
+            self.rotate(entry, site, day, Some(key));
+            return;
+        }
+        if let Some(current) = entry.current.as_mut()
+            && current.key.0 != key.0
+        {
+            tracing::warn!(
+                site = %site.id,
+                day,
+                "adopted the shared salt in place of this instance's own"
+            );
+            current.key.erase();
+            current.key = key;
+        }
+        entry.shared_day = Some(day);
+    }
+
+    /// True when every site's salt for its current day is the shared one.
+    pub fn all_shared(&self, sites: &Sites, now: Timestamp) -> bool {
+        sites
+            .iter()
+            .all(|site| self.has_shared(site, site.moment(now).day))
     }
 
     /// How many salts are held for a site (0, 1 or 2); for tests and metrics.

@@ -21,6 +21,11 @@ impl VisitorId {
     pub fn value(self) -> u64 {
         self.0
     }
+
+    /// 16 hex digits: how the shared hot state names a visitor.
+    pub fn to_hex(self) -> String {
+        format!("{:016x}", self.0)
+    }
 }
 
 pub fn visitor_id(salt: &SaltKey, site: &SiteId, ip: TruncatedIp, user_agent: &str) -> VisitorId {

@@ -20,3 +20,39 @@ impl Credits {
         }
     }
 }
+
+/// How "first time today?" is answered for the scopes of one hit.
+pub enum CreditCheck<'a> {
+    /// Anonymous hits are credited to nothing.
+    Anonymous,
+    /// The visitor's credits in this process's memory.
+    Local(&'a mut Credits),
+    /// Notes each scope asked about and answers "no": a dry run that tells
+    /// the shared state which scopes to test.
+    Record(&'a mut Vec<u32>),
+    /// The shared state's answers, in the order the dry run asked.
+    Answered { bits: &'a [u8], next: usize },
+}
+
+impl CreditCheck<'_> {
+    pub fn first_time(&mut self, fingerprint: u32) -> bool {
+        match self {
+            CreditCheck::Anonymous => false,
+            CreditCheck::Local(credits) => credits.first_time(fingerprint),
+            CreditCheck::Record(asked) => {
+                asked.push(fingerprint);
+                false
+            }
+            CreditCheck::Answered { bits, next } => {
+                let answer = bits.get(*next) == Some(&b'1');
+                *next += 1;
+                answer
+            }
+        }
+    }
+
+    /// A dry run adds no counts.
+    pub fn is_dry_run(&self) -> bool {
+        matches!(self, CreditCheck::Record(_))
+    }
+}

@@ -12,6 +12,7 @@
 //! pages and classes, never an IP address or a user agent.
 
 mod credits;
+pub mod shared;
 mod visit;
 
 use indexmap::IndexMap;
@@ -19,7 +20,7 @@ use indexmap::IndexMap;
 use crate::ingest::hit::Hit;
 use crate::sites::{Moment, SiteIdx};
 
-pub use credits::Credits;
+pub use credits::{CreditCheck, Credits};
 pub use visit::{EndedVisit, Visit, VisitAttrs, VisitChange};
 
 struct VisitorState {
@@ -32,8 +33,8 @@ struct VisitorState {
 
 /// What one hit did to its visitor's state.
 pub struct Observation<'a> {
-    /// The visitor's credits for today; `None` for anonymous hits.
-    pub credits: Option<&'a mut Credits>,
+    /// The visitor's credits for today.
+    pub credits: CreditCheck<'a>,
     /// How the open visit changed; `None` for anonymous hits.
     pub visit: Option<VisitChange>,
 }
@@ -76,7 +77,7 @@ impl Sessions {
     pub fn observe(&mut self, hit: &Hit) -> Observation<'_> {
         let Some(visitor) = hit.visitor else {
             return Observation {
-                credits: None,
+                credits: CreditCheck::Anonymous,
                 visit: None,
             };
         };
@@ -108,7 +109,7 @@ impl Sessions {
             self.ended.push(ended.end(state.site));
         }
         Observation {
-            credits: Some(&mut state.credits),
+            credits: CreditCheck::Local(&mut state.credits),
             visit: Some(change),
         }
     }

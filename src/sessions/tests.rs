@@ -142,19 +142,16 @@ fn a_visit_continues_across_midnight_under_the_new_hash_with_fresh_credits() {
     let mut sessions = Sessions::new(10, 30 * MINUTE);
     let before_midnight = 20_000 * 86_400 - 5 * MINUTE;
     {
-        let observation = sessions.observe(&pageview(1, before_midnight, "/a"));
-        assert!(observation.credits.unwrap().first_time(7));
+        let mut observation = sessions.observe(&pageview(1, before_midnight, "/a"));
+        assert!(observation.credits.first_time(7));
     }
     let mut after = pageview(2, before_midnight + 10 * MINUTE, "/b");
     after.visitor = Some(HitVisitor {
         today: VisitorId::from_value(2),
         yesterday: Some(VisitorId::from_value(1)),
     });
-    let observation = sessions.observe(&after);
-    assert!(
-        observation.credits.unwrap().first_time(7),
-        "a new day credits anew"
-    );
+    let mut observation = sessions.observe(&after);
+    assert!(observation.credits.first_time(7), "a new day credits anew");
     let change = observation.visit.unwrap();
     assert!(!change.started, "the visit goes on");
     assert_eq!(
@@ -192,6 +189,6 @@ fn anonymous_hits_leave_no_state() {
     let mut anonymous = pageview(1, 1_000_000, "/");
     anonymous.visitor = None;
     let observation = sessions.observe(&anonymous);
-    assert!(observation.credits.is_none() && observation.visit.is_none());
+    assert!(matches!(observation.credits, CreditCheck::Anonymous) && observation.visit.is_none());
     assert!(sessions.is_empty());
 }

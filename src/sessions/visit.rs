@@ -57,7 +57,7 @@ impl Visit {
 }
 
 /// How a hit changed its visit; applied to the visit's start buckets.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct VisitChange {
     pub attrs: Arc<VisitAttrs>,
     pub start: Moment,
@@ -90,13 +90,11 @@ pub(super) fn advance(
     (change, ended)
 }
 
-fn begin(hit: &Hit) -> Visit {
-    let page: Arc<str> = Arc::from(hit.page.as_str());
-    Visit {
-        start: hit.at,
-        last_seen: hit.at.unix,
-        attrs: Arc::new(VisitAttrs {
-            entry_page: page.clone(),
+impl VisitAttrs {
+    /// The attributes of a visit that begins with `hit`.
+    pub fn of_hit(hit: &Hit, entry_page: Arc<str>) -> VisitAttrs {
+        VisitAttrs {
+            entry_page,
             source: hit.source.clone(),
             referrer: hit.referrer.clone(),
             campaign: hit.campaign.clone(),
@@ -104,7 +102,16 @@ fn begin(hit: &Hit) -> Visit {
             browser: hit.browser,
             os: hit.os,
             device: hit.device,
-        }),
+        }
+    }
+}
+
+fn begin(hit: &Hit) -> Visit {
+    let page: Arc<str> = Arc::from(hit.page.as_str());
+    Visit {
+        start: hit.at,
+        last_seen: hit.at.unix,
+        attrs: Arc::new(VisitAttrs::of_hit(hit, page.clone())),
         last_page: page,
         pageviews: u32::from(hit.kind == HitKind::Pageview),
         bounced: !ends_bounce_alone(hit),
@@ -112,7 +119,7 @@ fn begin(hit: &Hit) -> Visit {
 }
 
 /// An interactive custom event engages the visitor; a pageview alone does not.
-fn ends_bounce_alone(hit: &Hit) -> bool {
+pub(crate) fn ends_bounce_alone(hit: &Hit) -> bool {
     matches!(hit.kind, HitKind::Event { .. }) && hit.interaction == Interaction::Interactive
 }
 

@@ -9,11 +9,13 @@
 //! Calls block: callers run them on a blocking thread.
 
 mod embedded;
+pub mod redis;
 pub mod schema;
 
 use std::path::Path;
 
 pub use embedded::Embedded;
+pub use redis::RedisStore;
 pub use schema::{Counts, Dim, Granularity, KeyParts, Row, RowPrefix};
 
 #[derive(Debug, thiserror::Error)]
@@ -36,6 +38,7 @@ pub enum StoreError {
 /// The store backends; one `match` per operation.
 pub enum Store {
     Embedded(Embedded),
+    Redis(RedisStore),
 }
 
 impl Store {
@@ -43,10 +46,13 @@ impl Store {
         Embedded::open(data_dir).map(Store::Embedded)
     }
 
-    /// Adds each delta to its stored row, in one transaction.
-    pub fn apply(&self, batch: &[(Vec<u8>, Counts)]) -> Result<(), StoreError> {
+    /// Adds each delta to its stored row, in one transaction. A batch
+    /// retried under the same id after an unclear failure is not added
+    /// twice on Redis; the embedded store fails cleanly or not at all.
+    pub fn apply(&self, batch_id: u64, batch: &[(Vec<u8>, Counts)]) -> Result<(), StoreError> {
         match self {
             Store::Embedded(store) => store.apply(batch),
+            Store::Redis(store) => store.apply(batch_id, batch),
         }
     }
 
@@ -54,6 +60,7 @@ impl Store {
     pub fn scan(&self, prefix: &RowPrefix, first: i32, last: i32) -> Result<Vec<Row>, StoreError> {
         match self {
             Store::Embedded(store) => store.scan(prefix, first, last),
+            Store::Redis(store) => store.scan(prefix, first, last),
         }
     }
 
@@ -61,6 +68,7 @@ impl Store {
     pub fn purge(&self, site: &str, before_day: i32, before_hour: i32) -> Result<u64, StoreError> {
         match self {
             Store::Embedded(store) => store.purge(site, before_day, before_hour),
+            Store::Redis(store) => store.purge(site, before_day),
         }
     }
 
@@ -68,6 +76,7 @@ impl Store {
     pub fn ping(&self) -> Result<(), StoreError> {
         match self {
             Store::Embedded(store) => store.ping(),
+            Store::Redis(store) => store.ping(),
         }
     }
 }

@@ -8,6 +8,7 @@ mod ingest;
 mod midnight;
 mod privacy_audit;
 mod process;
+mod redis_server;
 mod restart;
 mod retention;
 mod stats_api;

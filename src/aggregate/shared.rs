@@ -1,0 +1,220 @@
+//! The aggregator's side of the shared hot state (Redis backend).
+//!
+//! Hits wait in a bounded backlog until a flush resolves them: in jobs of
+//! a few thousand hits, each site's share goes through `visits.lua`, then
+//! a dry run of the scopes collects the credit questions for
+//! `credits.lua`, then the hits are counted with the answers. A job that
+//! fails half-way is retried from where it stopped under the same batch
+//! ids, so nothing is counted twice. While Redis is away the backlog
+//! grows to its bound, then the oldest hits are dropped and counted.
+//! Invariant: a hit is counted once, or dropped and counted as dropped.
+
+use std::collections::VecDeque;
+
+use jiff::Timestamp;
+
+use crate::aggregate::deltas::Deltas;
+use crate::aggregate::scopes::{self, Scratch};
+use crate::ingest::hit::Hit;
+use crate::privacy::salt::SaltBook;
+use crate::privacy::shared_salt::SharedSalts;
+use crate::sessions::shared::{CreditAsk, SharedSessions, VisitsAnswer};
+use crate::sessions::{CreditCheck, Observation};
+use crate::sites::{SiteIdx, Sites};
+use crate::store::StoreError;
+
+/// Hits per job: one script call per site per stage stays short.
+const JOB_HITS: usize = 4_000;
+
+/// The shared state's handles, built at startup for the Redis backend.
+pub struct Shared {
+    pub sessions: SharedSessions,
+    pub salts: SharedSalts,
+    pub max_backlog: usize,
+}
+
+struct SiteJob {
+    site: SiteIdx,
+    batch: u64,
+    hits: Vec<Hit>,
+    /// Set once `visits.lua` answered; its ended visits are counted then.
+    visits: Option<VisitsAnswer>,
+}
+
+pub struct Flow {
+    shared: Shared,
+    backlog: VecDeque<Hit>,
+    /// Site jobs of the job in progress, still to finish.
+    job: Vec<SiteJob>,
+    /// Per site, a sweep that failed and is retried under its batch id.
+    sweeps: Vec<Option<u64>>,
+    dropped: u64,
+    asked: Vec<u32>,
+}
+
+impl Flow {
+    pub fn new(shared: Shared, site_count: usize) -> Flow {
+        Flow {
+            shared,
+            backlog: VecDeque::new(),
+            job: Vec::new(),
+            sweeps: vec![None; site_count],
+            dropped: 0,
+            asked: Vec::new(),
+        }
+    }
+
+    /// Queues a hit; past the bound the oldest waiting hit is dropped.
+    pub fn push(&mut self, hit: Hit) {
+        if self.backlog.len() >= self.shared.max_backlog.max(1) {
+            self.backlog.pop_front();
+            self.dropped += 1;
+        }
+        self.backlog.push_back(hit);
+    }
+
+    /// Hits waiting, in the backlog and in the job in progress.
+    pub fn waiting(&self) -> usize {
+        self.backlog.len() + self.job.iter().map(|job| job.hits.len()).sum::<usize>()
+    }
+
+    /// Hits dropped from the backlog since the last call.
+    pub fn take_dropped(&mut self) -> u64 {
+        std::mem::take(&mut self.dropped)
+    }
+
+    /// Resolves every waiting hit into `deltas`, job by job; stops at the
+    /// first failure, to go on from there next time.
+    pub fn resolve(
+        &mut self,
+        sites: &Sites,
+        deltas: &mut Deltas,
+        scratch: &mut Scratch,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        loop {
+            if self.job.is_empty() {
+                if self.backlog.is_empty() {
+                    return Ok(());
+                }
+                self.start_job();
+            }
+            while let Some(job) = self.job.first_mut() {
+                let site = sites.get(job.site);
+                let now = site.moment(now).unix;
+                let shared = &self.shared;
+                if job.visits.is_none() {
+                    let answer = shared.sessions.visits(site, job.batch, &job.hits, now)?;
+                    for ended in &answer.ended {
+                        scopes::apply_ended(deltas, ended);
+                    }
+                    job.visits = Some(answer);
+                }
+                let changes = &job.visits.as_ref().expect("set above").changes;
+                let mut asks_at = Vec::with_capacity(job.hits.len());
+                self.asked.clear();
+                for (hit, change) in job.hits.iter().zip(changes) {
+                    let start = self.asked.len();
+                    if change.is_some() {
+                        let observation = Observation {
+                            credits: CreditCheck::Record(&mut self.asked),
+                            visit: change.clone(),
+                        };
+                        scopes::apply(deltas, scratch, hit, observation);
+                    }
+                    asks_at.push(start..self.asked.len());
+                }
+                let asks: Vec<CreditAsk> = job
+                    .hits
+                    .iter()
+                    .zip(&asks_at)
+                    .filter_map(|(hit, range)| {
+                        let visitor = hit.visitor?;
+                        Some(CreditAsk {
+                            visitor: visitor.today,
+                            life_ms: shared.sessions.life_ms(site, hit.at.day, now),
+                            scopes: &self.asked[range.clone()],
+                        })
+                    })
+                    .collect();
+                let mut answers = shared.sessions.credits(site, job.batch, &asks)?.into_iter();
+                for (hit, change) in job.hits.iter().zip(changes) {
+                    let bits = if hit.visitor.is_some() {
+                        answers.next().unwrap_or_default()
+                    } else {
+                        Vec::new()
+                    };
+                    let credits = match hit.visitor {
+                        Some(_) => CreditCheck::Answered {
+                            bits: &bits,
+                            next: 0,
+                        },
+                        None => CreditCheck::Anonymous,
+                    };
+                    let observation = Observation {
+                        credits,
+                        visit: change.clone(),
+                    };
+                    scopes::apply(deltas, scratch, hit, observation);
+                }
+                if let Err(error) = shared.sessions.forget(site, job.batch) {
+                    tracing::debug!(%error, "credits answer left to expire");
+                }
+                self.job.remove(0);
+            }
+        }
+    }
+
+    /// Moves the oldest hits into a new job, one part per site.
+    fn start_job(&mut self) {
+        let take = self.backlog.len().min(JOB_HITS);
+        let mut parts: Vec<SiteJob> = Vec::new();
+        for hit in self.backlog.drain(..take) {
+            match parts.iter_mut().find(|job| job.site == hit.site) {
+                Some(job) => job.hits.push(hit),
+                None => parts.push(SiteJob {
+                    site: hit.site,
+                    batch: rand::random(),
+                    hits: vec![hit],
+                    visits: None,
+                }),
+            }
+        }
+        self.job = parts;
+    }
+
+    /// Ends idle visits of every site and counts their exit pages.
+    pub fn sweep(
+        &mut self,
+        sites: &Sites,
+        deltas: &mut Deltas,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        for site in sites.iter() {
+            let batch = *self.sweeps[site.idx.index()].get_or_insert_with(rand::random);
+            let ended = self.shared.sessions.sweep(site, batch, site.moment(now))?;
+            for visit in &ended {
+                scopes::apply_ended(deltas, visit);
+            }
+            self.sweeps[site.idx.index()] = None;
+        }
+        Ok(())
+    }
+
+    /// Realtime visitors per site, from the shared visit state.
+    pub fn realtime(&self, sites: &Sites, now: Timestamp) -> Result<Vec<u64>, StoreError> {
+        sites
+            .iter()
+            .map(|site| self.shared.sessions.realtime(site, site.moment(now)))
+            .collect()
+    }
+
+    pub fn sync_salts(
+        &self,
+        book: &SaltBook,
+        sites: &Sites,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.shared.salts.sync(book, sites, now)
+    }
+}

@@ -1,0 +1,110 @@
+-- Moves one site's visitors and visits on by one batch of hits, in order,
+-- and records the answer so a retried batch gets the same one.
+-- KEYS[1]: this batch's answer. ARGV[1]: key prefix "kr:{site}:";
+-- ARGV[2]: visit timeout in seconds; ARGV[3]: answer life in ms; then per
+-- hit 10 values: visitor, yesterday's visitor or "", unix second, day,
+-- hour, 1 for a pageview, 1 for an interactive event, page, attributes
+-- (opaque), life of the visitor's state in ms.
+-- Visitor state (MessagePack): day, last seen, visit start unix (-1: no
+-- open visit), start day, start hour, visit last seen, pageviews,
+-- bounced (1/0), last page, attributes.
+-- Answer: { per hit: started, start unix, start day, start hour,
+-- bounce delta, duration delta, attributes if not the hit's own else "" },
+-- { per ended visit: exit page, attributes, start unix, day, hour } }.
+local answered = redis.call('GET', KEYS[1])
+if answered then
+  return cmsgpack.unpack(answered)
+end
+local prefix, timeout = ARGV[1], tonumber(ARGV[2])
+local states, order, hits, ended = {}, {}, {}, {}
+
+local function load(visitor, yesterday)
+  local raw = redis.call('GET', prefix .. 'v:' .. visitor)
+  if raw then
+    return cmsgpack.unpack(raw)
+  end
+  if yesterday ~= '' then
+    raw = redis.call('GET', prefix .. 'v:' .. yesterday)
+    if raw then
+      -- A visit from before midnight goes on under today's hash.
+      local state = cmsgpack.unpack(raw)
+      redis.call('DEL', prefix .. 'v:' .. yesterday, prefix .. 'c:' .. yesterday)
+      redis.call('ZREM', prefix .. 'open:' .. state[1], yesterday)
+      return state
+    end
+  end
+  return nil
+end
+
+local n = #ARGV
+local i = 4
+while i <= n do
+  local visitor, yesterday = ARGV[i], ARGV[i + 1]
+  local unix, day, hour = tonumber(ARGV[i + 2]), tonumber(ARGV[i + 3]), tonumber(ARGV[i + 4])
+  local pageview, interactive = ARGV[i + 5] == '1', ARGV[i + 6] == '1'
+  local page, attrs, life = ARGV[i + 7], ARGV[i + 8], ARGV[i + 9]
+  i = i + 10
+  local entry = states[visitor]
+  if not entry then
+    local state = load(visitor, yesterday) or { day, unix, -1, 0, 0, 0, 0, 0, '', '' }
+    entry = { state = state }
+    states[visitor] = entry
+    order[#order + 1] = visitor
+  end
+  entry.life = life
+  local s = entry.state
+  if s[1] ~= day then
+    -- A new local day: a new visitor for counting; the visit may go on.
+    s[1] = day
+    redis.call('DEL', prefix .. 'c:' .. visitor)
+  end
+  if s[2] < unix then
+    s[2] = unix
+  end
+  if s[3] >= 0 and unix - s[6] < timeout then
+    local duration = unix - s[6]
+    if duration < 0 then
+      duration = 0
+    end
+    if s[6] < unix then
+      s[6] = unix
+    end
+    if pageview then
+      s[7] = s[7] + 1
+      s[9] = page
+    end
+    local bounce = 0
+    if s[8] == 1 and (s[7] >= 2 or interactive) then
+      s[8] = 0
+      bounce = -1
+    end
+    local own = ''
+    if s[10] ~= attrs then
+      own = s[10]
+    end
+    hits[#hits + 1] = { 0, s[3], s[4], s[5], bounce, duration, own }
+  else
+    if s[3] >= 0 then
+      ended[#ended + 1] = { s[9], s[10], s[3], s[4], s[5] }
+    end
+    s[3], s[4], s[5], s[6] = unix, day, hour, unix
+    s[7] = pageview and 1 or 0
+    s[8] = interactive and 0 or 1
+    s[9], s[10] = page, attrs
+    hits[#hits + 1] = { 1, unix, day, hour, s[8], 0, '' }
+  end
+end
+
+for _, visitor in ipairs(order) do
+  local entry = states[visitor]
+  local s = entry.state
+  redis.call('SET', prefix .. 'v:' .. visitor, cmsgpack.pack(s), 'PX', entry.life)
+  if s[3] >= 0 then
+    local open = prefix .. 'open:' .. s[1]
+    redis.call('ZADD', open, s[6], visitor)
+    redis.call('PEXPIRE', open, entry.life)
+  end
+end
+local answer = { hits, ended }
+redis.call('SET', KEYS[1], cmsgpack.pack(answer), 'PX', ARGV[3])
+return answer

@@ -1,0 +1,218 @@
+//! The Redis backend for the aggregate counts.
+//!
+//! One hash per (site, filter, breakdown dimension, granularity, bucket);
+//! its fields are a counter number followed by the breakdown value, so a
+//! flush is `HINCRBY` only. Every key carries the site as its Redis
+//! Cluster hash tag (`<prefix>:{site}:…`, the prefix `kr` by default): a site's rows, index and markers sit
+//! on one slot, so one script call per site per flush does everything.
+//! A flush is applied exactly once: its script first sets a marker for
+//! the batch id, and a retried batch finds the marker and adds nothing.
+//! Retention reads a per-site index of hashes by bucket day.
+//! Invariant: like the embedded store, only sums are written here.
+
+pub mod conn;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use redis::Script;
+
+use crate::config::RedisConfig;
+use crate::store::schema::decode_key;
+use crate::store::{Counts, Granularity, Row, RowPrefix, StoreError};
+
+pub use conn::{Conn, Pool};
+
+/// How long a batch's done marker outlives the batch: a retry after a lost
+/// reply comes well within this.
+const MARKER_LIFE_MS: u64 = 15 * 60 * 1_000;
+/// Rows per script call, so Redis is never blocked for long.
+const ROWS_PER_CALL: usize = 4_096;
+/// Buckets read per pipeline when scanning.
+const BUCKETS_PER_PIPELINE: usize = 512;
+const COUNTERS: usize = 6;
+
+fn count_key(pool: &Pool, prefix: &RowPrefix, bucket: i32) -> Vec<u8> {
+    let mut key = pool.site_prefix(&prefix.site).into_bytes();
+    key.extend_from_slice(b"n:");
+    key.extend_from_slice(&prefix.bucket_start(bucket));
+    key
+}
+
+fn index_key(pool: &Pool, site: &str) -> String {
+    format!("{}idx", pool.site_prefix(site))
+}
+
+fn bucket_day(granularity: Granularity, bucket: i32) -> i32 {
+    match granularity {
+        Granularity::Day => bucket,
+        Granularity::Hour => bucket.div_euclid(24),
+    }
+}
+
+fn counters(counts: &Counts) -> [i64; COUNTERS] {
+    [
+        counts.visitors,
+        counts.visits,
+        counts.pageviews,
+        counts.bounces,
+        counts.duration,
+        counts.events,
+    ]
+}
+
+fn set_counter(counts: &mut Counts, index: u8, value: i64) {
+    match index {
+        0 => counts.visitors = value,
+        1 => counts.visits = value,
+        2 => counts.pageviews = value,
+        3 => counts.bounces = value,
+        4 => counts.duration = value,
+        _ => counts.events = value,
+    }
+}
+
+pub struct RedisStore {
+    counts: Arc<Pool>,
+    /// Salts and visitor state; the same pool as `counts` unless configured apart.
+    hot: Arc<Pool>,
+    apply: Script,
+    purge: Script,
+}
+
+impl RedisStore {
+    pub fn open(config: &RedisConfig) -> Result<RedisStore, StoreError> {
+        let timeout = Duration::from_millis(config.timeout_ms.max(1));
+        let prefix = config.key_prefix.as_str();
+        let counts = Arc::new(Pool::new(&config.urls, config.cluster, timeout, prefix)?);
+        let hot = if config.hot_urls.is_empty() {
+            counts.clone()
+        } else {
+            Arc::new(Pool::new(
+                &config.hot_urls,
+                config.cluster,
+                timeout,
+                prefix,
+            )?)
+        };
+        Ok(RedisStore {
+            counts,
+            hot,
+            apply: Script::new(include_str!("apply.lua")),
+            purge: Script::new(include_str!("purge.lua")),
+        })
+    }
+
+    pub fn hot_pool(&self) -> Arc<Pool> {
+        self.hot.clone()
+    }
+
+    /// Adds a batch, exactly once per `batch_id` (see the module docs).
+    pub fn apply(&self, batch_id: u64, batch: &[(Vec<u8>, Counts)]) -> Result<(), StoreError> {
+        let mut by_site: BTreeMap<String, Vec<(RowPrefix, Row)>> = BTreeMap::new();
+        for (key, counts) in batch {
+            let (prefix, mut row) = decode_key(key).map_err(StoreError::Corrupt)?;
+            row.counts = *counts;
+            by_site
+                .entry(prefix.site.clone())
+                .or_default()
+                .push((prefix, row));
+        }
+        for (site, rows) in by_site {
+            for (chunk_no, chunk) in rows.chunks(ROWS_PER_CALL).enumerate() {
+                let pool = &self.counts;
+                let marker = format!("{}done:{batch_id:016x}:{chunk_no}", pool.site_prefix(&site));
+                let mut call = self.apply.prepare_invoke();
+                call.key(marker)
+                    .key(index_key(pool, &site))
+                    .arg(MARKER_LIFE_MS);
+                append_rows(pool, &mut call, chunk);
+                self.counts.with(|conn| call.invoke::<i64>(conn))?;
+            }
+        }
+        Ok(())
+    }
+
+    pub fn scan(&self, prefix: &RowPrefix, first: i32, last: i32) -> Result<Vec<Row>, StoreError> {
+        let buckets: Vec<i32> = (first..=last).collect();
+        let mut rows = Vec::new();
+        for chunk in buckets.chunks(BUCKETS_PER_PIPELINE) {
+            let mut pipe = redis::pipe();
+            for bucket in chunk {
+                pipe.cmd("HGETALL")
+                    .arg(count_key(&self.counts, prefix, *bucket));
+            }
+            let hashes: Vec<Vec<(Vec<u8>, i64)>> = self.counts.with(|conn| pipe.query(conn))?;
+            for (bucket, fields) in chunk.iter().zip(hashes) {
+                let mut values: BTreeMap<String, Counts> = BTreeMap::new();
+                for (field, number) in fields {
+                    let Some((&index, value)) = field.split_first() else {
+                        return Err(StoreError::Corrupt("empty counter field"));
+                    };
+                    let value = std::str::from_utf8(value)
+                        .map_err(|_| StoreError::Corrupt("counter field is not UTF-8"))?;
+                    let counts = values.entry(value.to_owned()).or_default();
+                    set_counter(counts, index.wrapping_sub(b'0'), number);
+                }
+                rows.extend(values.into_iter().map(|(value, counts)| Row {
+                    bucket: *bucket,
+                    value,
+                    counts,
+                }));
+            }
+        }
+        Ok(rows)
+    }
+
+    /// Deletes a site's hashes in buckets before the given day. Hourly
+    /// buckets are indexed by their day, so `before_hour` is implied.
+    pub fn purge(&self, site: &str, before_day: i32) -> Result<u64, StoreError> {
+        let mut call = self.purge.prepare_invoke();
+        call.key(index_key(&self.counts, site)).arg(before_day);
+        self.counts.with(|conn| call.invoke::<u64>(conn))
+    }
+
+    pub fn ping(&self) -> Result<(), StoreError> {
+        let ping = |conn: &mut Conn| redis::cmd("PING").query::<String>(conn);
+        self.counts.with(ping)?;
+        if !Arc::ptr_eq(&self.counts, &self.hot) {
+            self.hot.with(ping)?;
+        }
+        Ok(())
+    }
+}
+
+/// Groups rows that share a hash (sorted batches keep them adjacent).
+fn append_rows(pool: &Pool, call: &mut redis::ScriptInvocation<'_>, rows: &[(RowPrefix, Row)]) {
+    let mut start = 0;
+    while start < rows.len() {
+        let (prefix, row) = &rows[start];
+        let end = start
+            + rows[start..]
+                .iter()
+                .take_while(|(other, other_row)| other == prefix && other_row.bucket == row.bucket)
+                .count();
+        let fields: Vec<(Vec<u8>, i64)> = rows[start..end]
+            .iter()
+            .flat_map(|(_, row)| {
+                counters(&row.counts)
+                    .into_iter()
+                    .enumerate()
+                    .filter(|(_, value)| *value != 0)
+                    .map(|(index, value)| {
+                        let mut field = vec![b'0' + index as u8];
+                        field.extend_from_slice(row.value.as_bytes());
+                        (field, value)
+                    })
+            })
+            .collect();
+        call.arg(count_key(pool, prefix, row.bucket))
+            .arg(bucket_day(prefix.granularity, row.bucket))
+            .arg(fields.len());
+        for (field, value) in fields {
+            call.arg(field).arg(value);
+        }
+        start = end;
+    }
+}
