@@ -6,7 +6,8 @@
 //! `credits.lua`, then the hits are counted with the answers. A job that
 //! fails half-way is retried from where it stopped under the same batch
 //! ids, so nothing is counted twice. While Redis is away the backlog
-//! grows to its bound, then the oldest hits are dropped and counted.
+//! grows to its bound, then the oldest hits are dropped and counted; at
+//! most one job (`JOB_HITS`) more is held, the one Redis must finish.
 //! Invariant: a hit is counted once, or dropped and counted as dropped.
 
 use std::collections::VecDeque;
@@ -50,6 +51,9 @@ pub struct Flow {
     sweeps: Vec<Option<u64>>,
     dropped: u64,
     asked: Vec<u32>,
+    /// Whether the last call to Redis failed: then a new job waits for a
+    /// ping, so hits stay in the backlog, where the bound applies.
+    failing: bool,
 }
 
 impl Flow {
@@ -61,6 +65,7 @@ impl Flow {
             sweeps: vec![None; site_count],
             dropped: 0,
             asked: Vec::new(),
+            failing: false,
         }
     }
 
@@ -92,10 +97,25 @@ impl Flow {
         scratch: &mut Scratch,
         now: Timestamp,
     ) -> Result<(), StoreError> {
+        let result = self.resolve_jobs(sites, deltas, scratch, now);
+        self.failing = result.is_err();
+        result
+    }
+
+    fn resolve_jobs(
+        &mut self,
+        sites: &Sites,
+        deltas: &mut Deltas,
+        scratch: &mut Scratch,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
         loop {
             if self.job.is_empty() {
                 if self.backlog.is_empty() {
                     return Ok(());
+                }
+                if self.failing {
+                    self.shared.sessions.ping()?;
                 }
                 self.start_job();
             }
@@ -201,12 +221,15 @@ impl Flow {
         Ok(())
     }
 
-    /// Realtime visitors per site, from the shared visit state.
-    pub fn realtime(&self, sites: &Sites, now: Timestamp) -> Result<Vec<u64>, StoreError> {
-        sites
+    /// Realtime visitors per site, from the shared visit state. Called at
+    /// every tick, it is also how an outage is noticed between jobs.
+    pub fn realtime(&mut self, sites: &Sites, now: Timestamp) -> Result<Vec<u64>, StoreError> {
+        let result: Result<Vec<u64>, StoreError> = sites
             .iter()
             .map(|site| self.shared.sessions.realtime(site, site.moment(now)))
-            .collect()
+            .collect();
+        self.failing |= result.is_err();
+        result
     }
 
     pub fn sync_salts(

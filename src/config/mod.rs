@@ -198,7 +198,8 @@ pub struct RedisConfig {
     /// Connect and response timeout for every Redis call.
     pub timeout_ms: u64,
     /// Hits held in memory while Redis is unreachable; past it the oldest
-    /// are dropped and counted.
+    /// are dropped and counted. One batch in progress (4,000 hits) may be
+    /// held besides.
     pub max_backlog: usize,
 }
 

@@ -1,6 +1,7 @@
 //! Malformed requests get their documented code; nothing is counted and
 //! the server stays up.
 
+use crate::backends::{Backend, on_every_backend};
 use crate::helpers::{FIREFOX, TestApp};
 
 async fn post_raw(
@@ -23,9 +24,8 @@ async fn post_raw(
     (status, body)
 }
 
-#[tokio::test]
-async fn malformed_beacons_get_stable_codes_and_change_nothing() {
-    let app = TestApp::spawn().await;
+async fn malformed_beacons_get_stable_codes_and_change_nothing(backend: Backend) {
+    let app = TestApp::spawn_on(backend).await;
     app.pageview("81.204.23.10", FIREFOX, "https://gemeente.example/", None)
         .await;
     app.wait_for_events(1, "period=day").await;
@@ -176,3 +176,5 @@ async fn oversized_headers_are_refused_with_431_and_nothing_is_counted() {
     assert_eq!(counted.status(), 202);
     app.wait_for_events(1, "period=day").await;
 }
+
+on_every_backend!(malformed_beacons_get_stable_codes_and_change_nothing,);

@@ -1,6 +1,7 @@
 //! Scripted visitors → exact visitors, visits, pageviews, bounce rate,
 //! duration and breakdowns.
 
+use crate::backends::{Backend, on_every_backend};
 use crate::helpers::{CHROME, FIREFOX, TestApp, rows};
 
 const A: &str = "81.204.23.10";
@@ -42,9 +43,8 @@ async fn script(app: &TestApp) {
     app.wait_for_events(5, "period=day").await;
 }
 
-#[tokio::test]
-async fn totals_are_exact() {
-    let app = TestApp::spawn().await;
+async fn totals_are_exact(backend: Backend) {
+    let app = TestApp::spawn_on(backend).await;
     script(&app).await;
     let body = app
         .stats("aggregate", "period=day&metrics=visitors,visits,pageviews,views_per_visit,bounce_rate,visit_duration,events")
@@ -65,9 +65,8 @@ async fn totals_are_exact() {
     );
 }
 
-#[tokio::test]
-async fn breakdowns_count_visitors_once_per_value() {
-    let app = TestApp::spawn().await;
+async fn breakdowns_count_visitors_once_per_value(backend: Backend) {
+    let app = TestApp::spawn_on(backend).await;
     script(&app).await;
     let pages = app
         .stats(
@@ -182,9 +181,8 @@ async fn breakdowns_count_visitors_once_per_value() {
     );
 }
 
-#[tokio::test]
-async fn filters_rescope_aggregates_timeseries_and_breakdowns() {
-    let app = TestApp::spawn().await;
+async fn filters_rescope_aggregates_timeseries_and_breakdowns(backend: Backend) {
+    let app = TestApp::spawn_on(backend).await;
     script(&app).await;
     let google = app
         .stats(
@@ -286,9 +284,8 @@ async fn filters_rescope_aggregates_timeseries_and_breakdowns() {
     assert_eq!(eleven["pageviews"], 1, "10:00Z is 11:00 in Amsterdam");
 }
 
-#[tokio::test]
-async fn timeseries_fill_every_bucket_in_local_time() {
-    let app = TestApp::spawn().await;
+async fn timeseries_fill_every_bucket_in_local_time(backend: Backend) {
+    let app = TestApp::spawn_on(backend).await;
     script(&app).await;
     let hours = app
         .stats("timeseries", "period=day&metrics=visitors,pageviews")
@@ -317,9 +314,8 @@ async fn timeseries_fill_every_bucket_in_local_time() {
     assert_eq!(months[11]["pageviews"], 5);
 }
 
-#[tokio::test]
-async fn comparing_with_the_previous_period_reports_change() {
-    let app = TestApp::spawn().await;
+async fn comparing_with_the_previous_period_reports_change(backend: Backend) {
+    let app = TestApp::spawn_on(backend).await;
     script(&app).await;
     let body = app
         .stats(
@@ -331,9 +327,8 @@ async fn comparing_with_the_previous_period_reports_change() {
     assert_eq!(body["results"]["visitors"]["change"], -100.0);
 }
 
-#[tokio::test]
-async fn custom_events_count_with_their_properties() {
-    let app = TestApp::spawn().await;
+async fn custom_events_count_with_their_properties(backend: Backend) {
+    let app = TestApp::spawn_on(backend).await;
     app.pageview(A, FIREFOX, "https://gemeente.example/afval", None)
         .await;
     let download = r#"{"n":"File Download","u":"https://gemeente.example/afval","d":"gemeente.example","p":{"url":"https://gemeente.example/kalender.pdf"}}"#;
@@ -368,3 +363,12 @@ async fn custom_events_count_with_their_properties() {
         "an interactive event ends the bounce"
     );
 }
+
+on_every_backend!(
+    totals_are_exact,
+    breakdowns_count_visitors_once_per_value,
+    filters_rescope_aggregates_timeseries_and_breakdowns,
+    timeseries_fill_every_bucket_in_local_time,
+    comparing_with_the_previous_period_reports_change,
+    custom_events_count_with_their_properties,
+);

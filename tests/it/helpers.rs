@@ -10,6 +10,8 @@ use kruimel::http::Listeners;
 use serde_json::Value;
 use tokio::sync::oneshot;
 
+use crate::backends::Backend;
+
 pub const SITE: &str = "gemeente.example";
 pub const TOKEN: &str = "test-token-7d1f";
 pub const FIREFOX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
@@ -46,6 +48,7 @@ pub fn test_config(data_dir: &std::path::Path, extra_env: &[(&str, &str)]) -> Co
 }
 
 pub struct TestApp {
+    pub backend: Backend,
     pub public: SocketAddr,
     pub admin: SocketAddr,
     pub clock: Clock,
@@ -60,20 +63,46 @@ pub struct TestApp {
 
 impl TestApp {
     pub async fn spawn() -> TestApp {
-        TestApp::spawn_with(&[], "2026-11-23T10:00:00Z").await
+        TestApp::spawn_on(Backend::Embedded).await
     }
 
     pub async fn spawn_with(extra_env: &[(&str, &str)], start: &str) -> TestApp {
+        TestApp::spawn_on_with(Backend::Embedded, extra_env, start).await
+    }
+
+    pub async fn spawn_on(backend: Backend) -> TestApp {
+        TestApp::spawn_on_with(backend, &[], "2026-11-23T10:00:00Z").await
+    }
+
+    pub async fn spawn_on_with(
+        backend: Backend,
+        extra_env: &[(&str, &str)],
+        start: &str,
+    ) -> TestApp {
         let data_dir = tempfile::tempdir().unwrap();
-        TestApp::spawn_in(data_dir, extra_env, start).await
+        TestApp::spawn_in(backend, data_dir, extra_env, start).await
+    }
+
+    /// Stops the server and starts it again on the same data and backend.
+    pub async fn restart(self, extra_env: &[(&str, &str)], start: &str) -> TestApp {
+        let backend = self.backend.clone();
+        let data_dir = self.stop().await;
+        TestApp::spawn_in(backend, data_dir, extra_env, start).await
     }
 
     pub async fn spawn_in(
+        backend: Backend,
         data_dir: tempfile::TempDir,
         extra_env: &[(&str, &str)],
         start: &str,
     ) -> TestApp {
-        let config = test_config(data_dir.path(), extra_env);
+        let backend_env = backend.env();
+        let mut env: Vec<(&str, &str)> = backend_env
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_str()))
+            .collect();
+        env.extend_from_slice(extra_env);
+        let config = test_config(data_dir.path(), &env);
         let public = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let admin = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let (public_address, admin_address) =
@@ -89,6 +118,7 @@ impl TestApp {
             clock.clone(),
         ));
         let app = TestApp {
+            backend,
             public: public_address,
             admin: admin_address,
             clock,
@@ -194,6 +224,22 @@ impl TestApp {
     pub async fn metrics_text(&self) -> String {
         get_text(&self.client, &format!("http://{}/metrics", self.admin)).await
     }
+
+    /// One unlabelled sample from `/metrics`.
+    pub async fn sample(&self, name: &str) -> f64 {
+        sample(&self.metrics_text().await, name)
+    }
+}
+
+/// The value of an unlabelled sample in a Prometheus text exposition.
+pub fn sample(exposition: &str, name: &str) -> f64 {
+    exposition
+        .lines()
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' '))
+        .unwrap_or_else(|| panic!("{name} is not in /metrics"))
+        .trim()
+        .parse()
+        .unwrap()
 }
 
 /// Sum of `metric` over breakdown rows, keyed by the property's field.

@@ -1,5 +1,6 @@
 //! Ingest outcomes: counted, dropped with a reason, CORS, privacy signals.
 
+use crate::backends::{Backend, on_every_backend};
 use crate::helpers::{CHROME, FIREFOX, SITE, TOKEN, TestApp, get_json};
 
 const IP: &str = "81.204.23.10";
@@ -67,13 +68,19 @@ async fn deliberate_drops_are_answered_202_with_a_reason() {
     assert!(metrics.contains("kruimel_beacons_shed_total 0\n"));
 }
 
-#[tokio::test]
-async fn one_beacon_counts_for_every_site_it_names_whose_hostnames_allow_the_page() {
+async fn one_beacon_counts_for_every_site_it_names_whose_hostnames_allow_the_page(
+    backend: Backend,
+) {
     let token = kruimel::config::TokenHash::of_token(TOKEN).stored_form();
     let sites = format!(
         r#"[{{ id = "{SITE}", hostnames = ["{SITE}", "www.{SITE}"], tokens = ["{token}"] }}, {{ id = "other.example", hostnames = ["other.example", "{SITE}"], tokens = ["{token}"] }}]"#
     );
-    let app = TestApp::spawn_with(&[("KRUIMEL_SITES", &sites)], "2026-11-23T10:00:00Z").await;
+    let app = TestApp::spawn_on_with(
+        backend,
+        &[("KRUIMEL_SITES", &sites)],
+        "2026-11-23T10:00:00Z",
+    )
+    .await;
     let both = r#"{"n":"pageview","u":"https://gemeente.example/","d":"gemeente.example,other.example,nobody.example"}"#;
     assert_eq!(dropped(&app.send(IP, FIREFOX, both).await), None);
     // www.gemeente.example is allowed for gemeente.example only.
@@ -88,9 +95,8 @@ async fn one_beacon_counts_for_every_site_it_names_whose_hostnames_allow_the_pag
     assert_eq!(other["results"]["pageviews"]["value"], 1);
 }
 
-#[tokio::test]
-async fn global_privacy_control_counts_the_pageview_without_a_visitor() {
-    let app = TestApp::spawn().await;
+async fn global_privacy_control_counts_the_pageview_without_a_visitor(backend: Backend) {
+    let app = TestApp::spawn_on(backend).await;
     for _ in 0..2 {
         let response = app
             .client
@@ -113,10 +119,13 @@ async fn global_privacy_control_counts_the_pageview_without_a_visitor() {
     assert_eq!(body["results"]["visits"]["value"], 0);
 }
 
-#[tokio::test]
-async fn privacy_signals_can_be_configured_to_drop() {
-    let app =
-        TestApp::spawn_with(&[("KRUIMEL_PRIVACY__DNT", "drop")], "2026-11-23T10:00:00Z").await;
+async fn privacy_signals_can_be_configured_to_drop(backend: Backend) {
+    let app = TestApp::spawn_on_with(
+        backend,
+        &[("KRUIMEL_PRIVACY__DNT", "drop")],
+        "2026-11-23T10:00:00Z",
+    )
+    .await;
     let response = app
         .client
         .post(format!("http://{}/api/event", app.public))
@@ -175,9 +184,8 @@ async fn forwarding_headers_from_untrusted_peers_are_ignored() {
     assert_eq!(app.metric("visitors", "period=day").await, 1);
 }
 
-#[tokio::test]
-async fn urls_are_scrubbed_before_they_are_counted() {
-    let app = TestApp::spawn().await;
+async fn urls_are_scrubbed_before_they_are_counted(backend: Backend) {
+    let app = TestApp::spawn_on(backend).await;
     app.pageview(
         IP,
         FIREFOX,
@@ -202,10 +210,10 @@ async fn urls_are_scrubbed_before_they_are_counted() {
     assert_eq!(sources["results"][0]["utm_source"], "krant");
 }
 
-#[tokio::test]
-async fn countries_come_from_the_configured_database_by_truncated_prefix() {
+async fn countries_come_from_the_configured_database_by_truncated_prefix(backend: Backend) {
     let database = crate::country::country_database();
-    let app = TestApp::spawn_with(
+    let app = TestApp::spawn_on_with(
+        backend,
         &[("KRUIMEL_GEOIP__DATABASE", database.to_str().unwrap())],
         "2026-11-23T10:00:00Z",
     )
@@ -237,3 +245,11 @@ async fn countries_come_from_the_configured_database_by_truncated_prefix() {
         .await;
     assert_eq!(dutch["results"]["pageviews"]["value"], 1);
 }
+
+on_every_backend!(
+    one_beacon_counts_for_every_site_it_names_whose_hostnames_allow_the_page,
+    global_privacy_control_counts_the_pageview_without_a_visitor,
+    privacy_signals_can_be_configured_to_drop,
+    urls_are_scrubbed_before_they_are_counted,
+    countries_come_from_the_configured_database_by_truncated_prefix,
+);

@@ -1,6 +1,8 @@
 //! Kruimel's integration tests: one binary, the real server on real sockets.
 
+mod backends;
 mod bad_input;
+mod cluster;
 mod counting;
 mod country;
 mod helpers;
@@ -8,7 +10,9 @@ mod ingest;
 mod midnight;
 mod privacy_audit;
 mod process;
+mod redis_backend;
 mod redis_server;
 mod restart;
 mod retention;
 mod stats_api;
+mod two_instances;

@@ -1,13 +1,15 @@
 //! Days, salts and visits around local midnight.
 
+use crate::backends::{Backend, on_every_backend};
 use crate::helpers::{FIREFOX, TestApp};
 
 const C: &str = "81.204.50.5";
 
-#[tokio::test]
-async fn a_visit_crossing_midnight_stays_one_visit_and_the_visitor_is_new_on_the_new_day() {
+async fn a_visit_crossing_midnight_stays_one_visit_and_the_visitor_is_new_on_the_new_day(
+    backend: Backend,
+) {
     // 22:50Z is 23:50 in Amsterdam.
-    let app = TestApp::spawn_with(&[], "2026-11-23T22:50:00Z").await;
+    let app = TestApp::spawn_on_with(backend, &[], "2026-11-23T22:50:00Z").await;
     app.pageview(C, FIREFOX, "https://gemeente.example/a", None)
         .await;
     app.set_time("2026-11-23T23:10:00Z");
@@ -42,9 +44,8 @@ async fn a_visit_crossing_midnight_stays_one_visit_and_the_visitor_is_new_on_the
     assert_eq!(results["pageviews"]["value"], 1);
 }
 
-#[tokio::test]
-async fn the_salt_rotation_makes_the_same_person_a_new_visitor_each_day() {
-    let app = TestApp::spawn_with(&[], "2026-11-23T09:00:00Z").await;
+async fn the_salt_rotation_makes_the_same_person_a_new_visitor_each_day(backend: Backend) {
+    let app = TestApp::spawn_on_with(backend, &[], "2026-11-23T09:00:00Z").await;
     for (time, events) in [
         ("2026-11-23T09:00:00Z", 1),
         ("2026-11-23T15:00:00Z", 2),
@@ -76,3 +77,8 @@ async fn the_salt_rotation_makes_the_same_person_a_new_visitor_each_day() {
     );
     assert_eq!(first["results"]["visits"]["value"], 2);
 }
+
+on_every_backend!(
+    a_visit_crossing_midnight_stays_one_visit_and_the_visitor_is_new_on_the_new_day,
+    the_salt_rotation_makes_the_same_person_a_new_visitor_each_day,
+);

@@ -1,7 +1,8 @@
 //! The privacy audit: a distinctive IP address, user agent and query string
-//! go in; afterwards none of them is in the data directory, the logs or
-//! `/metrics`.
+//! go in; afterwards none of them is in the data directory, the logs,
+//! `/metrics` or, on the Redis backend, any key or value in Redis.
 
+use crate::backends::{Backend, on_every_backend};
 use crate::helpers::FIREFOX;
 use crate::process::{ServerProcess, files_under};
 
@@ -15,12 +16,11 @@ fn contains(haystack: &[u8], needle: &str) -> bool {
         .any(|window| window == needle.as_bytes())
 }
 
-#[tokio::test]
-async fn no_ip_user_agent_or_query_string_is_kept_anywhere() {
+async fn no_ip_user_agent_or_query_string_is_kept_anywhere(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("kruimel.log");
     let data = dir.path().join("data");
-    let server = ServerProcess::start(&data, &log).await;
+    let server = ServerProcess::start_with(&data, &log, &backend.env()).await;
     let agent = format!("{FIREFOX} {AGENT_MARKER}");
     for path in ["/", "/wonen", "/contact"] {
         let url =
@@ -45,7 +45,18 @@ async fn no_ip_user_agent_or_query_string_is_kept_anywhere() {
         .into_iter()
         .map(|path| (path.display().to_string(), std::fs::read(&path).unwrap()))
         .collect();
-    assert!(!places.is_empty(), "the data directory holds the database");
+    if backend.is_redis() {
+        let stored = backend.dump();
+        assert!(!stored.is_empty(), "Redis holds the counts");
+        for (key, values) in stored {
+            places.push((format!("Redis key {key:?}"), key.clone().into_bytes()));
+            for value in values {
+                places.push((format!("Redis value of {key:?}"), value));
+            }
+        }
+    } else {
+        assert!(!places.is_empty(), "the data directory holds the database");
+    }
     let log_text = std::fs::read(&log).unwrap();
     assert!(
         contains(&log_text, "salt rotated"),
@@ -66,11 +77,13 @@ async fn no_ip_user_agent_or_query_string_is_kept_anywhere() {
         }
     }
     // What is stored is counts with cleaned pages.
-    let database = &places
+    let stored: Vec<u8> = places
         .iter()
-        .find(|(p, _)| p.ends_with("kruimel.redb"))
-        .unwrap()
-        .1;
-    assert!(contains(database, "/wonen"));
-    assert!(contains(database, "nieuwsbrief"));
+        .filter(|(place, _)| place.ends_with("kruimel.redb") || place.starts_with("Redis"))
+        .flat_map(|(_, bytes)| bytes.iter().copied())
+        .collect();
+    assert!(contains(&stored, "/wonen"));
+    assert!(contains(&stored, "nieuwsbrief"));
 }
+
+on_every_backend!(no_ip_user_agent_or_query_string_is_kept_anywhere);

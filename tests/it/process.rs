@@ -27,6 +27,15 @@ impl ServerProcess {
     /// Starts the binary with configuration from the environment only,
     /// its stdout and stderr going to `log`.
     pub async fn start(data_dir: &Path, log: &Path) -> ServerProcess {
+        ServerProcess::start_with(data_dir, log, &[]).await
+    }
+
+    /// As `start`, with more settings (a backend, a flush interval).
+    pub async fn start_with(
+        data_dir: &Path,
+        log: &Path,
+        extra_env: &[(String, String)],
+    ) -> ServerProcess {
         let (public, admin) = (free_address(), free_address());
         let log_file = std::fs::OpenOptions::new()
             .create(true)
@@ -49,6 +58,7 @@ impl ServerProcess {
                     TokenHash::of_token(TOKEN).stored_form()
                 ),
             )
+            .envs(extra_env.iter().map(|(name, value)| (name, value)))
             .stdout(Stdio::from(log_file.try_clone().unwrap()))
             .stderr(Stdio::from(log_file))
             .spawn()
@@ -86,6 +96,15 @@ impl ServerProcess {
         body["results"]["pageviews"]["value"].as_i64().unwrap()
     }
 
+    /// A stats API answer for the test site.
+    pub async fn stats(&self, endpoint: &str, query: &str) -> serde_json::Value {
+        let url = format!(
+            "http://{}/api/v1/stats/{endpoint}?site_id={SITE}&{query}",
+            self.public
+        );
+        get_json(&self.client, &url, Some(TOKEN)).await
+    }
+
     pub async fn metrics(&self) -> String {
         get_text(&self.client, &format!("http://{}/metrics", self.admin)).await
     }
@@ -115,9 +134,12 @@ impl Drop for ServerProcess {
     }
 }
 
-/// Every file under `dir`, recursively.
+/// Every file under `dir`, recursively; none when it does not exist.
 pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     let mut found = Vec::new();
+    if !dir.exists() {
+        return found;
+    }
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
         if path.is_dir() {

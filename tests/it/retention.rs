@@ -1,5 +1,6 @@
 //! The retention job deletes each site's aggregates older than its horizon.
 
+use crate::backends::{Backend, on_every_backend};
 use kruimel::config::TokenHash;
 use serde_json::Value;
 
@@ -60,11 +61,12 @@ async fn pages(app: &TestApp, date: &str) -> Value {
         .clone()
 }
 
-#[tokio::test]
-async fn retention_deletes_a_sites_day_and_hour_rows_older_than_its_horizon_at_startup() {
+async fn retention_deletes_a_sites_day_and_hour_rows_older_than_its_horizon_at_startup(
+    backend: Backend,
+) {
     let sites = sites();
     let env = [("KRUIMEL_SITES", sites.as_str())];
-    let app = TestApp::spawn_with(&env, "2026-09-01T10:00:00Z").await;
+    let app = TestApp::spawn_on_with(backend, &env, "2026-09-01T10:00:00Z").await;
     // 2026-11-23 minus 30 days is 2026-10-24: the first day kept.
     let days = [
         ("2026-09-01", "81.204.1.1", 2),
@@ -88,8 +90,7 @@ async fn retention_deletes_a_sites_day_and_hour_rows_older_than_its_horizon_at_s
         assert_eq!(other_pageviews(&app, date).await, 1, "{date}");
     }
 
-    let data_dir = app.stop().await;
-    let app = TestApp::spawn_in(data_dir, &env, "2026-11-23T10:00:00Z").await;
+    let app = app.restart(&env, "2026-11-23T10:00:00Z").await;
 
     // Retention runs at the aggregator's first tick, around readiness.
     let mut left = Value::Null;
@@ -121,3 +122,5 @@ async fn retention_deletes_a_sites_day_and_hour_rows_older_than_its_horizon_at_s
         );
     }
 }
+
+on_every_backend!(retention_deletes_a_sites_day_and_hour_rows_older_than_its_horizon_at_startup,);

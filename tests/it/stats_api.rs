@@ -1,10 +1,10 @@
 //! The stats API's edges: tokens, errors, realtime, the OpenAPI document.
 
+use crate::backends::{Backend, on_every_backend};
 use crate::helpers::{FIREFOX, SITE, TOKEN, TestApp, get_json};
 
-#[tokio::test]
-async fn stats_need_the_sites_token() {
-    let app = TestApp::spawn().await;
+async fn stats_need_the_sites_token(backend: Backend) {
+    let app = TestApp::spawn_on(backend).await;
     let url = format!(
         "http://{}/api/v1/stats/aggregate?site_id={SITE}&period=day",
         app.public
@@ -36,9 +36,8 @@ async fn stats_need_the_sites_token() {
     );
 }
 
-#[tokio::test]
-async fn bad_queries_get_stable_codes() {
-    let app = TestApp::spawn().await;
+async fn bad_queries_get_stable_codes(backend: Backend) {
+    let app = TestApp::spawn_on(backend).await;
     for (query, code) in [
         ("period=fortnight", "invalid_period"),
         ("period=custom&date=2026-11-01", "invalid_date"),
@@ -58,9 +57,8 @@ async fn bad_queries_get_stable_codes() {
     assert_eq!(body["code"], "invalid_property");
 }
 
-#[tokio::test]
-async fn realtime_counts_visitors_of_the_last_five_minutes() {
-    let app = TestApp::spawn().await;
+async fn realtime_counts_visitors_of_the_last_five_minutes(backend: Backend) {
+    let app = TestApp::spawn_on(backend).await;
     app.pageview("81.204.1.1", FIREFOX, "https://gemeente.example/", None)
         .await;
     app.pageview("81.204.2.2", FIREFOX, "https://gemeente.example/", None)
@@ -91,9 +89,8 @@ async fn the_openapi_document_describes_every_route() {
     }
 }
 
-#[tokio::test]
-async fn health_and_readiness_answer_on_the_admin_listener_only() {
-    let app = TestApp::spawn().await;
+async fn health_and_readiness_answer_on_the_admin_listener_only(backend: Backend) {
+    let app = TestApp::spawn_on(backend).await;
     let health = app
         .client
         .get(format!("http://{}/healthz", app.admin))
@@ -111,3 +108,10 @@ async fn health_and_readiness_answer_on_the_admin_listener_only() {
         .unwrap();
     assert_eq!(public.status(), 404);
 }
+
+on_every_backend!(
+    stats_need_the_sites_token,
+    bad_queries_get_stable_codes,
+    realtime_counts_visitors_of_the_last_five_minutes,
+    health_and_readiness_answer_on_the_admin_listener_only,
+);

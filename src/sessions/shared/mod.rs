@@ -210,6 +210,12 @@ impl SharedSessions {
         Ok(visits)
     }
 
+    pub fn ping(&self) -> Result<(), StoreError> {
+        self.pool
+            .with(|conn| redis::cmd("PING").query::<String>(conn))
+            .map(drop)
+    }
+
     /// Visitors seen in the realtime window, across every instance.
     pub fn realtime(&self, site: &Site, now: Moment) -> Result<u64, StoreError> {
         let prefix = self.pool.site_prefix(site.id.as_str());

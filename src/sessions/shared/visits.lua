@@ -23,17 +23,27 @@ local function load(visitor, yesterday)
   if raw then
     return cmsgpack.unpack(raw)
   end
-  if yesterday ~= '' then
+  if yesterday == '' then
+    return nil
+  end
+  -- A visit from before midnight goes on under today's hash, whether its
+  -- state is in Redis or earlier in this batch.
+  local state
+  local cached = states[yesterday]
+  if cached then
+    state = cached.state
+    states[yesterday] = nil
+  else
     raw = redis.call('GET', prefix .. 'v:' .. yesterday)
     if raw then
-      -- A visit from before midnight goes on under today's hash.
-      local state = cmsgpack.unpack(raw)
-      redis.call('DEL', prefix .. 'v:' .. yesterday, prefix .. 'c:' .. yesterday)
-      redis.call('ZREM', prefix .. 'open:' .. state[1], yesterday)
-      return state
+      state = cmsgpack.unpack(raw)
     end
   end
-  return nil
+  if state then
+    redis.call('DEL', prefix .. 'v:' .. yesterday, prefix .. 'c:' .. yesterday)
+    redis.call('ZREM', prefix .. 'open:' .. state[1], yesterday)
+  end
+  return state
 end
 
 local n = #ARGV
@@ -97,12 +107,14 @@ end
 
 for _, visitor in ipairs(order) do
   local entry = states[visitor]
-  local s = entry.state
-  redis.call('SET', prefix .. 'v:' .. visitor, cmsgpack.pack(s), 'PX', entry.life)
-  if s[3] >= 0 then
-    local open = prefix .. 'open:' .. s[1]
-    redis.call('ZADD', open, s[6], visitor)
-    redis.call('PEXPIRE', open, entry.life)
+  if entry then
+    local s = entry.state
+    redis.call('SET', prefix .. 'v:' .. visitor, cmsgpack.pack(s), 'PX', entry.life)
+    if s[3] >= 0 then
+      local open = prefix .. 'open:' .. s[1]
+      redis.call('ZADD', open, s[6], visitor)
+      redis.call('PEXPIRE', open, entry.life)
+    end
   end
 end
 local answer = { hits, ended }

@@ -1,0 +1,39 @@
+//! The behavioural suite against a real three-master Redis Cluster.
+//!
+//! One cluster for the whole run (starting one takes seconds); every
+//! scenario gets a key prefix of its own, and the scenarios run one after
+//! another so a failure names its scenario.
+
+use crate::backends::Backend;
+use crate::redis_server::RedisCluster;
+use std::sync::Arc;
+
+use crate::{bad_input, counting, ingest, midnight, privacy_audit, retention, stats_api};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_behavioural_suite_passes_on_a_redis_cluster() {
+    let cluster = Arc::new(RedisCluster::start());
+    let scenarios = [
+        counting::scenarios(),
+        stats_api::scenarios(),
+        midnight::scenarios(),
+        retention::scenarios(),
+        ingest::scenarios(),
+        bad_input::scenarios(),
+        privacy_audit::scenarios(),
+    ]
+    .concat();
+    assert!(scenarios.len() >= 20, "every scenario is listed");
+    for (name, scenario) in scenarios {
+        eprintln!("cluster: {name}");
+        scenario(Backend::on_cluster(&cluster)).await;
+    }
+    // Every site's keys sit in the slot of its hash tag.
+    let keys = cluster.dump();
+    assert!(!keys.is_empty(), "the scenarios stored something");
+    assert!(
+        keys.iter()
+            .all(|(key, _)| key.contains(":{") && key.contains("}:")),
+        "every key carries a hash tag"
+    );
+}

@@ -1,0 +1,193 @@
+//! What only the Redis backend has: expiring hot state and outages.
+
+use std::time::Duration;
+
+use crate::backends::Backend;
+use crate::helpers::{FIREFOX, TestApp};
+
+const DAY: &str = "period=day&date=2026-11-23";
+
+async fn send_pageviews(app: &TestApp, count: usize, first: usize) -> usize {
+    let mut accepted = 0;
+    for index in first..first + count {
+        let ip = format!("81.204.{}.{}", index % 250, index % 7);
+        let url = format!("https://gemeente.example/p{}", index % 9);
+        if app.pageview(&ip, FIREFOX, &url, None).await.status() == 202 {
+            accepted += 1;
+        }
+    }
+    accepted
+}
+
+/// Polls until `/readyz` answers `status`, returning its body.
+async fn readiness(app: &TestApp, status: u16) -> serde_json::Value {
+    for _ in 0..500 {
+        let response = app
+            .client
+            .get(format!("http://{}/readyz", app.admin))
+            .send()
+            .await
+            .unwrap();
+        if response.status() == status {
+            return response.json().await.unwrap();
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("/readyz never answered {status}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn salts_and_visitor_state_are_gone_when_the_salts_life_ends() {
+    let backend = Backend::redis();
+    // 23:59:58 in Amsterdam with one-minute visits: today's salt has 62 s left.
+    let app = TestApp::spawn_on_with(
+        backend.clone(),
+        &[("KRUIMEL_SESSIONS__VISIT_TIMEOUT_MINUTES", "1")],
+        "2026-11-23T22:59:58Z",
+    )
+    .await;
+    assert_eq!(send_pageviews(&app, 6, 0).await, 6);
+    app.wait_for_events(6, DAY).await;
+
+    let keys: Vec<String> = backend.dump().into_iter().map(|(key, _)| key).collect();
+    let mut salts: Vec<&String> = keys
+        .iter()
+        .filter(|key| key.starts_with("kr:{gemeente.example}:salt:"))
+        .collect();
+    salts.sort();
+    assert_eq!(
+        salts.len(),
+        2,
+        "today's salt, and tomorrow's fetched ahead: {salts:?}"
+    );
+    let today_salt = salts[0].clone();
+    let salt_life = backend.redis_server().ttl_ms(&today_salt);
+    assert!(
+        (1..=62_000).contains(&salt_life),
+        "the salt lives to the end of its day plus the visit timeout: {salt_life} ms"
+    );
+    let tomorrow_life = backend.redis_server().ttl_ms(salts[1]);
+    assert!(
+        (62_000..=86_462_000).contains(&tomorrow_life),
+        "{tomorrow_life}"
+    );
+    let hot: Vec<&String> = keys
+        .iter()
+        .filter(|key| {
+            [":v:", ":c:", ":open:"]
+                .iter()
+                .any(|part| key.contains(part))
+        })
+        .collect();
+    assert!(
+        hot.len() >= 6 * 2,
+        "visitor state and credits are in Redis: {hot:?}"
+    );
+    for key in &hot {
+        let life = backend.redis_server().ttl_ms(key);
+        assert!(
+            life > 0 && life <= salt_life,
+            "{key} lives {life} ms, its salt {salt_life} ms"
+        );
+    }
+
+    app.stop().await;
+    tokio::time::sleep(Duration::from_millis(salt_life as u64 + 500)).await;
+    let left: Vec<String> = backend.dump().into_iter().map(|(key, _)| key).collect();
+    assert!(
+        !left
+            .iter()
+            .any(|key| key.ends_with(&today_salt[today_salt.len() - 6..])),
+        "every site's salt of the day is gone: {left:?}"
+    );
+    for key in &left {
+        assert!(
+            ![":v:", ":c:", ":open:"]
+                .iter()
+                .any(|part| key.contains(part)),
+            "per-visitor key {key} outlived the salt"
+        );
+    }
+    assert!(
+        left.iter().any(|key| key.contains(":n:")),
+        "the counts stay"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_outage_within_the_bound_loses_nothing() {
+    let backend = Backend::redis_persistent();
+    let app = TestApp::spawn_on(backend.clone()).await;
+    let mut accepted = send_pageviews(&app, 40, 0).await;
+    app.wait_for_events(accepted as i64, DAY).await;
+
+    backend.redis_server().stop();
+    let body = readiness(&app, 503).await;
+    assert!(
+        body["failed"].as_array().unwrap().contains(&"store".into()),
+        "{body}"
+    );
+    let during = send_pageviews(&app, 120, 40).await;
+    assert_eq!(during, 120, "ingest answers 202 while Redis is away");
+    accepted += during;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(app.sample("kruimel_redis_backlog_hits").await > 0.0);
+
+    backend.redis_server().start_again();
+    accepted += send_pageviews(&app, 40, 160).await;
+    app.wait_for_events(accepted as i64, DAY).await;
+    readiness(&app, 200).await;
+    assert_eq!(app.sample("kruimel_redis_backlog_dropped_total").await, 0.0);
+    assert_eq!(app.sample("kruimel_beacons_shed_total").await, 0.0);
+    assert_eq!(app.metric("pageviews", DAY).await, accepted as i64);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn past_the_bound_the_oldest_hits_are_dropped_and_counted() {
+    let backend = Backend::redis_persistent();
+    let app = TestApp::spawn_on_with(
+        backend.clone(),
+        &[("KRUIMEL_STORE__REDIS__MAX_BACKLOG", "40")],
+        "2026-11-23T10:00:00Z",
+    )
+    .await;
+    let mut accepted = send_pageviews(&app, 20, 0).await;
+    app.wait_for_events(accepted as i64, DAY).await;
+
+    backend.redis_server().stop();
+    readiness(&app, 503).await;
+    // A few ticks for the aggregator to notice, so the hits stay in the backlog.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    accepted += send_pageviews(&app, 150, 20).await;
+    // Wait until every hit has reached the backlog and the count settled.
+    let mut dropped = -1.0;
+    for _ in 0..200 {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let now = app.sample("kruimel_redis_backlog_dropped_total").await;
+        let queued = app.sample("kruimel_aggregator_queue_depth").await;
+        if now == dropped && now > 0.0 && queued == 0.0 {
+            break;
+        }
+        dropped = now;
+    }
+    assert_eq!(
+        dropped,
+        150.0 - 40.0,
+        "all but the bound's worth are dropped"
+    );
+
+    backend.redis_server().start_again();
+    let expected = accepted as i64 - dropped as i64;
+    app.wait_for_events(expected, DAY).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(
+        app.metric("events", DAY).await,
+        expected,
+        "the shortfall is exactly the dropped count"
+    );
+    assert_eq!(
+        app.sample("kruimel_redis_backlog_dropped_total").await,
+        dropped
+    );
+    assert_eq!(app.sample("kruimel_beacons_shed_total").await, 0.0);
+}

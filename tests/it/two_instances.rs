@@ -1,0 +1,145 @@
+//! Several instances behind a load balancer count as one: two `kruimel`
+//! processes sharing one Redis, the same scripted visitors spread across
+//! both, give exactly the counts of one instance.
+
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::backends::Backend;
+use crate::helpers::{CHROME, FIREFOX};
+use crate::process::ServerProcess;
+
+/// One hit of a scripted visitor: page, referrer.
+type Step = (&'static str, Option<&'static str>);
+
+/// Thirty visitors, one to four pages each, arriving from a few sources.
+fn script() -> Vec<(String, &'static str, Vec<Step>)> {
+    let journeys: [&[Step]; 4] = [
+        &[("/", Some("https://www.google.com/search"))],
+        &[("/afval", None), ("/afval/kalender", None)],
+        &[
+            ("/?utm_source=nieuwsbrief&utm_campaign=winter", None),
+            ("/wonen", None),
+            ("/wonen/vergunning", None),
+        ],
+        &[
+            ("/contact", Some("https://duckduckgo.com/")),
+            ("/", None),
+            ("/afval", None),
+            ("/contact", None),
+        ],
+    ];
+    (0..30)
+        .map(|index| {
+            let ip = format!("81.204.{}.9", 10 + index);
+            let agent = if index % 3 == 0 { CHROME } else { FIREFOX };
+            (ip, agent, journeys[index % 4].to_vec())
+        })
+        .collect()
+}
+
+/// Plays the script in rounds, a visitor's n-th hit in round n, sending
+/// visitor `v`'s hit of round `r` to instance `(v + r) % instances`, so
+/// every visit hops between instances. Rounds are a few flushes apart,
+/// as a person's clicks are. Returns the number answered 202.
+async fn play(instances: &[&ServerProcess]) -> i64 {
+    let script = script();
+    let mut accepted = 0;
+    for round in 0..4 {
+        for (visitor, (ip, agent, steps)) in script.iter().enumerate() {
+            let Some((page, referrer)) = steps.get(round) else {
+                continue;
+            };
+            let server = instances[(visitor + round) % instances.len()];
+            let url = format!("https://gemeente.example{page}");
+            let body = serde_json::json!({ "n": "pageview", "u": url, "d": "gemeente.example", "r": referrer });
+            let status = server
+                .client
+                .post(format!("http://{}/api/event", server.public))
+                .header("x-forwarded-for", ip.as_str())
+                .header("user-agent", *agent)
+                .body(body.to_string())
+                .send()
+                .await
+                .unwrap()
+                .status();
+            accepted += i64::from(status == 202);
+        }
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+    accepted
+}
+
+const AGGREGATE: &str = "period=day&metrics=visitors,visits,pageviews,bounce_rate,views_per_visit";
+const BREAKDOWNS: [&str; 5] = [
+    "event:page",
+    "visit:entry_page",
+    "visit:source",
+    "visit:utm_campaign",
+    "visit:browser",
+];
+
+/// Every answer compared: the aggregate and each breakdown.
+async fn answers(server: &ServerProcess) -> Vec<Value> {
+    let mut all = vec![server.stats("aggregate", AGGREGATE).await];
+    for property in BREAKDOWNS {
+        let query = format!("period=day&property={property}&metrics=visitors,visits,pageviews");
+        all.push(server.stats("breakdown", &query).await);
+    }
+    all
+}
+
+async fn wait_for_pageviews(server: &ServerProcess, expected: i64) {
+    for _ in 0..300 {
+        if server.pageviews().await == expected {
+            // A few more flushes for the visit metrics written after them.
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!(
+        "expected {expected} pageviews, have {}",
+        server.pageviews().await
+    );
+}
+
+async fn start(backend: &Backend, dir: &tempfile::TempDir, name: &str) -> ServerProcess {
+    let mut env = backend.env();
+    env.push(("KRUIMEL_AGGREGATE__FLUSH_INTERVAL_MS".into(), "20".into()));
+    let data = dir.path().join(name);
+    ServerProcess::start_with(&data, &dir.path().join(format!("{name}.log")), &env).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_sharing_one_redis_count_exactly_as_one() {
+    let dir = tempfile::tempdir().unwrap();
+
+    let alone = Backend::redis();
+    let single = start(&alone, &dir, "single").await;
+    let expected_pageviews = play(&[&single]).await;
+    assert_eq!(expected_pageviews, 73, "every scripted beacon is accepted");
+    wait_for_pageviews(&single, expected_pageviews).await;
+    let expected = answers(&single).await;
+
+    let shared = Backend::redis();
+    let first = start(&shared, &dir, "first").await;
+    let second = start(&shared, &dir, "second").await;
+    assert_eq!(play(&[&first, &second]).await, expected_pageviews);
+    wait_for_pageviews(&first, expected_pageviews).await;
+    let from_first = answers(&first).await;
+    assert_eq!(
+        from_first,
+        answers(&second).await,
+        "both read the same counts"
+    );
+    for (got, want) in from_first.iter().zip(&expected) {
+        assert_eq!(got, want);
+    }
+    let visits = &from_first[0]["results"]["visits"]["value"];
+    assert_eq!(
+        visits, 30,
+        "each visit hopped between instances and stayed one"
+    );
+}
