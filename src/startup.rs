@@ -56,6 +56,9 @@ pub fn check(config: &Config) -> anyhow::Result<Checked> {
         .map(|pattern| PiiPattern::new(&pattern.name, &pattern.regex))
         .collect::<Result<Vec<_>, _>>()
         .context("privacy.pii_patterns")?;
+    if config.store.backend == Backend::Redis {
+        RedisStore::open(&config.store.redis).context("store.redis")?;
+    }
     let countries = config
         .geoip
         .database

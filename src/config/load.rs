@@ -138,6 +138,30 @@ mod tests {
     }
 
     #[test]
+    fn the_redis_backend_is_chosen_and_placed_by_the_environment() {
+        let config = load(
+            None,
+            env(&[
+                ("KRUIMEL_STORE__BACKEND", "redis"),
+                (
+                    "KRUIMEL_STORE__REDIS__URLS",
+                    r#"["redis://10.0.0.1:7000/", "redis://10.0.0.2:7000/"]"#,
+                ),
+                ("KRUIMEL_STORE__REDIS__CLUSTER", "true"),
+                ("KRUIMEL_STORE__REDIS__KEY_PREFIX", "gem"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(config.store.backend, crate::config::Backend::Redis);
+        assert_eq!(config.store.redis.urls.len(), 2);
+        assert!(config.store.redis.cluster);
+        assert_eq!(config.store.redis.key_prefix, "gem");
+        assert!(config.store.redis.hot_urls.is_empty());
+        let defaults = load(None, env(&[])).unwrap();
+        assert_eq!(defaults.store.backend, crate::config::Backend::Embedded);
+    }
+
+    #[test]
     fn a_whole_site_list_fits_in_one_variable() {
         let config = load(
             None,

@@ -84,6 +84,12 @@ impl ApiError {
                 .headers_mut()
                 .insert(hyper::header::ALLOW, HeaderValue::from_static(allow));
         }
+        if matches!(self, ApiError::BodyTooLarge(_) | ApiError::BodyTimeout) {
+            // The rest of the body is never read: the connection cannot be reused.
+            response
+                .headers_mut()
+                .insert(hyper::header::CONNECTION, HeaderValue::from_static("close"));
+        }
         if let ApiError::Unauthorized = self {
             response.headers_mut().insert(
                 hyper::header::WWW_AUTHENTICATE,

@@ -87,6 +87,17 @@ async fn malformed_beacons_get_stable_codes_and_change_nothing(backend: Backend)
         );
         assert!(got["message"].as_str().is_some_and(|m| !m.is_empty()));
     }
+    // An unread body ends the connection, so no client reuses it.
+    let oversized = app
+        .client
+        .post(format!("http://{}/api/event", app.public))
+        .header("content-type", "text/plain")
+        .body(vec![b' '; 64 * 1024])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(oversized.status(), 413);
+    assert_eq!(oversized.headers()["connection"], "close");
 
     // Hostile header values: control bytes and non-UTF-8 in the user agent, junk forwarding.
     let response = app

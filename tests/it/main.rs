@@ -12,6 +12,7 @@ mod privacy_audit;
 mod process;
 mod redis_backend;
 mod redis_server;
+mod redis_store;
 mod restart;
 mod retention;
 mod stats_api;

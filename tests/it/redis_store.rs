@@ -1,0 +1,215 @@
+//! The Redis store and shared visit state through the library, against a
+//! real `redis-server`: exactly-once batches, scans, retention, retries.
+
+use kruimel::config::RedisConfig;
+use kruimel::store::{Counts, Dim, Granularity, KeyParts, RedisStore, RowPrefix};
+
+use crate::redis_server::RedisServer;
+
+fn open(server: &RedisServer) -> RedisStore {
+    RedisStore::open(&RedisConfig {
+        urls: vec![server.url()],
+        ..RedisConfig::default()
+    })
+    .unwrap()
+}
+
+fn page_key(bucket: i32, page: &str) -> Vec<u8> {
+    KeyParts {
+        site: "gemeente.example",
+        filter: (Dim::None, ""),
+        breakdown: Dim::Page,
+        granularity: Granularity::Day,
+    }
+    .row_key(bucket, page)
+}
+
+fn views(pageviews: i64, visitors: i64) -> Counts {
+    Counts {
+        pageviews,
+        visitors,
+        events: pageviews,
+        ..Counts::default()
+    }
+}
+
+fn pages() -> RowPrefix {
+    RowPrefix {
+        site: "gemeente.example".to_owned(),
+        filter: (Dim::None, String::new()),
+        breakdown: Dim::Page,
+        granularity: Granularity::Day,
+    }
+}
+
+#[test]
+fn a_batch_retried_under_its_id_is_added_once() {
+    let server = RedisServer::start();
+    let store = open(&server);
+    let batch = vec![
+        (page_key(20_000, "/afval"), views(3, 2)),
+        (page_key(20_000, "/wonen"), views(1, 1)),
+        (page_key(20_001, "/afval"), views(5, -1)),
+    ];
+    store.apply(7, &batch).unwrap();
+    store.apply(7, &batch).unwrap();
+    store.apply(8, &batch[..1]).unwrap();
+
+    let rows = store.scan(&pages(), 20_000, 20_001).unwrap();
+    let found: Vec<(i32, &str, Counts)> = rows
+        .iter()
+        .map(|row| (row.bucket, row.value.as_str(), row.counts))
+        .collect();
+    assert_eq!(
+        found,
+        vec![
+            (20_000, "/afval", views(6, 4)),
+            (20_000, "/wonen", views(1, 1)),
+            (20_001, "/afval", views(5, -1)),
+        ]
+    );
+    assert!(store.scan(&pages(), 19_990, 19_999).unwrap().is_empty());
+}
+
+#[test]
+fn retention_deletes_buckets_before_the_first_kept_day() {
+    let server = RedisServer::start();
+    let store = open(&server);
+    let hours = KeyParts {
+        site: "gemeente.example",
+        filter: (Dim::None, ""),
+        breakdown: Dim::None,
+        granularity: Granularity::Hour,
+    };
+    let batch = vec![
+        (page_key(20_000, "/oud"), views(1, 1)),
+        (page_key(20_010, "/nieuw"), views(1, 1)),
+        (hours.row_key(20_000 * 24 + 5, ""), views(1, 1)),
+        (hours.row_key(20_010 * 24 + 5, ""), views(1, 1)),
+    ];
+    store.apply(1, &batch).unwrap();
+    assert_eq!(store.purge("gemeente.example", 20_010).unwrap(), 2);
+    let rows = store.scan(&pages(), 19_000, 21_000).unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].value, "/nieuw");
+    let hour_prefix = RowPrefix {
+        breakdown: Dim::None,
+        granularity: Granularity::Hour,
+        ..pages()
+    };
+    let hour_rows = store
+        .scan(&hour_prefix, 20_000 * 24, 20_010 * 24 + 23)
+        .unwrap();
+    assert_eq!(hour_rows.len(), 1);
+    assert_eq!(hour_rows[0].bucket, 20_010 * 24 + 5);
+    assert_eq!(store.purge("gemeente.example", 20_010).unwrap(), 0);
+}
+
+#[test]
+fn an_unreachable_redis_is_an_error_not_a_hang() {
+    let mut server = RedisServer::start();
+    let store = open(&server);
+    store.ping().unwrap();
+    server.stop();
+    let started = std::time::Instant::now();
+    assert!(store.ping().is_err());
+    assert!(store.apply(1, &[(page_key(1, "/"), views(1, 1))]).is_err());
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    server.start_again();
+    store.ping().unwrap();
+}
+
+mod visits {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use kruimel::config::SiteConfig;
+    use kruimel::enrich::agent::Device;
+    use kruimel::enrich::country::Country;
+    use kruimel::ingest::beacon::Interaction;
+    use kruimel::ingest::hit::{Hit, HitKind, HitVisitor};
+    use kruimel::privacy::url::Campaign;
+    use kruimel::privacy::visitor::VisitorId;
+    use kruimel::sessions::shared::SharedSessions;
+    use kruimel::sites::Sites;
+    use kruimel::store::redis::Pool;
+
+    use crate::redis_server::RedisServer;
+
+    fn hit(sites: &Sites, unix: i64, page: &str) -> Hit {
+        let site = sites.iter().next().unwrap();
+        Hit {
+            site: site.idx,
+            at: site.moment(jiff::Timestamp::from_second(unix).unwrap()),
+            visitor: Some(HitVisitor {
+                today: VisitorId::from_value(0xfeed),
+                yesterday: None,
+            }),
+            kind: HitKind::Pageview,
+            interaction: Interaction::Interactive,
+            page: page.to_owned(),
+            referrer: None,
+            source: "Direct / None".to_owned(),
+            campaign: Campaign::default(),
+            country: Country::UNKNOWN,
+            browser: "Firefox",
+            os: "Linux",
+            device: Device::Desktop,
+        }
+    }
+
+    #[test]
+    fn a_visits_call_retried_under_its_batch_id_gets_the_same_answer() {
+        let server = RedisServer::start();
+        let pool = Pool::new(&[server.url()], false, Duration::from_secs(2), "kr").unwrap();
+        let shared = SharedSessions::new(Arc::new(pool), 1800);
+        let config: SiteConfig = toml::from_str(r#"id = "gemeente.example""#).unwrap();
+        let sites = Sites::from_config(&[config]).unwrap();
+        let site = sites.iter().next().unwrap();
+        let start = 1_795_000_000;
+        let hits = [hit(&sites, start, "/a"), hit(&sites, start + 60, "/b")];
+
+        let first = shared.visits(site, 1, &hits, start + 60).unwrap();
+        let retried = shared.visits(site, 1, &hits, start + 60).unwrap();
+        for answer in [&first, &retried] {
+            let changes: Vec<(bool, i64, i64)> = answer
+                .changes
+                .iter()
+                .map(|change| {
+                    let change = change.as_ref().unwrap();
+                    (change.started, change.bounce_delta, change.duration_delta)
+                })
+                .collect();
+            assert_eq!(changes, [(true, 1, 0), (false, -1, 60)]);
+        }
+
+        let later = shared
+            .visits(site, 2, &[hit(&sites, start + 90, "/c")], start + 90)
+            .unwrap();
+        let change = later.changes[0].as_ref().unwrap();
+        assert_eq!(
+            (change.started, change.bounce_delta, change.duration_delta),
+            (false, 0, 30),
+            "the visit went on once, not twice"
+        );
+        assert_eq!(&*change.attrs.entry_page, "/a");
+
+        let ended = shared
+            .sweep(
+                site,
+                3,
+                site.moment(jiff::Timestamp::from_second(start + 2_000).unwrap()),
+            )
+            .unwrap();
+        assert_eq!(ended.len(), 1, "the idle visit ends once");
+        assert_eq!(&*ended[0].exit_page, "/c");
+        let again = shared
+            .sweep(
+                site,
+                4,
+                site.moment(jiff::Timestamp::from_second(start + 2_100).unwrap()),
+            )
+            .unwrap();
+        assert!(again.is_empty());
+    }
+}
