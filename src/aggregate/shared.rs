@@ -8,6 +8,10 @@
 //! ids, so nothing is counted twice. While Redis is away the backlog
 //! grows to its bound, then the oldest hits are dropped and counted; at
 //! most one job (`JOB_HITS`) more is held, the one Redis must finish.
+//! A job part Redis refuses five times (a script error, a key of another
+//! type) is dropped and counted, so one bad batch cannot stop the rest;
+//! Redis does not roll a failed script back, so part of its visit state
+//! may have moved on.
 //! Invariant: a hit is counted once, or dropped and counted as dropped.
 
 use std::collections::VecDeque;
@@ -21,11 +25,15 @@ use crate::privacy::salt::SaltBook;
 use crate::privacy::shared_salt::SharedSalts;
 use crate::sessions::shared::{CreditAsk, SharedSessions, VisitsAnswer};
 use crate::sessions::{CreditCheck, Observation};
-use crate::sites::{SiteIdx, Sites};
+use crate::sites::{Site, SiteIdx, Sites};
 use crate::store::StoreError;
 
 /// Hits per job: one script call per site per stage stays short.
 const JOB_HITS: usize = 4_000;
+/// Tries of a job part that Redis refuses (a script error, out of
+/// memory) before its hits are dropped and counted, so one bad batch
+/// cannot stop the rest.
+const REFUSALS_BEFORE_DROP: u32 = 5;
 
 /// The shared state's handles, built at startup for the Redis backend.
 pub struct Shared {
@@ -40,6 +48,7 @@ struct SiteJob {
     hits: Vec<Hit>,
     /// Set once `visits.lua` answered; its ended visits are counted then.
     visits: Option<VisitsAnswer>,
+    refusals: u32,
 }
 
 pub struct Flow {
@@ -122,65 +131,29 @@ impl Flow {
             while let Some(job) = self.job.first_mut() {
                 let site = sites.get(job.site);
                 let now = site.moment(now).unix;
-                let shared = &self.shared;
-                if job.visits.is_none() {
-                    let answer = shared.sessions.visits(site, job.batch, &job.hits, now)?;
-                    for ended in &answer.ended {
-                        scopes::apply_ended(deltas, ended);
+                match run_site_job(
+                    &self.shared,
+                    job,
+                    &mut self.asked,
+                    deltas,
+                    scratch,
+                    site,
+                    now,
+                ) {
+                    Ok(()) => {
+                        self.job.remove(0);
                     }
-                    job.visits = Some(answer);
-                }
-                let changes = &job.visits.as_ref().expect("set above").changes;
-                let mut asks_at = Vec::with_capacity(job.hits.len());
-                self.asked.clear();
-                for (hit, change) in job.hits.iter().zip(changes) {
-                    let start = self.asked.len();
-                    if change.is_some() {
-                        let observation = Observation {
-                            credits: CreditCheck::Record(&mut self.asked),
-                            visit: change.clone(),
-                        };
-                        scopes::apply(deltas, scratch, hit, observation);
+                    Err(error) if error.is_deterministic() => {
+                        job.refusals += 1;
+                        if job.refusals < REFUSALS_BEFORE_DROP {
+                            return Err(error);
+                        }
+                        tracing::error!(%error, hits = job.hits.len(), "Redis refused a batch repeatedly; its hits are dropped");
+                        self.dropped += job.hits.len() as u64;
+                        self.job.remove(0);
                     }
-                    asks_at.push(start..self.asked.len());
+                    Err(error) => return Err(error),
                 }
-                let asks: Vec<CreditAsk> = job
-                    .hits
-                    .iter()
-                    .zip(&asks_at)
-                    .filter_map(|(hit, range)| {
-                        let visitor = hit.visitor?;
-                        Some(CreditAsk {
-                            visitor: visitor.today,
-                            life_ms: shared.sessions.life_ms(site, hit.at.day, now),
-                            scopes: &self.asked[range.clone()],
-                        })
-                    })
-                    .collect();
-                let mut answers = shared.sessions.credits(site, job.batch, &asks)?.into_iter();
-                for (hit, change) in job.hits.iter().zip(changes) {
-                    let bits = if hit.visitor.is_some() {
-                        answers.next().unwrap_or_default()
-                    } else {
-                        Vec::new()
-                    };
-                    let credits = match hit.visitor {
-                        Some(_) => CreditCheck::Answered {
-                            bits: &bits,
-                            next: 0,
-                        },
-                        None => CreditCheck::Anonymous,
-                    };
-                    let observation = Observation {
-                        credits,
-                        visit: change.clone(),
-                    };
-                    scopes::apply(deltas, scratch, hit, observation);
-                }
-                if let Err(error) = shared.sessions.forget(site, job.batch) {
-                    tracing::debug!(%error, "credits answer left to expire");
-                }
-                self.job.remove(0);
             }
         }
     }
@@ -197,6 +170,7 @@ impl Flow {
                     batch: rand::random(),
                     hits: vec![hit],
                     visits: None,
+                    refusals: 0,
                 }),
             }
         }
@@ -240,4 +214,74 @@ impl Flow {
     ) -> Result<(), StoreError> {
         self.shared.salts.sync(book, sites, now)
     }
+}
+
+/// Takes one site's part of a job through the stages it has not passed.
+fn run_site_job(
+    shared: &Shared,
+    job: &mut SiteJob,
+    asked: &mut Vec<u32>,
+    deltas: &mut Deltas,
+    scratch: &mut Scratch,
+    site: &Site,
+    now: i64,
+) -> Result<(), StoreError> {
+    if job.visits.is_none() {
+        let answer = shared.sessions.visits(site, job.batch, &job.hits, now)?;
+        for ended in &answer.ended {
+            scopes::apply_ended(deltas, ended);
+        }
+        job.visits = Some(answer);
+    }
+    let changes = &job.visits.as_ref().expect("set above").changes;
+    let mut asks_at = Vec::with_capacity(job.hits.len());
+    asked.clear();
+    for (hit, change) in job.hits.iter().zip(changes) {
+        let start = asked.len();
+        if change.is_some() {
+            let observation = Observation {
+                credits: CreditCheck::Record(asked),
+                visit: change.clone(),
+            };
+            scopes::apply(deltas, scratch, hit, observation);
+        }
+        asks_at.push(start..asked.len());
+    }
+    let asks: Vec<CreditAsk> = job
+        .hits
+        .iter()
+        .zip(&asks_at)
+        .filter_map(|(hit, range)| {
+            let visitor = hit.visitor?;
+            Some(CreditAsk {
+                visitor: visitor.today,
+                life_ms: shared.sessions.life_ms(site, hit.at.day, now),
+                scopes: &asked[range.clone()],
+            })
+        })
+        .collect();
+    let mut answers = shared.sessions.credits(site, job.batch, &asks)?.into_iter();
+    for (hit, change) in job.hits.iter().zip(changes) {
+        let bits = if hit.visitor.is_some() {
+            answers.next().unwrap_or_default()
+        } else {
+            Vec::new()
+        };
+        let credits = match hit.visitor {
+            Some(_) => CreditCheck::Answered {
+                bits: &bits,
+                next: 0,
+            },
+            None => CreditCheck::Anonymous,
+        };
+        let observation = Observation {
+            credits,
+            visit: change.clone(),
+        };
+        scopes::apply(deltas, scratch, hit, observation);
+    }
+    if let Err(error) = shared.sessions.forget(site, job.batch) {
+        tracing::debug!(%error, "credits answer left to expire");
+    }
+    Ok(())
 }

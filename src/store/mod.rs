@@ -31,8 +31,18 @@ pub enum StoreError {
     Foreign { path: String, message: String },
     #[error("database operation failed: {0}")]
     Operation(String),
+    /// The server answered, with an error that a retry will meet again.
+    #[error("database refused the operation: {0}")]
+    Rejected(String),
     #[error("stored row is corrupt: {0}")]
     Corrupt(&'static str),
+}
+
+impl StoreError {
+    /// Whether retrying the same call can only fail the same way.
+    pub fn is_deterministic(&self) -> bool {
+        matches!(self, StoreError::Rejected(_) | StoreError::Corrupt(_))
+    }
 }
 
 /// The store backends; one `match` per operation.

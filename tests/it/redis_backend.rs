@@ -191,3 +191,40 @@ async fn past_the_bound_the_oldest_hits_are_dropped_and_counted() {
     );
     assert_eq!(app.sample("kruimel_beacons_shed_total").await, 0.0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_redis_keeps_refusing_is_dropped_and_counted_and_the_rest_goes_on() {
+    let backend = Backend::redis();
+    let app = TestApp::spawn_on(backend.clone()).await;
+    // Something else's key where the open visits of 2026-11-23 belong.
+    let blocker = "kr:{gemeente.example}:open:20780";
+    let _: () = redis::cmd("SET")
+        .arg(blocker)
+        .arg("not a sorted set")
+        .query(&mut backend.redis_server().connection())
+        .unwrap();
+    let refused = send_pageviews(&app, 10, 0).await;
+    let mut dropped = 0.0;
+    for _ in 0..200 {
+        dropped = app.sample("kruimel_redis_backlog_dropped_total").await;
+        if dropped == refused as f64 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        dropped, refused as f64,
+        "the refused batch is counted as dropped"
+    );
+
+    let _: () = redis::cmd("DEL")
+        .arg(blocker)
+        .query(&mut backend.redis_server().connection())
+        .unwrap();
+    let counted = send_pageviews(&app, 10, 10).await;
+    app.wait_for_events(counted as i64, DAY).await;
+    assert_eq!(
+        app.sample("kruimel_redis_backlog_dropped_total").await,
+        refused as f64
+    );
+}

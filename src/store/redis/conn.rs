@@ -180,7 +180,23 @@ impl Pool {
     }
 
     fn error(&self, error: &redis::RedisError) -> StoreError {
-        StoreError::Operation(format!("redis {}: {error}", self.name))
+        use redis::{ErrorKind, ServerErrorKind};
+        let message = format!("redis {}: {error}", self.name);
+        match error.kind() {
+            ErrorKind::Server(
+                ServerErrorKind::ResponseError
+                | ServerErrorKind::ExecAbort
+                | ServerErrorKind::CrossSlot
+                | ServerErrorKind::NoPerm,
+            )
+            | ErrorKind::Parse
+            | ErrorKind::UnexpectedReturnType => StoreError::Rejected(message),
+            // A key of another type where Kruimel expects its own.
+            ErrorKind::Extension if error.code() == Some("WRONGTYPE") => {
+                StoreError::Rejected(message)
+            }
+            _ => StoreError::Operation(message),
+        }
     }
 }
 
