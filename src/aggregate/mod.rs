@@ -148,6 +148,12 @@ impl Aggregator {
             running.count_ended_visits();
         }
         running.flush();
+        if let Some((_, batch)) = &running.unwritten {
+            tracing::error!(
+                keys = batch.len(),
+                "stopping with counts the store did not take"
+            );
+        }
         if let Some(flow) = &running.flow
             && flow.waiting() > 0
         {
@@ -274,15 +280,7 @@ impl Running {
             self.unwritten = Some((id, batch));
             return;
         }
-        if let Some(flow) = &mut self.flow {
-            let resolved = flow.resolve(
-                &self.parts.sites,
-                &mut self.deltas,
-                &mut self.scratch,
-                self.parts.clock.now(),
-            );
-            self.note_store(resolved, "resolving hits against the shared state");
-        }
+        self.resolve_shared();
         let site_ids: Vec<&str> = self
             .parts
             .sites
@@ -296,6 +294,36 @@ impl Running {
         let id = rand::random();
         if let Err(batch) = self.write(id, batch) {
             self.unwritten = Some((id, batch));
+        }
+    }
+
+    /// Resolves the hits waiting for the shared state, job by job, taking
+    /// new hits off the queue between jobs so it does not fill meanwhile.
+    /// Hits that arrive during the call wait for the next one.
+    fn resolve_shared(&mut self) {
+        let Some(flow) = &self.flow else {
+            return;
+        };
+        for _ in 0..flow.jobs_waiting() {
+            let Some(flow) = &mut self.flow else {
+                return;
+            };
+            let resolved = flow.resolve_job(
+                &self.parts.sites,
+                &mut self.deltas,
+                &mut self.scratch,
+                self.parts.clock.now(),
+            );
+            let more = matches!(resolved, Ok(true));
+            self.note_store(
+                resolved.map(drop),
+                "resolving hits against the shared state",
+            );
+            if !more {
+                return;
+            }
+            // A closed queue is seen again by the main loop.
+            let _ = self.drain_queue();
         }
     }
 

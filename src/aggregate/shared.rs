@@ -97,31 +97,38 @@ impl Flow {
         std::mem::take(&mut self.dropped)
     }
 
-    /// Resolves every waiting hit into `deltas`, job by job; stops at the
-    /// first failure, to go on from there next time.
-    pub fn resolve(
+    /// Jobs the waiting hits make: how many `resolve_job` calls empty
+    /// the backlog as it is now.
+    pub fn jobs_waiting(&self) -> usize {
+        usize::from(!self.job.is_empty()) + self.backlog.len().div_ceil(JOB_HITS)
+    }
+
+    /// Resolves the job in progress, or a new one from the oldest hits,
+    /// into `deltas`; false when nothing waits. A failure leaves the job
+    /// to go on from where it stopped next time.
+    pub fn resolve_job(
         &mut self,
         sites: &Sites,
         deltas: &mut Deltas,
         scratch: &mut Scratch,
         now: Timestamp,
-    ) -> Result<(), StoreError> {
-        let result = self.resolve_jobs(sites, deltas, scratch, now);
+    ) -> Result<bool, StoreError> {
+        let result = self.run_job(sites, deltas, scratch, now);
         self.failing = result.is_err();
         result
     }
 
-    fn resolve_jobs(
+    fn run_job(
         &mut self,
         sites: &Sites,
         deltas: &mut Deltas,
         scratch: &mut Scratch,
         now: Timestamp,
-    ) -> Result<(), StoreError> {
-        loop {
+    ) -> Result<bool, StoreError> {
+        {
             if self.job.is_empty() {
                 if self.backlog.is_empty() {
-                    return Ok(());
+                    return Ok(false);
                 }
                 if self.failing {
                     self.shared.sessions.ping()?;
@@ -156,6 +163,7 @@ impl Flow {
                 }
             }
         }
+        Ok(true)
     }
 
     /// Moves the oldest hits into a new job, one part per site.
