@@ -1,11 +1,16 @@
 -- wrk script: a realistic mix of Plausible-style beacons for POST /api/event.
 --
 --   wrk -t1 -c64 -d20s --latency -s loadtests/beacons.lua \
---       http://127.0.0.1:8080/api/event [-- SITE_HOST]
+--       http://127.0.0.1:8080/api/event [-- SITE_HOST [STREAM]]
 --
 -- SITE_HOST (default load.example) is the site every beacon names in "d" and
 -- in its page URL; run.sh warms up with another site so the warm-up does not
 -- count towards the figures it checks.
+-- STREAM (default 1) picks the random request stream. wrk processes that run
+-- at the same time against instances sharing one store need different
+-- streams: with the same one they would send the same visitors in the same
+-- order, each beacon twice within a few milliseconds. All streams draw from
+-- the same visitor pool, so regulars still visit through every instance.
 --
 -- What one thread sends:
 --   * pageviews (about 95%) and "Download" custom events (about 5%), as JSON
@@ -43,6 +48,7 @@ local PATH_COUNT = 2000
 local ZIPF_EXPONENT = 1.1
 local POOL_SEED = 424242 -- same visitor pool in every thread and every run
 local STREAM_SEED = 1000 -- plus the thread number: one request stream per thread
+local STREAM_STRIDE = 100 -- stream 2 starts at STREAM_SEED + 100: room for 99 threads
 
 -- Results, read by done() through thread:get(); they must be globals.
 counted, dropped, other, sent = 0, 0, 0, 0
@@ -274,6 +280,7 @@ end
 
 function init(args)
    local site_host = args[1] or SITE_HOST_DEFAULT
+   local stream = tonumber(args[2] or "1") or 1
    site_url = "https://" .. site_host
    request_head = "POST " .. wrk.path .. " HTTP/1.1\r\nHost: " .. wrk.headers["Host"]
       .. "\r\nContent-Type: text/plain\r\n"
@@ -285,7 +292,7 @@ function init(args)
    pageview_prefix = '{"n":"pageview","u":"' .. site_url
    download_prefix = '{"n":"Download","u":"' .. site_url
    domain_field = '","d":"' .. site_host .. '","r":'
-   math.randomseed(STREAM_SEED + (thread_number or 1))
+   math.randomseed(STREAM_SEED + (stream - 1) * STREAM_STRIDE + (thread_number or 1))
    for slot = 1, OPEN_VISITS do open_pages_left[slot] = 0 end
 end
 
