@@ -9,6 +9,7 @@
 //! the hits are resolved against it at each flush (`shared`).
 //! Invariant: only this thread touches `Sessions` and `Deltas`.
 
+mod credit_memo;
 mod deltas;
 pub mod realtime;
 mod scopes;
@@ -147,7 +148,7 @@ impl Aggregator {
             running.parts.sessions.end_all();
             running.count_ended_visits();
         }
-        running.flush();
+        running.final_flush();
         if let Some((_, batch)) = &running.unwritten {
             tracing::error!(
                 keys = batch.len(),
@@ -297,14 +298,32 @@ impl Running {
         }
     }
 
+    /// Flushes until nothing waits, or a flush no longer makes progress.
+    fn final_flush(&mut self) {
+        loop {
+            let before = self.flow.as_ref().map_or(0, shared::Flow::waiting);
+            self.flush();
+            let after = self.flow.as_ref().map_or(0, shared::Flow::waiting);
+            if after == 0 || after >= before {
+                return;
+            }
+        }
+    }
+
     /// Resolves the hits waiting for the shared state, job by job, taking
     /// new hits off the queue between jobs so it does not fill meanwhile.
-    /// Hits that arrive during the call wait for the next one.
+    /// Hits that arrive during the call wait for the next one, and so do
+    /// those left after one flush interval, so ticks keep their pace.
     fn resolve_shared(&mut self) {
         let Some(flow) = &self.flow else {
             return;
         };
+        let started = Instant::now();
+        let budget = Duration::from_millis(self.parts.config.flush_interval_ms.max(10));
         for _ in 0..flow.jobs_waiting() {
+            if started.elapsed() >= budget {
+                return;
+            }
             let Some(flow) = &mut self.flow else {
                 return;
             };

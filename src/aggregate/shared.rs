@@ -18,6 +18,7 @@ use std::collections::VecDeque;
 
 use jiff::Timestamp;
 
+use crate::aggregate::credit_memo::CreditMemo;
 use crate::aggregate::deltas::Deltas;
 use crate::aggregate::scopes::{self, Scratch};
 use crate::ingest::hit::Hit;
@@ -30,6 +31,8 @@ use crate::store::StoreError;
 
 /// Hits per job: one script call per site per stage stays short.
 const JOB_HITS: usize = 4_000;
+/// Visitors whose known credits are remembered (about 200 bytes each).
+const MEMO_VISITORS: usize = 200_000;
 /// Tries of a job part that Redis refuses (a script error, out of
 /// memory) before its hits are dropped and counted, so one bad batch
 /// cannot stop the rest.
@@ -59,7 +62,10 @@ pub struct Flow {
     /// Per site, a sweep that failed and is retried under its batch id.
     sweeps: Vec<Option<u64>>,
     dropped: u64,
+    /// Scratch for one job: every scope asked, and those Redis must answer.
     asked: Vec<u32>,
+    unknown: Vec<u32>,
+    memo: CreditMemo,
     /// Whether the last call to Redis failed: then a new job waits for a
     /// ping, so hits stay in the backlog, where the bound applies.
     failing: bool,
@@ -74,6 +80,8 @@ impl Flow {
             sweeps: vec![None; site_count],
             dropped: 0,
             asked: Vec::new(),
+            unknown: Vec::new(),
+            memo: CreditMemo::new(MEMO_VISITORS),
             failing: false,
         }
     }
@@ -126,6 +134,8 @@ impl Flow {
         now: Timestamp,
     ) -> Result<bool, StoreError> {
         {
+            let today = sites.iter().map(|site| site.moment(now).day).max();
+            self.memo.enter_day(today.unwrap_or(0));
             if self.job.is_empty() {
                 if self.backlog.is_empty() {
                     return Ok(false);
@@ -138,15 +148,12 @@ impl Flow {
             while let Some(job) = self.job.first_mut() {
                 let site = sites.get(job.site);
                 let now = site.moment(now).unix;
-                match run_site_job(
-                    &self.shared,
-                    job,
-                    &mut self.asked,
-                    deltas,
-                    scratch,
-                    site,
-                    now,
-                ) {
+                let scratch_lists = CreditLists {
+                    asked: &mut self.asked,
+                    unknown: &mut self.unknown,
+                    memo: &mut self.memo,
+                };
+                match run_site_job(&self.shared, job, scratch_lists, deltas, scratch, site, now) {
                     Ok(()) => {
                         self.job.remove(0);
                     }
@@ -224,16 +231,28 @@ impl Flow {
     }
 }
 
+/// The credit questions of one job, and what this instance already knows.
+struct CreditLists<'a> {
+    asked: &'a mut Vec<u32>,
+    unknown: &'a mut Vec<u32>,
+    memo: &'a mut CreditMemo,
+}
+
 /// Takes one site's part of a job through the stages it has not passed.
 fn run_site_job(
     shared: &Shared,
     job: &mut SiteJob,
-    asked: &mut Vec<u32>,
+    lists: CreditLists,
     deltas: &mut Deltas,
     scratch: &mut Scratch,
     site: &Site,
     now: i64,
 ) -> Result<(), StoreError> {
+    let CreditLists {
+        asked,
+        unknown,
+        memo,
+    } = lists;
     if job.visits.is_none() {
         let answer = shared.sessions.visits(site, job.batch, &job.hits, now)?;
         for ended in &answer.ended {
@@ -242,44 +261,83 @@ fn run_site_job(
         job.visits = Some(answer);
     }
     let changes = &job.visits.as_ref().expect("set above").changes;
-    let mut asks_at = Vec::with_capacity(job.hits.len());
+    // A dry run collects each hit's credit questions; those this instance
+    // already knows the answer to are not sent.
+    let mut asked_at = Vec::with_capacity(job.hits.len());
+    let mut unknown_at = Vec::with_capacity(job.hits.len());
     asked.clear();
+    unknown.clear();
+    // Per asked scope: whether it goes to Redis.
+    let mut sent = Vec::new();
     for (hit, change) in job.hits.iter().zip(changes) {
-        let start = asked.len();
-        if change.is_some() {
+        let (start, unknown_start) = (asked.len(), unknown.len());
+        if let (Some(visitor), Some(_)) = (hit.visitor, change) {
             let observation = Observation {
                 credits: CreditCheck::Record(asked),
                 visit: change.clone(),
             };
             scopes::apply(deltas, scratch, hit, observation);
+            let visitor = visitor.today.value();
+            for scope in &asked[start..] {
+                let known = memo.knows(visitor, *scope);
+                sent.push(!known);
+                if !known {
+                    unknown.push(*scope);
+                }
+            }
         }
-        asks_at.push(start..asked.len());
+        asked_at.push(start..asked.len());
+        unknown_at.push(unknown_start..unknown.len());
     }
     let asks: Vec<CreditAsk> = job
         .hits
         .iter()
-        .zip(&asks_at)
+        .zip(&unknown_at)
+        .filter(|(_, range)| !range.is_empty())
         .filter_map(|(hit, range)| {
-            let visitor = hit.visitor?;
             Some(CreditAsk {
-                visitor: visitor.today,
+                visitor: hit.visitor?.today,
                 life_ms: shared.sessions.life_ms(site, hit.at.day, now),
-                scopes: &asked[range.clone()],
+                scopes: &unknown[range.clone()],
             })
         })
         .collect();
-    let mut answers = shared.sessions.credits(site, job.batch, &asks)?.into_iter();
-    for (hit, change) in job.hits.iter().zip(changes) {
-        let bits = if hit.visitor.is_some() {
-            answers.next().unwrap_or_default()
-        } else {
-            Vec::new()
-        };
+    let mut answers = if asks.is_empty() {
+        Vec::new()
+    } else {
+        shared.sessions.credits(site, job.batch, &asks)?
+    }
+    .into_iter();
+    let mut bits = Vec::new();
+    for ((hit, change), (asked_range, unknown_range)) in job
+        .hits
+        .iter()
+        .zip(changes)
+        .zip(asked_at.into_iter().zip(unknown_at))
+    {
         let credits = match hit.visitor {
-            Some(_) => CreditCheck::Answered {
-                bits: &bits,
-                next: 0,
-            },
+            Some(visitor) => {
+                let visitor = visitor.today.value();
+                let answered = if unknown_range.is_empty() {
+                    Vec::new()
+                } else {
+                    answers.next().unwrap_or_default()
+                };
+                let mut answered = answered.into_iter();
+                bits.clear();
+                for was_sent in &sent[asked_range.clone()] {
+                    bits.push(if *was_sent {
+                        answered.next().unwrap_or(b'0')
+                    } else {
+                        b'0'
+                    });
+                }
+                memo.learn(visitor, &asked[asked_range]);
+                CreditCheck::Answered {
+                    bits: &bits,
+                    next: 0,
+                }
+            }
             None => CreditCheck::Anonymous,
         };
         let observation = Observation {

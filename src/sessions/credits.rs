@@ -9,6 +9,10 @@
 pub struct Credits(Vec<u32>);
 
 impl Credits {
+    pub fn contains(&self, fingerprint: u32) -> bool {
+        self.0.binary_search(&fingerprint).is_ok()
+    }
+
     /// Records the scope; true the first time it is seen today.
     pub fn first_time(&mut self, fingerprint: u32) -> bool {
         match self.0.binary_search(&fingerprint) {

@@ -105,6 +105,7 @@ while i <= n do
   end
 end
 
+local opened = {}
 for _, visitor in ipairs(order) do
   local entry = states[visitor]
   if entry then
@@ -113,9 +114,12 @@ for _, visitor in ipairs(order) do
     if s[3] >= 0 then
       local open = prefix .. 'open:' .. s[1]
       redis.call('ZADD', open, s[6], visitor)
-      redis.call('PEXPIRE', open, entry.life)
+      opened[open] = entry.life
     end
   end
+end
+for open, life in pairs(opened) do
+  redis.call('PEXPIRE', open, life)
 end
 local answer = { hits, ended }
 redis.call('SET', KEYS[1], cmsgpack.pack(answer), 'PX', ARGV[3])

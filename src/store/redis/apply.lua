@@ -1,7 +1,8 @@
 -- Adds one flush's count deltas for one site, exactly once.
 -- KEYS[1]: this batch's done marker; KEYS[2]: the site's bucket index.
 -- ARGV[1]: marker life in ms; then groups of
---   hash key, day of its bucket, field count, (field, increment) * count.
+--   hash key, day of its bucket ("" when already indexed), field count,
+--   (field, increment) * count.
 if not redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[1]) then
   return 0
 end
@@ -10,7 +11,9 @@ local n = #ARGV
 while i <= n do
   local key, day, fields = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2])
   i = i + 3
-  redis.call('ZADD', KEYS[2], day, key)
+  if day ~= '' then
+    redis.call('ZADD', KEYS[2], day, key)
+  end
   for _ = 1, fields do
     redis.call('HINCRBY', key, ARGV[i], ARGV[i + 1])
     i = i + 2

@@ -7,14 +7,15 @@
 //! on one slot, so one script call per site per flush does everything.
 //! A flush is applied exactly once: its script first sets a marker for
 //! the batch id, and a retried batch finds the marker and adds nothing.
-//! Retention reads a per-site index of hashes by bucket day.
+//! Retention reads a per-site index of hashes by bucket day; a hash is
+//! added to it when this process has not added it within the last minute.
 //! Invariant: like the embedded store, only sums are written here.
 
 pub mod conn;
 
-use std::collections::BTreeMap;
-use std::sync::Arc;
-use std::time::Duration;
+use std::collections::{BTreeMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use redis::Script;
 
@@ -32,6 +33,27 @@ const ROWS_PER_CALL: usize = 4_096;
 /// Buckets read per pipeline when scanning.
 const BUCKETS_PER_PIPELINE: usize = 512;
 const COUNTERS: usize = 6;
+/// How long the memo of indexed hashes is trusted.
+const INDEX_MEMO_LIFE: Duration = Duration::from_secs(60);
+
+#[derive(Default)]
+struct IndexMemo {
+    keys: HashSet<Vec<u8>>,
+    since: Option<Instant>,
+}
+
+impl IndexMemo {
+    fn fresh(&mut self) -> &mut HashSet<Vec<u8>> {
+        if self
+            .since
+            .is_none_or(|since| since.elapsed() >= INDEX_MEMO_LIFE)
+        {
+            self.keys.clear();
+            self.since = Some(Instant::now());
+        }
+        &mut self.keys
+    }
+}
 
 fn count_key(pool: &Pool, prefix: &RowPrefix, bucket: i32) -> Vec<u8> {
     let mut key = pool.site_prefix(&prefix.site).into_bytes();
@@ -75,6 +97,10 @@ fn set_counter(counts: &mut Counts, index: u8, value: i64) {
 
 pub struct RedisStore {
     counts: Arc<Pool>,
+    /// Hashes this process added to the bucket index lately, so a flush
+    /// does not add them again; forgotten every `INDEX_MEMO_LIFE`, so a
+    /// hash whose index entry Redis lost is indexed again soon.
+    indexed: Mutex<IndexMemo>,
     /// Salts and visitor state; the same pool as `counts` unless configured apart.
     hot: Arc<Pool>,
     apply: Script,
@@ -99,6 +125,7 @@ impl RedisStore {
         Ok(RedisStore {
             counts,
             hot,
+            indexed: Mutex::new(IndexMemo::default()),
             apply: Script::new(include_str!("apply.lua")),
             purge: Script::new(include_str!("purge.lua")),
         })
@@ -119,6 +146,11 @@ impl RedisStore {
                 .or_default()
                 .push((prefix, row));
         }
+        let mut memo = self
+            .indexed
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner());
+        let indexed = memo.fresh();
         for (site, rows) in by_site {
             for (chunk_no, chunk) in rows.chunks(ROWS_PER_CALL).enumerate() {
                 let pool = &self.counts;
@@ -127,8 +159,9 @@ impl RedisStore {
                 call.key(marker)
                     .key(index_key(pool, &site))
                     .arg(MARKER_LIFE_MS);
-                append_rows(pool, &mut call, chunk);
+                let added = append_rows(pool, &mut call, chunk, indexed);
                 self.counts.with(|conn| call.invoke::<i64>(conn))?;
+                indexed.extend(added);
             }
         }
         Ok(())
@@ -183,8 +216,15 @@ impl RedisStore {
     }
 }
 
-/// Groups rows that share a hash (sorted batches keep them adjacent).
-fn append_rows(pool: &Pool, call: &mut redis::ScriptInvocation<'_>, rows: &[(RowPrefix, Row)]) {
+/// Groups rows that share a hash (sorted batches keep them adjacent);
+/// returns the hashes this call adds to the index.
+fn append_rows(
+    pool: &Pool,
+    call: &mut redis::ScriptInvocation<'_>,
+    rows: &[(RowPrefix, Row)],
+    indexed: &HashSet<Vec<u8>>,
+) -> Vec<Vec<u8>> {
+    let mut added = Vec::new();
     let mut start = 0;
     while start < rows.len() {
         let (prefix, row) = &rows[start];
@@ -207,12 +247,19 @@ fn append_rows(pool: &Pool, call: &mut redis::ScriptInvocation<'_>, rows: &[(Row
                     })
             })
             .collect();
-        call.arg(count_key(pool, prefix, row.bucket))
-            .arg(bucket_day(prefix.granularity, row.bucket))
-            .arg(fields.len());
+        let key = count_key(pool, prefix, row.bucket);
+        if indexed.contains(&key) {
+            call.arg(&key).arg("");
+        } else {
+            call.arg(&key)
+                .arg(bucket_day(prefix.granularity, row.bucket));
+            added.push(key);
+        }
+        call.arg(fields.len());
         for (field, value) in fields {
             call.arg(field).arg(value);
         }
         start = end;
     }
+    added
 }
