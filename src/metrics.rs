@@ -1,11 +1,12 @@
 //! The server's Prometheus metrics, in its own registry.
 //!
-//! Labels come from closed enums (route, status class, drop reason), never
-//! from paths, referrers, user agents or anything a client chose.
+//! Labels come from closed enums (route, status class, drop reason) or
+//! from the configuration (site ids), never from paths, referrers, user
+//! agents or anything a client chose.
 
 use prometheus::{
-    Encoder, Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge, Opts, Registry,
-    TextEncoder,
+    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge,
+    IntGaugeVec, Opts, Registry, TextEncoder,
 };
 
 use crate::ingest::DropReason;
@@ -26,6 +27,11 @@ pub struct Metrics {
     pub salt_rotations: IntCounter,
     pub redis_backlog: IntGauge,
     pub redis_dropped: IntCounter,
+    pub http_duration: HistogramVec,
+    pub salt_age: IntGauge,
+    pub geoip_build: IntGauge,
+    pub site_pageviews: IntCounterVec,
+    pub site_visitors_today: IntGaugeVec,
 }
 
 impl Metrics {
@@ -100,6 +106,44 @@ impl Metrics {
                 "Hits answered 202 but dropped because Redis stayed away past the backlog bound.",
             )
             .expect("valid metric"),
+            http_duration: HistogramVec::new(
+                HistogramOpts::new(
+                    "http_request_duration_seconds",
+                    "Time from a request's head to its response, by route.",
+                )
+                .buckets(vec![
+                    0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025,
+                    0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+                ]),
+                &["route"],
+            )
+            .expect("valid metric"),
+            salt_age: IntGauge::new(
+                "salt_age_seconds",
+                "Age of the oldest salt in use; past a day plus the visit timeout, rotation is stuck.",
+            )
+            .expect("valid metric"),
+            geoip_build: IntGauge::new(
+                "geoip_build_timestamp_seconds",
+                "When the loaded country database was built (0: none loaded).",
+            )
+            .expect("valid metric"),
+            site_pageviews: IntCounterVec::new(
+                Opts::new(
+                    "site_pageviews_total",
+                    "Pageviews handed to the aggregator, per configured site.",
+                ),
+                &["site"],
+            )
+            .expect("valid metric"),
+            site_visitors_today: IntGaugeVec::new(
+                Opts::new(
+                    "site_visitors_today",
+                    "Visitors stored for the site's current local day.",
+                ),
+                &["site"],
+            )
+            .expect("valid metric"),
             registry,
         };
         metrics.register_all();
@@ -129,6 +173,11 @@ impl Metrics {
             Box::new(self.salt_rotations.clone()),
             Box::new(self.redis_backlog.clone()),
             Box::new(self.redis_dropped.clone()),
+            Box::new(self.http_duration.clone()),
+            Box::new(self.salt_age.clone()),
+            Box::new(self.geoip_build.clone()),
+            Box::new(self.site_pageviews.clone()),
+            Box::new(self.site_visitors_today.clone()),
         ];
         for collector in collectors {
             self.registry

@@ -133,6 +133,11 @@ pub async fn run_with_clock(
     };
     let salts = Arc::new(SaltBook::new(sites.len(), timeout_seconds));
     let metrics = Arc::new(Metrics::new());
+    if let Some(countries) = &checked.countries {
+        metrics
+            .geoip_build
+            .set(i64::try_from(countries.build_epoch()).unwrap_or(i64::MAX));
+    }
     let realtime = Arc::new(Realtime::new(sites.len()));
     let (hits, queue) = mpsc::channel(config.aggregate.queue_capacity.max(1));
     let pipeline = Pipeline::new(PipelineParts {

@@ -28,7 +28,7 @@ use crate::metrics::Metrics;
 use crate::privacy::salt::SaltBook;
 use crate::sessions::Sessions;
 use crate::sites::{Moment, Sites};
-use crate::store::{Counts, Store, StoreError};
+use crate::store::{Counts, Dim, Granularity, RowPrefix, Store, StoreError};
 
 pub use deltas::Deltas;
 pub use realtime::Realtime;
@@ -229,6 +229,7 @@ impl Running {
                 }
             }
             self.parts.salts.sweep(&self.parts.sites, now);
+            self.publish_visitors_today(&moments);
         }
         if self.ticks % RETENTION_EVERY_TICKS == 1 {
             self.retain(&moments);
@@ -242,9 +243,37 @@ impl Running {
         metrics
             .salt_rotations
             .inc_by(self.parts.salts.take_rotations());
+        metrics
+            .salt_age
+            .set(self.parts.salts.oldest_age(&self.parts.sites, now));
         if let Some(flow) = &mut self.flow {
             metrics.redis_backlog.set(flow.waiting() as i64);
             metrics.redis_dropped.inc_by(flow.take_dropped());
+        }
+    }
+
+    /// Each site's visitors of its local day so far, from the store (on
+    /// Redis: of every instance together).
+    fn publish_visitors_today(&mut self, moments: &[Moment]) {
+        for site in self.parts.sites.iter() {
+            let today = moments[site.idx.index()].day;
+            let totals = RowPrefix {
+                site: site.id.as_str().to_owned(),
+                filter: (Dim::None, String::new()),
+                breakdown: Dim::None,
+                granularity: Granularity::Day,
+            };
+            match self.parts.store.scan(&totals, today, today) {
+                Ok(rows) => {
+                    let visitors = rows.first().map_or(0, |row| row.counts.visitors);
+                    self.parts
+                        .metrics
+                        .site_visitors_today
+                        .with_label_values(&[site.id.as_str()])
+                        .set(visitors);
+                }
+                Err(error) => tracing::debug!(%error, "visitors today unavailable"),
+            }
         }
     }
 

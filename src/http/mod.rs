@@ -78,14 +78,18 @@ impl Route {
     ];
 }
 
-/// The request counter of every (route, status class), looked up once at
-/// start so a request pays one atomic increment, not a label lookup.
-pub struct RequestCounters(Vec<[prometheus::IntCounter; 5]>);
+/// The request counter of every (route, status class) and the latency
+/// histogram of every route, looked up once at start so a request pays
+/// atomic increments, not label lookups.
+pub struct RequestCounters {
+    counts: Vec<[prometheus::IntCounter; 5]>,
+    durations: Vec<prometheus::Histogram>,
+}
 
 impl RequestCounters {
     pub fn new(metrics: &crate::metrics::Metrics) -> RequestCounters {
-        RequestCounters(
-            Route::ALL
+        RequestCounters {
+            counts: Route::ALL
                 .iter()
                 .map(|route| {
                     STATUS_CLASSES.map(|class| {
@@ -95,14 +99,19 @@ impl RequestCounters {
                     })
                 })
                 .collect(),
-        )
+            durations: Route::ALL
+                .iter()
+                .map(|route| metrics.http_duration.with_label_values(&[route.as_str()]))
+                .collect(),
+        }
     }
 
-    fn count(&self, route: Route, status: hyper::StatusCode) {
+    fn count(&self, route: Route, status: hyper::StatusCode, seconds: f64) {
         let row = Route::ALL
             .iter()
             .position(|known| *known == route)
             .unwrap_or(0);
-        self.0[row][status_class(status)].inc();
+        self.counts[row][status_class(status)].inc();
+        self.durations[row].observe(seconds);
     }
 }

@@ -103,13 +103,16 @@ async fn dispatch(
         Face::Admin => admin::handle(state.clone(), request, route).await,
     };
     let status = response.status();
-    state.request_counters.count(route, status);
+    let elapsed = started.elapsed();
+    state
+        .request_counters
+        .count(route, status, elapsed.as_secs_f64());
     if route != Route::Event {
         // Route and status only: never the path, query, client or agent.
         tracing::debug!(
             route = route.as_str(),
             status = status.as_u16(),
-            micros = started.elapsed().as_micros() as u64,
+            micros = elapsed.as_micros() as u64,
             "request"
         );
     }

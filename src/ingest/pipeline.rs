@@ -85,6 +85,8 @@ pub struct PipelineParts {
 
 pub struct Pipeline {
     parts: PipelineParts,
+    /// Per site, by index: its pageview counter.
+    site_pageviews: Vec<prometheus::IntCounter>,
 }
 
 /// What is known about a beacon once it is certain to be counted.
@@ -100,7 +102,20 @@ struct Counted<'a> {
 
 impl Pipeline {
     pub fn new(parts: PipelineParts) -> Pipeline {
-        Pipeline { parts }
+        let site_pageviews = parts
+            .sites
+            .iter()
+            .map(|site| {
+                parts
+                    .metrics
+                    .site_pageviews
+                    .with_label_values(&[site.id.as_str()])
+            })
+            .collect();
+        Pipeline {
+            parts,
+            site_pageviews,
+        }
     }
 
     pub fn process(&self, beacon: Beacon, sender: Sender, now: Timestamp) -> Outcome {
@@ -174,8 +189,14 @@ impl Pipeline {
         let mut queued = 0;
         for site in &targets {
             let hit = self.hit(site, &counted, kind.clone(), &beacon, now);
+            let pageview = hit.kind == HitKind::Pageview;
             match parts.hits.try_send(hit) {
-                Ok(()) => queued += 1,
+                Ok(()) => {
+                    queued += 1;
+                    if pageview {
+                        self.site_pageviews[site.idx.index()].inc();
+                    }
+                }
                 Err(_) => parts.metrics.beacons_shed.inc(),
             }
         }

@@ -225,6 +225,23 @@ impl SaltBook {
         entry.shared_day = Some(day);
     }
 
+    /// Seconds since the start of the day of the oldest salt in use: past a
+    /// day plus the visit timeout, rotation is stuck. 0 with no salt yet.
+    pub fn oldest_age(&self, sites: &Sites, now: Timestamp) -> i64 {
+        let book = self
+            .sites
+            .read()
+            .unwrap_or_else(|poison| poison.into_inner());
+        sites
+            .iter()
+            .filter_map(|site| {
+                let current = book[site.idx.index()].current.as_ref()?;
+                Some(now.as_second() - site.start_of_day(current.day).as_second())
+            })
+            .max()
+            .unwrap_or(0)
+    }
+
     /// True when every site's salt for its current day is the shared one.
     pub fn all_shared(&self, sites: &Sites, now: Timestamp) -> bool {
         sites
