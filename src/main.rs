@@ -2,11 +2,12 @@
 //! configuration, start logging, bind the listeners, call `startup::run`.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use kruimel::config::{self, TokenHash};
-use kruimel::http::Listeners;
+use kruimel::http::{Listeners, probe};
 use kruimel::startup;
 
 /// Hits are allocated by request handlers and freed by the aggregator on
@@ -38,6 +39,12 @@ enum Command {
         #[arg(long, short, env = "KRUIMEL_CONFIG")]
         config: Option<PathBuf>,
     },
+    /// Exit 0 when the server of this configuration answers /healthz on its
+    /// admin listener within two seconds, 1 otherwise (container health checks).
+    Healthcheck {
+        #[arg(long, short, env = "KRUIMEL_CONFIG")]
+        config: Option<PathBuf>,
+    },
     /// Print the stored form of a stats API token, for `tokens = [...]`.
     HashToken {
         /// The token as clients will send it (use a long random string).
@@ -65,6 +72,15 @@ fn main() -> anyhow::Result<()> {
                     "none"
                 }
             );
+            Ok(())
+        }
+        Command::Healthcheck { config } => {
+            let config = config::load(config.as_deref(), std::env::vars())?;
+            let admin = probe::reachable(config.server.admin_listen);
+            if let Err(problem) = probe::healthz(admin, Duration::from_secs(2)) {
+                eprintln!("unhealthy: {problem}");
+                std::process::exit(1);
+            }
             Ok(())
         }
         Command::Serve { config } => serve(config),

@@ -12,6 +12,7 @@ pub mod client_ip;
 mod cors;
 mod errors;
 mod event;
+pub mod probe;
 mod public;
 mod server;
 mod state;

@@ -32,3 +32,24 @@ async fn counts_survive_sigterm_and_restart() {
     assert_eq!(restarted.pageviews().await, accepted);
     restarted.terminate();
 }
+
+#[tokio::test]
+async fn the_healthcheck_command_follows_the_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = ServerProcess::start(&dir.path().join("data"), &dir.path().join("log")).await;
+    let admin = server.admin.to_string();
+    let probe = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_kruimel"))
+            .arg("healthcheck")
+            .env_clear()
+            .env("KRUIMEL_SERVER__ADMIN_LISTEN", &admin)
+            .output()
+            .unwrap()
+    };
+    let running = probe();
+    assert!(running.status.success(), "{running:?}");
+    assert!(server.terminate().success());
+    let stopped = probe();
+    assert_eq!(stopped.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&stopped.stderr).contains("unhealthy"));
+}
