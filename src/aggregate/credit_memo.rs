@@ -6,8 +6,8 @@
 //! the rest of that day, whichever instance asks: it needs no question
 //! again. Only a cache: forgetting costs questions, never counts.
 //! Invariant: holds visitor hashes of the current day only — it is
-//! emptied when the day changes, before yesterday's salt ends — and at
-//! most `cap` visitors.
+//! emptied when any site's day changes, before that site's yesterday's
+//! salt ends — and at most `cap` visitors.
 
 use std::collections::HashMap;
 
@@ -15,7 +15,8 @@ use crate::sessions::Credits;
 
 pub struct CreditMemo {
     visitors: HashMap<u64, Credits, foldhash::fast::RandomState>,
-    day: i32,
+    /// Each site's local day when the memo was last emptied.
+    days: Vec<i32>,
     cap: usize,
 }
 
@@ -23,16 +24,32 @@ impl CreditMemo {
     pub fn new(cap: usize) -> CreditMemo {
         CreditMemo {
             visitors: HashMap::default(),
-            day: i32::MIN,
+            days: Vec::new(),
             cap: cap.max(1),
         }
     }
 
-    /// Starts afresh when `today` (the latest local day of any site) moves.
-    pub fn enter_day(&mut self, today: i32) {
-        if today != self.day {
+    /// Starts afresh when any site's local day (`today`, by site) moves.
+    pub fn enter_days(&mut self, today: impl Iterator<Item = i32>) {
+        let mut changed = false;
+        let mut count = 0;
+        for (index, day) in today.enumerate() {
+            count = index + 1;
+            match self.days.get_mut(index) {
+                Some(known) if *known == day => {}
+                Some(known) => {
+                    *known = day;
+                    changed = true;
+                }
+                None => {
+                    self.days.push(day);
+                    changed = true;
+                }
+            }
+        }
+        self.days.truncate(count);
+        if changed {
             self.visitors.clear();
-            self.day = today;
         }
     }
 
@@ -74,20 +91,20 @@ mod tests {
     #[test]
     fn answered_scopes_are_known_until_the_day_moves() {
         let mut memo = CreditMemo::new(10);
-        memo.enter_day(100);
+        memo.enter_days([100, 99].into_iter());
         memo.learn(1, &[5, 9]);
         assert!(memo.knows(1, 5) && memo.knows(1, 9));
         assert!(!memo.knows(1, 6) && !memo.knows(2, 5));
-        memo.enter_day(100);
-        assert!(memo.knows(1, 5), "the same day keeps what is known");
-        memo.enter_day(101);
-        assert!(!memo.knows(1, 5) && memo.is_empty());
+        memo.enter_days([100, 99].into_iter());
+        assert!(memo.knows(1, 5), "the same days keep what is known");
+        memo.enter_days([100, 100].into_iter());
+        assert!(!memo.knows(1, 5) && memo.is_empty(), "one site's midnight");
     }
 
     #[test]
     fn past_the_cap_it_starts_afresh() {
         let mut memo = CreditMemo::new(2);
-        memo.enter_day(1);
+        memo.enter_days([1].into_iter());
         memo.learn(1, &[1]);
         memo.learn(2, &[1]);
         memo.learn(2, &[2]);

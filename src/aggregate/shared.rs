@@ -134,8 +134,8 @@ impl Flow {
         now: Timestamp,
     ) -> Result<bool, StoreError> {
         {
-            let today = sites.iter().map(|site| site.moment(now).day).max();
-            self.memo.enter_day(today.unwrap_or(0));
+            self.memo
+                .enter_days(sites.iter().map(|site| site.moment(now).day));
             if self.job.is_empty() {
                 if self.backlog.is_empty() {
                     return Ok(false);
