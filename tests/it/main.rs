@@ -13,6 +13,7 @@ mod process;
 mod redis_backend;
 mod redis_server;
 mod redis_store;
+mod redis_tls;
 mod restart;
 mod retention;
 mod stats_api;

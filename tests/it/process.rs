@@ -36,6 +36,17 @@ impl ServerProcess {
         log: &Path,
         extra_env: &[(String, String)],
     ) -> ServerProcess {
+        let server = ServerProcess::start_unready(data_dir, log, extra_env).await;
+        server.wait_ready().await;
+        server
+    }
+
+    /// As `start_with`, returning once the listeners answer, ready or not.
+    pub async fn start_unready(
+        data_dir: &Path,
+        log: &Path,
+        extra_env: &[(String, String)],
+    ) -> ServerProcess {
         let (public, admin) = (free_address(), free_address());
         let log_file = std::fs::OpenOptions::new()
             .create(true)
@@ -69,8 +80,23 @@ impl ServerProcess {
             admin,
             client: reqwest::Client::new(),
         };
-        wait_ready(&server.client, server.admin).await;
-        server
+        for _ in 0..500 {
+            let answer = server
+                .client
+                .get(format!("http://{admin}/healthz"))
+                .send()
+                .await;
+            if answer.is_ok() {
+                return server;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("kruimel did not listen on {admin}");
+    }
+
+    /// Waits until `/readyz` answers 200.
+    pub async fn wait_ready(&self) {
+        wait_ready(&self.client, self.admin).await;
     }
 
     pub async fn send(&self, ip: &str, agent: &str, url: &str) -> u16 {

@@ -81,6 +81,8 @@ const MAX_IDLE: usize = 8;
 
 impl Pool {
     /// Checks the URLs; connects lazily, so Redis may still be down.
+    /// `rediss://` URLs connect with TLS, trusting the system's
+    /// certificates (or the file `SSL_CERT_FILE` names).
     pub fn new(
         urls: &[String],
         cluster: bool,
@@ -91,6 +93,11 @@ impl Pool {
             path: "redis".to_owned(),
             message: format!("invalid Redis URL: {error}"),
         };
+        if urls.iter().any(|url| url.starts_with("rediss:")) {
+            // The process-wide choice of TLS implementation; a second call
+            // finds it made and changes nothing.
+            let _ = rustls::crypto::ring::default_provider().install_default();
+        }
         let target = if cluster {
             let client = ClusterClient::builder(urls.iter().map(String::as_str))
                 .connection_timeout(timeout)
