@@ -50,7 +50,7 @@ fn start_tls_redis() -> TlsRedis {
     certificates(dir.path());
     let port = free_port();
     let file = |name: &str| dir.path().join(name).display().to_string();
-    let child = Command::new("redis-server")
+    let mut child = Command::new("redis-server")
         .args([
             "--port",
             "0",
@@ -81,6 +81,8 @@ fn start_tls_redis() -> TlsRedis {
         }
         std::thread::sleep(Duration::from_millis(10));
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("redis-server with TLS did not listen on {port}");
 }
 
