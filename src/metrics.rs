@@ -32,6 +32,9 @@ pub struct Metrics {
     pub geoip_build: IntGauge,
     pub site_pageviews: IntCounterVec,
     pub site_visitors_today: IntGaugeVec,
+    pub ready: IntGauge,
+    /// The standard `process_*` metrics, without the `kruimel_` prefix.
+    process: Registry,
 }
 
 impl Metrics {
@@ -144,7 +147,13 @@ impl Metrics {
                 &["site"],
             )
             .expect("valid metric"),
+            ready: IntGauge::new(
+                "ready",
+                "1 when /readyz would answer ready, 0 when not; taken at each scrape.",
+            )
+            .expect("valid metric"),
             registry,
+            process: Registry::new(),
         };
         metrics.register_all();
         for reason in DropReason::ALL {
@@ -178,6 +187,7 @@ impl Metrics {
             Box::new(self.geoip_build.clone()),
             Box::new(self.site_pageviews.clone()),
             Box::new(self.site_visitors_today.clone()),
+            Box::new(self.ready.clone()),
         ];
         for collector in collectors {
             self.registry
@@ -185,7 +195,7 @@ impl Metrics {
                 .expect("metric names are unique");
         }
         #[cfg(target_os = "linux")]
-        self.registry
+        self.process
             .register(Box::new(
                 prometheus::process_collector::ProcessCollector::for_self(),
             ))
@@ -201,7 +211,9 @@ impl Metrics {
     /// The Prometheus text exposition of every metric.
     pub fn render(&self) -> String {
         let mut buffer = Vec::new();
-        if let Err(error) = TextEncoder::new().encode(&self.registry.gather(), &mut buffer) {
+        let mut families = self.registry.gather();
+        families.extend(self.process.gather());
+        if let Err(error) = TextEncoder::new().encode(&families, &mut buffer) {
             tracing::error!(%error, "metrics encoding failed");
         }
         String::from_utf8(buffer).unwrap_or_default()

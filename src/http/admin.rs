@@ -31,6 +31,8 @@ pub async fn handle(state: Arc<AppState>, request: Request<Incoming>, route: Rou
         Route::Healthz => json_response(StatusCode::OK, &json!({ "status": "ok" })),
         Route::Readyz => readiness(&state).await,
         Route::Metrics => {
+            let ready = readiness_failures(&state).await.is_empty();
+            state.metrics.ready.set(i64::from(ready));
             let mut response = hyper::Response::new(http_body_util::Full::new(bytes::Bytes::from(
                 state.metrics.render(),
             )));
@@ -45,6 +47,19 @@ pub async fn handle(state: Arc<AppState>, request: Request<Incoming>, route: Rou
 }
 
 async fn readiness(state: &Arc<AppState>) -> Response {
+    let failed = readiness_failures(state).await;
+    if failed.is_empty() {
+        json_response(StatusCode::OK, &json!({ "status": "ready", "failed": [] }))
+    } else {
+        json_response(
+            StatusCode::SERVICE_UNAVAILABLE,
+            &json!({ "status": "not_ready", "failed": failed }),
+        )
+    }
+}
+
+/// What keeps the server from being ready; empty when it is.
+async fn readiness_failures(state: &Arc<AppState>) -> Vec<&'static str> {
     let mut failed = Vec::new();
     if state.draining.load(Ordering::Relaxed) {
         failed.push("draining");
@@ -61,12 +76,5 @@ async fn readiness(state: &Arc<AppState>) -> Response {
     {
         failed.push("salt");
     }
-    if failed.is_empty() {
-        json_response(StatusCode::OK, &json!({ "status": "ready", "failed": [] }))
-    } else {
-        json_response(
-            StatusCode::SERVICE_UNAVAILABLE,
-            &json!({ "status": "not_ready", "failed": failed }),
-        )
-    }
+    failed
 }

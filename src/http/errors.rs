@@ -58,6 +58,17 @@ impl ApiError {
     }
 
     /// Stable codes: clients may match on them; never rename one.
+    /// The codes a beacon can be refused with, for metrics that start at 0.
+    pub const BEACON_CODES: [&'static str; 7] = [
+        "invalid_json",
+        "invalid_event",
+        "invalid_url",
+        "body_too_large",
+        "body_timeout",
+        "body_unreadable",
+        "unsupported_media_type",
+    ];
+
     pub fn code(&self) -> &'static str {
         match self {
             ApiError::InvalidJson(_) => "invalid_json",

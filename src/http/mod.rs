@@ -89,6 +89,10 @@ pub struct RequestCounters {
 
 impl RequestCounters {
     pub fn new(metrics: &crate::metrics::Metrics) -> RequestCounters {
+        for code in errors::ApiError::BEACON_CODES {
+            // Present from the start, so a rate over them is never empty.
+            metrics.beacons_invalid.with_label_values(&[code]);
+        }
         RequestCounters {
             counts: Route::ALL
                 .iter()
