@@ -29,6 +29,15 @@ pub enum ConfigError {
 const PREFIX: &str = "KRUIMEL_";
 /// Variables that steer the command line rather than the configuration tree.
 const NOT_SETTINGS: &[&str] = &["KRUIMEL_CONFIG"];
+/// What Kubernetes sets for a Service named `kruimel` (`KRUIMEL_PORT`,
+/// `KRUIMEL_PORT_8080_TCP_ADDR`, `KRUIMEL_SERVICE_HOST`, …): not settings.
+const SERVICE_LINKS: &[&str] = &["KRUIMEL_PORT", "KRUIMEL_SERVICE_"];
+
+fn is_setting(name: &str) -> bool {
+    name.starts_with(PREFIX)
+        && !NOT_SETTINGS.contains(&name)
+        && !SERVICE_LINKS.iter().any(|link| name.starts_with(link))
+}
 
 pub fn load(
     file: Option<&Path>,
@@ -40,7 +49,7 @@ pub fn load(
     };
     let mut overrides: Vec<(String, String)> = env
         .into_iter()
-        .filter(|(name, _)| name.starts_with(PREFIX) && !NOT_SETTINGS.contains(&name.as_str()))
+        .filter(|(name, _)| is_setting(name))
         .collect();
     // Deterministic order by name (stable: a name given twice keeps its later value).
     overrides.sort_by(|a, b| a.0.cmp(&b.0));
@@ -159,6 +168,23 @@ mod tests {
         assert!(config.store.redis.hot_urls.is_empty());
         let defaults = load(None, env(&[])).unwrap();
         assert_eq!(defaults.store.backend, crate::config::Backend::Embedded);
+    }
+
+    #[test]
+    fn kubernetes_service_links_are_not_settings() {
+        let config = load(
+            None,
+            env(&[
+                ("KRUIMEL_PORT", "tcp://10.0.0.7:8080"),
+                ("KRUIMEL_PORT_8080_TCP_ADDR", "10.0.0.7"),
+                ("KRUIMEL_SERVICE_HOST", "10.0.0.7"),
+                ("KRUIMEL_SERVICE_PORT", "8080"),
+                ("KRUIMEL_PRIVACY__IPV4_PREFIX", "16"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(config.privacy.ipv4_prefix, 16);
+        assert!(load(None, env(&[("KRUIMEL_SERVER__PORT", "1")])).is_err());
     }
 
     #[test]
