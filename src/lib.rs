@@ -21,11 +21,13 @@ pub mod metrics;
 pub mod privacy;
 /// Stats queries over stored counts: periods, metrics, breakdowns, filters.
 pub mod query;
+/// Reloading sites and the country database while serving (SIGHUP, admin).
+pub mod reload;
 /// Hot per-visitor state: new today, the open visit, what was credited today.
 pub mod sessions;
 /// The configured sites: ids, hostnames, time zones, retention, token hashes.
 pub mod sites;
 /// Wires the stages together and runs the server until shutdown.
 pub mod startup;
-/// Durable aggregate counts: the embedded single-file database.
+/// Durable aggregate counts: the embedded single-file database, or Redis.
 pub mod store;

@@ -106,7 +106,8 @@ fn serve(path: Option<PathBuf>) -> anyhow::Result<()> {
                     format!("binding admin listener {}", config.server.admin_listen)
                 })?,
         };
-        startup::run(config, listeners, shutdown_signal()).await
+        let source = Box::new(move || config::load(path.as_deref(), std::env::vars()));
+        startup::run(config, source, listeners, shutdown_signal()).await
     })
 }
 

@@ -2,10 +2,13 @@
 //!
 //! Owns site identity (`SiteId`, `SiteIdx`), hostname and token checks, and
 //! local time: which local day and hour a timestamp falls in for a site.
-//! It does not know HTTP or storage.
+//! A reload replaces the whole set (`LiveSites`) with every site keeping
+//! its index. It does not know HTTP or storage.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
+use arc_swap::{ArcSwap, Guard};
 use jiff::{Timestamp, tz::TimeZone};
 
 use crate::config::{SiteConfig, TokenHash};
@@ -47,7 +50,7 @@ pub struct Moment {
     pub hour: i32,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Site {
     pub idx: SiteIdx,
     pub id: SiteId,
@@ -68,6 +71,10 @@ pub enum SiteError {
     TimeZone { site: String, zone: String },
     #[error("too many sites (at most {max})", max = u16::MAX)]
     TooMany,
+    #[error("site {0:?} is gone from the new configuration; removing a site needs a restart")]
+    Removed(String),
+    #[error("site {0:?} has a new time zone; changing it needs a restart")]
+    TimeZoneChanged(String),
 }
 
 impl Site {
@@ -103,6 +110,30 @@ impl Site {
     }
 }
 
+/// The current sites, replaced whole when the configuration is reloaded;
+/// readers take a snapshot (`load`) that stays valid while they hold it.
+#[derive(Clone)]
+pub struct LiveSites(Arc<ArcSwap<Sites>>);
+
+impl LiveSites {
+    pub fn new(sites: Sites) -> LiveSites {
+        LiveSites(Arc::new(ArcSwap::from_pointee(sites)))
+    }
+
+    pub fn load(&self) -> Guard<Arc<Sites>> {
+        self.0.load()
+    }
+
+    /// A snapshot to hold across longer work.
+    pub fn load_full(&self) -> Arc<Sites> {
+        self.0.load_full()
+    }
+
+    pub fn replace(&self, sites: Sites) {
+        self.0.store(Arc::new(sites));
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct Sites {
     sites: Vec<Site>,
@@ -127,6 +158,31 @@ impl Sites {
             sites.sites.push(site);
         }
         Ok(sites)
+    }
+
+    /// The sites of a reloaded configuration. Every site keeps its index
+    /// (hot state and pending counts refer to sites by index); new sites
+    /// come after. Removing a site or changing its time zone is refused:
+    /// both would need the hot state of that site rebuilt.
+    pub fn reloaded(&self, configs: &[SiteConfig]) -> Result<Sites, SiteError> {
+        let mut ordered: Vec<&SiteConfig> = Vec::with_capacity(configs.len());
+        for site in &self.sites {
+            let config = configs
+                .iter()
+                .find(|config| config.id == site.id.as_str())
+                .ok_or_else(|| SiteError::Removed(site.id.as_str().to_owned()))?;
+            if site.time_zone.iana_name() != Some(config.time_zone.as_str()) {
+                return Err(SiteError::TimeZoneChanged(config.id.clone()));
+            }
+            ordered.push(config);
+        }
+        ordered.extend(
+            configs
+                .iter()
+                .filter(|config| self.find(&config.id).is_none()),
+        );
+        let owned: Vec<SiteConfig> = ordered.into_iter().cloned().collect();
+        Sites::from_config(&owned)
     }
 
     pub fn get(&self, idx: SiteIdx) -> &Site {
@@ -235,6 +291,49 @@ mod tests {
             12,
             "10:15Z is 12:15 in summer"
         );
+    }
+
+    #[test]
+    fn a_reload_keeps_every_sites_index_and_adds_new_ones_after() {
+        let config = |text: &str| -> SiteConfig { toml::from_str(text).unwrap() };
+        let old =
+            Sites::from_config(&[config(r#"id = "a.example""#), config(r#"id = "b.example""#)])
+                .unwrap();
+        let new = old
+            .reloaded(&[
+                config(r#"id = "c.example""#),
+                config(
+                    r#"id = "b.example"
+                           hostnames = ["www.b.example"]"#,
+                ),
+                config(r#"id = "a.example""#),
+            ])
+            .unwrap();
+        let ids: Vec<&str> = new.iter().map(|site| site.id.as_str()).collect();
+        assert_eq!(ids, ["a.example", "b.example", "c.example"]);
+        assert_eq!(
+            new.find("b.example").unwrap().idx,
+            old.find("b.example").unwrap().idx
+        );
+        assert!(
+            new.find("b.example")
+                .unwrap()
+                .allows_hostname("www.b.example")
+        );
+        assert!(matches!(
+            old.reloaded(&[config(r#"id = "a.example""#)]),
+            Err(SiteError::Removed(id)) if id == "b.example"
+        ));
+        assert!(matches!(
+            old.reloaded(&[
+                config(
+                    r#"id = "a.example"
+                           time_zone = "UTC""#
+                ),
+                config(r#"id = "b.example""#),
+            ]),
+            Err(SiteError::TimeZoneChanged(_))
+        ));
     }
 
     #[test]

@@ -12,6 +12,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use anyhow::Context;
+use arc_swap::ArcSwapOption;
 use tokio::sync::{mpsc, watch};
 
 use crate::aggregate::{Aggregator, Realtime, Shared};
@@ -29,9 +30,10 @@ use crate::privacy::pii::PiiPattern;
 use crate::privacy::salt::SaltBook;
 use crate::privacy::shared_salt::SharedSalts;
 use crate::privacy::url::UrlPolicy;
+use crate::reload::{ConfigSource, Reloader};
 use crate::sessions::Sessions;
 use crate::sessions::shared::SharedSessions;
-use crate::sites::Sites;
+use crate::sites::{LiveSites, Sites};
 use crate::store::{RedisStore, Store, StoreError};
 
 /// User agents whose classes are remembered (about 40 bytes each).
@@ -87,6 +89,29 @@ pub fn init_logging(config: &LogConfig) -> anyhow::Result<()> {
     result.map_err(|error| anyhow::anyhow!("logging: {error}"))
 }
 
+/// Reloads the configuration on every SIGHUP.
+fn reload_on_hangup(state: Arc<AppState>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let mut hangups = match signal(SignalKind::hangup()) {
+                Ok(hangups) => hangups,
+                Err(error) => {
+                    tracing::warn!(%error, "no SIGHUP handler; reload through the admin listener");
+                    return;
+                }
+            };
+            while hangups.recv().await.is_some() {
+                let state = state.clone();
+                let _ = tokio::task::spawn_blocking(move || state.reloader.reload(&state)).await;
+            }
+        }
+        #[cfg(not(unix))]
+        drop(state);
+    })
+}
+
 fn open_store(config: &Config) -> Result<Store, StoreError> {
     match config.store.backend {
         Backend::Embedded => Store::open_embedded(&config.server.data_dir),
@@ -102,14 +127,18 @@ fn open_store(config: &Config) -> Result<Store, StoreError> {
 
 pub async fn run(
     config: Config,
+    source: ConfigSource,
     listeners: Listeners,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
-    run_with_clock(config, listeners, shutdown, Clock::System).await
+    run_with_clock(config, source, listeners, shutdown, Clock::System).await
 }
 
+/// Runs until `shutdown`; `source` reads the configuration again for a
+/// reload (SIGHUP or `POST /reload` on the admin listener).
 pub async fn run_with_clock(
     config: Config,
+    source: ConfigSource,
     listeners: Listeners,
     shutdown: impl Future<Output = ()>,
     clock: Clock,
@@ -121,7 +150,7 @@ pub async fn run_with_clock(
             .await
             .context("store task")??,
     );
-    let sites = Arc::new(checked.sites);
+    let sites = LiveSites::new(checked.sites);
     let timeout_seconds = i64::from(config.sessions.visit_timeout_minutes.max(1)) * 60;
     let shared = match &*store {
         Store::Redis(redis) => Some(Shared {
@@ -131,14 +160,15 @@ pub async fn run_with_clock(
         }),
         Store::Embedded(_) => None,
     };
-    let salts = Arc::new(SaltBook::new(sites.len(), timeout_seconds));
+    let site_count = sites.load().len();
+    let salts = Arc::new(SaltBook::new(site_count, timeout_seconds));
     let metrics = Arc::new(Metrics::new());
     if let Some(countries) = &checked.countries {
         metrics
             .geoip_build
             .set(i64::try_from(countries.build_epoch()).unwrap_or(i64::MAX));
     }
-    let realtime = Arc::new(Realtime::new(sites.len()));
+    let realtime = Arc::new(Realtime::new(site_count));
     let (hits, queue) = mpsc::channel(config.aggregate.queue_capacity.max(1));
     let pipeline = Pipeline::new(PipelineParts {
         sites: sites.clone(),
@@ -147,7 +177,7 @@ pub async fn run_with_clock(
         urls: UrlPolicy::new(&config.privacy.query_allow, checked.pii_patterns.clone()),
         pii_patterns: checked.pii_patterns,
         agents: AgentCache::new(AgentClassifier::new(), USER_AGENT_MEMO),
-        countries: checked.countries,
+        countries: ArcSwapOption::from(checked.countries.map(Arc::new)),
         gpc: config.privacy.gpc,
         dnt: config.privacy.dnt,
         hits,
@@ -159,6 +189,7 @@ pub async fn run_with_clock(
         sites: sites.clone(),
         realtime: realtime.clone(),
         salts: shared.is_some().then(|| salts.clone()),
+        reloader: Reloader::new(source),
         request_counters: RequestCounters::new(&metrics),
         metrics: metrics.clone(),
         clock: clock.clone(),
@@ -202,8 +233,10 @@ pub async fn run_with_clock(
         stopped,
     ));
     tracing::info!(public = %public_address, admin = %admin_address, "listening");
+    let hangups = reload_on_hangup(state.clone());
 
     shutdown.await;
+    hangups.abort();
     tracing::info!("shutting down: draining requests");
     state.draining.store(true, Ordering::Relaxed);
     let _ = stop.send(true);

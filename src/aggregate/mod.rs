@@ -27,7 +27,7 @@ use crate::ingest::hit::Hit;
 use crate::metrics::Metrics;
 use crate::privacy::salt::SaltBook;
 use crate::sessions::Sessions;
-use crate::sites::{Moment, Sites};
+use crate::sites::{LiveSites, Moment, Sites};
 use crate::store::{Counts, Dim, Granularity, RowPrefix, Store, StoreError};
 
 pub use deltas::Deltas;
@@ -52,7 +52,7 @@ pub struct Aggregator {
     pub hits: mpsc::Receiver<Hit>,
     pub sessions: Sessions,
     pub store: Arc<Store>,
-    pub sites: Arc<Sites>,
+    pub sites: LiveSites,
     pub salts: Arc<SaltBook>,
     pub realtime: Arc<Realtime>,
     pub metrics: Arc<Metrics>,
@@ -109,7 +109,7 @@ impl Aggregator {
         let flow = self
             .shared
             .take()
-            .map(|shared| shared::Flow::new(shared, self.sites.len()));
+            .map(|shared| shared::Flow::new(shared, self.sites.load().len()));
         let mut running = Running {
             parts: self,
             deltas: Deltas::default(),
@@ -203,16 +203,12 @@ impl Running {
         self.ticks += 1;
         self.flush();
         let now = self.parts.clock.now();
-        let moments: Vec<Moment> = self
-            .parts
-            .sites
-            .iter()
-            .map(|site| site.moment(now))
-            .collect();
+        let sites = self.parts.sites.load_full();
+        let moments: Vec<Moment> = sites.iter().map(|site| site.moment(now)).collect();
         self.sync_salts();
         match &mut self.flow {
             None => self.parts.realtime.publish(now.as_second()),
-            Some(flow) => match flow.realtime(&self.parts.sites, now) {
+            Some(flow) => match flow.realtime(&sites, now) {
                 Ok(counts) => self.parts.realtime.publish_shared(&counts),
                 Err(error) => tracing::debug!(%error, "realtime count unavailable"),
             },
@@ -224,15 +220,15 @@ impl Running {
                     self.count_ended_visits();
                 }
                 Some(flow) => {
-                    let swept = flow.sweep(&self.parts.sites, &mut self.deltas, now);
+                    let swept = flow.sweep(&sites, &mut self.deltas, now);
                     self.note_store(swept, "sweeping shared visits");
                 }
             }
-            self.parts.salts.sweep(&self.parts.sites, now);
-            self.publish_visitors_today(&moments);
+            self.parts.salts.sweep(&sites, now);
+            self.publish_visitors_today(&sites, &moments);
         }
         if self.ticks % RETENTION_EVERY_TICKS == 1 {
-            self.retain(&moments);
+            self.retain(&sites, &moments);
         }
         let metrics = &self.parts.metrics;
         metrics.hot_visitors.set(self.parts.sessions.len() as i64);
@@ -245,7 +241,7 @@ impl Running {
             .inc_by(self.parts.salts.take_rotations());
         metrics
             .salt_age
-            .set(self.parts.salts.oldest_age(&self.parts.sites, now));
+            .set(self.parts.salts.oldest_age(&sites, now));
         if let Some(flow) = &mut self.flow {
             metrics.redis_backlog.set(flow.waiting() as i64);
             metrics.redis_dropped.inc_by(flow.take_dropped());
@@ -254,8 +250,8 @@ impl Running {
 
     /// Each site's visitors of its local day so far, from the store (on
     /// Redis: of every instance together).
-    fn publish_visitors_today(&mut self, moments: &[Moment]) {
-        for site in self.parts.sites.iter() {
+    fn publish_visitors_today(&mut self, sites: &Sites, moments: &[Moment]) {
+        for site in sites.iter() {
             let today = moments[site.idx.index()].day;
             let totals = RowPrefix {
                 site: site.id.as_str().to_owned(),
@@ -279,8 +275,8 @@ impl Running {
 
     fn sync_salts(&mut self) {
         if let Some(flow) = &self.flow {
-            let synced =
-                flow.sync_salts(&self.parts.salts, &self.parts.sites, self.parts.clock.now());
+            let sites = self.parts.sites.load();
+            let synced = flow.sync_salts(&self.parts.salts, &sites, self.parts.clock.now());
             self.note_store(synced, "fetching the shared salt");
         }
     }
@@ -311,12 +307,8 @@ impl Running {
             return;
         }
         self.resolve_shared();
-        let site_ids: Vec<&str> = self
-            .parts
-            .sites
-            .iter()
-            .map(|site| site.id.as_str())
-            .collect();
+        let sites = self.parts.sites.load_full();
+        let site_ids: Vec<&str> = sites.iter().map(|site| site.id.as_str()).collect();
         let batch = self.deltas.drain_to_batch(&site_ids);
         if batch.is_empty() {
             return;
@@ -356,8 +348,9 @@ impl Running {
             let Some(flow) = &mut self.flow else {
                 return;
             };
+            let sites = self.parts.sites.load_full();
             let resolved = flow.resolve_job(
-                &self.parts.sites,
+                &sites,
                 &mut self.deltas,
                 &mut self.scratch,
                 self.parts.clock.now(),
@@ -393,8 +386,8 @@ impl Running {
         Ok(())
     }
 
-    fn retain(&mut self, moments: &[Moment]) {
-        for site in self.parts.sites.iter() {
+    fn retain(&mut self, sites: &Sites, moments: &[Moment]) {
+        for site in sites.iter() {
             let today = moments[site.idx.index()].day;
             let first_kept_day = today - i32::try_from(site.retention_days).unwrap_or(i32::MAX);
             let purged = self.parts.store.purge(

@@ -5,8 +5,7 @@
 //! an atomic the stats API reads without locking anything.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, RwLock};
 
 use crate::privacy::visitor::VisitorId;
 use crate::sites::SiteIdx;
@@ -15,14 +14,15 @@ pub const WINDOW_SECONDS: i64 = 300;
 
 pub struct Realtime {
     recent: Mutex<Vec<HashMap<VisitorId, i64, foldhash::fast::RandomState>>>,
-    published: Vec<AtomicU64>,
+    /// Per site, by index; grows when a reload adds sites.
+    published: RwLock<Vec<u64>>,
 }
 
 impl Realtime {
     pub fn new(site_count: usize) -> Realtime {
         Realtime {
             recent: Mutex::new((0..site_count).map(|_| HashMap::default()).collect()),
-            published: (0..site_count).map(|_| AtomicU64::new(0)).collect(),
+            published: RwLock::new(vec![0; site_count]),
         }
     }
 
@@ -31,6 +31,9 @@ impl Realtime {
             .recent
             .lock()
             .unwrap_or_else(|poison| poison.into_inner());
+        if recent.len() <= site.index() {
+            recent.resize_with(site.index() + 1, HashMap::default);
+        }
         let last = recent[site.index()].entry(visitor).or_insert(unix);
         *last = (*last).max(unix);
     }
@@ -40,20 +43,33 @@ impl Realtime {
             .recent
             .lock()
             .unwrap_or_else(|poison| poison.into_inner());
-        for (site, visitors) in recent.iter_mut().enumerate() {
-            visitors.retain(|_, last| now - *last < WINDOW_SECONDS);
-            self.published[site].store(visitors.len() as u64, Ordering::Relaxed);
-        }
+        let counts: Vec<u64> = recent
+            .iter_mut()
+            .map(|visitors| {
+                visitors.retain(|_, last| now - *last < WINDOW_SECONDS);
+                visitors.len() as u64
+            })
+            .collect();
+        self.publish_shared(&counts);
     }
 
-    /// Publishes counts taken from the shared visit state.
+    /// Publishes counts per site, by index (from the shared visit state,
+    /// or from `publish`).
     pub fn publish_shared(&self, counts: &[u64]) {
-        for (published, count) in self.published.iter().zip(counts) {
-            published.store(*count, Ordering::Relaxed);
-        }
+        let mut published = self
+            .published
+            .write()
+            .unwrap_or_else(|poison| poison.into_inner());
+        published.clear();
+        published.extend_from_slice(counts);
     }
 
     pub fn visitors(&self, site: SiteIdx) -> u64 {
-        self.published[site.index()].load(Ordering::Relaxed)
+        self.published
+            .read()
+            .unwrap_or_else(|poison| poison.into_inner())
+            .get(site.index())
+            .copied()
+            .unwrap_or(0)
     }
 }

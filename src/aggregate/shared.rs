@@ -200,6 +200,9 @@ impl Flow {
         now: Timestamp,
     ) -> Result<(), StoreError> {
         for site in sites.iter() {
+            if self.sweeps.len() <= site.idx.index() {
+                self.sweeps.resize(site.idx.index() + 1, None);
+            }
             let batch = *self.sweeps[site.idx.index()].get_or_insert_with(rand::random);
             let ended = self.shared.sessions.sweep(site, batch, site.moment(now))?;
             for visit in &ended {

@@ -1,4 +1,4 @@
-//! The admin listener: `/healthz`, `/readyz`, `/metrics`.
+//! The admin listener: `/healthz`, `/readyz`, `/metrics`, `POST /reload`.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -16,11 +16,18 @@ pub fn route_of(request: &Request<Incoming>) -> Route {
         "/healthz" => Route::Healthz,
         "/readyz" => Route::Readyz,
         "/metrics" => Route::Metrics,
+        "/reload" => Route::Reload,
         _ => Route::NotFound,
     }
 }
 
 pub async fn handle(state: Arc<AppState>, request: Request<Incoming>, route: Route) -> Response {
+    if route == Route::Reload {
+        if request.method() != Method::POST {
+            return ApiError::MethodNotAllowed("POST").response();
+        }
+        return reload(state).await;
+    }
     if route != Route::NotFound
         && request.method() != Method::GET
         && request.method() != Method::HEAD
@@ -43,6 +50,24 @@ pub async fn handle(state: Arc<AppState>, request: Request<Incoming>, route: Rou
             response
         }
         _ => ApiError::NotFound.response(),
+    }
+}
+
+async fn reload(state: Arc<AppState>) -> Response {
+    let reloaded = tokio::task::spawn_blocking(move || state.reloader.reload(&state))
+        .await
+        .unwrap_or_else(|_| Err("the reload task failed".to_owned()));
+    match reloaded {
+        Ok(reloaded) => json_response(
+            StatusCode::OK,
+            &json!({
+                "status": "reloaded",
+                "sites": reloaded.sites,
+                "added": reloaded.added,
+                "country_database": reloaded.country_database,
+            }),
+        ),
+        Err(reason) => ApiError::ReloadRejected(reason).response(),
     }
 }
 
@@ -72,7 +97,7 @@ async fn readiness_failures(state: &Arc<AppState>) -> Vec<&'static str> {
         failed.push("store");
     }
     if let Some(salts) = &state.salts
-        && !salts.all_shared(&state.sites, state.clock.now())
+        && !salts.all_shared(&state.sites.load(), state.clock.now())
     {
         failed.push("salt");
     }

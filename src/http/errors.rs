@@ -36,6 +36,9 @@ pub enum ApiError {
     Query(#[from] QueryError),
     #[error("the store is unavailable")]
     StoreUnavailable,
+    /// The operator's own configuration, refused; the reason is theirs to read.
+    #[error("new configuration refused, the running one stays: {0}")]
+    ReloadRejected(String),
 }
 
 impl ApiError {
@@ -54,6 +57,7 @@ impl ApiError {
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::StoreUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::ReloadRejected(_) => StatusCode::UNPROCESSABLE_ENTITY,
         }
     }
 
@@ -84,6 +88,7 @@ impl ApiError {
             ApiError::Unauthorized => "unauthorized",
             ApiError::Query(error) => error.code(),
             ApiError::StoreUnavailable => "store_unavailable",
+            ApiError::ReloadRejected(_) => "reload_rejected",
         }
     }
 

@@ -55,7 +55,7 @@ pub async fn handle(
     request: Request<Incoming>,
     peer: SocketAddr,
 ) -> Response {
-    let origin = cors::allowed_origin(request.headers(), &state.sites);
+    let origin = cors::allowed_origin(request.headers(), &state.sites.load());
     let mut response = match accept(&state, request, peer).await {
         Ok(response) => response,
         Err(error) => {

@@ -38,6 +38,7 @@ pub enum Route {
     Healthz,
     Readyz,
     Metrics,
+    Reload,
     NotFound,
 }
 
@@ -53,6 +54,7 @@ impl Route {
             Route::Healthz => "healthz",
             Route::Readyz => "readyz",
             Route::Metrics => "metrics",
+            Route::Reload => "reload",
             Route::NotFound => "not_found",
         }
     }
@@ -65,7 +67,7 @@ fn status_class(status: hyper::StatusCode) -> usize {
 }
 
 impl Route {
-    const ALL: [Route; 10] = [
+    const ALL: [Route; 11] = [
         Route::Event,
         Route::StatsAggregate,
         Route::StatsTimeseries,
@@ -75,6 +77,7 @@ impl Route {
         Route::Healthz,
         Route::Readyz,
         Route::Metrics,
+        Route::Reload,
         Route::NotFound,
     ];
 }

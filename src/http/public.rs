@@ -37,7 +37,7 @@ pub async fn handle(
         Route::Event => match method {
             Method::POST => event::handle(state, request, peer).await,
             Method::OPTIONS => {
-                cors::preflight(cors::allowed_origin(request.headers(), &state.sites))
+                cors::preflight(cors::allowed_origin(request.headers(), &state.sites.load()))
             }
             _ => ApiError::MethodNotAllowed("POST, OPTIONS").response(),
         },
@@ -66,6 +66,8 @@ pub async fn handle(
             stats::handle(state, request, StatsRoute::Query(Endpoint::Breakdown)).await
         }
         Route::StatsRealtime => stats::handle(state, request, StatsRoute::Realtime).await,
-        Route::Healthz | Route::Readyz | Route::Metrics => ApiError::NotFound.response(),
+        Route::Healthz | Route::Readyz | Route::Metrics | Route::Reload => {
+            ApiError::NotFound.response()
+        }
     }
 }

@@ -10,16 +10,18 @@ use crate::clock::Clock;
 use crate::ingest::Pipeline;
 use crate::metrics::Metrics;
 use crate::privacy::salt::SaltBook;
-use crate::sites::Sites;
+use crate::reload::Reloader;
+use crate::sites::LiveSites;
 use crate::store::Store;
 
 pub struct AppState {
     pub pipeline: Pipeline,
     pub store: Arc<Store>,
-    pub sites: Arc<Sites>,
+    pub sites: LiveSites,
     pub realtime: Arc<Realtime>,
     /// The salts, when they must come from the shared state to be ready.
     pub salts: Option<Arc<SaltBook>>,
+    pub reloader: Reloader,
     pub metrics: Arc<Metrics>,
     pub request_counters: super::RequestCounters,
     pub clock: Clock,

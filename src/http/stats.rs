@@ -79,11 +79,12 @@ fn query_params(query: &str) -> Result<HashMap<String, String>, ApiError> {
         .collect())
 }
 
-fn authorise<'a>(
-    state: &'a AppState,
+/// The site the request may read, from the sites of this moment.
+fn authorise(
+    state: &AppState,
     request: &Request<Incoming>,
     params: &HashMap<String, String>,
-) -> Result<&'a Site, ApiError> {
+) -> Result<Site, ApiError> {
     let site_id = params
         .get("site_id")
         .ok_or(crate::query::QueryError::Missing("site_id"))?;
@@ -98,8 +99,10 @@ fn authorise<'a>(
     // An unknown site and a wrong token look the same from outside.
     state
         .sites
+        .load()
         .find(site_id)
         .filter(|site| !token.is_empty() && site.accepts_token(token))
+        .cloned()
         .ok_or(ApiError::Unauthorized)
 }
 

@@ -7,6 +7,7 @@
 
 use std::sync::Arc;
 
+use arc_swap::{ArcSwap, ArcSwapOption};
 use jiff::Timestamp;
 use tokio::sync::mpsc;
 
@@ -24,7 +25,7 @@ use crate::privacy::salt::SaltBook;
 use crate::privacy::url::{self, CleanUrl, Routing, UrlPolicy};
 use crate::privacy::visitor::visitor_id;
 use crate::privacy::{self as privacy_stage, Treatment};
-use crate::sites::{Site, Sites};
+use crate::sites::{LiveSites, Site};
 
 /// Why a well-formed beacon was deliberately not counted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,13 +71,14 @@ pub enum Outcome {
 
 /// Everything the pipeline needs, built once by `startup`.
 pub struct PipelineParts {
-    pub sites: Arc<Sites>,
+    pub sites: LiveSites,
     pub truncation: Truncation,
     pub salts: Arc<SaltBook>,
     pub urls: UrlPolicy,
     pub pii_patterns: Vec<PiiPattern>,
     pub agents: AgentCache,
-    pub countries: Option<CountryDb>,
+    /// Replaced whole when the configuration is reloaded.
+    pub countries: ArcSwapOption<CountryDb>,
     pub gpc: SignalPolicy,
     pub dnt: SignalPolicy,
     pub hits: mpsc::Sender<Hit>,
@@ -86,7 +88,7 @@ pub struct PipelineParts {
 pub struct Pipeline {
     parts: PipelineParts,
     /// Per site, by index: its pageview counter.
-    site_pageviews: Vec<prometheus::IntCounter>,
+    site_pageviews: ArcSwap<Vec<prometheus::IntCounter>>,
 }
 
 /// What is known about a beacon once it is certain to be counted.
@@ -102,20 +104,35 @@ struct Counted<'a> {
 
 impl Pipeline {
     pub fn new(parts: PipelineParts) -> Pipeline {
-        let site_pageviews = parts
+        let site_pageviews = ArcSwap::from_pointee(Vec::new());
+        let pipeline = Pipeline {
+            parts,
+            site_pageviews,
+        };
+        pipeline.sites_changed();
+        pipeline
+    }
+
+    /// After a reload: counters for the sites of this moment.
+    pub fn sites_changed(&self) {
+        let counters = self
+            .parts
             .sites
+            .load()
             .iter()
             .map(|site| {
-                parts
+                self.parts
                     .metrics
                     .site_pageviews
                     .with_label_values(&[site.id.as_str()])
             })
             .collect();
-        Pipeline {
-            parts,
-            site_pageviews,
-        }
+        self.site_pageviews.store(Arc::new(counters));
+    }
+
+    /// After a reload: the country database to look up from now on.
+    pub fn replace_countries(&self, countries: Option<CountryDb>) {
+        self.parts.countries.store(countries.map(Arc::new));
     }
 
     pub fn process(&self, beacon: Beacon, sender: Sender, now: Timestamp) -> Outcome {
@@ -134,10 +151,11 @@ impl Pipeline {
     fn run(&self, beacon: Beacon, sender: Sender, now: Timestamp) -> Outcome {
         let parts = &self.parts;
         let ip = parts.truncation.apply(sender.ip);
+        let sites = parts.sites.load();
         let targets: Vec<&Site> = beacon
             .domains
             .iter()
-            .filter_map(|domain| parts.sites.find(domain))
+            .filter_map(|domain| sites.find(domain))
             .collect();
         let routing = if beacon.hash_routing || targets.iter().any(|s| s.routing == Routing::Hash) {
             Routing::Hash
@@ -180,6 +198,7 @@ impl Pipeline {
             classes: with_width_fallback(classes, beacon.screen_width),
             country: parts
                 .countries
+                .load()
                 .as_ref()
                 .map_or(Country::UNKNOWN, |db| db.lookup(ip.network())),
             referrer: beacon.referrer.as_deref().and_then(source::referrer_host),
@@ -187,14 +206,15 @@ impl Pipeline {
         };
         let kind = self.kind(&beacon);
         let mut queued = 0;
+        let pageview_counters = self.site_pageviews.load();
         for site in &targets {
             let hit = self.hit(site, &counted, kind.clone(), &beacon, now);
             let pageview = hit.kind == HitKind::Pageview;
             match parts.hits.try_send(hit) {
                 Ok(()) => {
                     queued += 1;
-                    if pageview {
-                        self.site_pageviews[site.idx.index()].inc();
+                    if pageview && let Some(counter) = pageview_counters.get(site.idx.index()) {
+                        counter.inc();
                     }
                 }
                 Err(_) => parts.metrics.beacons_shed.inc(),

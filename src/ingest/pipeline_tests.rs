@@ -12,17 +12,17 @@ fn pipeline(queue: usize) -> (Pipeline, mpsc::Receiver<Hit>, Arc<Metrics>) {
         .iter()
         .map(|id| toml::from_str(&format!("id = \"{id}\"\nhostnames = [\"a.example\"]")).unwrap())
         .collect();
-    let sites = Arc::new(Sites::from_config(&configs).unwrap());
+    let sites = LiveSites::new(crate::sites::Sites::from_config(&configs).unwrap());
     let (hits, queued) = mpsc::channel(queue);
     let metrics = Arc::new(Metrics::new());
     let pipeline = Pipeline::new(PipelineParts {
-        salts: Arc::new(SaltBook::new(sites.len(), 1800)),
+        salts: Arc::new(SaltBook::new(2, 1800)),
         sites,
         truncation: Truncation::new(24, 48).unwrap(),
         urls: UrlPolicy::new(&[], Vec::new()),
         pii_patterns: Vec::new(),
         agents: AgentCache::new(crate::enrich::agent::AgentClassifier::new(), 64),
-        countries: None,
+        countries: ArcSwapOption::empty(),
         gpc: SignalPolicy::CountAnonymously,
         dnt: SignalPolicy::Ignore,
         hits,

@@ -102,7 +102,10 @@ impl SaltBook {
                 .sites
                 .read()
                 .unwrap_or_else(|poison| poison.into_inner());
-            if let Some(salts) = sites[site.idx.index()].usable(at) {
+            if let Some(salts) = sites
+                .get(site.idx.index())
+                .and_then(|entry| entry.usable(at))
+            {
                 return salts;
             }
         }
@@ -110,7 +113,7 @@ impl SaltBook {
             .sites
             .write()
             .unwrap_or_else(|poison| poison.into_inner());
-        let entry = &mut sites[site.idx.index()];
+        let entry = entry_mut(&mut sites, site);
         if entry.usable(at).is_none() {
             self.rotate(entry, site, at.day, None);
         }
@@ -155,7 +158,7 @@ impl SaltBook {
             .write()
             .unwrap_or_else(|poison| poison.into_inner());
         for site in sites.iter() {
-            let entry = &mut book[site.idx.index()];
+            let entry = entry_mut(&mut book, site);
             let at = site.moment(now);
             let expired = entry
                 .previous
@@ -176,7 +179,7 @@ impl SaltBook {
             .sites
             .read()
             .unwrap_or_else(|poison| poison.into_inner());
-        book[site.idx.index()]
+        book.get(site.idx.index())?
             .current
             .as_ref()
             .filter(|salt| salt.day == day)
@@ -190,8 +193,10 @@ impl SaltBook {
             .sites
             .read()
             .unwrap_or_else(|poison| poison.into_inner());
-        let entry = &book[site.idx.index()];
-        entry.shared_day == Some(day) || entry.upcoming.as_ref().is_some_and(|salt| salt.day == day)
+        book.get(site.idx.index()).is_some_and(|entry| {
+            entry.shared_day == Some(day)
+                || entry.upcoming.as_ref().is_some_and(|salt| salt.day == day)
+        })
     }
 
     /// Installs the deployment's shared salt for `day` at moment `at`.
@@ -200,7 +205,7 @@ impl SaltBook {
             .sites
             .write()
             .unwrap_or_else(|poison| poison.into_inner());
-        let entry = &mut book[site.idx.index()];
+        let entry = entry_mut(&mut book, site);
         if day > at.day {
             if let Some(mut old) = entry.upcoming.replace(DaySalt { day, key }) {
                 old.key.erase();
@@ -235,7 +240,7 @@ impl SaltBook {
         sites
             .iter()
             .filter_map(|site| {
-                let current = book[site.idx.index()].current.as_ref()?;
+                let current = book.get(site.idx.index())?.current.as_ref()?;
                 Some(now.as_second() - site.start_of_day(current.day).as_second())
             })
             .max()
@@ -255,9 +260,19 @@ impl SaltBook {
             .sites
             .read()
             .unwrap_or_else(|poison| poison.into_inner());
-        let entry = &book[site.idx.index()];
-        usize::from(entry.current.is_some()) + usize::from(entry.previous.is_some())
+        book.get(site.idx.index()).map_or(0, |entry| {
+            usize::from(entry.current.is_some()) + usize::from(entry.previous.is_some())
+        })
     }
+}
+
+/// A site's entry, made when a reload added the site.
+fn entry_mut<'a>(book: &'a mut Vec<SiteSalts>, site: &Site) -> &'a mut SiteSalts {
+    let index = site.idx.index();
+    if book.len() <= index {
+        book.resize_with(index + 1, SiteSalts::default);
+    }
+    &mut book[index]
 }
 
 impl SiteSalts {

@@ -1,6 +1,7 @@
 //! `TestApp`: the real server in this process, on port 0, with a manual clock.
 
 use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use jiff::Timestamp;
@@ -20,6 +21,14 @@ pub const CHROME: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/
 /// A configuration for tests: two sites, a trusted loopback proxy, fast
 /// flushes; a variable in `extra_env` overrides the default of that name.
 pub fn test_config(data_dir: &std::path::Path, extra_env: &[(&str, &str)]) -> Config {
+    try_test_config(data_dir, extra_env).expect("test configuration is valid")
+}
+
+/// As `test_config`, for configurations that may be wrong.
+pub fn try_test_config(
+    data_dir: &std::path::Path,
+    extra_env: &[(&str, &str)],
+) -> Result<Config, config::ConfigError> {
     let mut env: Vec<(String, String)> = vec![
         (
             "KRUIMEL_SERVER__DATA_DIR".into(),
@@ -44,11 +53,13 @@ pub fn test_config(data_dir: &std::path::Path, extra_env: &[(&str, &str)]) -> Co
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string())),
     );
-    config::load(None, env).expect("test configuration is valid")
+    config::load(None, env)
 }
 
 pub struct TestApp {
     pub backend: Backend,
+    /// Settings a reload reads on top of those the server started with.
+    pub reload_env: Arc<Mutex<Vec<(String, String)>>>,
     pub public: SocketAddr,
     pub admin: SocketAddr,
     pub clock: Clock,
@@ -103,6 +114,24 @@ impl TestApp {
             .collect();
         env.extend_from_slice(extra_env);
         let config = test_config(data_dir.path(), &env);
+        let reload_env: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
+        let source = {
+            let start_env: Vec<(String, String)> = env
+                .iter()
+                .map(|(name, value)| (name.to_string(), value.to_string()))
+                .collect();
+            let reload_env = reload_env.clone();
+            let data_dir = data_dir.path().to_owned();
+            Box::new(move || {
+                let mut now = start_env.clone();
+                now.extend(reload_env.lock().unwrap().iter().cloned());
+                let pairs: Vec<(&str, &str)> = now
+                    .iter()
+                    .map(|(name, value)| (name.as_str(), value.as_str()))
+                    .collect();
+                try_test_config(&data_dir, &pairs)
+            })
+        };
         let public = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let admin = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let (public_address, admin_address) =
@@ -111,6 +140,7 @@ impl TestApp {
         let (stop, stopped) = oneshot::channel::<()>();
         let server = tokio::spawn(kruimel::startup::run_with_clock(
             config,
+            source,
             Listeners { public, admin },
             async move {
                 let _ = stopped.await;
@@ -119,6 +149,7 @@ impl TestApp {
         ));
         let app = TestApp {
             backend,
+            reload_env,
             public: public_address,
             admin: admin_address,
             clock,

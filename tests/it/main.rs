@@ -18,6 +18,7 @@ mod redis_backend;
 mod redis_server;
 mod redis_store;
 mod redis_tls;
+mod reload;
 mod restart;
 mod retention;
 mod stats_api;
