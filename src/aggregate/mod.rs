@@ -14,6 +14,7 @@ mod deltas;
 pub mod realtime;
 mod scopes;
 pub mod shared;
+mod upkeep;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -27,8 +28,8 @@ use crate::ingest::hit::Hit;
 use crate::metrics::Metrics;
 use crate::privacy::salt::SaltBook;
 use crate::sessions::Sessions;
-use crate::sites::{LiveSites, Moment, Sites};
-use crate::store::{Counts, Dim, Granularity, RowPrefix, Store, StoreError};
+use crate::sites::{LiveSites, Moment};
+use crate::store::{Counts, Store, StoreError};
 
 pub use deltas::Deltas;
 pub use realtime::Realtime;
@@ -248,31 +249,6 @@ impl Running {
         }
     }
 
-    /// Each site's visitors of its local day so far, from the store (on
-    /// Redis: of every instance together).
-    fn publish_visitors_today(&mut self, sites: &Sites, moments: &[Moment]) {
-        for site in sites.iter() {
-            let today = moments[site.idx.index()].day;
-            let totals = RowPrefix {
-                site: site.id.as_str().to_owned(),
-                filter: (Dim::None, String::new()),
-                breakdown: Dim::None,
-                granularity: Granularity::Day,
-            };
-            match self.parts.store.scan(&totals, today, today) {
-                Ok(rows) => {
-                    let visitors = rows.first().map_or(0, |row| row.counts.visitors);
-                    self.parts
-                        .metrics
-                        .site_visitors_today
-                        .with_label_values(&[site.id.as_str()])
-                        .set(visitors);
-                }
-                Err(error) => tracing::debug!(%error, "visitors today unavailable"),
-            }
-        }
-    }
-
     fn sync_salts(&mut self) {
         if let Some(flow) = &self.flow {
             let sites = self.parts.sites.load();
@@ -384,27 +360,5 @@ impl Running {
             .observe(started.elapsed().as_secs_f64());
         metrics.flush_keys.observe(keys as f64);
         Ok(())
-    }
-
-    fn retain(&mut self, sites: &Sites, moments: &[Moment]) {
-        for site in sites.iter() {
-            let today = moments[site.idx.index()].day;
-            let first_kept_day = today - i32::try_from(site.retention_days).unwrap_or(i32::MAX);
-            let purged = self.parts.store.purge(
-                site.id.as_str(),
-                first_kept_day,
-                first_kept_day.saturating_mul(24),
-            );
-            match purged {
-                Ok(removed) if removed > 0 => {
-                    tracing::info!(site = %site.id, removed, "retention removed old rows");
-                }
-                Ok(_) => {}
-                Err(error) => {
-                    self.parts.metrics.store_errors.inc();
-                    tracing::error!(site = %site.id, %error, "retention failed");
-                }
-            }
-        }
     }
 }

@@ -1,0 +1,55 @@
+//! The aggregator's upkeep at its ticks: retention and the per-site
+//! gauges read back from the store.
+
+use super::Running;
+use crate::sites::{Moment, Sites};
+use crate::store::{Dim, Granularity, RowPrefix};
+
+impl Running {
+    /// Each site's visitors of its local day so far, from the store (on
+    /// Redis: of every instance together).
+    pub(super) fn publish_visitors_today(&mut self, sites: &Sites, moments: &[Moment]) {
+        for site in sites.iter() {
+            let today = moments[site.idx.index()].day;
+            let totals = RowPrefix {
+                site: site.id.as_str().to_owned(),
+                filter: (Dim::None, String::new()),
+                breakdown: Dim::None,
+                granularity: Granularity::Day,
+            };
+            match self.parts.store.scan(&totals, today, today) {
+                Ok(rows) => {
+                    let visitors = rows.first().map_or(0, |row| row.counts.visitors);
+                    self.parts
+                        .metrics
+                        .site_visitors_today
+                        .with_label_values(&[site.id.as_str()])
+                        .set(visitors);
+                }
+                Err(error) => tracing::debug!(%error, "visitors today unavailable"),
+            }
+        }
+    }
+
+    pub(super) fn retain(&mut self, sites: &Sites, moments: &[Moment]) {
+        for site in sites.iter() {
+            let today = moments[site.idx.index()].day;
+            let first_kept_day = today - i32::try_from(site.retention_days).unwrap_or(i32::MAX);
+            let purged = self.parts.store.purge(
+                site.id.as_str(),
+                first_kept_day,
+                first_kept_day.saturating_mul(24),
+            );
+            match purged {
+                Ok(removed) if removed > 0 => {
+                    tracing::info!(site = %site.id, removed, "retention removed old rows");
+                }
+                Ok(_) => {}
+                Err(error) => {
+                    self.parts.metrics.store_errors.inc();
+                    tracing::error!(site = %site.id, %error, "retention failed");
+                }
+            }
+        }
+    }
+}
