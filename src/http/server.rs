@@ -107,14 +107,13 @@ async fn dispatch(
     state
         .request_counters
         .count(route, status, elapsed.as_secs_f64());
-    if route != Route::Event {
-        // Route and status only: never the path, query, client or agent.
-        tracing::debug!(
-            route = route.as_str(),
-            status = status.as_u16(),
-            micros = elapsed.as_micros() as u64,
-            "request"
-        );
+    // Route, status and latency only: never the path, query, client or agent.
+    // Beacons are many: their lines are at trace level, the rest at debug.
+    let (name, code, micros) = (route.as_str(), status.as_u16(), elapsed.as_micros() as u64);
+    if route == Route::Event {
+        tracing::trace!(route = name, status = code, micros, "request");
+    } else {
+        tracing::debug!(route = name, status = code, micros, "request");
     }
     Ok(response)
 }
