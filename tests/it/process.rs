@@ -60,7 +60,7 @@ impl ServerProcess {
             .env("KRUIMEL_SERVER__ADMIN_LISTEN", admin.to_string())
             .env("KRUIMEL_SERVER__DATA_DIR", data_dir)
             .env("KRUIMEL_SERVER__TRUSTED_PROXIES", r#"["127.0.0.1/32"]"#)
-            .env("KRUIMEL_LOG__LEVEL", "debug")
+            .env("KRUIMEL_LOG__LEVEL", "info,kruimel=trace")
             .env("KRUIMEL_LOG__FORMAT", "json")
             .env(
                 "KRUIMEL_SITES",
