@@ -150,6 +150,9 @@ pub async fn run_with_clock(
             .await
             .context("store task")??,
     );
+    if checked.sites.is_empty() {
+        tracing::warn!("no sites configured: every beacon will be dropped as unknown_site");
+    }
     let sites = LiveSites::new(checked.sites);
     let timeout_seconds = i64::from(config.sessions.visit_timeout_minutes.max(1)) * 60;
     let shared = match &*store {
