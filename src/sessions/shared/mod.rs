@@ -28,9 +28,10 @@ use crate::sites::{Moment, Site};
 use crate::store::StoreError;
 use crate::store::redis::Pool;
 
-/// How long an answer is kept for a retry: longer than any outage the
-/// backlog can bridge is not needed, as a retry follows its call closely
-/// unless Redis itself was gone, and then the answer is gone with it or kept.
+/// How long an answer is kept for a retry after a lost reply. The next
+/// stage deletes it once used; the expiry only bounds what a stopped
+/// instance leaves behind. A retry comes at the next flush, or once
+/// Redis is back; an answer Redis persisted survives its restart.
 const ANSWER_LIFE_MS: u64 = 15 * 60 * 1_000;
 
 pub struct SharedSessions {
