@@ -133,41 +133,38 @@ impl Flow {
         scratch: &mut Scratch,
         now: Timestamp,
     ) -> Result<bool, StoreError> {
-        {
-            self.memo
-                .enter_days(sites.iter().map(|site| site.moment(now).day));
-            if self.job.is_empty() {
-                if self.backlog.is_empty() {
-                    return Ok(false);
-                }
-                if self.failing {
-                    self.shared.sessions.ping()?;
-                }
-                self.start_job();
+        self.forget_past_days(sites, now);
+        if self.job.is_empty() {
+            if self.backlog.is_empty() {
+                return Ok(false);
             }
-            while let Some(job) = self.job.first_mut() {
-                let site = sites.get(job.site);
-                let now = site.moment(now).unix;
-                let scratch_lists = CreditLists {
-                    asked: &mut self.asked,
-                    unknown: &mut self.unknown,
-                    memo: &mut self.memo,
-                };
-                match run_site_job(&self.shared, job, scratch_lists, deltas, scratch, site, now) {
-                    Ok(()) => {
-                        self.job.remove(0);
-                    }
-                    Err(error) if error.is_deterministic() => {
-                        job.refusals += 1;
-                        if job.refusals < REFUSALS_BEFORE_DROP {
-                            return Err(error);
-                        }
-                        tracing::error!(%error, hits = job.hits.len(), "Redis refused a batch repeatedly; its hits are dropped");
-                        self.dropped += job.hits.len() as u64;
-                        self.job.remove(0);
-                    }
-                    Err(error) => return Err(error),
+            if self.failing {
+                self.shared.sessions.ping()?;
+            }
+            self.start_job();
+        }
+        while let Some(job) = self.job.first_mut() {
+            let site = sites.get(job.site);
+            let now = site.moment(now).unix;
+            let scratch_lists = CreditLists {
+                asked: &mut self.asked,
+                unknown: &mut self.unknown,
+                memo: &mut self.memo,
+            };
+            match run_site_job(&self.shared, job, scratch_lists, deltas, scratch, site, now) {
+                Ok(()) => {
+                    self.job.remove(0);
                 }
+                Err(error) if error.is_deterministic() => {
+                    job.refusals += 1;
+                    if job.refusals < REFUSALS_BEFORE_DROP {
+                        return Err(error);
+                    }
+                    tracing::error!(%error, hits = job.hits.len(), "Redis refused a batch repeatedly; its hits are dropped");
+                    self.dropped += job.hits.len() as u64;
+                    self.job.remove(0);
+                }
+                Err(error) => return Err(error),
             }
         }
         Ok(true)
@@ -192,6 +189,13 @@ impl Flow {
         self.job = parts;
     }
 
+    /// Empties the credit memo when any site's day has moved, also when no
+    /// hit has come since, so no visitor hash outlives its salt here.
+    fn forget_past_days(&mut self, sites: &Sites, now: Timestamp) {
+        self.memo
+            .enter_days(sites.iter().map(|site| site.moment(now).day));
+    }
+
     /// Ends idle visits of every site and counts their exit pages.
     pub fn sweep(
         &mut self,
@@ -199,6 +203,7 @@ impl Flow {
         deltas: &mut Deltas,
         now: Timestamp,
     ) -> Result<(), StoreError> {
+        self.forget_past_days(sites, now);
         for site in sites.iter() {
             if self.sweeps.len() <= site.idx.index() {
                 self.sweeps.resize(site.idx.index() + 1, None);
