@@ -81,8 +81,8 @@ impl Reloader {
                 .as_ref()
                 .map_or(0, |db| i64::try_from(db.build_epoch()).unwrap_or(i64::MAX)),
         );
+        state.pipeline.count_pageviews_of(&sites);
         state.sites.replace(sites);
-        state.pipeline.sites_changed();
         state.pipeline.replace_countries(checked.countries);
         Ok(reloaded)
     }

@@ -210,7 +210,7 @@ impl Running {
         match &mut self.flow {
             None => self.parts.realtime.publish(now.as_second()),
             Some(flow) => match flow.realtime(&sites, now) {
-                Ok(counts) => self.parts.realtime.publish_shared(&counts),
+                Ok(counts) => self.parts.realtime.publish_counts(&counts),
                 Err(error) => tracing::debug!(%error, "realtime count unavailable"),
             },
         }

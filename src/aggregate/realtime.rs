@@ -50,12 +50,12 @@ impl Realtime {
                 visitors.len() as u64
             })
             .collect();
-        self.publish_shared(&counts);
+        self.publish_counts(&counts);
     }
 
     /// Publishes counts per site, by index (from the shared visit state,
     /// or from `publish`).
-    pub fn publish_shared(&self, counts: &[u64]) {
+    pub fn publish_counts(&self, counts: &[u64]) {
         let mut published = self
             .published
             .write()

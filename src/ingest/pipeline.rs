@@ -25,7 +25,7 @@ use crate::privacy::salt::SaltBook;
 use crate::privacy::url::{self, CleanUrl, Routing, UrlPolicy};
 use crate::privacy::visitor::visitor_id;
 use crate::privacy::{self as privacy_stage, Treatment};
-use crate::sites::{LiveSites, Site};
+use crate::sites::{LiveSites, Site, Sites};
 
 /// Why a well-formed beacon was deliberately not counted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,16 +109,14 @@ impl Pipeline {
             parts,
             site_pageviews,
         };
-        pipeline.sites_changed();
+        pipeline.count_pageviews_of(&pipeline.parts.sites.load());
         pipeline
     }
 
-    /// After a reload: counters for the sites of this moment.
-    pub fn sites_changed(&self) {
-        let counters = self
-            .parts
-            .sites
-            .load()
+    /// Pageview counters for `sites`; a reload calls this before it swaps
+    /// the sites in, so a new site's first beacon is counted too.
+    pub fn count_pageviews_of(&self, sites: &Sites) {
+        let counters = sites
             .iter()
             .map(|site| {
                 self.parts
