@@ -290,14 +290,21 @@ pub fn rows(body: &Value, field: &str, metric: &str) -> Vec<(String, i64)> {
 
 /// Polls `/readyz` on the admin listener until it answers 200 (at most 5 s).
 pub async fn wait_ready(client: &reqwest::Client, admin: SocketAddr) {
+    wait_readiness(client, admin, 200).await;
+}
+
+/// Polls `/readyz` until it answers `status` (at most 5 s); returns its body.
+pub async fn wait_readiness(client: &reqwest::Client, admin: SocketAddr, status: u16) -> Value {
     for _ in 0..500 {
         let answer = client.get(format!("http://{admin}/readyz")).send().await;
-        if answer.is_ok_and(|response| response.status() == 200) {
-            return;
+        if let Ok(response) = answer
+            && response.status() == status
+        {
+            return response.json().await.unwrap_or(Value::Null);
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    panic!("server at {admin} did not become ready");
+    panic!("server at {admin} never answered /readyz with {status}");
 }
 
 /// GETs a URL, with a bearer token when one is given, and parses the JSON body.

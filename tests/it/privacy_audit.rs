@@ -45,10 +45,15 @@ async fn no_ip_user_agent_or_query_string_is_kept_anywhere(backend: Backend) {
         .into_iter()
         .map(|path| (path.display().to_string(), std::fs::read(&path).unwrap()))
         .collect();
+    // The salts, where a test can see them: in Redis. Promise 3: nowhere else.
+    let mut salts: Vec<Vec<u8>> = Vec::new();
     if backend.is_redis() {
         let stored = backend.dump();
         assert!(!stored.is_empty(), "Redis holds the counts");
         for (key, values) in stored {
+            if key.contains(":salt:") {
+                salts.extend(values.iter().cloned());
+            }
             places.push((format!("Redis key {key:?}"), key.clone().into_bytes()));
             for value in values {
                 places.push((format!("Redis value of {key:?}"), value));
@@ -74,6 +79,23 @@ async fn no_ip_user_agent_or_query_string_is_kept_anywhere(backend: Backend) {
             "session=",
         ] {
             assert!(!contains(bytes, needle), "{needle:?} found in {place}");
+        }
+    }
+    if backend.is_redis() {
+        assert!(!salts.is_empty(), "the shared salt is in Redis");
+    }
+    for salt in &salts {
+        assert_eq!(salt.len(), 32);
+        let hex: String = salt.iter().map(|byte| format!("{byte:02x}")).collect();
+        for (place, bytes) in places
+            .iter()
+            .filter(|(place, _)| !place.starts_with("Redis"))
+        {
+            assert!(
+                !bytes.windows(32).any(|window| window == salt.as_slice())
+                    && !contains(bytes, &hex),
+                "a salt is in {place}"
+            );
         }
     }
     // What is stored is counts with cleaned pages.

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use crate::backends::Backend;
-use crate::helpers::{FIREFOX, TestApp};
+use crate::helpers::{FIREFOX, TestApp, wait_readiness};
 
 const DAY: &str = "period=day&date=2026-11-23";
 
@@ -19,21 +19,8 @@ async fn send_pageviews(app: &TestApp, count: usize, first: usize) -> usize {
     accepted
 }
 
-/// Polls until `/readyz` answers `status`, returning its body.
 async fn readiness(app: &TestApp, status: u16) -> serde_json::Value {
-    for _ in 0..500 {
-        let response = app
-            .client
-            .get(format!("http://{}/readyz", app.admin))
-            .send()
-            .await
-            .unwrap();
-        if response.status() == status {
-            return response.json().await.unwrap();
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    panic!("/readyz never answered {status}");
+    wait_readiness(&app.client, app.admin, status).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -106,17 +106,17 @@ fn retention_deletes_buckets_before_the_first_kept_day() {
 }
 
 #[test]
-fn an_unreachable_redis_is_an_error_not_a_hang() {
+fn an_unreachable_redis_is_an_error_and_a_returning_one_is_used_again() {
     let mut server = RedisServer::start();
     let store = open(&server);
     store.ping().unwrap();
     server.stop();
-    let started = std::time::Instant::now();
     assert!(store.ping().is_err());
     assert!(store.apply(1, &[(page_key(1, "/"), views(1, 1))]).is_err());
-    assert!(started.elapsed() < std::time::Duration::from_secs(10));
     server.start_again();
     store.ping().unwrap();
+    store.apply(2, &[(page_key(1, "/"), views(1, 1))]).unwrap();
+    assert_eq!(store.scan(&pages(), 1, 1).unwrap()[0].counts, views(1, 1));
 }
 
 mod visits {

@@ -127,6 +127,11 @@ async fn counts_reach_redis_over_tls_and_an_untrusted_certificate_is_refused() {
         503,
         "a certificate nobody vouches for is refused"
     );
+    let body: serde_json::Value = readiness.json().await.unwrap();
+    assert!(
+        body["failed"].as_array().unwrap().contains(&"store".into()),
+        "{body}"
+    );
     drop(untrusted);
 
     let server = start_kruimel(&redis, Some(&ca), &dir).await;
