@@ -7,7 +7,7 @@
 //
 // The output is deterministic (same source and esbuild version, same bytes),
 // which is what lets CI compare the committed file with a fresh build.
-import { build } from 'esbuild';
+import { build, transform } from 'esbuild';
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
@@ -27,6 +27,18 @@ const common = {
   absWorkingDir: here,
   logLevel: 'error',
 };
+
+// CSS files are imported as strings, minified on the way in.
+const minifiedCss = {
+  name: 'minified-css',
+  setup(builder) {
+    builder.onLoad({ filter: /\.css$/ }, async ({ path }) => {
+      const { code } = await transform(readFileSync(path, 'utf8'), { loader: 'css', minify: true });
+      return { contents: code.trim(), loader: 'text' };
+    });
+  },
+};
+common.plugins = [minifiedCss];
 
 async function bundle(options) {
   const result = await build({ ...common, ...options });
