@@ -9,6 +9,8 @@ pub mod aggregate;
 pub mod clock;
 /// Typed configuration tree, loaded from TOML and `KRUIMEL_*` variables.
 pub mod config;
+/// The cookie notice per site and language, and consent receipts.
+pub mod consent;
 /// Bot filter, user-agent classes, country, source from referrer.
 pub mod enrich;
 /// The only module that knows HTTP: listeners, routing, wire types, status codes.

@@ -12,6 +12,7 @@ use arc_swap::{ArcSwap, Guard};
 use jiff::{Timestamp, tz::TimeZone};
 
 use crate::config::{SiteConfig, TokenHash};
+use crate::consent::SiteConsent;
 use crate::privacy::url::Routing;
 
 /// A site's position in the configuration: small, copyable, used in hot paths.
@@ -59,6 +60,7 @@ pub struct Site {
     pub retention_days: u32,
     pub routing: Routing,
     tokens: Vec<TokenHash>,
+    pub consent: SiteConsent,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -75,6 +77,8 @@ pub enum SiteError {
     Removed(String),
     #[error("site {0:?} has a new time zone; changing it needs a restart")]
     TimeZoneChanged(String),
+    #[error("site {site:?}: consent: {message}")]
+    Consent { site: String, message: String },
 }
 
 impl Site {
@@ -229,6 +233,11 @@ fn build_site(idx: SiteIdx, config: &SiteConfig) -> Result<Site, SiteError> {
     if hostnames.is_empty() {
         hostnames.push(config.id.clone());
     }
+    let consent =
+        SiteConsent::build(&config.id, &config.consent).map_err(|message| SiteError::Consent {
+            site: config.id.clone(),
+            message,
+        })?;
     Ok(Site {
         idx,
         id: SiteId(config.id.clone()),
@@ -241,6 +250,7 @@ fn build_site(idx: SiteIdx, config: &SiteConfig) -> Result<Site, SiteError> {
             Routing::Path
         },
         tokens: config.tokens.clone(),
+        consent,
     })
 }
 

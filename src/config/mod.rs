@@ -4,6 +4,7 @@
 //! meaning beyond types: `sites` turns site entries into runtime sites, and
 //! `startup` opens files the configuration names.
 
+mod consent;
 mod load;
 
 use std::net::SocketAddr;
@@ -12,6 +13,7 @@ use std::path::PathBuf;
 use ipnet::IpNet;
 use serde::Deserialize;
 
+pub use consent::{CategoryConfig, ConsentConfig, NoticeMode, OwnCategory};
 pub use load::{ConfigError, load};
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -267,6 +269,9 @@ pub struct SiteConfig {
     /// Stats API tokens in stored form (`kruimel hash-token`).
     #[serde(default)]
     pub tokens: Vec<TokenHash>,
+    /// The cookie notice and consent receipts.
+    #[serde(default)]
+    pub consent: ConsentConfig,
 }
 
 fn default_time_zone() -> String {

@@ -8,6 +8,7 @@
 //! every value written is a sum.
 //! Calls block: callers run them on a blocking thread.
 
+pub mod consent;
 mod embedded;
 pub mod redis;
 pub mod schema;
@@ -46,6 +47,10 @@ impl StoreError {
 }
 
 /// The store backends; one `match` per operation.
+#[expect(
+    clippy::large_enum_variant,
+    reason = "one store per process, held behind an Arc"
+)]
 pub enum Store {
     Embedded(Embedded),
     Redis(RedisStore),

@@ -5,6 +5,7 @@
 //! with its path and left as it was: an existing file is first checked
 //! through `probe`, which keeps every write redb makes in memory.
 
+mod consent;
 mod probe;
 
 use std::path::Path;
@@ -47,7 +48,9 @@ impl Embedded {
                 path: shown,
                 message: error.to_string(),
             })?;
-            return Ok(Embedded { db });
+            let store = Embedded { db };
+            store.create_tables()?;
+            return Ok(store);
         }
         let db = Database::create(&path).map_err(|error| StoreError::Open {
             path: shown,
@@ -55,6 +58,7 @@ impl Embedded {
         })?;
         let store = Embedded { db };
         store.mark_schema()?;
+        store.create_tables()?;
         Ok(store)
     }
 
@@ -85,6 +89,19 @@ impl Embedded {
             let mut meta = write.open_table(META).map_err(operation)?;
             meta.insert(SCHEMA_KEY, SCHEMA).map_err(operation)?;
         }
+        write.commit().map_err(operation)
+    }
+
+    /// Creates the tables added since the schema was first written, so
+    /// readers never meet a missing table.
+    fn create_tables(&self) -> Result<(), StoreError> {
+        let write = self.db.begin_write().map_err(operation)?;
+        write.open_table(consent::RECEIPTS).map_err(operation)?;
+        write
+            .open_table(consent::RECEIPT_EXPIRY)
+            .map_err(operation)?;
+        write.open_table(consent::NOTICES).map_err(operation)?;
+        write.open_table(consent::TALLIES).map_err(operation)?;
         write.commit().map_err(operation)
     }
 

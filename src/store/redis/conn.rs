@@ -136,6 +136,11 @@ impl Pool {
         format!("{}:{{{site}}}:", self.key_prefix)
     }
 
+    /// The deployment's key prefix (`kr`).
+    pub fn key_prefix(&self) -> &str {
+        &self.key_prefix
+    }
+
     pub fn name(&self) -> &str {
         &self.name
     }

@@ -12,6 +12,7 @@
 //! Invariant: like the embedded store, only sums are written here.
 
 pub mod conn;
+mod consent;
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -105,6 +106,7 @@ pub struct RedisStore {
     hot: Arc<Pool>,
     apply: Script,
     purge: Script,
+    receipt_append: Script,
 }
 
 impl RedisStore {
@@ -128,6 +130,7 @@ impl RedisStore {
             indexed: Mutex::new(IndexMemo::default()),
             apply: Script::new(include_str!("apply.lua")),
             purge: Script::new(include_str!("purge.lua")),
+            receipt_append: consent::append_script(),
         })
     }
 
