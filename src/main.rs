@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use kruimel::config::{self, TokenHash};
-use kruimel::http::{Listeners, probe};
+use kruimel::http::{Listeners, probe, script};
 use kruimel::startup;
 
 /// Hits are allocated by request handlers and freed by the aggregator on
@@ -45,6 +45,19 @@ enum Command {
         #[arg(long, short, env = "KRUIMEL_CONFIG")]
         config: Option<PathBuf>,
     },
+    /// Print the `<script>` tag a site embeds: this build's script, pinned
+    /// by version and by its Subresource Integrity hash.
+    Snippet {
+        /// The site's id, as configured.
+        #[arg(long)]
+        site: String,
+        /// Where browsers reach this server's public listener.
+        #[arg(long, default_value = "https://stats.example.nl")]
+        origin: String,
+        /// Print only the integrity value (`sha384-…`).
+        #[arg(long)]
+        integrity: bool,
+    },
     /// Print the stored form of a stats API token, for `tokens = [...]`.
     HashToken {
         /// The token as clients will send it (use a long random string).
@@ -54,6 +67,18 @@ enum Command {
 
 fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
+        Command::Snippet {
+            site,
+            origin,
+            integrity,
+        } => {
+            if integrity {
+                println!("{}", script::integrity());
+            } else {
+                println!("{}", script::embed_tag(&origin, &site));
+            }
+            Ok(())
+        }
         Command::HashToken { token } => {
             println!("{}", TokenHash::of_token(&token).stored_form());
             Ok(())

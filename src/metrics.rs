@@ -33,6 +33,9 @@ pub struct Metrics {
     pub site_pageviews: IntCounterVec,
     pub site_visitors_today: IntGaugeVec,
     pub ready: IntGauge,
+    pub consent_choices: IntCounterVec,
+    pub receipts_erased: IntCounter,
+    pub receipts_expired: IntCounter,
     /// The standard `process_*` metrics, without the `kruimel_` prefix.
     process: Registry,
 }
@@ -152,6 +155,24 @@ impl Metrics {
                 "1 when /readyz would answer ready, 0 when not; taken at each scrape.",
             )
             .expect("valid metric"),
+            consent_choices: IntCounterVec::new(
+                Opts::new(
+                    "consent_choices_total",
+                    "Consent choices recorded in receipts, by method.",
+                ),
+                &["method"],
+            )
+            .expect("valid metric"),
+            receipts_erased: IntCounter::new(
+                "consent_receipts_erased_total",
+                "Consent receipts erased at the visitor's request.",
+            )
+            .expect("valid metric"),
+            receipts_expired: IntCounter::new(
+                "consent_receipts_expired_total",
+                "Consent receipts deleted by the retention job.",
+            )
+            .expect("valid metric"),
             registry,
             process: Registry::new(),
         };
@@ -162,6 +183,11 @@ impl Metrics {
                     .beacons_dropped
                     .with_label_values(&[reason.as_str()]);
             }
+        }
+        for method in crate::consent::Method::ALL {
+            metrics
+                .consent_choices
+                .with_label_values(&[method.as_str()]);
         }
         metrics
     }
@@ -188,6 +214,9 @@ impl Metrics {
             Box::new(self.site_pageviews.clone()),
             Box::new(self.site_visitors_today.clone()),
             Box::new(self.ready.clone()),
+            Box::new(self.consent_choices.clone()),
+            Box::new(self.receipts_erased.clone()),
+            Box::new(self.receipts_expired.clone()),
         ];
         for collector in collectors {
             self.registry

@@ -83,6 +83,7 @@ impl Reloader {
         );
         state.pipeline.count_pageviews_of(&sites);
         state.sites.replace(sites);
+        crate::startup::archive_notices(&state.store, &state.sites.load());
         state.pipeline.replace_countries(checked.countries);
         Ok(reloaded)
     }

@@ -125,6 +125,26 @@ fn open_store(config: &Config) -> Result<Store, StoreError> {
     }
 }
 
+/// Archives every notice the sites can show, so each receipt's banner
+/// version can be shown again later. A store that is away now is retried
+/// when a choice is first recorded on a notice.
+pub fn archive_notices(store: &Store, sites: &Sites) {
+    for notice in sites.iter().flat_map(|site| site.consent.notices()) {
+        match store.archive_notice(notice) {
+            Ok(true) => tracing::info!(
+                site = %notice.site,
+                language = notice.language,
+                banner_version = %notice.banner_version,
+                "new consent notice archived"
+            ),
+            Ok(false) => {}
+            Err(error) => {
+                tracing::warn!(%error, site = %notice.site, "consent notice not archived yet");
+            }
+        }
+    }
+}
+
 pub async fn run(
     config: Config,
     source: ConfigSource,
@@ -154,6 +174,12 @@ pub async fn run_with_clock(
         tracing::warn!("no sites configured: every beacon will be dropped as unknown_site");
     }
     let sites = LiveSites::new(checked.sites);
+    {
+        let (store, sites) = (store.clone(), sites.load_full());
+        tokio::task::spawn_blocking(move || archive_notices(&store, &sites))
+            .await
+            .context("archive task")?;
+    }
     let timeout_seconds = i64::from(config.sessions.visit_timeout_minutes.max(1)) * 60;
     let shared = match &*store {
         Store::Redis(redis) => Some(Shared {
@@ -198,6 +224,7 @@ pub async fn run_with_clock(
         clock: clock.clone(),
         proxies: TrustedProxies::new(config.server.trusted_proxies.clone()),
         body_timeout: Duration::from_millis(config.server.body_timeout_ms),
+        archived: Default::default(),
         draining: Default::default(),
     });
     let (close_aggregator, aggregator) = Aggregator {

@@ -1,5 +1,6 @@
-//! The aggregator's upkeep at its ticks: retention and the per-site
-//! gauges read back from the store.
+//! The aggregator's upkeep at its ticks: retention (aggregates, consent
+//! counts and expired consent receipts) and the per-site gauges read back
+//! from the store.
 
 use super::Running;
 use crate::sites::{Moment, Sites};
@@ -32,9 +33,20 @@ impl Running {
     }
 
     pub(super) fn retain(&mut self, sites: &Sites, moments: &[Moment]) {
+        if let Some(now) = moments.first().map(|moment| moment.unix) {
+            self.expire_receipts(now);
+        }
         for site in sites.iter() {
             let today = moments[site.idx.index()].day;
             let first_kept_day = today - i32::try_from(site.retention_days).unwrap_or(i32::MAX);
+            if let Err(error) = self
+                .parts
+                .store
+                .purge_tallies(site.id.as_str(), first_kept_day)
+            {
+                self.parts.metrics.store_errors.inc();
+                tracing::error!(site = %site.id, %error, "retention of consent counts failed");
+            }
             let purged = self.parts.store.purge(
                 site.id.as_str(),
                 first_kept_day,
@@ -49,6 +61,22 @@ impl Running {
                     self.parts.metrics.store_errors.inc();
                     tracing::error!(site = %site.id, %error, "retention failed");
                 }
+            }
+        }
+    }
+
+    /// Deletes consent receipts whose retention ended (promise 7).
+    fn expire_receipts(&mut self, now: i64) {
+        match self.parts.store.purge_receipts(now) {
+            Ok(removed) => {
+                self.parts.metrics.receipts_expired.inc_by(removed);
+                if removed > 0 {
+                    tracing::info!(removed, "retention removed expired consent receipts");
+                }
+            }
+            Err(error) => {
+                self.parts.metrics.store_errors.inc();
+                tracing::error!(%error, "retention of consent receipts failed");
             }
         }
     }

@@ -1,5 +1,6 @@
-//! CORS for the ingest endpoint: browsers on a configured site's hostnames
-//! may send beacons and read the answer; other origins get no grant.
+//! CORS for the endpoints the script calls (ingest, notice, receipts):
+//! browsers on a configured site's hostnames may call them and read the
+//! answer; other origins get no grant.
 
 use hyper::StatusCode;
 use hyper::header::{self, HeaderMap, HeaderValue};
@@ -27,15 +28,16 @@ pub fn grant(response: &mut Response, origin: Option<HeaderValue>) {
     }
 }
 
-/// The answer to a preflight `OPTIONS` request.
-pub fn preflight(origin: Option<HeaderValue>) -> Response {
+/// The answer to a preflight `OPTIONS` request; `methods` is the
+/// `Access-Control-Allow-Methods` list.
+pub fn preflight(origin: Option<HeaderValue>, methods: &'static str) -> Response {
     let mut response = hyper::Response::new(http_body_util::Full::new(bytes::Bytes::new()));
     *response.status_mut() = StatusCode::NO_CONTENT;
     let headers = response.headers_mut();
     if origin.is_some() {
         headers.insert(
             header::ACCESS_CONTROL_ALLOW_METHODS,
-            HeaderValue::from_static("POST"),
+            HeaderValue::from_static(methods),
         );
         headers.insert(
             header::ACCESS_CONTROL_ALLOW_HEADERS,

@@ -6,6 +6,7 @@ use hyper::StatusCode;
 use hyper::header::HeaderValue;
 
 use super::Response;
+use crate::consent::ChoiceError;
 use crate::query::QueryError;
 
 #[derive(Debug, thiserror::Error)]
@@ -36,6 +37,20 @@ pub enum ApiError {
     Query(#[from] QueryError),
     #[error("the store is unavailable")]
     StoreUnavailable,
+    #[error("{0}")]
+    InvalidChoice(String),
+    #[error("no site is configured under that id")]
+    UnknownSite,
+    #[error("this site asks for no consent: it has no optional categories")]
+    ConsentNotAsked,
+    #[error("the banner version is not one this site has shown")]
+    UnknownBannerVersion,
+    #[error(transparent)]
+    Choice(#[from] ChoiceError),
+    #[error("not a receipt id (32 lowercase hex digits)")]
+    InvalidReceiptId,
+    #[error("no receipt with this id: it never existed, was erased or has expired")]
+    ReceiptNotFound,
     /// The operator's own configuration, refused; the reason is theirs to read.
     #[error("new configuration refused, the running one stays: {0}")]
     ReloadRejected(String),
@@ -49,7 +64,13 @@ impl ApiError {
             | ApiError::InvalidUrl
             | ApiError::BodyUnreadable
             | ApiError::QueryTooLong(_)
-            | ApiError::Query(_) => StatusCode::BAD_REQUEST,
+            | ApiError::Query(_)
+            | ApiError::InvalidChoice(_)
+            | ApiError::ConsentNotAsked
+            | ApiError::UnknownBannerVersion
+            | ApiError::Choice(_)
+            | ApiError::InvalidReceiptId => StatusCode::BAD_REQUEST,
+            ApiError::UnknownSite | ApiError::ReceiptNotFound => StatusCode::NOT_FOUND,
             ApiError::BodyTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -89,6 +110,13 @@ impl ApiError {
             ApiError::Query(error) => error.code(),
             ApiError::StoreUnavailable => "store_unavailable",
             ApiError::ReloadRejected(_) => "reload_rejected",
+            ApiError::InvalidChoice(_) => "invalid_choice",
+            ApiError::UnknownSite => "unknown_site",
+            ApiError::ConsentNotAsked => "consent_not_asked",
+            ApiError::UnknownBannerVersion => "unknown_banner_version",
+            ApiError::Choice(error) => error.code(),
+            ApiError::InvalidReceiptId => "invalid_receipt_id",
+            ApiError::ReceiptNotFound => "receipt_not_found",
         }
     }
 

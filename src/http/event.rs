@@ -113,7 +113,7 @@ fn accepted() -> Response {
     response
 }
 
-fn check_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
+pub(super) fn check_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
     let Some(value) = headers.get(hyper::header::CONTENT_TYPE) else {
         return Ok(());
     };

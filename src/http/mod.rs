@@ -9,11 +9,14 @@
 mod admin;
 mod body;
 pub mod client_ip;
+mod consent;
+mod consent_stats;
 mod cors;
 mod errors;
 mod event;
 pub mod probe;
 mod public;
+pub mod script;
 mod server;
 mod state;
 mod stats;
@@ -30,6 +33,11 @@ pub type Response = hyper::Response<Full<Bytes>>;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Route {
     Event,
+    Script,
+    ConsentNotice,
+    Consent,
+    Receipt,
+    StatsConsent,
     StatsAggregate,
     StatsTimeseries,
     StatsBreakdown,
@@ -46,6 +54,11 @@ impl Route {
     pub fn as_str(self) -> &'static str {
         match self {
             Route::Event => "event",
+            Route::Script => "script",
+            Route::ConsentNotice => "consent_notice",
+            Route::Consent => "consent",
+            Route::Receipt => "consent_receipt",
+            Route::StatsConsent => "stats_consent",
             Route::StatsAggregate => "stats_aggregate",
             Route::StatsTimeseries => "stats_timeseries",
             Route::StatsBreakdown => "stats_breakdown",
@@ -67,8 +80,13 @@ fn status_class(status: hyper::StatusCode) -> usize {
 }
 
 impl Route {
-    const ALL: [Route; 11] = [
+    const ALL: [Route; 16] = [
         Route::Event,
+        Route::Script,
+        Route::ConsentNotice,
+        Route::Consent,
+        Route::Receipt,
+        Route::StatsConsent,
         Route::StatsAggregate,
         Route::StatsTimeseries,
         Route::StatsBreakdown,

@@ -1,4 +1,5 @@
-//! The public listener's routes: ingest, stats API, OpenAPI document.
+//! The public listener's routes: ingest, the script, consent, stats API,
+//! OpenAPI document.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -9,7 +10,7 @@ use hyper::{Method, Request, StatusCode};
 
 use super::errors::ApiError;
 use super::stats::StatsRoute;
-use super::{AppState, Response, Route, cors, event, stats};
+use super::{AppState, Response, Route, consent, consent_stats, cors, event, script, stats};
 use crate::query::params::Endpoint;
 
 const OPENAPI: &str = include_str!("openapi.json");
@@ -17,6 +18,11 @@ const OPENAPI: &str = include_str!("openapi.json");
 pub fn route_of(request: &Request<Incoming>) -> Route {
     match request.uri().path() {
         "/api/event" => Route::Event,
+        "/js/kruimel.js" => Route::Script,
+        "/api/consent" => Route::Consent,
+        "/api/consent/notice" => Route::ConsentNotice,
+        path if path.starts_with("/api/consent/") => Route::Receipt,
+        "/api/v1/stats/consent" => Route::StatsConsent,
         "/api/v1/stats/aggregate" => Route::StatsAggregate,
         "/api/v1/stats/timeseries" => Route::StatsTimeseries,
         "/api/v1/stats/breakdown" => Route::StatsBreakdown,
@@ -36,15 +42,35 @@ pub async fn handle(
     match route {
         Route::Event => match method {
             Method::POST => event::handle(state, request, peer).await,
-            Method::OPTIONS => {
-                cors::preflight(cors::allowed_origin(request.headers(), &state.sites.load()))
-            }
+            Method::OPTIONS => cors::preflight(
+                cors::allowed_origin(request.headers(), &state.sites.load()),
+                "POST",
+            ),
             _ => ApiError::MethodNotAllowed("POST, OPTIONS").response(),
+        },
+        Route::Consent => match method {
+            Method::POST => consent::choose(state, request).await,
+            Method::OPTIONS => cors::preflight(
+                cors::allowed_origin(request.headers(), &state.sites.load()),
+                "POST",
+            ),
+            _ => ApiError::MethodNotAllowed("POST, OPTIONS").response(),
+        },
+        Route::Receipt => match method {
+            Method::GET | Method::HEAD | Method::DELETE => consent::receipt(state, request).await,
+            Method::OPTIONS => cors::preflight(
+                cors::allowed_origin(request.headers(), &state.sites.load()),
+                "GET, DELETE",
+            ),
+            _ => ApiError::MethodNotAllowed("GET, HEAD, DELETE, OPTIONS").response(),
         },
         Route::NotFound => ApiError::NotFound.response(),
         _ if method != Method::GET && method != Method::HEAD => {
             ApiError::MethodNotAllowed("GET, HEAD").response()
         }
+        Route::Script => script::serve(&request),
+        Route::ConsentNotice => consent::notice(&state, &request),
+        Route::StatsConsent => consent_stats::handle(state, request).await,
         Route::OpenApi => {
             let mut response = hyper::Response::new(http_body_util::Full::new(
                 bytes::Bytes::from_static(OPENAPI.as_bytes()),

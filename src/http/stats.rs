@@ -70,7 +70,7 @@ async fn answer(
     Ok(json_response(StatusCode::OK, &body))
 }
 
-fn query_params(query: &str) -> Result<HashMap<String, String>, ApiError> {
+pub(super) fn query_params(query: &str) -> Result<HashMap<String, String>, ApiError> {
     if query.len() > MAX_QUERY_STRING {
         return Err(ApiError::QueryTooLong(MAX_QUERY_STRING));
     }
@@ -80,7 +80,7 @@ fn query_params(query: &str) -> Result<HashMap<String, String>, ApiError> {
 }
 
 /// The site the request may read, from the sites of this moment.
-fn authorise(
+pub(super) fn authorise(
     state: &AppState,
     request: &Request<Incoming>,
     params: &HashMap<String, String>,

@@ -309,7 +309,7 @@ fn parse_date(text: &str) -> Result<Date, QueryError> {
         .map_err(|_| QueryError::Date(text.to_owned()))
 }
 
-fn parse_range(period: &str, date: Option<&str>, today: i32) -> Result<DateRange, QueryError> {
+pub fn parse_range(period: &str, date: Option<&str>, today: i32) -> Result<DateRange, QueryError> {
     if period == "custom" {
         let text = date.ok_or(QueryError::Missing("date"))?;
         let (first, last) = text

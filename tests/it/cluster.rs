@@ -8,7 +8,7 @@ use crate::backends::Backend;
 use crate::redis_server::RedisCluster;
 use std::sync::Arc;
 
-use crate::{bad_input, counting, ingest, midnight, privacy_audit, retention, stats_api};
+use crate::{bad_input, consent, counting, ingest, midnight, privacy_audit, retention, stats_api};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_behavioural_suite_passes_on_a_redis_cluster() {
@@ -21,9 +21,10 @@ async fn the_behavioural_suite_passes_on_a_redis_cluster() {
         ingest::scenarios(),
         bad_input::scenarios(),
         privacy_audit::scenarios(),
+        consent::scenarios(),
     ]
     .concat();
-    assert!(scenarios.len() >= 20, "every scenario is listed");
+    assert!(scenarios.len() >= 25, "every scenario is listed");
     for (name, scenario) in scenarios {
         eprintln!("cluster: {name}");
         scenario(Backend::on_cluster(&cluster)).await;

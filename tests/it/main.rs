@@ -3,6 +3,7 @@
 mod backends;
 mod bad_input;
 mod cluster;
+mod consent;
 mod counting;
 mod country;
 mod dashboards;
@@ -21,5 +22,6 @@ mod redis_tls;
 mod reload;
 mod restart;
 mod retention;
+mod script;
 mod stats_api;
 mod two_instances;

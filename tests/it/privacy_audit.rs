@@ -1,10 +1,12 @@
 //! The privacy audit: a distinctive IP address, user agent and query string
-//! go in; afterwards none of them is in the data directory, the logs,
-//! `/metrics` or, on the Redis backend, any key or value in Redis.
+//! go in, with beacons and with a consent choice; afterwards none of them
+//! is in the data directory, the logs, `/metrics` or, on the Redis
+//! backend, any key or value in Redis (promises 1, 2, 3, 5 and 8).
 
 use crate::backends::{Backend, on_every_backend};
-use crate::helpers::FIREFOX;
+use crate::helpers::{FIREFOX, SITE, TOKEN};
 use crate::process::{ServerProcess, files_under};
+use kruimel::config::TokenHash;
 
 const IP: &str = "81.204.23.197";
 const AGENT_MARKER: &str = "AuditMarker7731";
@@ -20,8 +22,17 @@ async fn no_ip_user_agent_or_query_string_is_kept_anywhere(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("kruimel.log");
     let data = dir.path().join("data");
-    let server = ServerProcess::start_with(&data, &log, &backend.env()).await;
+    let mut env = backend.env();
+    env.push((
+        "KRUIMEL_SITES".into(),
+        format!(
+            r#"[{{ id = "{SITE}", tokens = ["{}"], consent = {{ categories = ["media"] }} }}]"#,
+            TokenHash::of_token(TOKEN).stored_form()
+        ),
+    ));
+    let server = ServerProcess::start_with(&data, &log, &env).await;
     let agent = format!("{FIREFOX} {AGENT_MARKER}");
+    let receipt = consent_choice(&server, &agent).await;
     for path in ["/", "/wonen", "/contact"] {
         let url =
             format!("https://gemeente.example{path}?session={QUERY_MARKER}&utm_source=nieuwsbrief");
@@ -106,6 +117,45 @@ async fn no_ip_user_agent_or_query_string_is_kept_anywhere(backend: Backend) {
         .collect();
     assert!(contains(&stored, "/wonen"));
     assert!(contains(&stored, "nieuwsbrief"));
+    assert!(contains(&stored, "reject_all"), "the receipt is stored");
+    assert!(contains(&stored, &receipt) || !backend.is_redis());
+}
+
+/// Records a refusal from the marked address and browser; returns the receipt id.
+async fn consent_choice(server: &ServerProcess, agent: &str) -> String {
+    let notice: serde_json::Value = server
+        .client
+        .get(format!(
+            "http://{}/api/consent/notice?site={SITE}",
+            server.public
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let choice = serde_json::json!({
+        "site": SITE,
+        "policy_version": notice["policy_version"],
+        "banner_version": notice["banner_version"],
+        "language": notice["language"],
+        "granted": [],
+        "denied": ["media"],
+        "method": "reject_all",
+    });
+    let response = server
+        .client
+        .post(format!("http://{}/api/consent", server.public))
+        .header("x-forwarded-for", IP)
+        .header("user-agent", agent)
+        .body(choice.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    let body: serde_json::Value = response.json().await.unwrap();
+    body["receipt"].as_str().unwrap().to_owned()
 }
 
 on_every_backend!(no_ip_user_agent_or_query_string_is_kept_anywhere);

@@ -1,9 +1,10 @@
 //! Consent on Redis: receipts, archived notices and daily consent counts.
 //!
-//! A receipt is a list `<prefix>:receipt:{<id>}` (site, created, then one
-//! JSON choice per entry) with an expiry at the end of its retention; the
-//! sorted set `<prefix>:receipts:expiry` holds every receipt's expiry so
-//! the retention job deletes them by the server's clock too. Notices and
+//! A receipt is a list `<prefix>:{#<id>}:receipt` (site, created, then
+//! one JSON choice per entry) with an expiry at the end of its retention;
+//! the sorted set `<prefix>:{#receipts}:expiry` holds every receipt's
+//! expiry so the retention job deletes them by the server's clock too.
+//! (`#` cannot occur in a site id, so these hash tags never meet a site's.) Notices and
 //! counts live under the site's hash tag: `notice:<banner>` (kept for as
 //! long as the deployment), `consent:<day>` (a hash of `<banner>|<item>`
 //! counts) and `consent:days`, the index retention reads.
@@ -20,11 +21,15 @@ use crate::store::consent::{Recorded, Tally};
 const PURGE_ROUND: isize = 500;
 
 fn receipt_key(prefix: &str, id: &ReceiptId) -> String {
-    format!("{prefix}:receipt:{{{}}}", id.hex())
+    receipt_key_hex(prefix, &id.hex())
+}
+
+fn receipt_key_hex(prefix: &str, hex: &str) -> String {
+    format!("{prefix}:{{#{hex}}}:receipt")
 }
 
 fn expiry_key(prefix: &str) -> String {
-    format!("{prefix}:receipts:expiry")
+    format!("{prefix}:{{#receipts}}:expiry")
 }
 
 fn corrupt(_: serde_json::Error) -> StoreError {
@@ -167,7 +172,7 @@ impl RedisStore {
                 return Ok(removed);
             }
             for hex in &due {
-                let key = format!("{prefix}:receipt:{{{hex}}}");
+                let key = receipt_key_hex(&prefix, hex);
                 removed += self.counts.with(|conn| conn.del::<_, u64>(key.as_str()))?;
             }
             self.counts

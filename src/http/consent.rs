@@ -1,0 +1,278 @@
+//! The consent endpoints the script calls: `GET /api/consent/notice`,
+//! `POST /api/consent` (a choice), `GET` and `DELETE /api/consent/{id}`
+//! (inzage and erasure).
+//!
+//! A choice is checked against the notice it names by banner version (the
+//! current one, or one archived earlier), so a receipt only ever refers
+//! to a notice the server can show again.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use hyper::body::Incoming;
+use hyper::header::{self, HeaderValue};
+use hyper::{Method, Request, StatusCode};
+use serde_json::json;
+
+use super::body::read_limited;
+use super::errors::{ApiError, json_response};
+use super::{AppState, Response, cors};
+use crate::consent::{ChoiceRequest, Mode, Notice, Receipt, ReceiptId, Terms};
+use crate::store::StoreError;
+
+/// A choice is a few hundred bytes; this leaves room for long category lists.
+const BODY_LIMIT: usize = 4 * 1024;
+const SECONDS_PER_DAY: i64 = 86_400;
+
+/// Runs a store call on a blocking thread; failures are logged, and the
+/// client gets `store_unavailable`.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, ApiError> {
+    match tokio::task::spawn_blocking(work).await {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(error)) => {
+            tracing::error!(%error, "consent store call failed");
+            Err(ApiError::StoreUnavailable)
+        }
+        Err(_) => Err(ApiError::StoreUnavailable),
+    }
+}
+
+fn with_cors(state: &AppState, request: &Request<Incoming>) -> Option<HeaderValue> {
+    cors::allowed_origin(request.headers(), &state.sites.load())
+}
+
+fn finish(result: Result<Response, ApiError>, origin: Option<HeaderValue>) -> Response {
+    let mut response = result.unwrap_or_else(|error| error.response());
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    cors::grant(&mut response, origin);
+    response
+}
+
+/// `GET /api/consent/notice?site=…&lang=…`
+pub fn notice(state: &AppState, request: &Request<Incoming>) -> Response {
+    let origin = with_cors(state, request);
+    let params: HashMap<String, String> =
+        url::form_urlencoded::parse(request.uri().query().unwrap_or("").as_bytes())
+            .into_owned()
+            .collect();
+    let Some(site_id) = params.get("site") else {
+        return finish(
+            Err(crate::query::QueryError::Missing("site").into()),
+            origin,
+        );
+    };
+    let sites = state.sites.load();
+    let Some(site) = sites.find(site_id) else {
+        return finish(Err(ApiError::UnknownSite), origin);
+    };
+    let notice = site.consent.notice(params.get("lang").map(String::as_str));
+    let etag = format!("\"{}\"", notice.banner_version);
+    let unchanged = request
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .is_some_and(|value| value.as_bytes() == etag.as_bytes());
+    let mut response = if unchanged {
+        let mut response = hyper::Response::new(http_body_util::Full::new(bytes::Bytes::new()));
+        *response.status_mut() = StatusCode::NOT_MODIFIED;
+        response
+    } else {
+        let mut response = hyper::Response::new(http_body_util::Full::new(bytes::Bytes::from(
+            notice.to_json(),
+        )));
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        response
+    };
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=300"),
+    );
+    if let Ok(value) = HeaderValue::from_str(&etag) {
+        headers.insert(header::ETAG, value);
+    }
+    cors::grant(&mut response, origin);
+    response
+}
+
+/// `POST /api/consent`
+pub async fn choose(state: Arc<AppState>, request: Request<Incoming>) -> Response {
+    let origin = with_cors(&state, &request);
+    finish(record(state, request).await, origin)
+}
+
+async fn record(state: Arc<AppState>, request: Request<Incoming>) -> Result<Response, ApiError> {
+    let (parts, body) = request.into_parts();
+    super::event::check_content_type(&parts.headers)?;
+    let bytes = read_limited(body, &parts.headers, BODY_LIMIT, state.body_timeout).await?;
+    let wanted: ChoiceRequest =
+        serde_json::from_slice(&bytes).map_err(|error| match error.classify() {
+            serde_json::error::Category::Data => ApiError::InvalidChoice(error.to_string()),
+            _ => ApiError::InvalidJson(error.to_string()),
+        })?;
+    let continues = wanted.receipt_id()?;
+    let site = state
+        .sites
+        .load()
+        .find(&wanted.site)
+        .cloned()
+        .ok_or(ApiError::UnknownSite)?;
+    if site.consent.mode != Mode::Consent {
+        return Err(ApiError::ConsentNotAsked);
+    }
+    let terms = terms_of(&state, &site.consent, &wanted).await?;
+    let now = state.clock.now();
+    let choice = wanted.check(&terms, now.as_second())?;
+    let method = choice.method;
+    let day = site.moment(now).day;
+    let expires = now.as_second() + i64::from(site.consent.retention_days) * SECONDS_PER_DAY;
+    let store = state.store.clone();
+    let site_id = site.id.as_str().to_owned();
+    let recorded =
+        blocking(move || store.record_choice(&site_id, continues, choice, day, expires)).await?;
+    state
+        .metrics
+        .consent_choices
+        .with_label_values(&[method.as_str()])
+        .inc();
+    let id = recorded.receipt.receipt.hex();
+    let status = if recorded.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    let mut response = json_response(
+        status,
+        &json!({
+            "receipt": id,
+            "created": recorded.created,
+            "expires": timestamp(recorded.receipt.expires),
+        }),
+    );
+    if let Ok(location) = HeaderValue::from_str(&format!("/api/consent/{id}")) {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    Ok(response)
+}
+
+/// The terms of the notice a choice names: the current notice (archived on
+/// first use), or one archived before a configuration change.
+async fn terms_of(
+    state: &Arc<AppState>,
+    consent: &crate::consent::SiteConsent,
+    wanted: &ChoiceRequest,
+) -> Result<Terms, ApiError> {
+    if let Some(notice) = consent.current(&wanted.banner_version) {
+        archive_once(state, notice.clone()).await?;
+        return Ok(notice.terms());
+    }
+    if wanted.banner_version.len() != 16
+        || !wanted.banner_version.bytes().all(|b| b.is_ascii_hexdigit())
+    {
+        return Err(ApiError::UnknownBannerVersion);
+    }
+    let store = state.store.clone();
+    let (site, version) = (wanted.site.clone(), wanted.banner_version.clone());
+    let archived = blocking(move || store.archived_notice(&site, &version)).await?;
+    archived
+        .as_deref()
+        .and_then(Terms::from_json)
+        .ok_or(ApiError::UnknownBannerVersion)
+}
+
+/// Archives a current notice the first time this process records a choice
+/// made on it (startup and reloads archive them too; this covers a store
+/// that was away then).
+async fn archive_once(state: &Arc<AppState>, notice: Arc<Notice>) -> Result<(), ApiError> {
+    let key = format!("{}\0{}", notice.site, notice.banner_version);
+    if state
+        .archived
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .contains(&key)
+    {
+        return Ok(());
+    }
+    let store = state.store.clone();
+    blocking(move || store.archive_notice(&notice)).await?;
+    state
+        .archived
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(key);
+    Ok(())
+}
+
+/// `GET` or `DELETE /api/consent/{id}`
+pub async fn receipt(state: Arc<AppState>, request: Request<Incoming>) -> Response {
+    let origin = with_cors(&state, &request);
+    let id = request
+        .uri()
+        .path()
+        .strip_prefix("/api/consent/")
+        .and_then(ReceiptId::parse);
+    let result = match (id, request.method()) {
+        (None, _) => Err(ApiError::InvalidReceiptId),
+        (Some(id), &Method::DELETE) => erase(&state, id).await,
+        (Some(id), _) => show(&state, id).await,
+    };
+    finish(result, origin)
+}
+
+async fn show(state: &Arc<AppState>, id: ReceiptId) -> Result<Response, ApiError> {
+    let store = state.store.clone();
+    let receipt = blocking(move || store.receipt(id))
+        .await?
+        .ok_or(ApiError::ReceiptNotFound)?;
+    Ok(json_response(StatusCode::OK, &shown(&receipt)))
+}
+
+async fn erase(state: &Arc<AppState>, id: ReceiptId) -> Result<Response, ApiError> {
+    let store = state.store.clone();
+    if !blocking(move || store.erase_receipt(id)).await? {
+        return Err(ApiError::ReceiptNotFound);
+    }
+    state.metrics.receipts_erased.inc();
+    let mut response = hyper::Response::new(http_body_util::Full::new(bytes::Bytes::new()));
+    *response.status_mut() = StatusCode::NO_CONTENT;
+    Ok(response)
+}
+
+/// A receipt as the visitor reads it: times as RFC 3339, to the second.
+fn shown(receipt: &Receipt) -> serde_json::Value {
+    let history: Vec<serde_json::Value> = receipt
+        .history
+        .iter()
+        .map(|choice| {
+            json!({
+                "at": timestamp(choice.at),
+                "policy_version": choice.policy_version,
+                "banner_version": choice.banner_version,
+                "language": choice.language,
+                "granted": choice.granted,
+                "denied": choice.denied,
+                "method": choice.method.as_str(),
+            })
+        })
+        .collect();
+    json!({
+        "receipt": receipt.receipt.hex(),
+        "site": receipt.site,
+        "created": timestamp(receipt.created),
+        "updated": timestamp(receipt.updated),
+        "expires": timestamp(receipt.expires),
+        "history": history,
+    })
+}
+
+fn timestamp(seconds: i64) -> String {
+    jiff::Timestamp::from_second(seconds)
+        .map(|at| at.to_string())
+        .unwrap_or_default()
+}
