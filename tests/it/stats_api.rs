@@ -83,6 +83,11 @@ async fn the_openapi_document_describes_every_route() {
         "/api/v1/stats/timeseries",
         "/api/v1/stats/breakdown",
         "/api/v1/stats/realtime/visitors",
+        "/api/v1/stats/consent",
+        "/js/kruimel.js",
+        "/api/consent/notice",
+        "/api/consent",
+        "/api/consent/{id}",
         "/api/openapi.json",
     ] {
         assert!(document["paths"][path].is_object(), "{path} is documented");
