@@ -22,6 +22,7 @@ use crate::enrich::agent::AgentClassifier;
 use crate::enrich::agent_cache::AgentCache;
 use crate::enrich::country::CountryDb;
 use crate::http::client_ip::TrustedProxies;
+use crate::http::rate_limit::RateLimit;
 use crate::http::{AppState, Listeners, RequestCounters, serve};
 use crate::ingest::{Pipeline, PipelineParts};
 use crate::metrics::Metrics;
@@ -38,6 +39,9 @@ use crate::store::{RedisStore, Store, StoreError};
 
 /// User agents whose classes are remembered (about 40 bytes each).
 const USER_AGENT_MEMO: usize = 16_384;
+/// Consent choices one network may record per minute: far above what the
+/// people behind one office's address make, far below filling a disk.
+const CONSENT_CHOICES_PER_MINUTE: u32 = 120;
 
 /// What the configuration yields before anything is opened or bound.
 pub struct Checked {
@@ -224,6 +228,7 @@ pub async fn run_with_clock(
         clock: clock.clone(),
         proxies: TrustedProxies::new(config.server.trusted_proxies.clone()),
         body_timeout: Duration::from_millis(config.server.body_timeout_ms),
+        consent_limit: RateLimit::new(CONSENT_CHOICES_PER_MINUTE, Duration::from_secs(60), 100_000),
         archived: Default::default(),
         draining: Default::default(),
     });

@@ -7,6 +7,7 @@
 //! to a notice the server can show again.
 
 use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use hyper::body::Incoming;
@@ -102,13 +103,29 @@ pub fn notice(state: &AppState, request: &Request<Incoming>) -> Response {
 }
 
 /// `POST /api/consent`
-pub async fn choose(state: Arc<AppState>, request: Request<Incoming>) -> Response {
+pub async fn choose(
+    state: Arc<AppState>,
+    request: Request<Incoming>,
+    peer: SocketAddr,
+) -> Response {
     let origin = with_cors(&state, &request);
-    finish(record(state, request).await, origin)
+    finish(record(state, request, peer).await, origin)
 }
 
-async fn record(state: Arc<AppState>, request: Request<Incoming>) -> Result<Response, ApiError> {
+async fn record(
+    state: Arc<AppState>,
+    request: Request<Incoming>,
+    peer: SocketAddr,
+) -> Result<Response, ApiError> {
     let (parts, body) = request.into_parts();
+    // Every choice is stored: one network may make only so many a minute.
+    let network = state
+        .pipeline
+        .truncate(state.proxies.client_ip(peer.ip(), &parts.headers));
+    state
+        .consent_limit
+        .check(network, std::time::Instant::now())
+        .map_err(|limited| ApiError::TooManyRequests(limited.retry_after))?;
     super::event::check_content_type(&parts.headers)?;
     let bytes = read_limited(body, &parts.headers, BODY_LIMIT, state.body_timeout).await?;
     let wanted: ChoiceRequest =

@@ -39,6 +39,8 @@ pub enum ApiError {
     StoreUnavailable,
     #[error("{0}")]
     InvalidChoice(String),
+    #[error("too many requests from this network; retry later")]
+    TooManyRequests(std::time::Duration),
     #[error("no site is configured under that id")]
     UnknownSite,
     #[error("this site asks for no consent: it has no optional categories")]
@@ -71,6 +73,7 @@ impl ApiError {
             | ApiError::Choice(_)
             | ApiError::InvalidReceiptId => StatusCode::BAD_REQUEST,
             ApiError::UnknownSite | ApiError::ReceiptNotFound => StatusCode::NOT_FOUND,
+            ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::BodyTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -111,6 +114,7 @@ impl ApiError {
             ApiError::StoreUnavailable => "store_unavailable",
             ApiError::ReloadRejected(_) => "reload_rejected",
             ApiError::InvalidChoice(_) => "invalid_choice",
+            ApiError::TooManyRequests(_) => "too_many_requests",
             ApiError::UnknownSite => "unknown_site",
             ApiError::ConsentNotAsked => "consent_not_asked",
             ApiError::UnknownBannerVersion => "unknown_banner_version",
@@ -133,6 +137,14 @@ impl ApiError {
             response
                 .headers_mut()
                 .insert(hyper::header::CONNECTION, HeaderValue::from_static("close"));
+        }
+        if let ApiError::TooManyRequests(retry_after) = self {
+            let seconds = retry_after.as_secs().max(1).to_string();
+            if let Ok(value) = HeaderValue::from_str(&seconds) {
+                response
+                    .headers_mut()
+                    .insert(hyper::header::RETRY_AFTER, value);
+            }
         }
         if let ApiError::Unauthorized = self {
             response.headers_mut().insert(

@@ -16,6 +16,7 @@ mod errors;
 mod event;
 pub mod probe;
 mod public;
+pub mod rate_limit;
 pub mod script;
 mod server;
 mod state;

@@ -49,7 +49,7 @@ pub async fn handle(
             _ => ApiError::MethodNotAllowed("POST, OPTIONS").response(),
         },
         Route::Consent => match method {
-            Method::POST => consent::choose(state, request).await,
+            Method::POST => consent::choose(state, request, peer).await,
             Method::OPTIONS => cors::preflight(
                 cors::allowed_origin(request.headers(), &state.sites.load()),
                 "POST",

@@ -27,6 +27,8 @@ pub struct AppState {
     pub clock: Clock,
     pub proxies: TrustedProxies,
     pub body_timeout: Duration,
+    /// Consent choices per network and minute: each one is stored.
+    pub consent_limit: super::rate_limit::RateLimit,
     /// Notices (site NUL banner version) this process knows are archived.
     pub archived: std::sync::Mutex<std::collections::HashSet<String>>,
     /// Set when shutdown begins: `/readyz` turns not-ready.

@@ -128,6 +128,14 @@ impl Pipeline {
         self.site_pageviews.store(Arc::new(counters));
     }
 
+    /// The client's network as every later stage sees it (promise 1).
+    pub fn truncate(
+        &self,
+        client: crate::privacy::ip::ClientIp,
+    ) -> crate::privacy::ip::TruncatedIp {
+        self.parts.truncation.apply(client)
+    }
+
     /// After a reload: the country database to look up from now on.
     pub fn replace_countries(&self, countries: Option<CountryDb>) {
         self.parts.countries.store(countries.map(Arc::new));

@@ -402,3 +402,42 @@ on_every_backend!(
     a_choice_on_an_earlier_notice_is_checked_against_its_archived_version,
     bad_choices_get_their_error_code_and_store_nothing,
 );
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_network_records_at_most_120_choices_a_minute() {
+    let app = spawn(Backend::Embedded).await;
+    let nl = notice(&app, "nl").await;
+    let body = choice(&nl, None, &[], "reject_all").to_string();
+    let send = |ip: &'static str| {
+        let body = body.clone();
+        let app = &app;
+        async move {
+            app.client
+                .post(format!("http://{}/api/consent", app.public))
+                .header("x-forwarded-for", ip)
+                .body(body)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    for _ in 0..120 {
+        assert_eq!(send("198.51.100.7").await.status(), 201);
+    }
+    let refused = send("198.51.100.99").await;
+    assert_eq!(refused.status(), 429, "the same /24");
+    let retry_after: u64 = refused.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry_after));
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(body["code"], "too_many_requests");
+    assert_eq!(send("192.0.2.7").await.status(), 201, "another network");
+    let stats = app.stats("consent", "period=day").await;
+    assert_eq!(
+        stats["results"][0]["choices"], 121,
+        "the refused choice is not counted"
+    );
+}
