@@ -21,7 +21,8 @@ pub struct RateLimit {
 }
 
 struct Window {
-    started: Instant,
+    /// When the current window began: at the first request after the last one ended.
+    started: Option<Instant>,
     counts: HashMap<u64, u32>,
 }
 
@@ -42,7 +43,7 @@ impl RateLimit {
             max_networks,
             key: rand::random(),
             state: Mutex::new(Window {
-                started: Instant::now(),
+                started: None,
                 counts: HashMap::new(),
             }),
         }
@@ -55,10 +56,13 @@ impl RateLimit {
             u64::from_le_bytes(digest.as_bytes()[..8].try_into().expect("8 bytes")).max(1)
         });
         let mut window = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        if now.duration_since(window.started) >= self.window {
-            window.started = now;
-            window.counts.clear();
-        }
+        let started = match window.started {
+            Some(started) if now.duration_since(started) < self.window => started,
+            _ => {
+                window.counts.clear();
+                *window.started.insert(now)
+            }
+        };
         let slot = if window.counts.len() >= self.max_networks && !window.counts.contains_key(&hash)
         {
             OVERFLOW
@@ -73,9 +77,7 @@ impl RateLimit {
         let count = window.counts.entry(slot).or_insert(0);
         if *count >= budget {
             return Err(Limited {
-                retry_after: self
-                    .window
-                    .saturating_sub(now.duration_since(window.started)),
+                retry_after: self.window.saturating_sub(now.duration_since(started)),
             });
         }
         *count += 1;
