@@ -7,3 +7,10 @@ cd "$(dirname "$0")/.."
 .ci/fetch-country-db
 cargo test --locked --lib --bins --examples
 cargo test --locked --test it
+# The script (js-snippet/): the committed build matches the source and the
+# tracker stays within 1 KB gzipped; then the browser tests, in Debian's
+# Chromium against the binary, which embeds that build.
+cargo build --locked --bin kruimel
+npm --prefix js-snippet ci
+npm --prefix js-snippet run check
+npm --prefix js-snippet test

@@ -32,6 +32,7 @@ export function startConsent({ api, site, attr }) {
   let config; // the server's notice document
   let choice = readCookie();
   let update = () => {}; // blocked content, once the texts are known
+  let closeNotice = null; // while the notice is open
 
   const domReady = new Promise((resolve) =>
     document.readyState == 'loading' ? document.addEventListener('DOMContentLoaded', resolve) : resolve(),
@@ -77,14 +78,18 @@ export function startConsent({ api, site, attr }) {
     stillValid() ? config.categories.map((c) => c.id).filter((id) => choice.granted.includes(id)) : [];
 
   function open(layer) {
-    if (document.querySelector('kruimel-notice')) return;
-    showNotice(config, {
+    if (closeNotice) return;
+    const done = (then) => (...args) => {
+      closeNotice = null;
+      then(...args);
+    };
+    closeNotice = showNotice(config, {
       layer,
       granted: granted(),
       receiptUrl: choice && choice.receipt && api + '/api/consent/' + choice.receipt,
       closable: layer != 'info' && config.mode == 'consent' && stillValid(),
-      onChoice: (chosen, method) => (method == 'info' ? dismissInfo() : record(chosen, method)),
-      onClose: () => {},
+      onChoice: done((chosen, method) => (method == 'info' ? dismissInfo() : record(chosen, method))),
+      onClose: done(() => {}),
     });
   }
 
@@ -97,6 +102,10 @@ export function startConsent({ api, site, attr }) {
   // and announces it. When the server cannot be reached the choice still
   // holds in this browser, under the receipt it had.
   async function record(chosen, method) {
+    if (closeNotice) {
+      closeNotice();
+      closeNotice = null;
+    }
     const ids = config.categories.map((c) => c.id);
     const grantedIds = ids.filter((id) => chosen.includes(id));
     let receipt = choice ? choice.receipt : null;

@@ -16,6 +16,8 @@ import noticeCss from './notice.css';
 // choices, if there are any; closable: a choice exists, so the visitor may
 // leave without choosing again.
 // onChoice(granted, method) or onClose() is called once the dialog is gone.
+// Returns a function that removes the dialog, for a choice made elsewhere
+// (a placeholder's "always allow") while it is open.
 export function showNotice(config, { layer, granted, receiptUrl, closable, onChoice, onClose }) {
   const texts = config.texts;
   const categoryIds = config.categories.map((category) => category.id);
@@ -85,11 +87,13 @@ export function showNotice(config, { layer, granted, receiptUrl, closable, onCho
     if (receiptUrl) links.push(h('a', { href: receiptUrl }, texts.receipt_link));
 
     dialog.replaceChildren(
-      h('h2', { id: 'title' }, texts.title),
-      h('p', { id: 'intro' }, layer == 'info' ? texts.info_intro : texts.intro),
-      settings,
-      h('div', { class: 'buttons' }, ...buttons),
-      links.length && h('p', { class: 'links' }, ...links),
+      ...[
+        h('h2', { id: 'title' }, texts.title),
+        h('p', { id: 'intro' }, layer == 'info' ? texts.info_intro : texts.intro),
+        settings,
+        h('div', { class: 'buttons' }, ...buttons),
+        links.length && h('p', { class: 'links' }, ...links),
+      ].filter(Boolean),
     );
     // Into the dialog, also when "choose" replaced the button that had it.
     dialog.focus();
@@ -99,4 +103,5 @@ export function showNotice(config, { layer, granted, receiptUrl, closable, onCho
   // and for Tab, wherever the card is drawn.
   document.body.prepend(host);
   render(layer);
+  return () => host.remove();
 }

@@ -1,0 +1,223 @@
+// What the browser tests stand on: the real kruimel binary on free ports,
+// a small server for the test pages, and Debian's Chromium.
+//
+// The page is served at http://www.gemeente.test:<port>/ and the script and
+// API at http://stats.gemeente.test:<port>/: Chromium maps every *.test name
+// to 127.0.0.1, so the browser sees a site and a statistics server on two
+// hosts, as on a municipality's website.
+import { spawn, execFileSync } from 'node:child_process';
+import { createServer } from 'node:http';
+import { createServer as createNetServer } from 'node:net';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const SITE = 'gemeente.test';
+export const POLICY = '2026-1';
+const TOKEN = 'browser-test-token';
+// The server drops bots, and HeadlessChrome's own user agent is one.
+export const USER_AGENT =
+  'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36';
+
+export function freePort() {
+  return new Promise((resolvePort, reject) => {
+    const server = createNetServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+const sleep = (ms) => new Promise((done) => setTimeout(done, ms));
+
+// Polls `probe` until it returns something truthy; fails with `what` and
+// the last value seen.
+export async function eventually(what, probe, timeoutMs = 10000) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  for (;;) {
+    try {
+      last = await probe();
+      if (last) return last;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last && last.message ? last.message : last)}`);
+    await sleep(100);
+  }
+}
+
+// Starts `kruimel serve` with its whole configuration in the environment.
+export async function startKruimel({ consent = `{ policy_version = "${POLICY}", categories = ["media"], privacy_url = "http://www.gemeente.test/privacy" }` } = {}) {
+  const bin = resolve(here, '..', process.env.KRUIMEL_BIN || '../target/debug/kruimel');
+  if (!existsSync(bin)) {
+    throw new Error(`no kruimel binary at ${bin}: run \`cargo build --locked --bin kruimel\` or set KRUIMEL_BIN`);
+  }
+  const [port, adminPort] = await Promise.all([freePort(), freePort()]);
+  const dataDir = mkdtempSync(join(tmpdir(), 'kruimel-browser-'));
+  const tokenHash = execFileSync(bin, ['hash-token', TOKEN]).toString().trim();
+  // Only the settings below: a KRUIMEL_* variable of the caller's (such as
+  // KRUIMEL_BIN) would be an unknown setting to the server.
+  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('KRUIMEL_')));
+  Object.assign(env, {
+    KRUIMEL_SERVER__LISTEN: `127.0.0.1:${port}`,
+    KRUIMEL_SERVER__ADMIN_LISTEN: `127.0.0.1:${adminPort}`,
+    KRUIMEL_SERVER__DATA_DIR: dataDir,
+    KRUIMEL_SERVER__TRUSTED_PROXIES: '["127.0.0.1/32"]',
+    KRUIMEL_AGGREGATE__FLUSH_INTERVAL_MS: '50',
+    KRUIMEL_LOG__LEVEL: 'warn',
+    KRUIMEL_SITES: `[{ id = "${SITE}", hostnames = ["www.${SITE}"], tokens = ["${tokenHash}"], consent = ${consent} }]`,
+  });
+  const child = spawn(bin, ['serve'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  child.stderr.on('data', (chunk) => (log += chunk));
+  let exited = null;
+  child.on('exit', (code) => (exited = code));
+
+  await eventually('kruimel /readyz', async () => {
+    if (exited !== null) throw new Error(`kruimel exited with ${exited}:\n${log}`);
+    const response = await fetch(`http://127.0.0.1:${adminPort}/readyz`);
+    return response.status == 200;
+  }).catch((error) => {
+    child.kill();
+    throw new Error(`${error.message}\n${log}`);
+  });
+
+  const local = `http://127.0.0.1:${port}`;
+  // The binary embeds the script at compile time: after `npm run build`,
+  // `cargo build` must follow, or these tests would test an older script.
+  const served = await (await fetch(`${local}/js/kruimel.js`)).text();
+  if (served !== readFileSync(join(here, '..', 'dist', 'kruimel.js'), 'utf8')) {
+    child.kill();
+    throw new Error(`${bin} serves another script than js-snippet/dist/kruimel.js: run \`cargo build --locked --bin kruimel\``);
+  }
+  const origin = `http://stats.${SITE}:${port}`;
+  const stats = async (path) => {
+    const response = await fetch(local + path, { headers: { Authorization: `Bearer ${TOKEN}` } });
+    if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`);
+    return response.json();
+  };
+  return {
+    port,
+    // As the browser reaches it.
+    origin,
+    // The tag a site embeds, as `kruimel snippet` prints it: pinned version
+    // and Subresource Integrity hash.
+    snippet: execFileSync(bin, ['snippet', '--site', SITE, '--origin', origin]).toString().trim(),
+    local,
+    async aggregate() {
+      const { results } = await stats(`/api/v1/stats/aggregate?site_id=${SITE}&period=day&metrics=pageviews,events`);
+      return { pageviews: results.pageviews.value, events: results.events.value };
+    },
+    // property → { value: count } for the metric asked.
+    async breakdown(property, metric) {
+      const { results } = await stats(
+        `/api/v1/stats/breakdown?site_id=${SITE}&period=day&metrics=${metric}&property=${encodeURIComponent(property)}`,
+      );
+      const field = property.startsWith('event:props:') ? property.slice('event:props:'.length) : property.split(':')[1];
+      return Object.fromEntries(results.map((row) => [row[field], row[metric]]));
+    },
+    async receipt(id) {
+      const response = await fetch(`${local}/api/consent/${id}`);
+      if (!response.ok) throw new Error(`GET /api/consent/${id}: ${response.status}`);
+      return response.json();
+    },
+    async stop() {
+      if (exited === null) {
+        const gone = new Promise((done) => child.on('exit', done));
+        child.kill('SIGTERM');
+        await gone;
+      }
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+// Serves test/pages/<name>.html for /<name> (the first path segment, so
+// /spa/b is the single-page app; / and /p/… are index.html), filling in
+// {{SNIPPET}} (the script tag from `kruimel snippet`), {{STATS}} (the
+// server's origin as the browser sees it), {{MEDIA}} (another site's
+// origin, for embeds), {{PAGEPORT}}, {{LANG}} (?lang=) and {{ATTRS}} (?attrs=,
+// extra attributes for the script tag). Every request is remembered, so a
+// test can show that blocked content was not fetched.
+export async function startPages(kruimel) {
+  const port = await freePort();
+  const requests = [];
+  const server = createServer((request, response) => {
+    const url = new URL(request.url, `http://${request.headers.host}`);
+    requests.push(url.host + url.pathname);
+    if (url.pathname.startsWith('/files/')) {
+      response.writeHead(200, { 'Content-Type': 'application/pdf', 'Content-Disposition': 'attachment' });
+      response.end('%PDF-1.4\n');
+      return;
+    }
+    // /p/<anything> is the ordinary page, under a path of the test's own.
+    const segment = url.pathname.split('/')[1];
+    const name = !segment || segment == 'p' ? 'index' : segment;
+    const file = join(here, 'pages', `${name}.html`);
+    if (!/^[a-z0-9-]+$/.test(name) || !existsSync(file)) {
+      response.writeHead(404, { 'Content-Type': 'text/plain' });
+      response.end('not found');
+      return;
+    }
+    const lang = /^[a-z]{2}$/.test(url.searchParams.get('lang')) ? url.searchParams.get('lang') : 'nl';
+    const attrs = url.searchParams.get('attrs') || '';
+    if (!/^[a-z0-9 ="-]*$/.test(attrs)) throw new Error(`attrs ${attrs}`);
+    const html = readFileSync(file, 'utf8')
+      .replaceAll('{{SNIPPET}}', kruimel.snippet.replace('></script>', ` ${attrs}></script>`))
+      .replaceAll('{{STATS}}', kruimel.origin)
+      .replaceAll('{{MEDIA}}', `http://media.${SITE}:${port}`)
+      .replaceAll('{{PAGEPORT}}', String(port))
+      .replaceAll('{{LANG}}', lang)
+      .replaceAll('{{ATTRS}}', attrs);
+    response.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
+    response.end(html);
+  });
+  await new Promise((done) => server.listen(port, '127.0.0.1', done));
+  return {
+    port,
+    url: (path = '/') => `http://www.${SITE}:${port}${path}`,
+    requests,
+    stop: () => new Promise((done) => server.close(done)),
+  };
+}
+
+// Debian's Chromium; the tests fail, never skip, without it.
+export async function launchBrowser() {
+  const executablePath = process.env.CHROMIUM || '/usr/bin/chromium';
+  if (!existsSync(executablePath)) {
+    throw new Error(`no Chromium at ${executablePath}: apt-get install chromium, or set CHROMIUM`);
+  }
+  return chromium.launch({
+    executablePath,
+    args: ['--host-resolver-rules=MAP *.test 127.0.0.1', '--no-sandbox'],
+  });
+}
+
+// A fresh visitor: no cookies, a normal desktop browser.
+export async function newVisitor(browser, options = {}) {
+  const context = await browser.newContext({
+    userAgent: USER_AGENT,
+    viewport: { width: 1280, height: 800 },
+    ...options,
+  });
+  // Every beacon the page sends, parsed.
+  const beacons = [];
+  context.on('request', (request) => {
+    if (request.url().endsWith('/api/event')) beacons.push(JSON.parse(request.postData()));
+  });
+  return { context, beacons };
+}
+
+// The kruimel_consent cookie, decoded into its fields.
+export async function consentCookie(context) {
+  const cookie = (await context.cookies()).find((c) => c.name == 'kruimel_consent');
+  if (!cookie) return null;
+  const [format, receipt, policy, granted, at] = decodeURIComponent(cookie.value).split('|');
+  return { format, receipt, policy, granted: granted ? granted.split('+') : [], at: +at, cookie };
+}
