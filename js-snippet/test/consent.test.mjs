@@ -59,11 +59,10 @@ async function visit(path = '/p/toestemming', options) {
 async function recorded(context, granted, historyLength) {
   const cookie = await eventually(`a cookie granting ${granted}`, async () => {
     const cookie = await consentCookie(context);
-    return cookie && cookie.granted.join() == granted.join() && cookie;
+    return cookie && cookie.policy == POLICY && cookie.granted.join() == granted.join() && cookie;
   });
   assert.equal(cookie.format, '1');
   assert.match(cookie.receipt, /^[0-9a-f]{32}$/);
-  assert.equal(cookie.policy, POLICY);
   assert.ok(Math.abs(cookie.at - Date.now() / 1000) < 60, `cookie time ${cookie.at}`);
   // Six months (reask_days 182) unless configured otherwise; a technical
   // first-party cookie for this site only.
@@ -240,6 +239,32 @@ test('the cookie settings link reopens the notice with the keyboard alone, and f
   assert.equal(await focused(page), 'settings', 'focus returns to the link');
   const { history } = await recorded(context, [], 2);
   assert.deepEqual(history.map(([method]) => method), ['accept_all', 'custom']);
+  await context.close();
+});
+
+test('the notice asks again when the policy version changed, or the choice is older than reask_days', async () => {
+  const { context, page } = await visit();
+  await page.getByRole('button', { name: 'Alles weigeren' }).click();
+  const { cookie } = await recorded(context, [], 1);
+  // The cookie as an earlier choice granting media left it.
+  const replaceCookie = (fields) =>
+    context.addCookies([
+      { ...cookie.cookie, value: encodeURIComponent(['1', cookie.receipt, fields.policy, 'media', fields.at].join('|')) },
+    ]);
+
+  await replaceCookie({ policy: '2025-1', at: cookie.at });
+  await page.reload();
+  await dialog(page).waitFor();
+  assert.equal(await page.locator('#video').getAttribute('src'), null, 'a choice under another policy grants nothing');
+  await page.getByRole('button', { name: 'Alles accepteren' }).click();
+  const second = await recorded(context, ['media'], 2);
+  assert.equal(second.cookie.receipt, cookie.receipt, 'the choice under the new policy joins the same receipt');
+
+  await replaceCookie({ policy: POLICY, at: Math.floor(Date.now() / 1000) - 183 * 86400 });
+  await page.reload();
+  await dialog(page).waitFor();
+  await page.waitForTimeout(200);
+  assert.equal(await page.locator('#video').getAttribute('src'), null, 'an expired choice grants nothing');
   await context.close();
 });
 
