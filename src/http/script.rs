@@ -4,6 +4,7 @@
 //! The ETag is a hash of the content. `?v=<version>` (the form
 //! `kruimel snippet` prints) names this exact content and may be cached
 //! for a year; the bare URL is cached for a day and then revalidated.
+//! Browsers that accept gzip get it compressed once at start.
 
 use std::sync::LazyLock;
 
@@ -19,6 +20,13 @@ const SCRIPT: &[u8] = include_bytes!("../../js-snippet/dist/kruimel.js");
 /// The first 16 hex digits of the content's BLAKE3 hash.
 pub static VERSION: LazyLock<String> =
     LazyLock::new(|| blake3::hash(SCRIPT).to_hex()[..16].to_owned());
+
+static GZIPPED: LazyLock<Vec<u8>> = LazyLock::new(|| {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    encoder.write_all(SCRIPT).expect("writing to memory");
+    encoder.finish().expect("writing to memory")
+});
 
 /// The Subresource Integrity value of the embedded script.
 pub fn integrity() -> String {
@@ -39,8 +47,28 @@ pub fn embed_tag(origin: &str, site: &str) -> String {
     )
 }
 
+fn accepts_gzip<B>(request: &Request<B>) -> bool {
+    request
+        .headers()
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .any(|coding| {
+            let mut parts = coding.split(';');
+            let name = parts.next().unwrap_or("").trim();
+            let refused = parts.any(|param| param.trim().replace(' ', "") == "q=0");
+            name.eq_ignore_ascii_case("gzip") && !refused
+        })
+}
+
 pub fn serve<B>(request: &Request<B>) -> Response {
-    let etag = format!("\"{}\"", *VERSION);
+    let gzip = accepts_gzip(request);
+    let etag = if gzip {
+        format!("\"{}-gz\"", *VERSION)
+    } else {
+        format!("\"{}\"", *VERSION)
+    };
     let pinned = request.uri().query().is_some_and(|query| {
         url::form_urlencoded::parse(query.as_bytes())
             .any(|(key, value)| key == "v" && value == VERSION.as_str())
@@ -53,10 +81,19 @@ pub fn serve<B>(request: &Request<B>) -> Response {
         let mut response = hyper::Response::new(http_body_util::Full::new(bytes::Bytes::new()));
         *response.status_mut() = StatusCode::NOT_MODIFIED;
         response
+    } else if gzip {
+        let mut response = hyper::Response::new(http_body_util::Full::new(bytes::Bytes::from(
+            GZIPPED.as_slice(),
+        )));
+        response
+            .headers_mut()
+            .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        response
     } else {
         hyper::Response::new(http_body_util::Full::new(bytes::Bytes::from_static(SCRIPT)))
     };
     let headers = response.headers_mut();
+    headers.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
     headers.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/javascript; charset=utf-8"),
@@ -92,6 +129,28 @@ pub fn serve<B>(request: &Request<B>) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn gzip_is_sent_only_to_clients_that_accept_it_and_decodes_to_the_script() {
+        use std::io::Read;
+        let request = |accept: &str| {
+            Request::builder()
+                .uri("/js/kruimel.js")
+                .header(header::ACCEPT_ENCODING, accept)
+                .body(())
+                .unwrap()
+        };
+        assert!(accepts_gzip(&request("gzip, deflate, br")));
+        assert!(accepts_gzip(&request("br;q=1.0, GZIP;q=0.5")));
+        assert!(!accepts_gzip(&request("gzip;q=0, br")));
+        assert!(!accepts_gzip(&request("identity")));
+        let mut decoded = Vec::new();
+        flate2::read::GzDecoder::new(GZIPPED.as_slice())
+            .read_to_end(&mut decoded)
+            .unwrap();
+        assert_eq!(decoded, SCRIPT);
+        assert!(GZIPPED.len() < SCRIPT.len() / 2);
+    }
 
     #[test]
     fn the_integrity_value_is_sha384_of_the_served_bytes() {
