@@ -20,6 +20,7 @@ use crate::ingest::beacon::{Beacon, EventName, Sender};
 use crate::ingest::hit::{Hit, HitKind, HitVisitor};
 use crate::metrics::Metrics;
 use crate::privacy::ip::{TruncatedIp, Truncation};
+use crate::privacy::link;
 use crate::privacy::pii::{self, PiiPattern};
 use crate::privacy::salt::SaltBook;
 use crate::privacy::url::{self, CleanUrl, Routing, UrlPolicy};
@@ -243,10 +244,10 @@ impl Pipeline {
                     .props
                     .iter()
                     .map(|(key, value)| {
-                        (
-                            key.clone(),
-                            pii::scrub(value, &self.parts.pii_patterns).into_owned(),
-                        )
+                        let patterns = &self.parts.pii_patterns;
+                        let value = link::clean_target(name, key, value, patterns)
+                            .unwrap_or_else(|| pii::scrub(value, patterns).into_owned());
+                        (key.clone(), value)
                     })
                     .collect(),
             },

@@ -1,11 +1,13 @@
 //! The privacy stage: everything personal is reduced here, first.
 //!
 //! Owns IP truncation (`ip`), the daily salts (`salt`), visitor hashes
-//! (`visitor`), URL cleaning (`url`, `pii`) and privacy signals (this file).
+//! (`visitor`), URL cleaning (`url`, `pii`), the link targets built-in
+//! events report (`link`) and privacy signals (this file).
 //! Invariant: nothing after this stage can hold a full IP address; the
 //! raw user agent leaves here only as an argument to `enrich`.
 
 pub mod ip;
+pub mod link;
 pub mod pii;
 pub mod salt;
 pub mod shared_salt;

@@ -1,0 +1,76 @@
+//! Link targets that built-in events report (promise 5 for links): an
+//! outbound link keeps only its host, a file download its host and path
+//! with personal data replaced; neither keeps a query string, fragment or
+//! credentials, whatever tracker sent them.
+
+use super::pii::{self, PiiPattern};
+
+/// Event names trackers use for link clicks (Plausible's spelling).
+const OUTBOUND: [&str; 2] = ["Outbound Link: Click", "Cloaked Link: Click"];
+const DOWNLOAD: &str = "File Download";
+
+/// The value to count for property `key` of event `event`, when it is a
+/// link target; `None` leaves the property to the general rules.
+pub fn clean_target(
+    event: &str,
+    key: &str,
+    value: &str,
+    patterns: &[PiiPattern],
+) -> Option<String> {
+    if key != "url" {
+        return None;
+    }
+    let outbound = OUTBOUND.contains(&event);
+    if !outbound && event != DOWNLOAD {
+        return None;
+    }
+    let Ok(url) = url::Url::parse(value) else {
+        // A bare host (as Kruimel's own script sends) or something else:
+        // at most its first segment, scrubbed.
+        let host = value.split(['/', '?', '#']).next().unwrap_or("");
+        return Some(pii::scrub(host, patterns).into_owned());
+    };
+    let host = url.host_str().unwrap_or("").to_owned();
+    if outbound {
+        return Some(host);
+    }
+    let path = url.path();
+    Some(format!("{host}{}", pii::scrub(path, patterns)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outbound_links_keep_only_their_host() {
+        let clean = |value| clean_target("Outbound Link: Click", "url", value, &[]);
+        assert_eq!(
+            clean("https://user:pw@www.youtube.com/watch?v=abc&email=jan@example.nl#t=1")
+                .as_deref(),
+            Some("www.youtube.com")
+        );
+        assert_eq!(clean("www.youtube.com").as_deref(), Some("www.youtube.com"));
+        assert_eq!(clean("mailto:jan@example.nl").as_deref(), Some(""));
+    }
+
+    #[test]
+    fn downloads_keep_host_and_path_without_query_or_personal_data() {
+        let clean = |value| clean_target("File Download", "url", value, &[]);
+        assert_eq!(
+            clean("https://www.gemeente.example/docs/besluit.pdf?token=secret#p2").as_deref(),
+            Some("www.gemeente.example/docs/besluit.pdf")
+        );
+        let scrubbed = clean("https://cdn.example/brief-jan@example.nl.pdf").unwrap();
+        assert!(!scrubbed.contains("jan@example.nl"), "{scrubbed}");
+    }
+
+    #[test]
+    fn other_events_and_properties_are_left_to_the_general_rules() {
+        assert_eq!(
+            clean_target("Signup", "url", "https://a.example/?q=1", &[]),
+            None
+        );
+        assert_eq!(clean_target("File Download", "name", "x", &[]), None);
+    }
+}
