@@ -52,9 +52,8 @@ export function startConsent({ api, site, attr }) {
   function start(notice) {
     config = notice;
     if (config.mode == 'none') return;
-    update = blockedContent(config, (category) =>
-      record(granted().concat(category), 'custom'),
-    );
+    // "Always allow" in a placeholder: the stored choice plus that category.
+    update = blockedContent(config, (category) => record(granted().concat(category), 'custom'));
     document.addEventListener('click', onSettingsLink);
     for (const link of settingsLinks()) if (!link.textContent.trim()) link.textContent = config.texts.settings_link;
 
