@@ -54,7 +54,8 @@ export function startTracker({ api, site, attr, has }, commands) {
       // Without query and fragment, which can carry personal data.
       send('File Download', { url: link.origin + link.pathname });
     } else if (link.host != location.host) {
-      send('Outbound Link: Click', { url: link.host });
+      // The target's host name: where visitors go, not what they went for.
+      send('Outbound Link: Click', { url: link.hostname });
     }
   }
 
