@@ -24,10 +24,15 @@ pub fn clean_target(
     if !outbound && event != DOWNLOAD {
         return None;
     }
-    let Ok(url) = url::Url::parse(value) else {
-        // A bare host (as Kruimel's own script sends) or something else:
-        // at most its first segment, scrubbed.
-        let host = value.split(['/', '?', '#']).next().unwrap_or("");
+    let parsed = value
+        .contains("://")
+        .then(|| url::Url::parse(value).ok())
+        .flatten();
+    let Some(url) = parsed else {
+        // A bare host (as Kruimel's own script sends), perhaps with a port,
+        // or something else: at most its first segment, without a port, scrubbed.
+        let first = value.split(['/', '?', '#']).next().unwrap_or("");
+        let host = first.split(':').next().unwrap_or("");
         return Some(pii::scrub(host, patterns).into_owned());
     };
     let host = url.host_str().unwrap_or("").to_owned();
@@ -51,7 +56,10 @@ mod tests {
             Some("www.youtube.com")
         );
         assert_eq!(clean("www.youtube.com").as_deref(), Some("www.youtube.com"));
-        assert_eq!(clean("mailto:jan@example.nl").as_deref(), Some(""));
+        assert_eq!(clean("www.example.nl:8080").as_deref(), Some("www.example.nl"));
+        assert_eq!(clean("https://www.example.nl:8080/x").as_deref(), Some("www.example.nl"));
+        let mail = clean("mailto:jan@example.nl").unwrap();
+        assert!(!mail.contains("jan@example.nl"), "{mail}");
     }
 
     #[test]
