@@ -11,8 +11,13 @@ pub mod clock;
 pub mod config;
 /// The cookie notice per site and language, and consent receipts.
 pub mod consent;
+/// The privacy page's content, derived from the settings in force.
+pub mod disclosure;
 /// Bot filter, user-agent classes, country, source from referrer.
 pub mod enrich;
+/// Entry points for the fuzz targets in `fuzz/`; not an API.
+#[doc(hidden)]
+pub mod fuzzing;
 /// The only module that knows HTTP: listeners, routing, wire types, status codes.
 pub mod http;
 /// Turns a wire-free beacon into hits through `privacy` and `enrich`.

@@ -228,6 +228,7 @@ pub async fn run_with_clock(
         clock: clock.clone(),
         proxies: TrustedProxies::new(config.server.trusted_proxies.clone()),
         body_timeout: Duration::from_millis(config.server.body_timeout_ms),
+        disclosure: crate::disclosure::Facts::from_config(&config),
         consent_limit: RateLimit::new(CONSENT_CHOICES_PER_MINUTE, Duration::from_secs(60), 100_000),
         archived: Default::default(),
         draining: Default::default(),

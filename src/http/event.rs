@@ -143,7 +143,7 @@ fn signals(headers: &HeaderMap) -> Signals {
     }
 }
 
-fn parse(bytes: &[u8]) -> Result<Beacon, ApiError> {
+pub(crate) fn parse(bytes: &[u8]) -> Result<Beacon, ApiError> {
     let wire: WireEvent =
         serde_json::from_slice(bytes).map_err(|error| match error.classify() {
             serde_json::error::Category::Data => ApiError::InvalidEvent(error.to_string()),

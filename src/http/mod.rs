@@ -13,7 +13,8 @@ mod consent;
 mod consent_stats;
 mod cors;
 mod errors;
-mod event;
+pub(crate) mod event;
+mod privacy_page;
 pub mod probe;
 mod public;
 pub mod rate_limit;
@@ -39,6 +40,8 @@ pub enum Route {
     Consent,
     Receipt,
     StatsConsent,
+    PrivacyPage,
+    Asset,
     StatsAggregate,
     StatsTimeseries,
     StatsBreakdown,
@@ -60,6 +63,8 @@ impl Route {
             Route::Consent => "consent",
             Route::Receipt => "consent_receipt",
             Route::StatsConsent => "stats_consent",
+            Route::PrivacyPage => "privacy_page",
+            Route::Asset => "asset",
             Route::StatsAggregate => "stats_aggregate",
             Route::StatsTimeseries => "stats_timeseries",
             Route::StatsBreakdown => "stats_breakdown",
@@ -81,13 +86,15 @@ fn status_class(status: hyper::StatusCode) -> usize {
 }
 
 impl Route {
-    const ALL: [Route; 16] = [
+    const ALL: [Route; 18] = [
         Route::Event,
         Route::Script,
         Route::ConsentNotice,
         Route::Consent,
         Route::Receipt,
         Route::StatsConsent,
+        Route::PrivacyPage,
+        Route::Asset,
         Route::StatsAggregate,
         Route::StatsTimeseries,
         Route::StatsBreakdown,

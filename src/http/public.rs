@@ -10,7 +10,9 @@ use hyper::{Method, Request, StatusCode};
 
 use super::errors::ApiError;
 use super::stats::StatsRoute;
-use super::{AppState, Response, Route, consent, consent_stats, cors, event, script, stats};
+use super::{
+    AppState, Response, Route, consent, consent_stats, cors, event, privacy_page, script, stats,
+};
 use crate::query::params::Endpoint;
 
 const OPENAPI: &str = include_str!("openapi.json");
@@ -23,6 +25,8 @@ pub fn route_of(request: &Request<Incoming>) -> Route {
         "/api/consent/notice" => Route::ConsentNotice,
         path if path.starts_with("/api/consent/") => Route::Receipt,
         "/api/v1/stats/consent" => Route::StatsConsent,
+        "/assets/kruimel.css" => Route::Asset,
+        path if path.starts_with("/privacy/") => Route::PrivacyPage,
         "/api/v1/stats/aggregate" => Route::StatsAggregate,
         "/api/v1/stats/timeseries" => Route::StatsTimeseries,
         "/api/v1/stats/breakdown" => Route::StatsBreakdown,
@@ -69,6 +73,8 @@ pub async fn handle(
             ApiError::MethodNotAllowed("GET, HEAD").response()
         }
         Route::Script => script::serve(&request),
+        Route::PrivacyPage => privacy_page::serve(&state, &request),
+        Route::Asset => privacy_page::stylesheet(),
         Route::ConsentNotice => consent::notice(&state, &request),
         Route::StatsConsent => consent_stats::handle(state, request).await,
         Route::OpenApi => {

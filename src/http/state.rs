@@ -27,6 +27,8 @@ pub struct AppState {
     pub clock: Clock,
     pub proxies: TrustedProxies,
     pub body_timeout: Duration,
+    /// The deployment-wide settings the privacy page reports.
+    pub disclosure: crate::disclosure::Facts,
     /// Consent choices per network and minute: each one is stored.
     pub consent_limit: super::rate_limit::RateLimit,
     /// Notices (site NUL banner version) this process knows are archived.

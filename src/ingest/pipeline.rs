@@ -137,6 +137,11 @@ impl Pipeline {
         self.parts.truncation.apply(client)
     }
 
+    /// Whether a country database is loaded.
+    pub fn has_countries(&self) -> bool {
+        self.parts.countries.load().is_some()
+    }
+
     /// After a reload: the country database to look up from now on.
     pub fn replace_countries(&self, countries: Option<CountryDb>) {
         self.parts.countries.store(countries.map(Arc::new));

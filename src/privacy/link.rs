@@ -56,8 +56,14 @@ mod tests {
             Some("www.youtube.com")
         );
         assert_eq!(clean("www.youtube.com").as_deref(), Some("www.youtube.com"));
-        assert_eq!(clean("www.example.nl:8080").as_deref(), Some("www.example.nl"));
-        assert_eq!(clean("https://www.example.nl:8080/x").as_deref(), Some("www.example.nl"));
+        assert_eq!(
+            clean("www.example.nl:8080").as_deref(),
+            Some("www.example.nl")
+        );
+        assert_eq!(
+            clean("https://www.example.nl:8080/x").as_deref(),
+            Some("www.example.nl")
+        );
         let mail = clean("mailto:jan@example.nl").unwrap();
         assert!(!mail.contains("jan@example.nl"), "{mail}");
     }

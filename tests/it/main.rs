@@ -13,6 +13,7 @@ mod ingest;
 mod metrics;
 mod midnight;
 mod privacy_audit;
+mod privacy_page;
 mod process;
 mod promtool;
 mod redis_backend;
