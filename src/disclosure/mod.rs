@@ -1,7 +1,8 @@
 //! The privacy page's content (`/privacy/<site>`): what the running
 //! configuration processes, stores and keeps for one site, in Dutch or
 //! English, with an entry shaped like a record in a register of
-//! processing activities (register van verwerkingsactiviteiten).
+//! processing activities (register van verwerkingsactiviteiten). The
+//! language files also hold the texts of a consent receipt's page.
 //!
 //! Everything is derived from the settings in force, never written by
 //! hand, so the page cannot drift from what the server does.
@@ -33,6 +34,15 @@ static TEXTS: LazyLock<Vec<(&'static str, BTreeMap<String, String>)>> = LazyLock
 });
 
 pub const LANGUAGES: [&str; 2] = ["nl", "en"];
+
+/// A page text in `language` (Dutch when unknown), with `{name}`s filled.
+pub fn text(language: &str, key: &str, values: &[(&str, String)]) -> String {
+    let (_, texts) = TEXTS
+        .iter()
+        .find(|(tag, _)| *tag == language)
+        .unwrap_or(&TEXTS[0]);
+    fill(texts.get(key).map_or("", String::as_str), values)
+}
 
 /// The deployment-wide settings the page reports, taken at start.
 #[derive(Debug, Clone)]

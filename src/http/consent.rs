@@ -17,7 +17,7 @@ use serde_json::json;
 
 use super::body::read_limited;
 use super::errors::{ApiError, json_response};
-use super::{AppState, Response, cors};
+use super::{AppState, Response, cors, receipt_page};
 use crate::consent::{ChoiceRequest, Mode, Notice, Receipt, ReceiptId, Terms};
 use crate::store::StoreError;
 
@@ -226,7 +226,8 @@ async fn archive_once(state: &Arc<AppState>, notice: Arc<Notice>) -> Result<(), 
     Ok(())
 }
 
-/// `GET` or `DELETE /api/consent/{id}`
+/// `GET` or `DELETE /api/consent/{id}`; a browser asking for HTML gets a
+/// page, and erases through its form (`POST`, `action=erase`).
 pub async fn receipt(state: Arc<AppState>, request: Request<Incoming>) -> Response {
     let origin = with_cors(&state, &request);
     let id = request
@@ -234,12 +235,47 @@ pub async fn receipt(state: Arc<AppState>, request: Request<Incoming>) -> Respon
         .path()
         .strip_prefix("/api/consent/")
         .and_then(ReceiptId::parse);
-    let result = match (id, request.method()) {
+    let as_page = super::page::wants_html(&request);
+    let result = match (id, request.method().clone()) {
         (None, _) => Err(ApiError::InvalidReceiptId),
-        (Some(id), &Method::DELETE) => erase(&state, id).await,
+        (Some(id), Method::DELETE) => erase(&state, id).await,
+        (Some(id), Method::POST) => erase_from_page(&state, request, id).await,
+        (Some(id), _) if as_page => show_page(&state, id).await,
         (Some(id), _) => show(&state, id).await,
     };
     finish(result, origin)
+}
+
+async fn show_page(state: &Arc<AppState>, id: ReceiptId) -> Result<Response, ApiError> {
+    let store = state.store.clone();
+    Ok(match blocking(move || store.receipt(id)).await? {
+        Some(receipt) => receipt_page::shown(&receipt),
+        None => receipt_page::unknown(),
+    })
+}
+
+/// The receipt page's form: `action=erase`, form-encoded.
+async fn erase_from_page(
+    state: &Arc<AppState>,
+    request: Request<Incoming>,
+    id: ReceiptId,
+) -> Result<Response, ApiError> {
+    let (parts, body) = request.into_parts();
+    let bytes = read_limited(body, &parts.headers, 256, state.body_timeout).await?;
+    let confirmed =
+        url::form_urlencoded::parse(&bytes).any(|(key, value)| key == "action" && value == "erase");
+    if !confirmed {
+        return Err(ApiError::InvalidChoice(
+            "a receipt page posts action=erase".to_owned(),
+        ));
+    }
+    let store = state.store.clone();
+    if blocking(move || store.erase_receipt(id)).await? {
+        state.metrics.receipts_erased.inc();
+        Ok(receipt_page::erased(id))
+    } else {
+        Ok(receipt_page::unknown())
+    }
 }
 
 async fn show(state: &Arc<AppState>, id: ReceiptId) -> Result<Response, ApiError> {

@@ -7,14 +7,11 @@ use hyper::{Request, StatusCode};
 use serde_json::Value as Json;
 
 use super::errors::{ApiError, json_response};
+use super::page::{self, escape};
 use super::{AppState, Response};
 use crate::disclosure;
 
 const STYLESHEET: &str = include_str!("assets/kruimel.css");
-
-/// Headers of every page the server renders: no script at all, nothing
-/// from elsewhere, never framed.
-const PAGE_POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 pub fn stylesheet() -> Response {
     let mut response = hyper::Response::new(http_body_util::Full::new(bytes::Bytes::from_static(
@@ -49,35 +46,26 @@ pub fn serve<B>(state: &AppState, request: &Request<B>) -> Response {
         language,
         state.pipeline.has_countries(),
     );
-    let mut response = if json {
-        json_response(StatusCode::OK, &page)
-    } else {
-        let mut response = hyper::Response::new(http_body_util::Full::new(bytes::Bytes::from(
-            render(&page, request.uri().path()),
-        )));
-        let headers = response.headers_mut();
-        headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/html; charset=utf-8"),
-        );
-        headers.insert(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(PAGE_POLICY),
-        );
-        headers.insert(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        );
-        headers.insert(
-            header::REFERRER_POLICY,
-            HeaderValue::from_static("no-referrer"),
-        );
+    if json {
+        let mut response = json_response(StatusCode::OK, &page);
         response
-    };
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+        return response;
+    }
+    let language = page["language"].as_str().unwrap_or("nl");
+    let header = format!(
+        "<nav aria-label=\"{}\">{}</nav>",
+        if language == "en" { "Language" } else { "Taal" },
+        language_links(request.uri().path(), language)
+    );
+    page::html(
+        StatusCode::OK,
+        language,
+        page["title"].as_str().unwrap_or(""),
+        &header,
+        &render(&page, request.uri().path()),
+    )
 }
 
 /// `?lang=` when it names a language the page has, else Dutch.
@@ -93,37 +81,13 @@ fn language_of<B>(request: &Request<B>) -> &'static str {
         .unwrap_or("nl")
 }
 
-fn escape(text: &str) -> String {
-    let mut escaped = String::with_capacity(text.len());
-    for character in text.chars() {
-        match character {
-            '&' => escaped.push_str("&amp;"),
-            '<' => escaped.push_str("&lt;"),
-            '>' => escaped.push_str("&gt;"),
-            '"' => escaped.push_str("&quot;"),
-            '\'' => escaped.push_str("&#39;"),
-            other => escaped.push(other),
-        }
-    }
-    escaped
-}
-
 fn text(value: &Json) -> String {
     escape(value.as_str().unwrap_or(""))
 }
 
 fn render(page: &Json, path: &str) -> String {
     let language = page["language"].as_str().unwrap_or("nl");
-    let mut html = format!(
-        "<!doctype html>\n<html lang=\"{language}\">\n<head>\n<meta charset=\"utf-8\">\n\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <title>{title}</title>\n<link rel=\"stylesheet\" href=\"/assets/kruimel.css\">\n</head>\n<body>\n\
-         <header><nav aria-label=\"{nav}\">{links}</nav></header>\n<main>\n<h1>{title}</h1>\n<p>{intro}</p>\n",
-        title = text(&page["title"]),
-        intro = text(&page["intro"]),
-        nav = if language == "en" { "Language" } else { "Taal" },
-        links = language_links(path, language),
-    );
+    let mut html = format!("<p>{}</p>\n", text(&page["intro"]));
     for section in page["sections"].as_array().into_iter().flatten() {
         html.push_str(&format!("<h2>{}</h2>\n", text(&section["heading"])));
         for paragraph in section["paragraphs"].as_array().into_iter().flatten() {
@@ -150,7 +114,7 @@ fn render(page: &Json, path: &str) -> String {
             text(&entry["text"])
         ));
     }
-    html.push_str("</dl>\n</main>\n</body>\n</html>\n");
+    html.push_str("</dl>\n");
     html
 }
 
@@ -170,17 +134,4 @@ fn language_links(path: &str, current: &str) -> String {
         })
         .collect::<Vec<_>>()
         .join(" ")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn text_is_escaped_in_html() {
-        assert_eq!(
-            escape("<a href=\"x\">'&'</a>"),
-            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
-        );
-    }
 }

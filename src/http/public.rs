@@ -61,12 +61,14 @@ pub async fn handle(
             _ => ApiError::MethodNotAllowed("POST, OPTIONS").response(),
         },
         Route::Receipt => match method {
-            Method::GET | Method::HEAD | Method::DELETE => consent::receipt(state, request).await,
+            Method::GET | Method::HEAD | Method::DELETE | Method::POST => {
+                consent::receipt(state, request).await
+            }
             Method::OPTIONS => cors::preflight(
                 cors::allowed_origin(request.headers(), &state.sites.load()),
                 "GET, DELETE",
             ),
-            _ => ApiError::MethodNotAllowed("GET, HEAD, DELETE, OPTIONS").response(),
+            _ => ApiError::MethodNotAllowed("GET, HEAD, DELETE, POST, OPTIONS").response(),
         },
         Route::NotFound => ApiError::NotFound.response(),
         _ if method != Method::GET && method != Method::HEAD => {

@@ -441,3 +441,43 @@ async fn one_network_records_at_most_120_choices_a_minute() {
         "the refused choice is not counted"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_browser_sees_its_receipt_as_a_page_and_can_erase_it_there() {
+    let app = spawn(Backend::Embedded).await;
+    let en = notice(&app, "en").await;
+    let (_, created) = post(&app, &choice(&en, None, &["media"], "custom").to_string()).await;
+    let id = created["receipt"].as_str().unwrap();
+    let url = format!("http://{}/api/consent/{id}", app.public);
+    let page = app
+        .client
+        .get(&url)
+        .header("accept", "text/html,application/xhtml+xml")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(
+        page.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("default-src 'none'")
+    );
+    let html = page.text().await.unwrap();
+    assert!(html.contains("<html lang=\"en\">") && html.contains("Your cookie choices"));
+    assert!(html.contains("chose") && html.contains("media") && html.contains("marketing"));
+    assert!(html.contains(id));
+
+    let erased = app
+        .client
+        .post(&url)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("accept", "text/html")
+        .body("action=erase")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(erased.status(), 200);
+    assert!(erased.text().await.unwrap().contains("Gewist"));
+    assert_eq!(receipt(&app, id).await.0, 404);
+}
