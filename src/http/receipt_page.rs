@@ -58,7 +58,7 @@ pub fn shown(receipt: &Receipt) -> Response {
         }
     };
     let mut main = format!(
-        "<p>{}</p>\n<table>\n<thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th></tr></thead>\n<tbody>\n",
+        "<p>{}</p>\n<div class=\"scroll\" role=\"region\" aria-labelledby=\"choices\" tabindex=\"0\">\n<table>\n<caption id=\"choices\">{}</caption>\n<thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th></tr></thead>\n<tbody>\n",
         say(
             "receipt_intro",
             &[
@@ -66,6 +66,7 @@ pub fn shown(receipt: &Receipt) -> Response {
                 ("receipt", receipt.receipt.hex())
             ]
         ),
+        say("receipt_title", &[]),
         say("receipt_when", &[]),
         say("receipt_method", &[]),
         say("receipt_granted", &[]),
@@ -84,7 +85,7 @@ pub fn shown(receipt: &Receipt) -> Response {
         ));
     }
     main.push_str(&format!(
-        "</tbody>\n</table>\n<p>{}</p>\n<p>{}</p>\n\
+        "</tbody>\n</table>\n</div>\n<p>{}</p>\n<p>{}</p>\n\
          <form method=\"post\" action=\"/api/consent/{}\"><input type=\"hidden\" name=\"action\" value=\"erase\"><button type=\"submit\">{}</button></form>\n",
         say("receipt_expires", &[("expires", date(receipt.expires, language))]),
         say("receipt_change", &[]),
