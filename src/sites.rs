@@ -60,6 +60,10 @@ pub struct Site {
     pub retention_days: u32,
     pub routing: Routing,
     tokens: Vec<TokenHash>,
+    share_links: Vec<TokenHash>,
+    pub public: bool,
+    /// The smallest number of visitors shown without the site's credentials.
+    pub k_anonymity: u32,
     pub consent: SiteConsent,
 }
 
@@ -77,6 +81,8 @@ pub enum SiteError {
     Removed(String),
     #[error("site {0:?} has a new time zone; changing it needs a restart")]
     TimeZoneChanged(String),
+    #[error("site {0:?}: k_anonymity must be at least 2")]
+    KAnonymity(String),
     #[error("site {site:?}: consent: {message}")]
     Consent { site: String, message: String },
 }
@@ -91,6 +97,13 @@ impl Site {
         self.tokens
             .iter()
             .fold(false, |found, token| token.matches(presented) | found)
+    }
+
+    /// Whether `presented` is the secret of one of the site's share links.
+    pub fn accepts_share_link(&self, presented: &str) -> bool {
+        self.share_links
+            .iter()
+            .fold(false, |found, link| link.matches(presented) | found)
     }
 
     pub fn moment(&self, at: Timestamp) -> Moment {
@@ -233,6 +246,9 @@ fn build_site(idx: SiteIdx, config: &SiteConfig) -> Result<Site, SiteError> {
     if hostnames.is_empty() {
         hostnames.push(config.id.clone());
     }
+    if config.k_anonymity < 2 {
+        return Err(SiteError::KAnonymity(config.id.clone()));
+    }
     let consent =
         SiteConsent::build(&config.id, &config.consent).map_err(|message| SiteError::Consent {
             site: config.id.clone(),
@@ -250,6 +266,9 @@ fn build_site(idx: SiteIdx, config: &SiteConfig) -> Result<Site, SiteError> {
             Routing::Path
         },
         tokens: config.tokens.clone(),
+        share_links: config.share_links.clone(),
+        public: config.public,
+        k_anonymity: config.k_anonymity,
         consent,
     })
 }

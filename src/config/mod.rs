@@ -269,6 +269,18 @@ pub struct SiteConfig {
     /// Stats API tokens in stored form (`kruimel hash-token`).
     #[serde(default)]
     pub tokens: Vec<TokenHash>,
+    /// Stats readable by anyone, without a token (small counts folded).
+    #[serde(default)]
+    pub public: bool,
+    /// Secrets of share links in stored form (`kruimel hash-token`): their
+    /// holders read the stats like the public (small counts folded).
+    /// Removing one (and reloading) revokes the link.
+    #[serde(default)]
+    pub share_links: Vec<TokenHash>,
+    /// Without the site's own credentials, rows with fewer visitors than
+    /// this are folded into "(other)" and smaller totals are withheld.
+    #[serde(default = "default_k_anonymity")]
+    pub k_anonymity: u32,
     /// The cookie notice and consent receipts.
     #[serde(default)]
     pub consent: ConsentConfig,
@@ -276,6 +288,10 @@ pub struct SiteConfig {
 
 fn default_time_zone() -> String {
     "Europe/Amsterdam".to_owned()
+}
+
+fn default_k_anonymity() -> u32 {
+    10
 }
 
 fn default_retention_days() -> u32 {

@@ -26,7 +26,11 @@ pub async fn handle(state: Arc<AppState>, request: Request<Incoming>) -> Respons
 
 async fn answer(state: &Arc<AppState>, request: &Request<Incoming>) -> Result<Response, ApiError> {
     let params = query_params(request.uri().query().unwrap_or(""))?;
-    let site = authorise(state, request, &params)?;
+    let (site, audience) = authorise(state, request, &params)?;
+    if audience != crate::query::fold::Audience::Owner {
+        // Consent choices are for the site's own people only.
+        return Err(ApiError::Unauthorized);
+    }
     let today = site.moment(state.clock.now()).day;
     let get = |name: &str| {
         params

@@ -1,7 +1,10 @@
 //! The stats API: `/api/v1/stats/{aggregate,timeseries,breakdown}` and
-//! `/api/v1/stats/realtime/visitors`, with bearer tokens per site.
+//! `/api/v1/stats/realtime/visitors`, with bearer tokens per site; a public
+//! site, or a share link's secret (`share=`), reads them without a token
+//! and with small counts folded or withheld (promise 6, `query::fold`).
 //!
-//! Response shapes follow the Plausible Stats API v1.
+//! Response shapes follow the Plausible Stats API v1; a withheld number is
+//! `null`.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -13,6 +16,7 @@ use serde_json::{Map, Value as Json, json};
 use super::errors::{ApiError, json_response};
 use super::{AppState, Response};
 use crate::query::compute::Stats;
+use crate::query::fold::Audience;
 use crate::query::params::Endpoint;
 use crate::query::{Metric, StatsQuery};
 use crate::sites::Site;
@@ -42,12 +46,17 @@ async fn answer(
     route: StatsRoute,
 ) -> Result<Response, ApiError> {
     let params = query_params(request.uri().query().unwrap_or(""))?;
-    let site = authorise(state, request, &params)?;
+    let (site, audience) = authorise(state, request, &params)?;
     let today = site.moment(state.clock.now()).day;
     let endpoint = match route {
         StatsRoute::Realtime => {
             let visitors = state.realtime.visitors(site.idx);
-            return Ok(json_response(StatusCode::OK, &json!(visitors)));
+            let now = crate::store::Counts {
+                visitors: i64::try_from(visitors).unwrap_or(i64::MAX),
+                ..Default::default()
+            };
+            let shown = (!audience.withholds(&now)).then_some(visitors);
+            return Ok(json_response(StatusCode::OK, &json!(shown)));
         }
         StatsRoute::Query(endpoint) => endpoint,
     };
@@ -58,6 +67,7 @@ async fn answer(
         let stats = Stats {
             store: &state.store,
             site: &site_id,
+            audience,
         };
         compute(&stats, endpoint, &query)
     })
@@ -79,12 +89,14 @@ pub(super) fn query_params(query: &str) -> Result<HashMap<String, String>, ApiEr
         .collect())
 }
 
-/// The site the request may read, from the sites of this moment.
+/// The site the request may read, from the sites of this moment, and as
+/// whom: the site's token reads everything; a share link's secret, or no
+/// credentials on a public site, read as the public.
 pub(super) fn authorise(
     state: &AppState,
     request: &Request<Incoming>,
     params: &HashMap<String, String>,
-) -> Result<Site, ApiError> {
+) -> Result<(Site, Audience), ApiError> {
     let site_id = params
         .get("site_id")
         .ok_or(crate::query::QueryError::Missing("site_id"))?;
@@ -97,13 +109,32 @@ pub(super) fn authorise(
         .map(|(_, token)| token.trim())
         .unwrap_or("");
     // An unknown site and a wrong token look the same from outside.
-    state
+    let site = state
         .sites
         .load()
         .find(site_id)
-        .filter(|site| !token.is_empty() && site.accepts_token(token))
         .cloned()
-        .ok_or(ApiError::Unauthorized)
+        .ok_or(ApiError::Unauthorized)?;
+    let public = Audience::Public {
+        k: u64::from(site.k_anonymity),
+    };
+    let share = params.get("share").map(String::as_str).unwrap_or("");
+    if !token.is_empty() {
+        return site
+            .accepts_token(token)
+            .then_some((site, Audience::Owner))
+            .ok_or(ApiError::Unauthorized);
+    }
+    if !share.is_empty() {
+        return site
+            .accepts_share_link(share)
+            .then_some((site, public))
+            .ok_or(ApiError::Unauthorized);
+    }
+    if site.public {
+        return Ok((site, public));
+    }
+    Err(ApiError::Unauthorized)
 }
 
 fn number(metric: Metric, value: f64) -> Json {
@@ -123,11 +154,38 @@ fn metric_fields(metrics: &[Metric], counts: &crate::store::Counts) -> Map<Strin
         .collect()
 }
 
+fn null_fields(metrics: &[Metric]) -> Map<String, Json> {
+    metrics
+        .iter()
+        .map(|metric| (metric.name().to_owned(), Json::Null))
+        .collect()
+}
+
+/// The answer under a filter too small to show: every number `null`, no
+/// breakdown rows.
+fn withheld(endpoint: Endpoint, query: &StatsQuery) -> Json {
+    let results = match endpoint {
+        Endpoint::Aggregate => Json::Object(
+            query
+                .metrics
+                .iter()
+                .map(|metric| (metric.name().to_owned(), json!({ "value": null })))
+                .collect(),
+        ),
+        Endpoint::Timeseries => Json::Array(Vec::new()),
+        Endpoint::Breakdown => Json::Array(Vec::new()),
+    };
+    json!({ "results": results })
+}
+
 fn compute(
     stats: &Stats,
     endpoint: Endpoint,
     query: &StatsQuery,
 ) -> Result<Json, crate::store::StoreError> {
+    if stats.filter_withheld(query)? {
+        return Ok(withheld(endpoint, query));
+    }
     let results = match endpoint {
         Endpoint::Aggregate => {
             let fields: Map<String, Json> = stats
@@ -135,7 +193,10 @@ fn compute(
                 .into_iter()
                 .map(|(metric, value, change)| {
                     let mut entry = Map::new();
-                    entry.insert("value".to_owned(), number(metric, value));
+                    entry.insert(
+                        "value".to_owned(),
+                        value.map_or(Json::Null, |value| number(metric, value)),
+                    );
                     if let Some(change) = change {
                         entry.insert("change".to_owned(), json!(change));
                     }
@@ -149,7 +210,11 @@ fn compute(
                 .timeseries(query)?
                 .into_iter()
                 .map(|point| {
-                    let mut fields = metric_fields(&query.metrics, &point.counts);
+                    let mut fields = if stats.audience.withholds(&point.counts) {
+                        null_fields(&query.metrics)
+                    } else {
+                        metric_fields(&query.metrics, &point.counts)
+                    };
                     fields.insert("date".to_owned(), json!(point.label));
                     Json::Object(fields)
                 })

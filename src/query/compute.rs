@@ -6,6 +6,7 @@
 
 use std::collections::HashMap;
 
+use super::fold::{self, Audience};
 use super::params::{Filter, Interval, Metric, Property, StatsQuery};
 use super::period::{DateRange, date_of, month_key};
 use crate::store::{Counts, Dim, Granularity, Row, RowPrefix, Store, StoreError};
@@ -13,7 +14,13 @@ use crate::store::{Counts, Dim, Granularity, Row, RowPrefix, Store, StoreError};
 pub struct Stats<'a> {
     pub store: &'a Store,
     pub site: &'a str,
+    /// Who reads: small counts are folded or withheld for the public.
+    pub audience: Audience,
 }
+
+/// A metric, its value (`None`: withheld from this audience) and, when
+/// asked, its change against the previous period.
+pub type AggregateValue = (Metric, Option<f64>, Option<f64>);
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct SeriesPoint {
@@ -85,27 +92,43 @@ impl Stats<'_> {
         Ok(sum(&rows))
     }
 
-    /// Each metric with its value and, when asked, its change.
+    /// Each metric with its value and, when asked, its change; `None`
+    /// where the audience may not see it (fewer than k visitors).
     pub fn aggregate(
         &self,
         query: &StatsQuery,
-    ) -> Result<Vec<(Metric, f64, Option<f64>)>, StoreError> {
+    ) -> Result<Vec<AggregateValue>, StoreError> {
         let current = self.totals(&query.filter, query.range)?;
         let previous = match query.compare {
             true => Some(self.totals(&query.filter, query.range.previous())?),
             false => None,
         };
+        let shown = !self.audience.withholds(&current);
+        let compared = previous.filter(|before| !self.audience.withholds(before));
         Ok(query
             .metrics
             .iter()
             .map(|metric| {
                 let value = metric_value(*metric, &current);
-                let changed = previous
+                let changed = compared
                     .as_ref()
+                    .filter(|_| shown)
                     .map(|before| change(*metric, value, metric_value(*metric, before)));
-                (*metric, value, changed)
+                (*metric, shown.then_some(value), changed)
             })
             .collect())
+    }
+
+    /// Whether a filtered view as a whole is too small for the audience:
+    /// then every answer under it is withheld, since the filter itself
+    /// names the value.
+    pub fn filter_withheld(&self, query: &StatsQuery) -> Result<bool, StoreError> {
+        if self.audience == Audience::Owner || query.filter.is_none() {
+            return Ok(false);
+        }
+        Ok(self
+            .audience
+            .withholds(&self.totals(&query.filter, query.range)?))
     }
 
     pub fn timeseries(&self, query: &StatsQuery) -> Result<Vec<SeriesPoint>, StoreError> {
@@ -206,6 +229,8 @@ impl Stats<'_> {
                 .cmp(&(a.counts.visitors, a.counts.visits, a.counts.events))
                 .then_with(|| a.value.cmp(&b.value))
         });
+        // Folded before pagination, so "(other)" is one row, on the last page.
+        let result = fold::fold(result, self.audience);
         let skip = (query.page - 1).saturating_mul(query.limit);
         Ok(result.into_iter().skip(skip).take(query.limit).collect())
     }

@@ -7,6 +7,7 @@
 //! the edge hands it parameters and serialises what it returns.
 
 pub mod compute;
+pub mod fold;
 pub mod params;
 pub mod period;
 

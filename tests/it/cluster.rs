@@ -8,7 +8,10 @@ use crate::backends::Backend;
 use crate::redis_server::RedisCluster;
 use std::sync::Arc;
 
-use crate::{bad_input, consent, counting, ingest, midnight, privacy_audit, retention, stats_api};
+use crate::{
+    bad_input, consent, counting, ingest, midnight, privacy_audit, public_stats, retention,
+    stats_api,
+};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_behavioural_suite_passes_on_a_redis_cluster() {
@@ -22,6 +25,7 @@ async fn the_behavioural_suite_passes_on_a_redis_cluster() {
         bad_input::scenarios(),
         privacy_audit::scenarios(),
         consent::scenarios(),
+        public_stats::scenarios(),
     ]
     .concat();
     assert!(scenarios.len() >= 25, "every scenario is listed");

@@ -16,6 +16,7 @@ mod privacy_audit;
 mod privacy_page;
 mod process;
 mod promtool;
+mod public_stats;
 mod redis_backend;
 mod redis_server;
 mod redis_store;
