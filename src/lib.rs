@@ -3,6 +3,8 @@
 //! Modules are declared in the order a beacon travels through them.
 #![forbid(unsafe_code)]
 
+/// Dashboard accounts: users, passwords, second factors, sessions, audit log.
+pub mod accounts;
 /// The single owner of count deltas: applies hits, flushes batches to the store.
 pub mod aggregate;
 /// Time as an input: the system clock, or one a test moves.

@@ -1,0 +1,19 @@
+//! Dashboard accounts: users and their roles per site, passwords, second
+//! factors, sign-in sessions, lockout, and the audit log.
+//!
+//! Users live in a TOML file (`users.toml` in the data directory by
+//! default) that `kruimel user` edits and the server re-reads when it
+//! changes; passwords are argon2id hashes, second factors TOTP secrets.
+//! Sessions are in memory: a restart signs everyone out.
+//! Invariant: no password, session token or TOTP secret is logged; the
+//! audit log records the truncated network, never a full address.
+
+pub mod audit;
+pub mod lockout;
+pub mod password;
+pub mod sessions;
+pub mod totp;
+pub mod users;
+
+pub use sessions::{Session, Sessions};
+pub use users::{Role, User, Users, UsersFile};
