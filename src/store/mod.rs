@@ -47,10 +47,6 @@ impl StoreError {
 }
 
 /// The store backends; one `match` per operation.
-#[expect(
-    clippy::large_enum_variant,
-    reason = "one store per process, held behind an Arc"
-)]
 pub enum Store {
     Embedded(Embedded),
     Redis(RedisStore),

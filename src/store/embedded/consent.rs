@@ -73,7 +73,7 @@ impl Embedded {
         json: &str,
     ) -> Result<bool, StoreError> {
         let key = format!("{site}\0{banner_version}");
-        let write = self.db.begin_write().map_err(operation)?;
+        let write = self.begin_write()?;
         let added = {
             let mut table = write.open_table(NOTICES).map_err(operation)?;
             let known = table.get(key.as_str()).map_err(operation)?.is_some();
@@ -82,7 +82,7 @@ impl Embedded {
             }
             !known
         };
-        write.commit().map_err(operation)?;
+        self.commit(write)?;
         Ok(added)
     }
 
@@ -91,7 +91,7 @@ impl Embedded {
         site: &str,
         banner_version: &str,
     ) -> Result<Option<String>, StoreError> {
-        let read = self.db.begin_read().map_err(operation)?;
+        let read = self.db()?.begin_read().map_err(operation)?;
         let table = read.open_table(NOTICES).map_err(operation)?;
         let key = format!("{site}\0{banner_version}");
         Ok(table
@@ -108,7 +108,7 @@ impl Embedded {
         day: i32,
         expires: i64,
     ) -> Result<Recorded, StoreError> {
-        let write = self.db.begin_write().map_err(operation)?;
+        let write = self.begin_write()?;
         let recorded = {
             let mut receipts = write.open_table(RECEIPTS).map_err(operation)?;
             let mut expiry = write.open_table(RECEIPT_EXPIRY).map_err(operation)?;
@@ -169,12 +169,12 @@ impl Embedded {
                 .map_err(operation)?;
             recorded
         };
-        write.commit().map_err(operation)?;
+        self.commit(write)?;
         Ok(recorded)
     }
 
     pub fn receipt(&self, id: ReceiptId) -> Result<Option<Receipt>, StoreError> {
-        let read = self.db.begin_read().map_err(operation)?;
+        let read = self.db()?.begin_read().map_err(operation)?;
         let table = read.open_table(RECEIPTS).map_err(operation)?;
         let stored = table.get(id.bytes().as_slice()).map_err(operation)?;
         stored
@@ -183,7 +183,7 @@ impl Embedded {
     }
 
     pub fn erase_receipt(&self, id: ReceiptId) -> Result<bool, StoreError> {
-        let write = self.db.begin_write().map_err(operation)?;
+        let write = self.begin_write()?;
         let erased = {
             let mut receipts = write.open_table(RECEIPTS).map_err(operation)?;
             let removed = receipts.remove(id.bytes().as_slice()).map_err(operation)?;
@@ -200,12 +200,12 @@ impl Embedded {
                 None => false,
             }
         };
-        write.commit().map_err(operation)?;
+        self.commit(write)?;
         Ok(erased)
     }
 
     pub fn purge_receipts(&self, now: i64) -> Result<u64, StoreError> {
-        let write = self.db.begin_write().map_err(operation)?;
+        let write = self.begin_write()?;
         let mut removed = 0;
         {
             let mut receipts = write.open_table(RECEIPTS).map_err(operation)?;
@@ -222,7 +222,7 @@ impl Embedded {
                 }
             }
         }
-        write.commit().map_err(operation)?;
+        self.commit(write)?;
         Ok(removed)
     }
 
@@ -232,7 +232,7 @@ impl Embedded {
         first_day: i32,
         last_day: i32,
     ) -> Result<Vec<Tally>, StoreError> {
-        let read = self.db.begin_read().map_err(operation)?;
+        let read = self.db()?.begin_read().map_err(operation)?;
         let table = read.open_table(TALLIES).map_err(operation)?;
         let start = day_prefix(site, first_day);
         let end = day_prefix(site, last_day.saturating_add(1));
@@ -252,7 +252,7 @@ impl Embedded {
     pub fn purge_tallies(&self, site: &str, before_day: i32) -> Result<u64, StoreError> {
         let start = day_prefix(site, i32::MIN);
         let end = day_prefix(site, before_day);
-        let write = self.db.begin_write().map_err(operation)?;
+        let write = self.begin_write()?;
         let mut removed = 0;
         {
             let mut table = write.open_table(TALLIES).map_err(operation)?;
@@ -263,7 +263,7 @@ impl Embedded {
                 })
                 .map_err(operation)?;
         }
-        write.commit().map_err(operation)?;
+        self.commit(write)?;
         Ok(removed)
     }
 }

@@ -4,13 +4,24 @@
 //! redb database, or a redb database without Kruimel's marker, is refused
 //! with its path and left as it was: an existing file is first checked
 //! through `probe`, which keeps every write redb makes in memory.
+//!
+//! After a failed write (a full or read-only disk) redb refuses every later
+//! call on the same handle, even once the disk has room again, so a failed
+//! write closes the handle; the next call reopens the file (probing it
+//! again), at most twice a second, and never creates it anew. Until a
+//! write succeeds, `ping` fails, so the server reports itself not ready.
 
 mod consent;
 mod probe;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
-use redb::{Database, ReadableTable, TableDefinition};
+use arc_swap::ArcSwapOption;
+use redb::{Database, ReadableTable, TableDefinition, WriteTransaction};
 
 use probe::Overlay;
 
@@ -23,8 +34,16 @@ const SCHEMA_KEY: &str = "schema";
 const SCHEMA: &str = "kruimel-counts-2";
 pub const FILE_NAME: &str = "kruimel.redb";
 
+/// How often a closed handle may be reopened.
+const REOPEN_EVERY: Duration = Duration::from_millis(500);
+
 pub struct Embedded {
-    db: Database,
+    /// `None` after a failed write, until a call reopens the file.
+    db: ArcSwapOption<Database>,
+    path: PathBuf,
+    /// Whether the last write failed.
+    writes_failing: AtomicBool,
+    last_reopen: Mutex<Option<Instant>>,
 }
 
 fn operation(error: impl std::fmt::Display) -> StoreError {
@@ -48,7 +67,7 @@ impl Embedded {
                 path: shown,
                 message: error.to_string(),
             })?;
-            let store = Embedded { db };
+            let store = Embedded::with(db, path);
             store.create_tables()?;
             return Ok(store);
         }
@@ -56,10 +75,69 @@ impl Embedded {
             path: shown,
             message: error.to_string(),
         })?;
-        let store = Embedded { db };
+        let store = Embedded::with(db, path);
         store.mark_schema()?;
         store.create_tables()?;
         Ok(store)
+    }
+
+    fn with(db: Database, path: PathBuf) -> Embedded {
+        Embedded {
+            db: ArcSwapOption::from_pointee(db),
+            path,
+            writes_failing: AtomicBool::new(false),
+            last_reopen: Mutex::new(None),
+        }
+    }
+
+    /// The open database, reopened first when a failed write closed it.
+    fn db(&self) -> Result<Arc<Database>, StoreError> {
+        if let Some(db) = self.db.load_full() {
+            return Ok(db);
+        }
+        let mut last = self.last_reopen.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(db) = self.db.load_full() {
+            return Ok(db);
+        }
+        if last.is_some_and(|at| at.elapsed() < REOPEN_EVERY) {
+            return Err(self.failed("closed after a failed write; reopening"));
+        }
+        *last = Some(Instant::now());
+        // The file must still be there and still be Kruimel's: a missing
+        // file (an unmounted disk) is not created again.
+        if !self.path.exists() {
+            return Err(self.failed("missing; waiting for it to return"));
+        }
+        Embedded::probe(&self.path)?;
+        let db = Database::open(&self.path).map_err(|error| self.failed(error))?;
+        let db = Arc::new(db);
+        self.db.store(Some(db.clone()));
+        tracing::debug!(path = %self.path.display(), "database reopened");
+        Ok(db)
+    }
+
+    /// An error naming the file.
+    fn failed(&self, error: impl std::fmt::Display) -> StoreError {
+        StoreError::Operation(format!("{}: {error}", self.path.display()))
+    }
+
+    /// Begins a write; a failure closes the handle (see the module comment).
+    fn begin_write(&self) -> Result<WriteTransaction, StoreError> {
+        let begun = self.db()?.begin_write();
+        begun.map_err(|error| self.write_failed(error))
+    }
+
+    /// Commits a write; a failure closes the handle.
+    fn commit(&self, write: WriteTransaction) -> Result<(), StoreError> {
+        write.commit().map_err(|error| self.write_failed(error))?;
+        self.writes_failing.store(false, Ordering::Release);
+        Ok(())
+    }
+
+    fn write_failed(&self, error: impl std::fmt::Display) -> StoreError {
+        self.writes_failing.store(true, Ordering::Release);
+        self.db.store(None);
+        self.failed(error)
     }
 
     /// Refuses an existing file that is not a Kruimel database, without
@@ -83,30 +161,30 @@ impl Embedded {
 
     /// Writes the schema marker into a database this server just created.
     fn mark_schema(&self) -> Result<(), StoreError> {
-        let write = self.db.begin_write().map_err(operation)?;
+        let write = self.begin_write()?;
         {
             write.open_table(COUNTS).map_err(operation)?;
             let mut meta = write.open_table(META).map_err(operation)?;
             meta.insert(SCHEMA_KEY, SCHEMA).map_err(operation)?;
         }
-        write.commit().map_err(operation)
+        self.commit(write)
     }
 
     /// Creates the tables added since the schema was first written, so
     /// readers never meet a missing table.
     fn create_tables(&self) -> Result<(), StoreError> {
-        let write = self.db.begin_write().map_err(operation)?;
+        let write = self.begin_write()?;
         write.open_table(consent::RECEIPTS).map_err(operation)?;
         write
             .open_table(consent::RECEIPT_EXPIRY)
             .map_err(operation)?;
         write.open_table(consent::NOTICES).map_err(operation)?;
         write.open_table(consent::TALLIES).map_err(operation)?;
-        write.commit().map_err(operation)
+        self.commit(write)
     }
 
     pub fn apply(&self, batch: &[(Vec<u8>, Counts)]) -> Result<(), StoreError> {
-        let write = self.db.begin_write().map_err(operation)?;
+        let write = self.begin_write()?;
         {
             let mut table = write.open_table(COUNTS).map_err(operation)?;
             for (key, delta) in batch {
@@ -118,10 +196,10 @@ impl Embedded {
                 total += *delta;
                 table
                     .insert(key.as_slice(), total.encode().as_slice())
-                    .map_err(operation)?;
+                    .map_err(|error| self.write_failed(error))?;
             }
         }
-        write.commit().map_err(operation)
+        self.commit(write)
     }
 
     pub fn scan(&self, prefix: &RowPrefix, first: i32, last: i32) -> Result<Vec<Row>, StoreError> {
@@ -129,7 +207,7 @@ impl Embedded {
             return Ok(Vec::new());
         }
         let start = prefix.bucket_start(first);
-        let read = self.db.begin_read().map_err(operation)?;
+        let read = self.db()?.begin_read().map_err(operation)?;
         let table = read.open_table(COUNTS).map_err(operation)?;
         let range = match last.checked_add(1) {
             Some(after) => table.range(start.as_slice()..prefix.bucket_start(after).as_slice()),
@@ -155,7 +233,7 @@ impl Embedded {
         site_prefix.extend_from_slice(site.as_bytes());
         let mut site_end = site_prefix.clone();
         site_end.push(0xFF);
-        let write = self.db.begin_write().map_err(operation)?;
+        let write = self.begin_write()?;
         let mut removed = 0;
         {
             let mut table = write.open_table(COUNTS).map_err(operation)?;
@@ -173,12 +251,16 @@ impl Embedded {
                 })
                 .map_err(operation)?;
         }
-        write.commit().map_err(operation)?;
+        self.commit(write)?;
         Ok(removed)
     }
 
+    /// Fails while writes fail: reading alone would pass on a full disk.
     pub fn ping(&self) -> Result<(), StoreError> {
-        let read = self.db.begin_read().map_err(operation)?;
+        if self.writes_failing.load(Ordering::Acquire) {
+            return Err(self.failed("the last write failed"));
+        }
+        let read = self.db()?.begin_read().map_err(operation)?;
         read.open_table(COUNTS).map_err(operation)?;
         Ok(())
     }
