@@ -133,8 +133,10 @@ impl Aggregator {
                 break;
             }
             let waiting = running.flow.as_ref().map_or(0, shared::Flow::waiting);
-            if running.deltas.len() >= running.parts.config.flush_max_keys
-                || waiting >= EARLY_RESOLVE_HITS
+            // A failing store is retried at the interval, not every drain.
+            if !running.failing
+                && (running.deltas.len() >= running.parts.config.flush_max_keys
+                    || waiting >= EARLY_RESOLVE_HITS)
             {
                 running.flush();
             }
@@ -150,12 +152,7 @@ impl Aggregator {
             running.count_ended_visits();
         }
         running.final_flush();
-        if let Some((_, batch)) = &running.unwritten {
-            tracing::error!(
-                keys = batch.len(),
-                "stopping with counts the store did not take"
-            );
-        }
+        running.report_unwritten();
         if let Some(flow) = &running.flow
             && flow.waiting() > 0
         {
@@ -293,6 +290,40 @@ impl Running {
         if let Err(batch) = self.write(id, batch) {
             self.unwritten = Some((id, batch));
         }
+    }
+
+    /// Logs what the store did not take at shutdown, in beacons: the
+    /// refused batch and the deltas counted since (a refused batch holds
+    /// later flushes back).
+    fn report_unwritten(&mut self) {
+        let sites = self.parts.sites.load_full();
+        let site_ids: Vec<&str> = sites.iter().map(|site| site.id.as_str()).collect();
+        let mut lost = self
+            .unwritten
+            .take()
+            .map(|(_, batch)| batch)
+            .unwrap_or_default();
+        lost.extend(self.deltas.drain_to_batch(&site_ids));
+        if lost.is_empty() {
+            return;
+        }
+        let (mut pageviews, mut events) = (0, 0);
+        for (key, counts) in &lost {
+            if let Ok((prefix, _)) = crate::store::schema::decode_key(key)
+                && prefix.filter.0 == crate::store::Dim::None
+                && prefix.breakdown == crate::store::Dim::None
+                && prefix.granularity == crate::store::Granularity::Day
+            {
+                pageviews += counts.pageviews;
+                events += counts.events;
+            }
+        }
+        tracing::error!(
+            keys = lost.len(),
+            pageviews,
+            events,
+            "stopping with counts the store did not take: they are lost"
+        );
     }
 
     /// Flushes until nothing waits, or a flush no longer makes progress.
