@@ -5,7 +5,8 @@
 //! The stored `path` is percent-decoded so dashboards show "/zoek/{email}", except for `%`, `/`,
 //! `?`, `#` and control characters inside a segment, which stay encoded so the path can still be
 //! split into segments and decoded back without ambiguity. A segment that is not UTF-8 once
-//! decoded is kept as sent (still encoded). Kept query parameters follow the same rule with
+//! decoded is kept as sent (still encoded), unless it holds personal data, which is looked for in
+//! its decoded reading; then that reading, scrubbed, is kept. Kept query parameters follow the same rule with
 //! `%`, `&`, `=`, `#` and `+` encoded; a parameter without a value is written as its bare key.
 //! Keys are matched against the allow-list after decoding, exactly and case-sensitively; `utm_*`
 //! keys never reach the path, even when allow-listed, and the first non-empty `utm_source`,
@@ -152,7 +153,16 @@ fn clean_path(encoded: &str, patterns: &[PiiPattern]) -> String {
                 let scrubbed = pii::scrub(&decoded, patterns);
                 path.push_str(&escape(&scrubbed, PATH_RESERVED));
             }
-            Err(_) => path.push_str(&pii::scrub(segment, patterns)),
+            // Kept as sent, unless what it says (invalid bytes read as U+FFFD) holds personal
+            // data: then that reading, scrubbed, is kept instead. Scrubbing the encoded form
+            // would miss `jan%40example.nl%FF`.
+            Err(_) => {
+                let readable = percent_decode_str(segment).decode_utf8_lossy();
+                match pii::scrub(&readable, patterns) {
+                    Cow::Borrowed(_) => path.push_str(segment),
+                    Cow::Owned(scrubbed) => path.push_str(&escape(&scrubbed, PATH_RESERVED)),
+                }
+            }
         }
     }
     if path.is_empty() {
@@ -338,6 +348,22 @@ mod tests {
             ("https://g.nl/a%0Ab%00", "g.nl/a%0Ab%00"),
             ("https://g.nl/%zz/%", "g.nl/%25zz/%25"),
             ("https://g.nl/%FF%FE/jan@example.nl", "g.nl/%FF%FE/{email}"),
+        ]);
+    }
+
+    #[test]
+    fn personal_data_in_segments_that_are_not_utf8_is_replaced() {
+        check_paths(&[
+            ("https://g.nl/jan%40example.nl%FF", "g.nl/{email}\u{FFFD}"),
+            (
+                "https://g.nl/%F7%00111222333%00",
+                "g.nl/\u{FFFD}%00{bsn}%00",
+            ),
+            (
+                "https://g.nl/zaak%FFZ-123456",
+                "g.nl/zaak\u{FFFD}{zaaknummer}",
+            ),
+            ("https://g.nl/%FFnieuws", "g.nl/%FFnieuws"),
         ]);
     }
 
