@@ -303,10 +303,14 @@ impl StatsQuery {
     }
 }
 
+/// Years before 1 are refused: the calendar ends at -9999, so a period reaching back from
+/// there would count days that have no date (and answers show dates as `YYYY-MM-DD`).
 fn parse_date(text: &str) -> Result<Date, QueryError> {
     text.trim()
         .parse::<Date>()
-        .map_err(|_| QueryError::Date(text.to_owned()))
+        .ok()
+        .filter(|date| date.year() >= 1)
+        .ok_or_else(|| QueryError::Date(text.to_owned()))
 }
 
 pub fn parse_range(period: &str, date: Option<&str>, today: i32) -> Result<DateRange, QueryError> {
@@ -476,6 +480,25 @@ mod tests {
         assert_eq!(
             code(&[("property", "event:name"), ("metrics", "bounce_rate")]),
             "invalid_metric"
+        );
+    }
+
+    #[test]
+    fn dates_before_year_one_are_refused() {
+        for (period, date) in [
+            ("30d", "-009999-01-01"),
+            ("12mo", "-000001-06-01"),
+            ("custom", "-009999-01-01,2026-01-01"),
+        ] {
+            assert_eq!(
+                range(&[("period", period), ("date", date)]),
+                Err(QueryError::Date(date.split(',').next().unwrap().to_owned())),
+                "{date}"
+            );
+        }
+        check(
+            &[("period", "12mo"), ("date", "0001-01-15")],
+            ("0000-02-01", "0001-01-15"),
         );
     }
 
