@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use kruimel::accounts::manage::Manager;
 use kruimel::config::{self, TokenHash};
 use kruimel::http::{Listeners, probe, script};
 use kruimel::startup;
@@ -58,11 +59,88 @@ enum Command {
         #[arg(long)]
         integrity: bool,
     },
+    /// Manage dashboard users (the users file; see `[dashboard]`).
+    User {
+        #[arg(long, short, env = "KRUIMEL_CONFIG", global = true)]
+        config: Option<PathBuf>,
+        #[command(subcommand)]
+        action: UserAction,
+    },
     /// Print the stored form of a stats API token, for `tokens = [...]`.
     HashToken {
         /// The token as clients will send it (use a long random string).
         token: String,
     },
+}
+
+#[derive(Subcommand)]
+enum UserAction {
+    /// Add a user; the password is asked for (or read from stdin).
+    Add {
+        name: String,
+        /// SITE=ROLE, ROLE viewer or admin; repeat for more sites.
+        #[arg(long = "site")]
+        sites: Vec<String>,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Set a user's password (their sessions end).
+    Passwd {
+        name: String,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Give a user a role on a site: SITE=ROLE.
+    Grant { name: String, grant: String },
+    /// Take a site away from a user.
+    Revoke { name: String, site: String },
+    /// Give a user a new TOTP second factor and print its otpauth:// URI
+    /// (for an authenticator app), or remove it with --off.
+    Totp {
+        name: String,
+        #[arg(long)]
+        off: bool,
+    },
+    /// Remove a user (their sessions end).
+    Remove { name: String },
+    /// List users: name, second factor, roles.
+    List,
+}
+
+/// A new password: one line from stdin, or asked twice on the terminal.
+fn read_password(from_stdin: bool) -> anyhow::Result<String> {
+    if from_stdin {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line)?;
+        return Ok(line.trim_end_matches(['\r', '\n']).to_owned());
+    }
+    let first = rpassword::prompt_password("Password: ")?;
+    let again = rpassword::prompt_password("Again: ")?;
+    anyhow::ensure!(first == again, "the passwords differ");
+    Ok(first)
+}
+
+fn user(config: Option<PathBuf>, action: UserAction) -> anyhow::Result<()> {
+    let config = config::load(config.as_deref(), std::env::vars())?;
+    let mut users = Manager::open(&config)?;
+    match action {
+        UserAction::Add {
+            name,
+            sites,
+            password_stdin,
+        } => users.add(&name, &read_password(password_stdin)?, &sites)?,
+        UserAction::Passwd {
+            name,
+            password_stdin,
+        } => users.set_password(&name, &read_password(password_stdin)?)?,
+        UserAction::Grant { name, grant } => users.grant(&name, &grant)?,
+        UserAction::Revoke { name, site } => users.revoke(&name, &site)?,
+        UserAction::Totp { name, off: true } => users.disable_totp(&name)?,
+        UserAction::Totp { name, off: false } => println!("{}", users.enable_totp(&name)?),
+        UserAction::Remove { name } => users.remove(&name)?,
+        UserAction::List => users.list().iter().for_each(|line| println!("{line}")),
+    }
+    Ok(())
 }
 
 fn main() -> anyhow::Result<()> {
@@ -108,6 +186,7 @@ fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::User { config, action } => user(config, action),
         Command::Serve { config } => serve(config),
     }
 }

@@ -10,6 +10,7 @@
 
 pub mod audit;
 pub mod lockout;
+pub mod manage;
 pub mod password;
 pub mod sessions;
 pub mod totp;

@@ -5,6 +5,7 @@
 //! `startup` opens files the configuration names.
 
 mod consent;
+mod dashboard;
 mod load;
 
 use std::net::SocketAddr;
@@ -14,6 +15,7 @@ use ipnet::IpNet;
 use serde::Deserialize;
 
 pub use consent::{CategoryConfig, ConsentConfig, NoticeMode, OwnCategory};
+pub use dashboard::{DashboardConfig, SecureCookies};
 pub use load::{ConfigError, load};
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -34,7 +36,25 @@ pub struct Config {
     #[serde(default)]
     pub log: LogConfig,
     #[serde(default)]
+    pub dashboard: DashboardConfig,
+    #[serde(default)]
     pub sites: Vec<SiteConfig>,
+}
+
+impl Config {
+    pub fn users_file(&self) -> PathBuf {
+        self.dashboard
+            .users_file
+            .clone()
+            .unwrap_or_else(|| self.server.data_dir.join("users.toml"))
+    }
+
+    pub fn audit_log(&self) -> PathBuf {
+        self.dashboard
+            .audit_log
+            .clone()
+            .unwrap_or_else(|| self.server.data_dir.join("audit.log"))
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
