@@ -135,6 +135,17 @@ impl ServerProcess {
         get_text(&self.client, &format!("http://{}/metrics", self.admin)).await
     }
 
+    /// Whether the process is still running.
+    pub fn is_running(&mut self) -> bool {
+        self.child.try_wait().unwrap().is_none()
+    }
+
+    /// SIGKILL, then wait for the exit: no chance to flush.
+    pub fn kill(mut self) -> ExitStatus {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap()
+    }
+
     /// SIGTERM, then wait for the exit.
     pub fn terminate(mut self) -> ExitStatus {
         let status = Command::new("kill")
