@@ -15,6 +15,8 @@ use anyhow::Context;
 use arc_swap::ArcSwapOption;
 use tokio::sync::{mpsc, watch};
 
+use crate::accounts::audit::AuditLog;
+use crate::accounts::{LoginSessions, UsersFile};
 use crate::aggregate::{Aggregator, Realtime, Shared};
 use crate::clock::Clock;
 use crate::config::{Backend, Config, LogConfig, LogFormat};
@@ -39,6 +41,8 @@ use crate::store::{RedisStore, Store, StoreError};
 
 /// User agents whose classes are remembered (about 40 bytes each).
 const USER_AGENT_MEMO: usize = 16_384;
+/// Sign-in attempts one network may make per minute.
+const LOGIN_ATTEMPTS_PER_MINUTE: u32 = 20;
 /// Consent choices one network may record per minute: far above what the
 /// people behind one office's address make, far below filling a disk.
 const CONSENT_CHOICES_PER_MINUTE: u32 = 120;
@@ -229,6 +233,16 @@ pub async fn run_with_clock(
         proxies: TrustedProxies::new(config.server.trusted_proxies.clone()),
         body_timeout: Duration::from_millis(config.server.body_timeout_ms),
         disclosure: crate::disclosure::Facts::from_config(&config),
+        users: UsersFile::open(config.users_file()).context("dashboard users")?,
+        sessions: LoginSessions::new(
+            i64::from(config.dashboard.session_idle_minutes.max(1)) * 60,
+            i64::from(config.dashboard.session_absolute_hours.max(1)) * 3600,
+        ),
+        lockout: Default::default(),
+        audit: AuditLog::open(&config.audit_log())
+            .with_context(|| format!("audit log {}", config.audit_log().display()))?,
+        login_limit: RateLimit::new(LOGIN_ATTEMPTS_PER_MINUTE, Duration::from_secs(60), 100_000),
+        dashboard: config.dashboard.clone(),
         consent_limit: RateLimit::new(CONSENT_CHOICES_PER_MINUTE, Duration::from_secs(60), 100_000),
         archived: Default::default(),
         draining: Default::default(),

@@ -16,5 +16,5 @@ pub mod sessions;
 pub mod totp;
 pub mod users;
 
-pub use sessions::{Session, Sessions};
+pub use sessions::{LoginSession, LoginSessions};
 pub use users::{Role, User, Users, UsersFile};

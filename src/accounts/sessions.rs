@@ -10,7 +10,7 @@ use std::sync::Mutex;
 const MAX_SESSIONS: usize = 10_000;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Session {
+pub struct LoginSession {
     pub user: String,
     /// Sent back by the dashboard with every change (`X-CSRF-Token`).
     pub csrf: String,
@@ -18,10 +18,10 @@ pub struct Session {
     pub last_used: i64,
 }
 
-pub struct Sessions {
+pub struct LoginSessions {
     idle_seconds: i64,
     absolute_seconds: i64,
-    table: Mutex<HashMap<[u8; 32], Session>>,
+    table: Mutex<HashMap<[u8; 32], LoginSession>>,
 }
 
 fn random_token() -> String {
@@ -35,9 +35,9 @@ fn key(token: &str) -> [u8; 32] {
     *blake3::hash(token.as_bytes()).as_bytes()
 }
 
-impl Sessions {
-    pub fn new(idle_seconds: i64, absolute_seconds: i64) -> Sessions {
-        Sessions {
+impl LoginSessions {
+    pub fn new(idle_seconds: i64, absolute_seconds: i64) -> LoginSessions {
+        LoginSessions {
             idle_seconds,
             absolute_seconds,
             table: Mutex::new(HashMap::new()),
@@ -45,9 +45,9 @@ impl Sessions {
     }
 
     /// Starts a session for `user`; returns the cookie's token.
-    pub fn start(&self, user: &str, now: i64) -> (String, Session) {
+    pub fn start(&self, user: &str, now: i64) -> (String, LoginSession) {
         let token = random_token();
-        let session = Session {
+        let session = LoginSession {
             user: user.to_owned(),
             csrf: random_token(),
             created: now,
@@ -67,13 +67,13 @@ impl Sessions {
         (token, session)
     }
 
-    fn alive(&self, session: &Session, now: i64) -> bool {
+    fn alive(&self, session: &LoginSession, now: i64) -> bool {
         now - session.last_used < self.idle_seconds && now - session.created < self.absolute_seconds
     }
 
     /// The session of `token`, marked as used now; `None` when unknown or
     /// expired (an expired one is removed).
-    pub fn use_token(&self, token: &str, now: i64) -> Option<Session> {
+    pub fn use_token(&self, token: &str, now: i64) -> Option<LoginSession> {
         let mut table = self.table.lock().unwrap_or_else(|p| p.into_inner());
         let key = key(token);
         let session = table.get_mut(&key)?;
@@ -85,7 +85,7 @@ impl Sessions {
         Some(session.clone())
     }
 
-    pub fn end(&self, token: &str) -> Option<Session> {
+    pub fn end(&self, token: &str) -> Option<LoginSession> {
         self.table
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -107,7 +107,7 @@ mod tests {
 
     #[test]
     fn a_session_ends_when_idle_too_long_or_too_old() {
-        let sessions = Sessions::new(30 * 60, 12 * 3600);
+        let sessions = LoginSessions::new(30 * 60, 12 * 3600);
         let (token, started) = sessions.start("anna", 1_000);
         assert_eq!(token.len(), 64);
         assert_ne!(started.csrf, token);
@@ -133,7 +133,7 @@ mod tests {
 
     #[test]
     fn signing_out_ends_the_session() {
-        let sessions = Sessions::new(60, 600);
+        let sessions = LoginSessions::new(60, 600);
         let (token, _) = sessions.start("anna", 0);
         let (other, _) = sessions.start("anna", 0);
         assert!(sessions.end(&token).is_some());

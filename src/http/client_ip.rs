@@ -25,6 +25,29 @@ impl TrustedProxies {
         self.0.iter().any(|network| network.contains(&address))
     }
 
+    /// Whether the request reached the proxy over TLS: `X-Forwarded-Proto:
+    /// https` (or `Forwarded: proto=https`) from a trusted proxy.
+    pub fn forwarded_https(&self, peer: IpAddr, headers: &HeaderMap) -> bool {
+        if !self.trusts(peer) {
+            return false;
+        }
+        let says_https = |value: &str| value.trim().eq_ignore_ascii_case("https");
+        headers
+            .get("x-forwarded-proto")
+            .and_then(|value| value.to_str().ok())
+            .is_some_and(|value| value.split(',').next().is_some_and(says_https))
+            || headers
+                .get("forwarded")
+                .and_then(|value| value.to_str().ok())
+                .is_some_and(|value| {
+                    value.split([';', ',']).any(|pair| {
+                        pair.trim()
+                            .strip_prefix("proto=")
+                            .is_some_and(|proto| says_https(proto.trim_matches('"')))
+                    })
+                })
+    }
+
     pub fn client_ip(&self, peer: IpAddr, headers: &HeaderMap) -> ClientIp {
         if !self.trusts(peer) {
             return ClientIp::new(canonical(peer));

@@ -43,6 +43,16 @@ pub enum ApiError {
     TooManyRequests(std::time::Duration),
     #[error("no site is configured under that id")]
     UnknownSite,
+    #[error("wrong name or password, or the account is locked for a while")]
+    LoginFailed,
+    #[error("this account has a second factor: send its six-digit code as `code`")]
+    SecondFactorNeeded,
+    #[error("administrators need a second factor here; ask an operator for `kruimel user totp`")]
+    SecondFactorMissing,
+    #[error("a change needs the session's X-CSRF-Token")]
+    CsrfRefused,
+    #[error("this request came from another origin")]
+    CrossOrigin,
     #[error("this site asks for no consent: it has no optional categories")]
     ConsentNotAsked,
     #[error("the banner version is not one this site has shown")]
@@ -74,6 +84,10 @@ impl ApiError {
             | ApiError::InvalidReceiptId => StatusCode::BAD_REQUEST,
             ApiError::UnknownSite | ApiError::ReceiptNotFound => StatusCode::NOT_FOUND,
             ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::LoginFailed | ApiError::SecondFactorNeeded => StatusCode::UNAUTHORIZED,
+            ApiError::SecondFactorMissing | ApiError::CsrfRefused | ApiError::CrossOrigin => {
+                StatusCode::FORBIDDEN
+            }
             ApiError::BodyTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -116,6 +130,11 @@ impl ApiError {
             ApiError::InvalidChoice(_) => "invalid_choice",
             ApiError::TooManyRequests(_) => "too_many_requests",
             ApiError::UnknownSite => "unknown_site",
+            ApiError::LoginFailed => "login_failed",
+            ApiError::SecondFactorNeeded => "second_factor_needed",
+            ApiError::SecondFactorMissing => "second_factor_missing",
+            ApiError::CsrfRefused => "csrf_refused",
+            ApiError::CrossOrigin => "cross_origin",
             ApiError::ConsentNotAsked => "consent_not_asked",
             ApiError::UnknownBannerVersion => "unknown_banner_version",
             ApiError::Choice(error) => error.code(),

@@ -12,6 +12,7 @@ pub mod client_ip;
 mod consent;
 mod consent_stats;
 mod cors;
+mod dashboard_auth;
 mod errors;
 pub(crate) mod event;
 mod page;
@@ -44,6 +45,9 @@ pub enum Route {
     StatsConsent,
     PrivacyPage,
     Asset,
+    Login,
+    Logout,
+    Session,
     StatsAggregate,
     StatsTimeseries,
     StatsBreakdown,
@@ -67,6 +71,9 @@ impl Route {
             Route::StatsConsent => "stats_consent",
             Route::PrivacyPage => "privacy_page",
             Route::Asset => "asset",
+            Route::Login => "login",
+            Route::Logout => "logout",
+            Route::Session => "session",
             Route::StatsAggregate => "stats_aggregate",
             Route::StatsTimeseries => "stats_timeseries",
             Route::StatsBreakdown => "stats_breakdown",
@@ -88,7 +95,7 @@ fn status_class(status: hyper::StatusCode) -> usize {
 }
 
 impl Route {
-    const ALL: [Route; 18] = [
+    const ALL: [Route; 21] = [
         Route::Event,
         Route::Script,
         Route::ConsentNotice,
@@ -97,6 +104,9 @@ impl Route {
         Route::StatsConsent,
         Route::PrivacyPage,
         Route::Asset,
+        Route::Login,
+        Route::Logout,
+        Route::Session,
         Route::StatsAggregate,
         Route::StatsTimeseries,
         Route::StatsBreakdown,

@@ -11,7 +11,8 @@ use hyper::{Method, Request, StatusCode};
 use super::errors::ApiError;
 use super::stats::StatsRoute;
 use super::{
-    AppState, Response, Route, consent, consent_stats, cors, event, privacy_page, script, stats,
+    AppState, Response, Route, consent, consent_stats, cors, dashboard_auth, event, privacy_page,
+    script, stats,
 };
 use crate::query::params::Endpoint;
 
@@ -26,6 +27,9 @@ pub fn route_of(request: &Request<Incoming>) -> Route {
         path if path.starts_with("/api/consent/") => Route::Receipt,
         "/api/v1/stats/consent" => Route::StatsConsent,
         "/assets/kruimel.css" => Route::Asset,
+        "/dashboard/api/login" => Route::Login,
+        "/dashboard/api/logout" => Route::Logout,
+        "/dashboard/api/session" => Route::Session,
         path if path.starts_with("/privacy/") => Route::PrivacyPage,
         "/api/v1/stats/aggregate" => Route::StatsAggregate,
         "/api/v1/stats/timeseries" => Route::StatsTimeseries,
@@ -70,11 +74,17 @@ pub async fn handle(
             ),
             _ => ApiError::MethodNotAllowed("GET, HEAD, DELETE, POST, OPTIONS").response(),
         },
+        Route::Login if method == Method::POST => dashboard_auth::login(state, request, peer).await,
+        Route::Logout if method == Method::POST => {
+            dashboard_auth::logout(state, request, peer).await
+        }
+        Route::Login | Route::Logout => ApiError::MethodNotAllowed("POST").response(),
         Route::NotFound => ApiError::NotFound.response(),
         _ if method != Method::GET && method != Method::HEAD => {
             ApiError::MethodNotAllowed("GET, HEAD").response()
         }
         Route::Script => script::serve(&request),
+        Route::Session => dashboard_auth::session(&state, &request, peer),
         Route::PrivacyPage => privacy_page::serve(&state, &request),
         Route::Asset => privacy_page::stylesheet(),
         Route::ConsentNotice => consent::notice(&state, &request),

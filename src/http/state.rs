@@ -29,6 +29,14 @@ pub struct AppState {
     pub body_timeout: Duration,
     /// The deployment-wide settings the privacy page reports.
     pub disclosure: crate::disclosure::Facts,
+    /// Dashboard users, re-read from their file when it changes.
+    pub users: crate::accounts::UsersFile,
+    pub sessions: crate::accounts::LoginSessions,
+    pub lockout: crate::accounts::lockout::Lockout,
+    pub audit: crate::accounts::audit::AuditLog,
+    /// Sign-in attempts per network and minute.
+    pub login_limit: super::rate_limit::RateLimit,
+    pub dashboard: crate::config::DashboardConfig,
     /// Consent choices per network and minute: each one is stored.
     pub consent_limit: super::rate_limit::RateLimit,
     /// Notices (site NUL banner version) this process knows are archived.

@@ -90,8 +90,9 @@ pub(super) fn query_params(query: &str) -> Result<HashMap<String, String>, ApiEr
 }
 
 /// The site the request may read, from the sites of this moment, and as
-/// whom: the site's token reads everything; a share link's secret, or no
-/// credentials on a public site, read as the public.
+/// whom: the site's token, or a signed-in user with a role on the site,
+/// reads everything; a share link's secret, or no credentials on a public
+/// site, read as the public.
 pub(super) fn authorise(
     state: &AppState,
     request: &Request<Incoming>,
@@ -130,6 +131,10 @@ pub(super) fn authorise(
             .accepts_share_link(share)
             .then_some((site, public))
             .ok_or(ApiError::Unauthorized);
+    }
+    // A signed-in user with a role on the site reads it like its token.
+    if super::dashboard_auth::role_on(state, request.headers(), site.id.as_str()).is_some() {
+        return Ok((site, Audience::Owner));
     }
     if site.public {
         return Ok((site, public));

@@ -94,10 +94,7 @@ impl Stats<'_> {
 
     /// Each metric with its value and, when asked, its change; `None`
     /// where the audience may not see it (fewer than k visitors).
-    pub fn aggregate(
-        &self,
-        query: &StatsQuery,
-    ) -> Result<Vec<AggregateValue>, StoreError> {
+    pub fn aggregate(&self, query: &StatsQuery) -> Result<Vec<AggregateValue>, StoreError> {
         let current = self.totals(&query.filter, query.range)?;
         let previous = match query.compare {
             true => Some(self.totals(&query.filter, query.range.previous())?),

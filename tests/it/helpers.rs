@@ -180,6 +180,11 @@ impl TestApp {
         data_dir
     }
 
+    /// The server's data directory (the users file and audit log live there).
+    pub fn data_dir(&self) -> &std::path::Path {
+        self._data_dir.path()
+    }
+
     pub fn set_time(&self, at: &str) {
         self.clock.set(at.parse::<Timestamp>().unwrap());
     }

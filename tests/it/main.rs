@@ -6,6 +6,7 @@ mod cluster;
 mod consent;
 mod counting;
 mod country;
+mod dashboard_auth;
 mod dashboards;
 mod disk;
 mod exposition;

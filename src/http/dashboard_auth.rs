@@ -1,0 +1,310 @@
+//! Dashboard sign-in: `POST /dashboard/api/login`, `POST
+//! /dashboard/api/logout`, `GET /dashboard/api/session`, and the session
+//! check the stats API uses for signed-in users.
+//!
+//! The session lives in a technical cookie, `kruimel_session` (HttpOnly,
+//! SameSite=Strict, Secure behind TLS). Every change needs the session's
+//! CSRF token in `X-CSRF-Token` and, when the browser sends one, an
+//! `Origin` of this server. Every sign-in, failed sign-in and sign-out is
+//! in the audit log.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use hyper::body::Incoming;
+use hyper::header::{self, HeaderMap, HeaderValue};
+use hyper::{Request, StatusCode};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::body::read_limited;
+use super::errors::{ApiError, json_response};
+use super::{AppState, Response};
+use crate::accounts::audit::Entry;
+use crate::accounts::{LoginSession, Role, User, password, totp};
+use crate::config::SecureCookies;
+
+pub const COOKIE: &str = "kruimel_session";
+const BODY_LIMIT: usize = 2 * 1024;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Login {
+    user: String,
+    password: String,
+    #[serde(default)]
+    code: Option<String>,
+}
+
+/// The session token the request's cookie carries.
+pub fn token(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == COOKIE)
+        .map(|(_, value)| value.to_owned())
+}
+
+/// The signed-in user of a request, when the session is alive and the
+/// user still exists in the users file.
+pub fn signed_in(state: &AppState, headers: &HeaderMap) -> Option<(LoginSession, User)> {
+    let token = token(headers)?;
+    let session = state
+        .sessions
+        .use_token(&token, state.clock.now().as_second())?;
+    let user = state.users.current().get(&session.user).cloned();
+    match user {
+        Some(user) => Some((session, user)),
+        None => {
+            state.sessions.end(&token);
+            None
+        }
+    }
+}
+
+fn over_tls(state: &AppState, peer: SocketAddr, headers: &HeaderMap) -> bool {
+    match state.dashboard.secure_cookies {
+        SecureCookies::Always => true,
+        SecureCookies::Never => false,
+        SecureCookies::Auto => state.proxies.forwarded_https(peer.ip(), headers),
+    }
+}
+
+/// The headers of every dashboard answer: a policy without inline script,
+/// never framed, no referrer to other sites, HSTS behind TLS.
+pub fn secure(response: &mut Response, tls: bool) {
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+        ),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if tls {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        );
+    }
+}
+
+fn audit(
+    state: &AppState,
+    peer: SocketAddr,
+    headers: &HeaderMap,
+    action: &str,
+    result: &str,
+    actor: &str,
+) {
+    let network = state
+        .pipeline
+        .truncate(state.proxies.client_ip(peer.ip(), headers));
+    state.audit.record(&Entry {
+        time: state
+            .clock
+            .now()
+            .round(jiff::Unit::Second)
+            .unwrap_or_default()
+            .to_string(),
+        action,
+        object: "dashboard",
+        result,
+        origin: network.network().to_string(),
+        actor,
+    });
+}
+
+fn session_body(user: &User, session: &LoginSession) -> serde_json::Value {
+    let sites: Vec<serde_json::Value> = user
+        .sites
+        .iter()
+        .map(|(site, role)| json!({ "site": site, "role": role.as_str() }))
+        .collect();
+    json!({ "user": user.name, "sites": sites, "csrf": session.csrf })
+}
+
+/// Refuses a change from another origin: a browser sends `Origin` with
+/// every POST, and it must name the host the request was sent to.
+fn same_origin(headers: &HeaderMap) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+        return true;
+    };
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    url::Url::parse(origin).is_ok_and(|url| {
+        let origin_host = match url.port() {
+            Some(port) => format!("{}:{port}", url.host_str().unwrap_or("")),
+            None => url.host_str().unwrap_or("").to_owned(),
+        };
+        origin_host.eq_ignore_ascii_case(host)
+    })
+}
+
+pub async fn login(state: Arc<AppState>, request: Request<Incoming>, peer: SocketAddr) -> Response {
+    let tls = over_tls(&state, peer, request.headers());
+    let mut response = match sign_in(&state, request, peer, tls).await {
+        Ok(response) => response,
+        Err(error) => error.response(),
+    };
+    secure(&mut response, tls);
+    response
+}
+
+async fn sign_in(
+    state: &Arc<AppState>,
+    request: Request<Incoming>,
+    peer: SocketAddr,
+    tls: bool,
+) -> Result<Response, ApiError> {
+    let (parts, body) = request.into_parts();
+    if !same_origin(&parts.headers) {
+        return Err(ApiError::CrossOrigin);
+    }
+    let network = state
+        .pipeline
+        .truncate(state.proxies.client_ip(peer.ip(), &parts.headers));
+    state
+        .login_limit
+        .check(network, std::time::Instant::now())
+        .map_err(|limited| ApiError::TooManyRequests(limited.retry_after))?;
+    let bytes = read_limited(body, &parts.headers, BODY_LIMIT, state.body_timeout).await?;
+    let login: Login = serde_json::from_slice(&bytes)
+        .map_err(|error| ApiError::InvalidChoice(error.to_string()))?;
+    let now = state.clock.now().as_second();
+    let users = state.users.current();
+    let user = users.get(&login.user);
+    let account = login.user.chars().take(64).collect::<String>();
+    let locked = state.lockout.is_locked(&account, now);
+    // The hash is checked even for an unknown or locked account, so the
+    // answer takes as long either way.
+    let password_ok = password::verify(user.map(|u| u.password.as_str()), &login.password);
+    let headers = &parts.headers;
+    let Some(user) = user.filter(|_| password_ok && !locked) else {
+        let result = if locked {
+            "locked"
+        } else if state.lockout.fail(&account, now) {
+            "failed_now_locked"
+        } else {
+            "failed"
+        };
+        audit(state, peer, headers, "login", result, &account);
+        return Err(ApiError::LoginFailed);
+    };
+    if let Some(secret) = &user.totp {
+        match login.code.as_deref() {
+            None | Some("") => return Err(ApiError::SecondFactorNeeded),
+            Some(code) if !totp::check(secret, code, now) => {
+                let result = if state.lockout.fail(&account, now) {
+                    "code_failed_now_locked"
+                } else {
+                    "code_failed"
+                };
+                audit(state, peer, headers, "login", result, &account);
+                return Err(ApiError::LoginFailed);
+            }
+            Some(_) => {}
+        }
+    } else if state.dashboard.require_totp_for_admins && user.is_admin_anywhere() {
+        audit(
+            state,
+            peer,
+            headers,
+            "login",
+            "second_factor_missing",
+            &account,
+        );
+        return Err(ApiError::SecondFactorMissing);
+    }
+    state.lockout.succeed(&account);
+    let (token, session) = state.sessions.start(&user.name, now);
+    audit(state, peer, headers, "login", "ok", &user.name);
+    let mut response = json_response(StatusCode::OK, &session_body(user, &session));
+    let cookie = format!(
+        "{COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict{}",
+        if tls { "; Secure" } else { "" }
+    );
+    if let Ok(value) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().insert(header::SET_COOKIE, value);
+    }
+    Ok(response)
+}
+
+pub async fn logout(
+    state: Arc<AppState>,
+    request: Request<Incoming>,
+    peer: SocketAddr,
+) -> Response {
+    let headers = request.headers();
+    let tls = over_tls(&state, peer, headers);
+    let result = match signed_in(&state, headers) {
+        None => Err(ApiError::Unauthorized),
+        Some((session, _)) if !csrf_ok(headers, &session) || !same_origin(headers) => {
+            audit(
+                &state,
+                peer,
+                headers,
+                "logout",
+                "csrf_refused",
+                &session.user,
+            );
+            Err(ApiError::CsrfRefused)
+        }
+        Some((session, _)) => {
+            if let Some(token) = token(headers) {
+                state.sessions.end(&token);
+            }
+            audit(&state, peer, headers, "logout", "ok", &session.user);
+            let mut response = hyper::Response::new(http_body_util::Full::new(bytes::Bytes::new()));
+            *response.status_mut() = StatusCode::NO_CONTENT;
+            let expired = format!(
+                "{COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{}",
+                if tls { "; Secure" } else { "" }
+            );
+            if let Ok(value) = HeaderValue::from_str(&expired) {
+                response.headers_mut().insert(header::SET_COOKIE, value);
+            }
+            Ok(response)
+        }
+    };
+    let mut response = result.unwrap_or_else(|error| error.response());
+    secure(&mut response, tls);
+    response
+}
+
+/// Whether a change carries the session's CSRF token (compared in
+/// constant time).
+pub fn csrf_ok(headers: &HeaderMap, session: &LoginSession) -> bool {
+    headers.get("x-csrf-token").is_some_and(|value| {
+        blake3::hash(value.as_bytes()) == blake3::hash(session.csrf.as_bytes())
+    })
+}
+
+pub fn session(state: &AppState, request: &Request<Incoming>, peer: SocketAddr) -> Response {
+    let tls = over_tls(state, peer, request.headers());
+    let mut response = match signed_in(state, request.headers()) {
+        Some((session, user)) => json_response(StatusCode::OK, &session_body(&user, &session)),
+        None => ApiError::Unauthorized.response(),
+    };
+    secure(&mut response, tls);
+    response
+}
+
+/// The role a signed-in user has on `site`, for the stats API.
+pub fn role_on(state: &AppState, headers: &HeaderMap, site: &str) -> Option<Role> {
+    signed_in(state, headers).and_then(|(_, user)| user.role(site))
+}
