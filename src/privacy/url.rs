@@ -159,7 +159,8 @@ fn clean_path(encoded: &str, patterns: &[PiiPattern]) -> String {
             Err(_) => {
                 let readable = percent_decode_str(segment).decode_utf8_lossy();
                 match pii::scrub(&readable, patterns) {
-                    Cow::Borrowed(_) => path.push_str(segment),
+                    // A fragment may hold a bare `#`, which would read as another route.
+                    Cow::Borrowed(_) => path.push_str(&escape(segment, &['#'])),
                     Cow::Owned(scrubbed) => path.push_str(&escape(&scrubbed, PATH_RESERVED)),
                 }
             }
@@ -440,6 +441,7 @@ mod tests {
                 "g.nl/app#/zaken/overzicht",
             ),
             ("https://g.nl/app#!/zaken", "g.nl/app#/zaken"),
+            ("https://g.nl/app#/a#b%FF", "g.nl/app#/a%23b%FF"),
             ("https://g.nl/app#section", "g.nl/app"),
             ("https://g.nl/app#", "g.nl/app"),
             (
