@@ -12,6 +12,7 @@ mod disk;
 mod exposition;
 mod faults;
 mod helpers;
+mod hostile_http;
 mod ingest;
 mod load;
 mod metrics;

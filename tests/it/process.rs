@@ -135,6 +135,11 @@ impl ServerProcess {
         get_text(&self.client, &format!("http://{}/metrics", self.admin)).await
     }
 
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Whether the process is still running.
     pub fn is_running(&mut self) -> bool {
         self.child.try_wait().unwrap().is_none()
