@@ -15,6 +15,7 @@ mod cors;
 mod dashboard_auth;
 mod errors;
 pub(crate) mod event;
+mod export;
 mod page;
 mod privacy_page;
 pub mod probe;
@@ -43,6 +44,7 @@ pub enum Route {
     Consent,
     Receipt,
     StatsConsent,
+    StatsExport,
     PrivacyPage,
     Asset,
     Login,
@@ -69,6 +71,7 @@ impl Route {
             Route::Consent => "consent",
             Route::Receipt => "consent_receipt",
             Route::StatsConsent => "stats_consent",
+            Route::StatsExport => "stats_export",
             Route::PrivacyPage => "privacy_page",
             Route::Asset => "asset",
             Route::Login => "login",
@@ -95,13 +98,14 @@ fn status_class(status: hyper::StatusCode) -> usize {
 }
 
 impl Route {
-    const ALL: [Route; 21] = [
+    const ALL: [Route; 22] = [
         Route::Event,
         Route::Script,
         Route::ConsentNotice,
         Route::Consent,
         Route::Receipt,
         Route::StatsConsent,
+        Route::StatsExport,
         Route::PrivacyPage,
         Route::Asset,
         Route::Login,

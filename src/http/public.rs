@@ -26,6 +26,7 @@ pub fn route_of(request: &Request<Incoming>) -> Route {
         "/api/consent/notice" => Route::ConsentNotice,
         path if path.starts_with("/api/consent/") => Route::Receipt,
         "/api/v1/stats/consent" => Route::StatsConsent,
+        "/api/v1/stats/export" => Route::StatsExport,
         "/assets/kruimel.css" => Route::Asset,
         "/dashboard/api/login" => Route::Login,
         "/dashboard/api/logout" => Route::Logout,
@@ -89,6 +90,7 @@ pub async fn handle(
         Route::Asset => privacy_page::stylesheet(),
         Route::ConsentNotice => consent::notice(&state, &request),
         Route::StatsConsent => consent_stats::handle(state, request).await,
+        Route::StatsExport => stats::handle(state, request, StatsRoute::Export).await,
         Route::OpenApi => {
             let mut response = hyper::Response::new(http_body_util::Full::new(
                 bytes::Bytes::from_static(OPENAPI.as_bytes()),

@@ -14,7 +14,7 @@ use hyper::{Request, StatusCode};
 use serde_json::{Map, Value as Json, json};
 
 use super::errors::{ApiError, json_response};
-use super::{AppState, Response};
+use super::{AppState, Response, export};
 use crate::query::compute::Stats;
 use crate::query::fold::Audience;
 use crate::query::params::Endpoint;
@@ -27,6 +27,8 @@ const MAX_QUERY_STRING: usize = 4096;
 pub enum StatsRoute {
     Query(Endpoint),
     Realtime,
+    /// Every panel for the period, as a zip of CSV files.
+    Export,
 }
 
 pub async fn handle(
@@ -58,9 +60,13 @@ async fn answer(
             let shown = (!audience.withholds(&now)).then_some(visitors);
             return Ok(json_response(StatusCode::OK, &json!(shown)));
         }
+        StatsRoute::Export => {
+            return export_all(state, &params, site.id.as_str(), audience, today).await;
+        }
         StatsRoute::Query(endpoint) => endpoint,
     };
     let query = StatsQuery::parse(endpoint, &params, today)?;
+    let as_csv = params.get("format").is_some_and(|format| format == "csv");
     let state = state.clone();
     let site_id = site.id.as_str().to_owned();
     let body = tokio::task::spawn_blocking(move || {
@@ -77,7 +83,41 @@ async fn answer(
         tracing::error!(%error, "stats query failed");
         ApiError::StoreUnavailable
     })?;
+    if as_csv {
+        let name = match endpoint {
+            Endpoint::Aggregate => "aggregate",
+            Endpoint::Timeseries => "timeseries",
+            Endpoint::Breakdown => "breakdown",
+        };
+        return Ok(export::csv_response(export::csv(endpoint, &body), name));
+    }
     Ok(json_response(StatusCode::OK, &body))
+}
+
+async fn export_all(
+    state: &Arc<AppState>,
+    params: &HashMap<String, String>,
+    site: &str,
+    audience: Audience,
+    today: i32,
+) -> Result<Response, ApiError> {
+    let state = state.clone();
+    let (params, site_id) = (params.clone(), site.to_owned());
+    let zipped = tokio::task::spawn_blocking(move || {
+        let stats = Stats {
+            store: &state.store,
+            site: &site_id,
+            audience,
+        };
+        export::zip(&stats, &params, today, compute)
+    })
+    .await
+    .map_err(|_| ApiError::StoreUnavailable)?
+    .map_err(|error| {
+        tracing::error!(%error, "export failed");
+        ApiError::StoreUnavailable
+    })??;
+    Ok(export::zip_response(zipped, site))
 }
 
 pub(super) fn query_params(query: &str) -> Result<HashMap<String, String>, ApiError> {

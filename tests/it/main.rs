@@ -9,6 +9,7 @@ mod country;
 mod dashboard_auth;
 mod dashboards;
 mod disk;
+mod export;
 mod exposition;
 mod faults;
 mod helpers;

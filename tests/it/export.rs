@@ -1,0 +1,152 @@
+//! Exports: a panel as CSV, and every panel of a period as a zip, folded
+//! for the public exactly like the JSON answers.
+
+use std::io::Read;
+
+use kruimel::config::TokenHash;
+use serde_json::json;
+
+use crate::helpers::{FIREFOX, SITE, TOKEN, TestApp};
+
+async fn seeded() -> TestApp {
+    let sites = format!(
+        r#"[{{ id = "{SITE}", public = true, k_anonymity = 2, tokens = ["{}"] }}]"#,
+        TokenHash::of_token(TOKEN).stored_form()
+    );
+    let app = TestApp::spawn_with(&[("KRUIMEL_SITES", &sites)], "2026-11-23T10:00:00Z").await;
+    for (ip, page) in [
+        ("81.204.1.1", "/afval"),
+        ("81.204.2.1", "/afval"),
+        ("81.204.3.1", "/melding?utm_campaign=%3DSUM(A1)"),
+    ] {
+        let body = json!({ "n": "pageview", "u": format!("https://{SITE}{page}"), "d": SITE });
+        assert_eq!(app.send(ip, FIREFOX, &body.to_string()).await.status(), 202);
+    }
+    let download = json!({ "n": "File Download", "u": format!("https://{SITE}/afval"), "d": SITE, "p": { "url": format!("https://{SITE}/kalender.pdf") } });
+    assert_eq!(
+        app.send("81.204.1.1", FIREFOX, &download.to_string())
+            .await
+            .status(),
+        202
+    );
+    app.wait_for_events(4, "period=day").await;
+    app
+}
+
+async fn fetch(app: &TestApp, path: &str, token: bool) -> reqwest::Response {
+    let mut request = app
+        .client
+        .get(format!("http://{}/api/v1/stats/{path}", app.public));
+    if token {
+        request = request.bearer_auth(TOKEN);
+    }
+    request.send().await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panel_exports_as_csv_with_formulas_defused_and_small_rows_folded_for_the_public() {
+    let app = seeded().await;
+    let path = format!(
+        "breakdown?site_id={SITE}&period=day&property=event:page&metrics=visitors,pageviews&format=csv"
+    );
+    let owner = fetch(&app, &path, true).await;
+    assert_eq!(owner.status(), 200);
+    assert_eq!(owner.headers()["content-type"], "text/csv; charset=utf-8");
+    assert!(
+        owner.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment")
+    );
+    assert_eq!(
+        owner.text().await.unwrap(),
+        "page,pageviews,visitors\n/afval,2,2\n/melding,1,1\n"
+    );
+    let campaigns = fetch(
+        &app,
+        &format!("breakdown?site_id={SITE}&period=day&property=visit:utm_campaign&metrics=visitors&format=csv"),
+        true,
+    )
+    .await;
+    assert_eq!(
+        campaigns.text().await.unwrap(),
+        "utm_campaign,visitors\n'=SUM(A1),1\n",
+        "a value a spreadsheet would run is defused"
+    );
+    let public = fetch(&app, &path, false).await.text().await.unwrap();
+    assert_eq!(public, "page,pageviews,visitors\n/afval,2,2\n(other),1,1\n");
+    let aggregate = fetch(
+        &app,
+        &format!("aggregate?site_id={SITE}&period=day&metrics=visitors&format=csv"),
+        false,
+    )
+    .await;
+    assert_eq!(
+        aggregate.text().await.unwrap(),
+        "metric,value,change\nvisitors,3,\n"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_export_zip_holds_every_panel_of_the_period() {
+    let app = seeded().await;
+    let response = fetch(&app, &format!("export?site_id={SITE}&period=7d"), true).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "application/zip");
+    let bytes = response.bytes().await.unwrap();
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let mut names: Vec<String> = archive.file_names().map(str::to_owned).collect();
+    names.sort();
+    for expected in [
+        "aggregate.csv",
+        "timeseries.csv",
+        "pages.csv",
+        "sources.csv",
+        "countries.csv",
+        "devices.csv",
+        "events.csv",
+        "link_targets.csv",
+        "exit_pages.csv",
+    ] {
+        assert!(
+            names.contains(&expected.to_owned()),
+            "{expected} in {names:?}"
+        );
+    }
+    let mut pages = String::new();
+    archive
+        .by_name("pages.csv")
+        .unwrap()
+        .read_to_string(&mut pages)
+        .unwrap();
+    assert!(pages.starts_with("page,"), "{pages}");
+    assert!(pages.contains("/afval,"));
+    let mut links = String::new();
+    archive
+        .by_name("link_targets.csv")
+        .unwrap()
+        .read_to_string(&mut links)
+        .unwrap();
+    assert!(links.contains(&format!("{SITE}/kalender.pdf")), "{links}");
+    let mut timeseries = String::new();
+    archive
+        .by_name("timeseries.csv")
+        .unwrap()
+        .read_to_string(&mut timeseries)
+        .unwrap();
+    assert_eq!(
+        timeseries.lines().count(),
+        8,
+        "a header and seven days: {timeseries}"
+    );
+
+    let bad = fetch(
+        &app,
+        &format!("export?site_id={SITE}&period=fortnight"),
+        true,
+    )
+    .await;
+    assert_eq!(bad.status(), 400);
+    let foreign = fetch(&app, "export?site_id=elders.example&period=7d", true).await;
+    assert_eq!(foreign.status(), 401);
+}
