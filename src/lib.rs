@@ -13,6 +13,8 @@ pub mod clock;
 pub mod config;
 /// The cookie notice per site and language, and consent receipts.
 pub mod consent;
+/// The webmaster dashboard's front end, embedded at compile time.
+pub mod dashboard;
 /// The privacy page's content, derived from the settings in force.
 pub mod disclosure;
 /// Bot filter, user-agent classes, country, source from referrer.

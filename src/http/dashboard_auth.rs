@@ -65,7 +65,7 @@ pub fn signed_in(state: &AppState, headers: &HeaderMap) -> Option<(LoginSession,
     }
 }
 
-fn over_tls(state: &AppState, peer: SocketAddr, headers: &HeaderMap) -> bool {
+pub fn over_tls(state: &AppState, peer: SocketAddr, headers: &HeaderMap) -> bool {
     match state.dashboard.secure_cookies {
         SecureCookies::Always => true,
         SecureCookies::Never => false,

@@ -13,6 +13,7 @@ mod consent;
 mod consent_stats;
 mod cors;
 mod dashboard_auth;
+mod dashboard_pages;
 mod errors;
 pub(crate) mod event;
 mod export;
@@ -50,6 +51,7 @@ pub enum Route {
     Login,
     Logout,
     Session,
+    Dashboard,
     StatsAggregate,
     StatsTimeseries,
     StatsBreakdown,
@@ -77,6 +79,7 @@ impl Route {
             Route::Login => "login",
             Route::Logout => "logout",
             Route::Session => "session",
+            Route::Dashboard => "dashboard",
             Route::StatsAggregate => "stats_aggregate",
             Route::StatsTimeseries => "stats_timeseries",
             Route::StatsBreakdown => "stats_breakdown",
@@ -98,7 +101,7 @@ fn status_class(status: hyper::StatusCode) -> usize {
 }
 
 impl Route {
-    const ALL: [Route; 22] = [
+    const ALL: [Route; 23] = [
         Route::Event,
         Route::Script,
         Route::ConsentNotice,
@@ -111,6 +114,7 @@ impl Route {
         Route::Login,
         Route::Logout,
         Route::Session,
+        Route::Dashboard,
         Route::StatsAggregate,
         Route::StatsTimeseries,
         Route::StatsBreakdown,

@@ -11,8 +11,8 @@ use hyper::{Method, Request, StatusCode};
 use super::errors::ApiError;
 use super::stats::StatsRoute;
 use super::{
-    AppState, Response, Route, consent, consent_stats, cors, dashboard_auth, event, privacy_page,
-    script, stats,
+    AppState, Response, Route, consent, consent_stats, cors, dashboard_auth, dashboard_pages,
+    event, privacy_page, script, stats,
 };
 use crate::query::params::Endpoint;
 
@@ -31,6 +31,8 @@ pub fn route_of(request: &Request<Incoming>) -> Route {
         "/dashboard/api/login" => Route::Login,
         "/dashboard/api/logout" => Route::Logout,
         "/dashboard/api/session" => Route::Session,
+        path if path.starts_with("/dashboard/api/") => Route::NotFound,
+        path if path == "/dashboard" || path.starts_with("/dashboard/") => Route::Dashboard,
         path if path.starts_with("/privacy/") => Route::PrivacyPage,
         "/api/v1/stats/aggregate" => Route::StatsAggregate,
         "/api/v1/stats/timeseries" => Route::StatsTimeseries,
@@ -86,6 +88,7 @@ pub async fn handle(
         }
         Route::Script => script::serve(&request),
         Route::Session => dashboard_auth::session(&state, &request, peer),
+        Route::Dashboard => dashboard_pages::serve(&state, &request, peer),
         Route::PrivacyPage => privacy_page::serve(&state, &request),
         Route::Asset => privacy_page::stylesheet(),
         Route::ConsentNotice => consent::notice(&state, &request),

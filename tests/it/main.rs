@@ -7,6 +7,7 @@ mod consent;
 mod counting;
 mod country;
 mod dashboard_auth;
+mod dashboard_pages;
 mod dashboards;
 mod disk;
 mod export;

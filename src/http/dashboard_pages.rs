@@ -1,0 +1,53 @@
+//! `/dashboard` and everything under it: the embedded front end. Assets
+//! under `/dashboard/assets/` carry a content-hash ETag; every other path
+//! is the front end's `index.html` (it routes by path). All of it with
+//! the dashboard's security headers.
+
+use std::net::SocketAddr;
+
+use hyper::header::{self, HeaderValue};
+use hyper::{Request, StatusCode};
+
+use super::errors::ApiError;
+use super::{AppState, Response, dashboard_auth};
+use crate::dashboard;
+
+fn etag(bytes: &[u8]) -> String {
+    format!("\"{}\"", &blake3::hash(bytes).to_hex()[..16])
+}
+
+pub fn serve<B>(state: &AppState, request: &Request<B>, peer: SocketAddr) -> Response {
+    let path = request.uri().path();
+    let (bytes, content_type) = match path.strip_prefix("/dashboard/assets/") {
+        Some(name) => match dashboard::asset(name) {
+            Some(asset) => (asset.bytes, asset.content_type),
+            None => return ApiError::NotFound.response(),
+        },
+        None => (dashboard::INDEX, "text/html; charset=utf-8"),
+    };
+    let tag = etag(bytes);
+    let unchanged = request
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .is_some_and(|value| value.as_bytes() == tag.as_bytes());
+    let mut response = hyper::Response::new(http_body_util::Full::new(if unchanged {
+        bytes::Bytes::new()
+    } else {
+        bytes::Bytes::from_static(bytes)
+    }));
+    if unchanged {
+        *response.status_mut() = StatusCode::NOT_MODIFIED;
+    }
+    dashboard_auth::secure(
+        &mut response,
+        dashboard_auth::over_tls(state, peer, request.headers()),
+    );
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    // Revalidated every time: a new build must reach every browser at once.
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    if let Ok(value) = HeaderValue::from_str(&tag) {
+        headers.insert(header::ETAG, value);
+    }
+    response
+}
