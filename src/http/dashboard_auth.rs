@@ -101,11 +101,13 @@ pub fn secure(response: &mut Response, tls: bool) {
     }
 }
 
-fn audit(
+/// Writes one audit line: the request's truncated network is the origin.
+pub fn audit(
     state: &AppState,
     peer: SocketAddr,
     headers: &HeaderMap,
     action: &str,
+    object: &str,
     result: &str,
     actor: &str,
 ) {
@@ -120,7 +122,7 @@ fn audit(
             .unwrap_or_default()
             .to_string(),
         action,
-        object: "dashboard",
+        object,
         result,
         origin: network.network().to_string(),
         actor,
@@ -138,7 +140,7 @@ fn session_body(user: &User, session: &LoginSession) -> serde_json::Value {
 
 /// Refuses a change from another origin: a browser sends `Origin` with
 /// every POST, and it must name the host the request was sent to.
-fn same_origin(headers: &HeaderMap) -> bool {
+pub fn same_origin(headers: &HeaderMap) -> bool {
     let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
         return true;
     };
@@ -202,7 +204,7 @@ async fn sign_in(
         } else {
             "failed"
         };
-        audit(state, peer, headers, "login", result, &account);
+        audit(state, peer, headers, "login", "dashboard", result, &account);
         return Err(ApiError::LoginFailed);
     };
     if let Some(secret) = &user.totp {
@@ -214,7 +216,7 @@ async fn sign_in(
                 } else {
                     "code_failed"
                 };
-                audit(state, peer, headers, "login", result, &account);
+                audit(state, peer, headers, "login", "dashboard", result, &account);
                 return Err(ApiError::LoginFailed);
             }
             Some(_) => {}
@@ -225,6 +227,7 @@ async fn sign_in(
             peer,
             headers,
             "login",
+            "dashboard",
             "second_factor_missing",
             &account,
         );
@@ -232,7 +235,7 @@ async fn sign_in(
     }
     state.lockout.succeed(&account);
     let (token, session) = state.sessions.start(&user.name, now);
-    audit(state, peer, headers, "login", "ok", &user.name);
+    audit(state, peer, headers, "login", "dashboard", "ok", &user.name);
     let mut response = json_response(StatusCode::OK, &session_body(user, &session));
     let cookie = format!(
         "{COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict{}",
@@ -259,6 +262,7 @@ pub async fn logout(
                 peer,
                 headers,
                 "logout",
+                "dashboard",
                 "csrf_refused",
                 &session.user,
             );
@@ -268,7 +272,15 @@ pub async fn logout(
             if let Some(token) = token(headers) {
                 state.sessions.end(&token);
             }
-            audit(&state, peer, headers, "logout", "ok", &session.user);
+            audit(
+                &state,
+                peer,
+                headers,
+                "logout",
+                "dashboard",
+                "ok",
+                &session.user,
+            );
             let mut response = hyper::Response::new(http_body_util::Full::new(bytes::Bytes::new()));
             *response.status_mut() = StatusCode::NO_CONTENT;
             let expired = format!(

@@ -53,6 +53,8 @@ pub enum ApiError {
     CsrfRefused,
     #[error("this request came from another origin")]
     CrossOrigin,
+    #[error("this needs the site's admin role")]
+    Forbidden,
     #[error("this site asks for no consent: it has no optional categories")]
     ConsentNotAsked,
     #[error("the banner version is not one this site has shown")]
@@ -85,9 +87,10 @@ impl ApiError {
             ApiError::UnknownSite | ApiError::ReceiptNotFound => StatusCode::NOT_FOUND,
             ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::LoginFailed | ApiError::SecondFactorNeeded => StatusCode::UNAUTHORIZED,
-            ApiError::SecondFactorMissing | ApiError::CsrfRefused | ApiError::CrossOrigin => {
-                StatusCode::FORBIDDEN
-            }
+            ApiError::SecondFactorMissing
+            | ApiError::CsrfRefused
+            | ApiError::CrossOrigin
+            | ApiError::Forbidden => StatusCode::FORBIDDEN,
             ApiError::BodyTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -135,6 +138,7 @@ impl ApiError {
             ApiError::SecondFactorMissing => "second_factor_missing",
             ApiError::CsrfRefused => "csrf_refused",
             ApiError::CrossOrigin => "cross_origin",
+            ApiError::Forbidden => "forbidden",
             ApiError::ConsentNotAsked => "consent_not_asked",
             ApiError::UnknownBannerVersion => "unknown_banner_version",
             ApiError::Choice(error) => error.code(),

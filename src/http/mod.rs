@@ -12,6 +12,7 @@ pub mod client_ip;
 mod consent;
 mod consent_stats;
 mod cors;
+mod dashboard_admin;
 mod dashboard_auth;
 mod dashboard_pages;
 mod errors;
@@ -52,6 +53,7 @@ pub enum Route {
     Logout,
     Session,
     Dashboard,
+    ShareLinks,
     StatsAggregate,
     StatsTimeseries,
     StatsBreakdown,
@@ -80,6 +82,7 @@ impl Route {
             Route::Logout => "logout",
             Route::Session => "session",
             Route::Dashboard => "dashboard",
+            Route::ShareLinks => "share_links",
             Route::StatsAggregate => "stats_aggregate",
             Route::StatsTimeseries => "stats_timeseries",
             Route::StatsBreakdown => "stats_breakdown",
@@ -101,7 +104,7 @@ fn status_class(status: hyper::StatusCode) -> usize {
 }
 
 impl Route {
-    const ALL: [Route; 23] = [
+    const ALL: [Route; 24] = [
         Route::Event,
         Route::Script,
         Route::ConsentNotice,
@@ -115,6 +118,7 @@ impl Route {
         Route::Logout,
         Route::Session,
         Route::Dashboard,
+        Route::ShareLinks,
         Route::StatsAggregate,
         Route::StatsTimeseries,
         Route::StatsBreakdown,

@@ -11,8 +11,8 @@ use hyper::{Method, Request, StatusCode};
 use super::errors::ApiError;
 use super::stats::StatsRoute;
 use super::{
-    AppState, Response, Route, consent, consent_stats, cors, dashboard_auth, dashboard_pages,
-    event, privacy_page, script, stats,
+    AppState, Response, Route, consent, consent_stats, cors, dashboard_admin, dashboard_auth,
+    dashboard_pages, event, privacy_page, script, stats,
 };
 use crate::query::params::Endpoint;
 
@@ -31,6 +31,7 @@ pub fn route_of(request: &Request<Incoming>) -> Route {
         "/dashboard/api/login" => Route::Login,
         "/dashboard/api/logout" => Route::Logout,
         "/dashboard/api/session" => Route::Session,
+        path if path.starts_with("/dashboard/api/sites/") => Route::ShareLinks,
         path if path.starts_with("/dashboard/api/") => Route::NotFound,
         path if path == "/dashboard" || path.starts_with("/dashboard/") => Route::Dashboard,
         path if path.starts_with("/privacy/") => Route::PrivacyPage,
@@ -82,6 +83,7 @@ pub async fn handle(
             dashboard_auth::logout(state, request, peer).await
         }
         Route::Login | Route::Logout => ApiError::MethodNotAllowed("POST").response(),
+        Route::ShareLinks => dashboard_admin::share_links(state, request, peer).await,
         Route::NotFound => ApiError::NotFound.response(),
         _ if method != Method::GET && method != Method::HEAD => {
             ApiError::MethodNotAllowed("GET, HEAD").response()

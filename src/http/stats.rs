@@ -48,7 +48,10 @@ async fn answer(
     route: StatsRoute,
 ) -> Result<Response, ApiError> {
     let params = query_params(request.uri().query().unwrap_or(""))?;
-    let (site, audience) = authorise(state, request, &params)?;
+    let (site, audience) = match authorise(state, request, &params) {
+        Err(ApiError::Unauthorized) => shared_in_dashboard(state, &params).await?,
+        decided => decided?,
+    };
     let today = site.moment(state.clock.now()).day;
     let endpoint = match route {
         StatsRoute::Realtime => {
@@ -127,6 +130,39 @@ pub(super) fn query_params(query: &str) -> Result<HashMap<String, String>, ApiEr
     Ok(url::form_urlencoded::parse(query.as_bytes())
         .into_owned()
         .collect())
+}
+
+/// A share link made in the dashboard (kept in the store): its secret
+/// reads the site as the public.
+async fn shared_in_dashboard(
+    state: &Arc<AppState>,
+    params: &HashMap<String, String>,
+) -> Result<(Site, Audience), ApiError> {
+    let share = params.get("share").filter(|share| !share.is_empty());
+    let site = params
+        .get("site_id")
+        .and_then(|id| state.sites.load().find(id).cloned());
+    let (Some(share), Some(site)) = (share.cloned(), site) else {
+        return Err(ApiError::Unauthorized);
+    };
+    let store = state.store.clone();
+    let site_id = site.id.as_str().to_owned();
+    let links = tokio::task::spawn_blocking(move || store.share_links(&site_id))
+        .await
+        .map_err(|_| ApiError::StoreUnavailable)?
+        .map_err(|error| {
+            tracing::error!(%error, "share links unavailable");
+            ApiError::StoreUnavailable
+        })?;
+    // Every link is checked, so the time taken does not tell which matched.
+    let accepted = links
+        .iter()
+        .fold(false, |found, link| link.accepts(&share) | found);
+    if !accepted {
+        return Err(ApiError::Unauthorized);
+    }
+    let k = u64::from(site.k_anonymity);
+    Ok((site, Audience::Public { k }))
 }
 
 /// The site the request may read, from the sites of this moment, and as

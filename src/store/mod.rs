@@ -12,6 +12,7 @@ pub mod consent;
 mod embedded;
 pub mod redis;
 pub mod schema;
+pub mod sharing;
 
 use std::path::Path;
 

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use crate::{
     bad_input, consent, counting, ingest, midnight, privacy_audit, public_stats, retention,
-    stats_api,
+    share_links, stats_api,
 };
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -26,6 +26,7 @@ async fn the_behavioural_suite_passes_on_a_redis_cluster() {
         privacy_audit::scenarios(),
         consent::scenarios(),
         public_stats::scenarios(),
+        share_links::scenarios(),
     ]
     .concat();
     assert!(scenarios.len() >= 25, "every scenario is listed");

@@ -8,10 +8,10 @@ use serde_json::{Value, json};
 
 use crate::helpers::{SITE, TOKEN, TestApp};
 
-const PASSWORD: &str = "een heel lang wachtwoord";
+pub const PASSWORD: &str = "een heel lang wachtwoord";
 
 /// Runs `kruimel user …` against the test server's data directory.
-fn user(data_dir: &std::path::Path, args: &[&str], stdin: &str) -> String {
+pub fn user(data_dir: &std::path::Path, args: &[&str], stdin: &str) -> String {
     use std::io::Write;
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_kruimel"))
         .arg("user")
@@ -45,7 +45,7 @@ fn user(data_dir: &std::path::Path, args: &[&str], stdin: &str) -> String {
     String::from_utf8(output.stdout).unwrap()
 }
 
-async fn login(app: &TestApp, body: Value) -> reqwest::Response {
+pub async fn login(app: &TestApp, body: Value) -> reqwest::Response {
     app.client
         .post(format!("http://{}/dashboard/api/login", app.public))
         .header("x-forwarded-for", "198.51.100.23")
@@ -55,7 +55,7 @@ async fn login(app: &TestApp, body: Value) -> reqwest::Response {
         .unwrap()
 }
 
-fn cookie_of(response: &reqwest::Response) -> String {
+pub fn cookie_of(response: &reqwest::Response) -> String {
     let set = response.headers()["set-cookie"].to_str().unwrap();
     set.split(';').next().unwrap().to_owned()
 }

@@ -32,5 +32,6 @@ mod reload;
 mod restart;
 mod retention;
 mod script;
+mod share_links;
 mod stats_api;
 mod two_instances;

@@ -13,6 +13,7 @@
 
 mod consent;
 mod probe;
+mod sharing;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -180,6 +181,7 @@ impl Embedded {
             .map_err(operation)?;
         write.open_table(consent::NOTICES).map_err(operation)?;
         write.open_table(consent::TALLIES).map_err(operation)?;
+        write.open_table(sharing::SHARE_LINKS).map_err(operation)?;
         self.commit(write)
     }
 

@@ -13,6 +13,7 @@
 
 pub mod conn;
 mod consent;
+mod sharing;
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::{Arc, Mutex};
