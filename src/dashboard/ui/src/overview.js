@@ -1,0 +1,284 @@
+// A site's overview: key figures with their change, the time series with
+// its table, the breakdown panels, realtime visitors, the period picker,
+// the filter chip and the exports. Readable signed in, on a public site,
+// or through a share link (?share=); the server folds small numbers for
+// the last two, and this page shows what it is given.
+import { h, hidden, fill } from './dom.js';
+import * as api from './api.js';
+import { currentSession, href, navigate, announce, onLeave } from './nav.js';
+import { timeseriesChart } from './chart.js';
+import { PANELS, SECTIONS, breakdownPanel, parseFilter, valueLabel, panelTitle } from './panels.js';
+import { PRESETS, periodFromSearch, presetState, activePreset, intervalFor, apiParams, rangeLabel, todayIn } from './period.js';
+import { consentPanel } from './consent.js';
+
+const METRICS = ['visitors', 'visits', 'pageviews', 'views_per_visit', 'bounce_rate', 'visit_duration'];
+const REALTIME_EVERY_MS = 30000;
+
+export async function renderOverview(context, main, site) {
+  const { t } = context;
+  const params = new URLSearchParams(location.search);
+  const share = params.get('share');
+  const state = periodFromSearch(params);
+  const filter = parseFilter(params.get('filter'));
+  const propKey = (params.get('prop') || '').trim().slice(0, 300);
+  const [session, timeZone] = await Promise.all([currentSession(), api.siteTimeZone(site)]);
+  if (!context.isCurrent()) return;
+  const owner = !share && session && session.sites.some((entry) => entry.site === site);
+  const today = todayIn(timeZone);
+  const query = {
+    site_id: site,
+    ...apiParams(state),
+    filters: filter ? `${filter.property}==${filter.value}` : null,
+    share,
+  };
+  const path = `/dashboard/${encodeURIComponent(site)}`;
+  // This view with some parameters changed (period, date, filter, prop).
+  const viewHref = (changes) => {
+    const keep = {};
+    for (const name of ['period', 'date', 'filter', 'prop']) keep[name] = params.get(name);
+    return href(path, { ...keep, ...changes });
+  };
+  document.title = `${site} – Kruimel`;
+
+  let aggregate;
+  try {
+    aggregate = await api.stats('aggregate', { ...query, metrics: METRICS.join(','), compare: 'previous_period' });
+  } catch (failure) {
+    if (!context.isCurrent()) return;
+    if (failure.status === 401 && !share && !session) {
+      navigate(href('/dashboard/login', { next: location.pathname + location.search, why: 'private' }), { replace: true });
+      return;
+    }
+    const message = failure.status === 401 ? (share ? t.shareInvalid : t.noAccess) : t.error;
+    fill(main, h('h1', {}, site), h('p', { class: 'message message-error', role: 'alert' }, message), session ? h('p', {}, h('a', { href: href('/dashboard'), 'data-nav': '' }, t.allSites)) : null);
+    return;
+  }
+  if (!context.isCurrent()) return;
+
+  const interval = intervalFor(state);
+  const seriesPromise = api
+    .stats('timeseries', { ...query, metrics: 'visitors,visits,pageviews', interval })
+    .then((answer) => answer.results)
+    .catch(() => null);
+
+  const rangeText = h('p', { class: 'range', id: 'range' }, '\u00a0');
+  const chartHolder = h('div', { class: 'chart-holder' }, h('p', { class: 'muted' }, t.loading));
+  const realtime = h('span', { class: 'realtime-value', 'data-realtime': '' }, t.none);
+
+  const panelsAndLoads = PANELS.map((panel) =>
+    breakdownPanel(panel, query, context, (property, value) => viewHref({ filter: `${property}==${value}` })),
+  );
+  const extra = [];
+  if (propKey) {
+    const prop = { id: 'props', section: 'behaviour', property: `event:props:${propKey}`, metrics: ['visitors', 'events'] };
+    extra.push(breakdownPanel(prop, query, context, null, { title: `${t.panels.props}: ${propKey}` }));
+  }
+  const consent = owner ? consentPanel(query, context) : null;
+
+  fill(main, 
+    h(
+      'div',
+      { class: 'overview-head' },
+      h('h1', {}, t.overviewTitle(site)),
+      owner || session ? h('p', { class: 'back' }, h('a', { href: href('/dashboard'), 'data-nav': '' }, t.allSites)) : null,
+    ),
+    owner ? null : h('p', { class: 'message message-info' }, h('strong', {}, share ? t.shareNotice : t.publicNotice), ' ', t.foldedNotice),
+    controls(context, state, today, viewHref),
+    filter ? chip(context, filter, viewHref) : null,
+    rangeText,
+    h(
+      'section',
+      { class: 'figures', 'aria-labelledby': 'figures-heading' },
+      h('h2', { id: 'figures-heading', class: 'visually-hidden' }, t.keyFigures),
+      h('p', { class: 'realtime' }, h('span', { class: 'pulse', 'aria-hidden': 'true' }), `${t.realtime}: `, realtime, ' ', h('span', { class: 'muted' }, `(${t.realtimeHint})`)),
+      figures(context, aggregate.results),
+    ),
+    h('section', { class: 'chart-section', 'aria-labelledby': 'chart-heading' }, h('h2', { id: 'chart-heading' }, t.chartTitle), chartHolder),
+    SECTIONS.map((section) =>
+      h(
+        'section',
+        { class: 'panel-section', 'aria-labelledby': `section-${section}` },
+        h('h2', { id: `section-${section}` }, t.sections[section]),
+        h(
+          'div',
+          { class: 'panel-grid' },
+          panelsAndLoads.filter((_, index) => PANELS[index].section === section).map((panel) => panel.element),
+          section === 'behaviour' ? [propertyForm(context, propKey, viewHref), extra.map((panel) => panel.element)] : null,
+        ),
+      ),
+    ),
+    consent ? h('section', { class: 'panel-section', 'aria-labelledby': 'section-consent' }, h('h2', { id: 'section-consent' }, t.sections.consent), h('div', { class: 'panel-grid' }, consent.element)) : null,
+    downloads(context, query),
+    h('p', { class: 'privacy-link' }, h('a', { href: `/privacy/${encodeURIComponent(site)}${context.lang === 'en' ? '?lang=en' : ''}` }, t.privacyPage)),
+  );
+
+  // Realtime visitors, now and every 30 seconds while this view is shown.
+  const refresh = async () => {
+    try {
+      const value = await api.stats('realtime/visitors', { site_id: site, share });
+      if (context.isCurrent()) realtime.textContent = typeof value === 'number' ? context.format.integer(value) : t.none;
+    } catch {}
+  };
+  refresh();
+  const timer = setInterval(refresh, REALTIME_EVERY_MS);
+  onLeave(() => clearInterval(timer));
+
+  const points = await seriesPromise;
+  if (!context.isCurrent()) return;
+  if (points) {
+    rangeText.textContent = t.showing(rangeLabel(points, interval, context.format));
+    fill(chartHolder, timeseriesChart(points, interval, context));
+  } else {
+    fill(chartHolder, h('p', { class: 'message message-error' }, t.error));
+  }
+  await Promise.all([...panelsAndLoads, ...extra, ...(consent ? [consent] : [])].map((panel) => panel.loaded));
+  if (context.isCurrent()) announce(`${t.loaded}: ${rangeText.textContent}`);
+}
+
+function figures(context, results) {
+  const { t, format } = context;
+  const show = {
+    visitors: format.integer,
+    visits: format.integer,
+    pageviews: format.integer,
+    views_per_visit: format.decimal,
+    bounce_rate: format.percent,
+    visit_duration: format.duration,
+  };
+  return h(
+    'dl',
+    { class: 'metrics' },
+    METRICS.map((metric) => {
+      const { value = null, change = null } = results[metric] || {};
+      return h(
+        'div',
+        { class: 'metric', 'data-metric': metric, 'data-value': value === null ? '' : value },
+        h('dt', {}, t.metrics[metric]),
+        h('dd', { class: 'metric-value' }, value === null ? [h('span', { 'aria-hidden': 'true' }, t.none), hidden(t.withheld)] : show[metric](value)),
+        h('dd', { class: 'metric-change', 'data-change': change === null ? '' : change }, changeText(context, metric, change)),
+      );
+    }),
+  );
+}
+
+function changeText(context, metric, change) {
+  const { t, format } = context;
+  if (change === null || change === undefined) return h('span', { class: 'muted' }, t.none, hidden(` ${t.change}`));
+  const arrow = change > 0 ? '↑' : change < 0 ? '↓' : '→';
+  const sign = change > 0 ? '+' : change < 0 ? '−' : '';
+  const amount = metric === 'bounce_rate' ? `${sign}${format.integer(Math.abs(change))} ${t.points}` : `${sign}${format.integer(Math.abs(change))}%`;
+  return [h('span', { 'aria-hidden': 'true', class: 'arrow' }, arrow, ' '), amount, ' ', h('span', { class: 'muted' }, change === 0 ? t.noChange : t.change)];
+}
+
+function controls(context, state, today, viewHref) {
+  const { t } = context;
+  const active = activePreset(state, today);
+  const custom = !active;
+  const [from, to] = state.period === 'custom' ? state.date.split(',') : [today, today];
+  const error = h('p', { class: 'message message-error', id: 'custom-error', role: 'alert', hidden: true });
+  const fromInput = h('input', { type: 'date', id: 'custom-from', name: 'from', value: from, max: today, required: true });
+  const toInput = h('input', { type: 'date', id: 'custom-to', name: 'to', value: to, max: today, required: true });
+  const form = h(
+    'form',
+    {
+      class: 'custom-period',
+      onsubmit(event) {
+        event.preventDefault();
+        const start = fromInput.value;
+        const end = toInput.value;
+        if (!start || !end || start > end) {
+          error.textContent = t.customInvalid;
+          error.hidden = false;
+          fromInput.setAttribute('aria-invalid', 'true');
+          fromInput.setAttribute('aria-describedby', 'custom-error');
+          fromInput.focus();
+          return;
+        }
+        navigate(viewHref({ period: 'custom', date: `${start},${end}` }), { focus: 'custom-apply' });
+      },
+    },
+    h('div', { class: 'field' }, h('label', { for: 'custom-from' }, t.from), fromInput),
+    h('div', { class: 'field' }, h('label', { for: 'custom-to' }, t.to), toInput),
+    h('button', { type: 'submit', 'data-key': 'custom-apply' }, t.apply),
+    error,
+  );
+  return h(
+    'nav',
+    { class: 'period-picker', 'aria-labelledby': 'period-label' },
+    h('h2', { id: 'period-label', class: 'picker-label' }, t.period),
+    h(
+      'ul',
+      { class: 'period-list' },
+      PRESETS.map((preset) => {
+        const target = presetState(preset, today);
+        return h(
+          'li',
+          {},
+          h('a', { href: viewHref({ period: target.period, date: target.date }), 'data-nav': '', 'data-key': `period-${preset}`, 'aria-current': preset === active ? 'true' : null }, t.periods[preset]),
+        );
+      }),
+    ),
+    h('details', { class: 'custom', open: custom }, h('summary', { 'data-key': 'period-custom', 'aria-current': custom ? 'true' : null }, t.periods.custom), form),
+  );
+}
+
+function chip(context, filter, viewHref) {
+  const { t } = context;
+  const what = `${panelTitle(filter.property, context)}: ${valueLabel(filter.property, filter.value, context)}`;
+  return h(
+    'div',
+    { class: 'filters' },
+    h('span', { class: 'filters-label' }, `${t.filteredBy}:`),
+    ' ',
+    h(
+      'button',
+      {
+        type: 'button',
+        class: 'chip',
+        'data-key': 'chip',
+        'data-filter': `${filter.property}==${filter.value}`,
+        onclick() {
+          announce(t.removeFilter(what));
+          navigate(viewHref({ filter: null }), { focus: 'heading' });
+        },
+      },
+      hidden(`${t.removeFilter('')}`),
+      what,
+      h('span', { class: 'chip-x', 'aria-hidden': 'true' }, '×'),
+    ),
+  );
+}
+
+// Event properties have no list on the server: the reader names the key.
+function propertyForm(context, propKey, viewHref) {
+  const { t } = context;
+  const input = h('input', { type: 'text', id: 'prop-key', name: 'prop', value: propKey, 'aria-describedby': 'prop-hint', 'data-key': 'prop-input', autocomplete: 'off', spellcheck: 'false' });
+  return h(
+    'section',
+    { class: 'panel', 'aria-labelledby': 'prop-heading' },
+    h('div', { class: 'panel-head' }, h('h3', { id: 'prop-heading' }, t.panels.props)),
+    h(
+      'form',
+      {
+        class: 'prop-form',
+        onsubmit(event) {
+          event.preventDefault();
+          navigate(viewHref({ prop: input.value.trim() || null }), { focus: 'prop-input' });
+        },
+      },
+      h('div', { class: 'field' }, h('label', { for: 'prop-key' }, t.propKey), h('p', { class: 'hint', id: 'prop-hint' }, t.propHint), input),
+      h('button', { type: 'submit' }, t.propShow),
+    ),
+  );
+}
+
+function downloads(context, query) {
+  const { t } = context;
+  return h(
+    'section',
+    { class: 'downloads', 'aria-labelledby': 'downloads-heading' },
+    h('h2', { id: 'downloads-heading' }, t.zip),
+    h('p', {}, h('a', { href: api.statsUrl('export', query), download: '', class: 'button-link', 'data-zip': '' }, t.zip), ' ', h('span', { class: 'muted' }, t.zipHint)),
+  );
+}
+
