@@ -95,7 +95,9 @@ fn check_part(part: &str, cut: bool, whole: &str) {
             None => (decode(pair), None),
         };
         let allowed = if last && value.is_none() {
-            ALLOWED.iter().any(|allowed| allowed.starts_with(key.as_str()))
+            ALLOWED
+                .iter()
+                .any(|allowed| allowed.starts_with(key.as_str()))
         } else {
             ALLOWED.contains(&key.as_str())
         };
