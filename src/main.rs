@@ -194,6 +194,11 @@ fn main() -> anyhow::Result<()> {
 fn serve(path: Option<PathBuf>) -> anyhow::Result<()> {
     let config = config::load(path.as_deref(), std::env::vars())?;
     startup::init_logging(&config.log)?;
+    // Every connection, idle ones too, holds a file descriptor.
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(limit) => tracing::debug!(limit, "open files limit"),
+        Err(error) => tracing::warn!(%error, "open files limit unchanged"),
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(config.server.request_threads())
         .enable_all()
