@@ -20,7 +20,10 @@ let generation = 0;
 
 function languageSwitch(t) {
   const other = t.switchLanguageLang;
-  const link = h('a', { href: href(location.pathname, { lang: other }), lang: other, hreflang: other, class: 'language', 'data-nav': '', 'data-key': 'language' }, t.switchLanguage);
+  // The same view in the other language: every parameter kept.
+  const query = new URLSearchParams(location.search);
+  query.set('lang', other);
+  const link = h('a', { href: `${location.pathname}?${query}`, lang: other, hreflang: other, class: 'language', 'data-nav': '', 'data-key': 'language' }, t.switchLanguage);
   link.setAttribute('aria-label', t.switchLanguageLabel);
   return link;
 }

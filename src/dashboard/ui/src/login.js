@@ -81,8 +81,11 @@ export async function renderLogin(context, main) {
               showError(t.networkError, null);
               break;
             default:
-              code.input.value = '';
-              showError(t.loginFailed, password.input);
+              // With a code sent, the code is the likelier mistake.
+              if (!code.row.hidden) {
+                code.input.value = '';
+                showError(t.codeFailed, code.input);
+              } else showError(t.loginFailed, password.input);
           }
         } finally {
           submit.disabled = false;

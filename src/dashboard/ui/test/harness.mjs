@@ -7,6 +7,7 @@
 //   gemeente.test  private; a stats token and a share link (k = 3)
 //   open.test      public, k = 3
 import { spawn, execFileSync } from 'node:child_process';
+import { createHmac } from 'node:crypto';
 import { createServer as createNetServer } from 'node:net';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,6 +26,8 @@ export const K = 3;
 // The server drops bots, and HeadlessChrome's own user agent is one.
 export const USER_AGENT =
   'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36';
+export const PHONE_USER_AGENT =
+  'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Mobile Safari/537.36';
 export const axePath = join(ui, 'node_modules', 'axe-core', 'axe.min.js');
 
 export function freePort() {
@@ -130,6 +133,11 @@ export async function startKruimel() {
         stdio: ['pipe', 'ignore', 'pipe'],
       });
     },
+    // Turns on the user's second factor; returns its base32 secret.
+    enableTotp(name) {
+      const uri = execFileSync(bin, ['user', 'totp', name], { env, stdio: ['ignore', 'pipe', 'pipe'] }).toString().trim();
+      return new URL(uri).searchParams.get('secret');
+    },
     // One visitor (a distinct address) viewing `pages` in order, with the
     // first view's referrer and campaign.
     async visit(site, pages, { referrer, ip, width = 1280, userAgent = USER_AGENT, events = [] } = {}) {
@@ -169,6 +177,19 @@ export async function startKruimel() {
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+// The current six-digit code of a base32 TOTP secret (RFC 6238, SHA-1, 30 s).
+export function totpCode(secret, at = Date.now()) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  let bits = '';
+  for (const char of secret.replace(/=+$/, '').toUpperCase()) bits += alphabet.indexOf(char).toString(2).padStart(5, '0');
+  const key = Buffer.from(bits.match(/.{8}/g).map((byte) => parseInt(byte, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(at / 1000 / 30)));
+  const digest = createHmac('sha1', key).update(counter).digest();
+  const offset = digest[digest.length - 1] & 15;
+  return String((digest.readUInt32BE(offset) & 0x7fffffff) % 1000000).padStart(6, '0');
 }
 
 // Debian's Chromium; the tests fail, never skip, without it.

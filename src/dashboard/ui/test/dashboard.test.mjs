@@ -1,0 +1,341 @@
+// The dashboard in Chromium against the real server: sign-in (a failed one,
+// and one with a second factor), the overview's numbers against the stats
+// API's, filtering by a row and removing the chip by keyboard, changing the
+// period, a panel's CSV, sign-out, and the Content-Security-Policy.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startKruimel, launchBrowser, totpCode, SITE, PASSWORD, USER_AGENT, PHONE_USER_AGENT } from './harness.mjs';
+
+let kruimel;
+let browser;
+const METRICS = 'visitors,visits,pageviews,views_per_visit,bounce_rate,visit_duration';
+
+before(async () => {
+  kruimel = await startKruimel();
+  kruimel.addUser('anna', [`${SITE}=viewer`]);
+  kruimel.addUser('bram', [`${SITE}=admin`]);
+  const bramSecret = kruimel.enableTotp('bram');
+  kruimel.bramSecret = bramSecret;
+  // Two visitors from Google, one from a newsletter campaign, one direct on
+  // a phone; custom events, a download, an outbound link and a 404.
+  await kruimel.visit(SITE, ['/', '/afval', '/afval/kalender'], { referrer: 'https://www.google.nl/' });
+  await kruimel.visit(SITE, ['/afval'], { referrer: 'https://www.google.com/', events: [{ name: 'Formulier verzonden', props: { formulier: 'melding' } }] });
+  await kruimel.visit(SITE, ['/parkeren?utm_source=nieuwsbrief&utm_medium=email&utm_campaign=parkeren-2026', '/parkeren/vergunning'], {
+    events: [{ name: 'File Download', props: { url: 'https://gemeente.test/files/tarieven.pdf' } }],
+  });
+  await kruimel.visit(SITE, ['/', '/bestaat-niet'], { width: 390, userAgent: PHONE_USER_AGENT, events: [{ name: '404', props: { path: '/bestaat-niet' } }, { name: 'Outbound Link: Click', props: { url: 'https://www.rijksoverheid.nl/onderwerpen' } }] });
+  await kruimel.settled(SITE, 8);
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  if (browser) await browser.close();
+  if (kruimel) await kruimel.stop();
+});
+
+async function newPage() {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (error) => errors.push(error.message));
+  page.errors = errors;
+  return page;
+}
+
+// Until the view has finished loading (the page clears aria-busy).
+const settled = (page) => page.waitForSelector('main:not([aria-busy]) h1');
+
+async function signIn(page, user = 'anna', password = PASSWORD) {
+  await page.goto(`${kruimel.origin}/dashboard`);
+  await page.getByLabel('Gebruikersnaam').fill(user);
+  await page.getByLabel('Wachtwoord').fill(password);
+  await page.getByRole('button', { name: 'Inloggen' }).click();
+  if (password === PASSWORD && user === 'anna') await page.getByRole('heading', { level: 1, name: 'Je websites' }).waitFor();
+}
+
+async function panelRows(page, panel) {
+  return page.$$eval(`[data-panel="${panel}"] tbody tr`, (rows) =>
+    rows.map((row) =>
+      [...row.children].map((cell) => {
+        // What is seen: without the words for screen readers only.
+        const copy = cell.cloneNode(true);
+        for (const hidden of copy.querySelectorAll('.visually-hidden')) hidden.remove();
+        return copy.textContent.trim();
+      }),
+    ),
+  );
+}
+
+test('a wrong password is refused with a message, and the form stays', async () => {
+  const page = await newPage();
+  await signIn(page, 'anna', 'not the password at all');
+  const alert = page.getByRole('alert');
+  await alert.waitFor();
+  assert.match(await alert.textContent(), /naam of het wachtwoord klopt niet/);
+  assert.equal(await page.getByLabel('Wachtwoord').getAttribute('aria-invalid'), 'true');
+  assert.ok(await page.evaluate(() => document.activeElement.id === 'login-password'));
+  assert.equal((await page.context().request.get(`${kruimel.origin}/dashboard/api/session`)).status(), 401);
+  await page.context().close();
+});
+
+test('signing in shows the user’s sites, and a site opens from the list', async () => {
+  const page = await newPage();
+  await signIn(page);
+  await page.getByRole('heading', { level: 1, name: 'Je websites' }).waitFor();
+  assert.equal(new URL(page.url()).pathname, '/dashboard');
+  assert.match(await page.locator('header').textContent(), /Ingelogd als anna/);
+  await page.getByRole('link', { name: SITE }).click();
+  await page.getByRole('heading', { level: 1, name: `Statistieken van ${SITE}` }).waitFor();
+  assert.equal(new URL(page.url()).pathname, `/dashboard/${SITE}`);
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+test('an account with a second factor is asked for the six-digit code', async () => {
+  const page = await newPage();
+  await signIn(page, 'bram');
+  const code = page.getByLabel('Code uit je authenticator-app');
+  await code.waitFor();
+  assert.ok(await code.evaluate((input) => input === document.activeElement));
+  await code.fill('000000' === totpCode(kruimel.bramSecret) ? '111111' : '000000');
+  await page.getByRole('button', { name: 'Inloggen' }).click();
+  await page.getByRole('alert').filter({ hasText: 'De code klopt niet' }).waitFor();
+  await code.fill(totpCode(kruimel.bramSecret));
+  await page.getByRole('button', { name: 'Inloggen' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Je websites' }).waitFor();
+  await page.context().close();
+});
+
+test('the overview shows the stats API’s numbers, in every figure and panel', async () => {
+  const page = await newPage();
+  await signIn(page);
+  await page.goto(`${kruimel.origin}/dashboard/${SITE}?period=day`);
+  await settled(page);
+  const api = (await kruimel.stats(`/api/v1/stats/aggregate?site_id=${SITE}&period=day&metrics=${METRICS}&compare=previous_period`)).results;
+  const shown = await page.$$eval('[data-metric]', (cards) =>
+    Object.fromEntries(cards.map((card) => [card.dataset.metric, { value: card.dataset.value, text: card.querySelector('.metric-value').textContent, change: card.querySelector('.metric-change').dataset.change }])),
+  );
+  const nl = new Intl.NumberFormat('nl-NL');
+  for (const [metric, { value, change }] of Object.entries(api)) {
+    assert.equal(shown[metric].value, String(value), metric);
+    assert.equal(shown[metric].change, change === null ? '' : String(change), `${metric} change`);
+  }
+  assert.equal(shown.visitors.text, nl.format(api.visitors.value));
+  assert.equal(shown.pageviews.text, nl.format(api.pageviews.value));
+  assert.equal(shown.views_per_visit.text, new Intl.NumberFormat('nl-NL', { minimumFractionDigits: 2 }).format(api.views_per_visit.value));
+  assert.equal(shown.bounce_rate.text, `${api.bounce_rate.value}%`);
+  assert.equal(api.visitors.value, 4);
+
+  const pages = (await kruimel.stats(`/api/v1/stats/breakdown?site_id=${SITE}&period=day&property=event:page&metrics=visitors,pageviews`)).results;
+  assert.deepEqual(await panelRows(page, 'pages'), pages.map((row) => [row.page, String(row.visitors), String(row.pageviews)]));
+  const sources = (await kruimel.stats(`/api/v1/stats/breakdown?site_id=${SITE}&period=day&property=visit:source&metrics=visitors,visits`)).results;
+  assert.deepEqual(
+    (await panelRows(page, 'sources')).map((row) => row[1]),
+    sources.map((row) => String(row.visitors)),
+  );
+  // Built-in events have their own panels; a download has a '/', a link none.
+  assert.deepEqual((await panelRows(page, 'events')).map((row) => row[0]), ['Formulier verzonden']);
+  assert.deepEqual((await panelRows(page, 'downloads')).map((row) => row[0]), ['gemeente.test/files/tarieven.pdf']);
+  assert.deepEqual((await panelRows(page, 'outbound')).map((row) => row[0]), ['www.rijksoverheid.nl']);
+  assert.deepEqual((await panelRows(page, 'notfound')).map((row) => row[0]), ['/bestaat-niet']);
+  assert.deepEqual((await panelRows(page, 'utm_campaign')).map((row) => row[0]), ['parkeren-2026']);
+  // The chart has its table, with the day's hours.
+  const tableRows = await page.locator('.chart-table tbody tr').count();
+  assert.equal(tableRows, 24);
+  await page.locator('.chart-table summary').click();
+  const total = await page.$$eval('.chart-table tbody tr', (rows) => rows.reduce((sum, row) => sum + Number(row.children[3].textContent), 0));
+  assert.equal(total, api.pageviews.value);
+  assert.ok(await page.locator('svg.chart-svg path.line').count() >= 2, 'the chart draws its lines');
+  // Realtime visitors: the API's number.
+  const realtime = await kruimel.stats(`/api/v1/stats/realtime/visitors?site_id=${SITE}`);
+  await page.waitForFunction((n) => document.querySelector('[data-realtime]').textContent === String(n), realtime);
+  // The owner sees the consent panel.
+  await page.locator('[data-panel="consent"]').waitFor();
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+test('following a row filters every panel, and the chip removes the filter by keyboard', async () => {
+  const page = await newPage();
+  await signIn(page);
+  await page.goto(`${kruimel.origin}/dashboard/${SITE}?period=day`);
+  await settled(page);
+  await page.locator('[data-panel="sources"] a.filter-link', { hasText: 'Google' }).click();
+  const chip = page.locator('button.chip');
+  await chip.waitFor();
+  await settled(page);
+  assert.equal(new URL(page.url()).searchParams.get('filter'), 'visit:source==Google');
+  assert.equal(await chip.getAttribute('data-filter'), 'visit:source==Google');
+  assert.match(await chip.textContent(), /Bronnen: Google/);
+  assert.ok(await chip.evaluate((button) => button === document.activeElement), 'focus moves to the chip');
+
+  // Every panel is re-scoped: the figures and the pages are the API's with the filter.
+  const filtered = (await kruimel.stats(`/api/v1/stats/aggregate?site_id=${SITE}&period=day&metrics=visitors,pageviews&filters=${encodeURIComponent('visit:source==Google')}`)).results;
+  assert.equal(filtered.visitors.value, 2);
+  assert.equal(await page.locator('[data-metric="visitors"]').getAttribute('data-value'), '2');
+  assert.equal(await page.locator('[data-metric="pageviews"]').getAttribute('data-value'), String(filtered.pageviews.value));
+  const pages = (await kruimel.stats(`/api/v1/stats/breakdown?site_id=${SITE}&period=day&property=event:page&metrics=visitors,pageviews&filters=${encodeURIComponent('visit:source==Google')}`)).results;
+  assert.deepEqual((await panelRows(page, 'pages')).map((row) => row[0]), pages.map((row) => row.page));
+  assert.ok(!(await panelRows(page, 'pages')).some((row) => row[0].startsWith('/parkeren')), 'pages of other sources are gone');
+  assert.deepEqual((await panelRows(page, 'sources')).map((row) => row[0]), ['Google']);
+  // The CSV and zip links carry the filter too.
+  assert.match(await page.locator('[data-csv="pages"]').getAttribute('href'), /filters=visit%3Asource%3D%3DGoogle/);
+  assert.match(await page.locator('[data-zip]').getAttribute('href'), /filters=visit%3Asource%3D%3DGoogle/);
+
+  // Removed with the keyboard alone.
+  await chip.focus();
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => !document.querySelector('button.chip'));
+  await settled(page);
+  assert.equal(new URL(page.url()).searchParams.get('filter'), null);
+  assert.equal(await page.locator('[data-metric="visitors"]').getAttribute('data-value'), '4');
+  // A filter link works from the keyboard too, and Back returns.
+  await page.locator('[data-panel="devices"] a.filter-link', { hasText: 'Mobiel' }).focus();
+  await page.keyboard.press('Enter');
+  await chip.waitFor();
+  await settled(page);
+  assert.equal(await page.locator('[data-metric="visitors"]').getAttribute('data-value'), '1');
+  await page.goBack();
+  await page.waitForFunction(() => !document.querySelector('button.chip'));
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+test('changing the period asks the server for that period and keeps it in the URL', async () => {
+  const page = await newPage();
+  await signIn(page);
+  await page.goto(`${kruimel.origin}/dashboard/${SITE}`);
+  await settled(page);
+  // 30 days by default, counted daily.
+  assert.equal(await page.locator('.period-list a[aria-current="true"]').textContent(), '30 dagen');
+  assert.equal(await page.locator('.chart-table tbody tr').count(), 30);
+
+  await page.getByRole('link', { name: 'Gisteren' }).click();
+  await page.waitForFunction(() => new URL(location.href).searchParams.get('period') === 'day');
+  await settled(page);
+  const date = new URL(page.url()).searchParams.get('date');
+  assert.match(date, /^\d{4}-\d{2}-\d{2}$/);
+  assert.equal(await page.locator('.period-list a[aria-current="true"]').textContent(), 'Gisteren');
+  const yesterday = (await kruimel.stats(`/api/v1/stats/aggregate?site_id=${SITE}&period=day&date=${date}&metrics=visitors`)).results;
+  assert.equal(await page.locator('[data-metric="visitors"]').getAttribute('data-value'), String(yesterday.visitors.value));
+  assert.equal(yesterday.visitors.value, 0);
+  assert.ok(await page.evaluate(() => document.activeElement.dataset.key === 'period-yesterday'), 'focus stays on the period');
+
+  await page.getByRole('link', { name: '12 maanden' }).click();
+  await page.waitForFunction(() => new URL(location.href).searchParams.get('period') === '12mo');
+  await settled(page);
+  assert.equal(await page.locator('.chart-table tbody tr').count(), 12);
+  assert.equal(await page.locator('[data-metric="visitors"]').getAttribute('data-value'), '4');
+
+  // A custom range, by keyboard: today alone.
+  await page.locator('.custom > summary').focus();
+  await page.keyboard.press('Enter');
+  const today = await page.locator('#custom-to').inputValue();
+  await page.locator('#custom-from').fill(today);
+  await page.locator('#custom-to').focus();
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => new URL(location.href).searchParams.get('period') === 'custom');
+  await settled(page);
+  assert.equal(new URL(page.url()).searchParams.get('date'), `${today},${today}`);
+  assert.equal(await page.locator('[data-metric="pageviews"]').getAttribute('data-value'), '8');
+  assert.equal(await page.locator('.chart-table tbody tr').count(), 24);
+  // The link is the view: reloading shows the same.
+  await page.reload();
+  await settled(page);
+  assert.equal(await page.locator('.custom > summary').getAttribute('aria-current'), 'true');
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+test('a panel’s CSV link downloads the panel’s rows, and the zip link a zip', async () => {
+  const page = await newPage();
+  await signIn(page);
+  await page.goto(`${kruimel.origin}/dashboard/${SITE}?period=day`);
+  await settled(page);
+  for (const panel of ['pages', 'sources', 'countries']) {
+    const href = await page.locator(`[data-csv="${panel}"]`).getAttribute('href');
+    const response = await page.context().request.get(new URL(href, kruimel.origin).href);
+    assert.equal(response.status(), 200, panel);
+    assert.match(response.headers()['content-type'], /text\/csv/);
+    const lines = (await response.text()).trim().split(/\r?\n/);
+    const rows = await panelRows(page, panel);
+    assert.equal(lines.length - 1, rows.length, `${panel}: one CSV line per row`);
+    for (const [index, line] of lines.slice(1).entries()) {
+      const cells = line.split(',');
+      // Sources and countries show words and names; the CSV has the
+      // server's values, which their filter links carry.
+      const value = panel === 'pages' ? rows[index][0] : await page.locator(`[data-panel="${panel}"] tbody tr >> nth=${index}`).locator('a').getAttribute('data-value');
+      assert.equal(cells[0], value, `${panel} row ${index}`);
+      assert.deepEqual(cells.slice(1), rows[index].slice(1), `${panel} row ${index}`);
+    }
+  }
+  const zip = await page.context().request.get(new URL(await page.locator('[data-zip]').getAttribute('href'), kruimel.origin).href);
+  assert.equal(zip.status(), 200);
+  assert.equal((await zip.body()).subarray(0, 2).toString(), 'PK');
+  // Without the session cookie the same link answers nothing.
+  assert.equal((await fetch(new URL(await page.locator('[data-csv="pages"]').getAttribute('href'), kruimel.origin))).status, 401);
+  await page.context().close();
+});
+
+test('English by the switch, remembered in the URL, with en-GB numbers and dates', async () => {
+  const page = await newPage();
+  await signIn(page);
+  await page.goto(`${kruimel.origin}/dashboard/${SITE}?period=day`);
+  await settled(page);
+  await page.getByRole('link', { name: 'Switch to English' }).click();
+  await page.getByRole('heading', { level: 1, name: `Statistics of ${SITE}` }).waitFor();
+  await settled(page);
+  assert.equal(await page.evaluate(() => document.documentElement.lang), 'en');
+  assert.equal(new URL(page.url()).searchParams.get('lang'), 'en');
+  assert.equal(new URL(page.url()).searchParams.get('period'), 'day');
+  assert.equal(await page.locator('.period-list a[aria-current="true"]').textContent(), 'Today');
+  assert.match(await page.locator('.range').textContent(), /^Period: \d{1,2} [A-Z][a-z]+ \d{4}$/);
+  // Links keep the language.
+  assert.match(await page.getByRole('link', { name: '7 days' }).getAttribute('href'), /lang=en/);
+  await page.context().close();
+});
+
+test('signing out ends the session; the site then asks to sign in', async () => {
+  const page = await newPage();
+  await signIn(page);
+  await page.getByRole('heading', { level: 1, name: 'Je websites' }).waitFor();
+  const logout = page.waitForRequest((request) => request.url().endsWith('/dashboard/api/logout'));
+  await page.getByRole('button', { name: 'Uitloggen' }).click();
+  const request = await logout;
+  assert.match(request.headers()['x-csrf-token'], /^[0-9a-f]{16,}$/);
+  await page.getByText('Je bent uitgelogd.').waitFor();
+  assert.equal(new URL(page.url()).pathname, '/dashboard/login');
+  assert.equal((await page.context().request.get(`${kruimel.origin}/dashboard/api/session`)).status(), 401);
+  await page.goto(`${kruimel.origin}/dashboard/${SITE}`);
+  await page.getByLabel('Gebruikersnaam').waitFor();
+  assert.match(await page.locator('main').textContent(), /niet openbaar/);
+  assert.equal(new URL(page.url()).searchParams.get('next'), `/dashboard/${SITE}`);
+  // Signing in again returns to the site.
+  await page.getByLabel('Gebruikersnaam').fill('anna');
+  await page.getByLabel('Wachtwoord').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Inloggen' }).click();
+  await page.getByRole('heading', { level: 1, name: `Statistieken van ${SITE}` }).waitFor();
+  await page.context().close();
+});
+
+test('the Content-Security-Policy blocks inline script on the dashboard', async () => {
+  const context = await browser.newContext({ userAgent: USER_AGENT });
+  const page = await context.newPage();
+  const response = await page.goto(`${kruimel.origin}/dashboard/login`);
+  assert.match(response.headers()['content-security-policy'], /script-src 'self'/);
+  await page.getByLabel('Gebruikersnaam').waitFor();
+  const violations = [];
+  await page.exposeFunction('reportViolation', (directive) => violations.push(directive));
+  await page.evaluate(() => document.addEventListener('securitypolicyviolation', (event) => window.reportViolation(event.effectiveDirective)));
+  await page.addScriptTag({ content: 'window.injected = true;' }).catch(() => {});
+  await page.evaluate(() => {
+    const div = document.createElement('div');
+    div.innerHTML = '<img src="x" onerror="window.injectedHandler = true">';
+    document.body.append(div);
+  });
+  await page.waitForTimeout(300);
+  assert.equal(await page.evaluate(() => window.injected), undefined);
+  assert.equal(await page.evaluate(() => window.injectedHandler), undefined);
+  assert.ok(violations.some((directive) => directive.startsWith('script-src')), `violations: ${violations}`);
+  await context.close();
+});
