@@ -5,7 +5,7 @@
 //
 // Sites (all in Europe/Amsterdam):
 //   gemeente.test  private; a stats token and a share link (k = 3)
-//   open.test      public, k = 3
+//   open.test      public, k = 3 (and the same token, for exact numbers)
 import { spawn, execFileSync } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { createServer as createNetServer } from 'node:net';
@@ -86,7 +86,7 @@ export async function startKruimel() {
     KRUIMEL_SITES:
       `[{ id = "${SITE}", tokens = ["${tokenHash}"], share_links = ["${shareHash}"], k_anonymity = ${K},` +
       ` consent = { policy_version = "2026-1", categories = ["media"] } },` +
-      ` { id = "${PUBLIC_SITE}", public = true, k_anonymity = ${K} }]`,
+      ` { id = "${PUBLIC_SITE}", tokens = ["${tokenHash}"], public = true, k_anonymity = ${K} }]`,
   });
   const countries = resolve(ui, '../../../.ci/cache/country.mmdb');
   if (existsSync(countries)) env.KRUIMEL_GEOIP__DATABASE = countries;
