@@ -14,3 +14,6 @@ cargo build --locked --bin kruimel
 npm --prefix js-snippet ci
 npm --prefix js-snippet run check
 npm --prefix js-snippet test
+npm --prefix src/dashboard/ui ci
+npm --prefix src/dashboard/ui run check
+npm --prefix src/dashboard/ui test
