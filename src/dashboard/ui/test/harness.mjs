@@ -95,6 +95,8 @@ export async function startKruimel() {
   child.stderr.on('data', (chunk) => (log += chunk));
   let exited = null;
   child.on('exit', (code) => (exited = code));
+  // A script that fails before stop() leaves no server behind.
+  process.on('exit', () => exited === null && child.kill());
   await eventually('kruimel /readyz', async () => {
     if (exited !== null) throw new Error(`kruimel exited with ${exited}:\n${log}`);
     return (await fetch(`http://127.0.0.1:${adminPort}/readyz`)).status == 200;
