@@ -217,6 +217,8 @@ pub fn disclose(facts: &Facts, site: &Site, language: &str, country_lookup: bool
             "consent_policy_version": notice.policy_version,
             "consent_reask_days": site.consent.reask_days,
             "recipients": Vec::<String>::new(),
+            "public_statistics": site.public,
+            "k_anonymity": site.k_anonymity,
         },
         "sections": [
             section(say("processing_heading"), vec![say("ip"), say("user_agent"), say("visitor_hash"), say("urls"), say("signals")]),

@@ -129,11 +129,24 @@ pub fn audit(
     });
 }
 
-fn session_body(user: &User, session: &LoginSession) -> serde_json::Value {
+/// The session as the dashboard needs it: per site of the user that is
+/// still configured, its role, time zone (for "yesterday" and "last
+/// month"), whether it is public, and its k.
+fn session_body(state: &AppState, user: &User, session: &LoginSession) -> serde_json::Value {
+    let configured = state.sites.load();
     let sites: Vec<serde_json::Value> = user
         .sites
         .iter()
-        .map(|(site, role)| json!({ "site": site, "role": role.as_str() }))
+        .filter_map(|(id, role)| {
+            let site = configured.find(id)?;
+            Some(json!({
+                "site": id,
+                "role": role.as_str(),
+                "time_zone": site.time_zone.iana_name().unwrap_or("UTC"),
+                "public": site.public,
+                "k_anonymity": site.k_anonymity,
+            }))
+        })
         .collect();
     json!({ "user": user.name, "sites": sites, "csrf": session.csrf })
 }
@@ -236,7 +249,7 @@ async fn sign_in(
     state.lockout.succeed(&account);
     let (token, session) = state.sessions.start(&user.name, now);
     audit(state, peer, headers, "login", "dashboard", "ok", &user.name);
-    let mut response = json_response(StatusCode::OK, &session_body(user, &session));
+    let mut response = json_response(StatusCode::OK, &session_body(state, user, &session));
     let cookie = format!(
         "{COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict{}",
         if tls { "; Secure" } else { "" }
@@ -309,7 +322,9 @@ pub fn csrf_ok(headers: &HeaderMap, session: &LoginSession) -> bool {
 pub fn session(state: &AppState, request: &Request<Incoming>, peer: SocketAddr) -> Response {
     let tls = over_tls(state, peer, request.headers());
     let mut response = match signed_in(state, request.headers()) {
-        Some((session, user)) => json_response(StatusCode::OK, &session_body(&user, &session)),
+        Some((session, user)) => {
+            json_response(StatusCode::OK, &session_body(state, &user, &session))
+        }
         None => ApiError::Unauthorized.response(),
     };
     secure(&mut response, tls);

@@ -131,7 +131,7 @@ async fn a_user_signs_in_reads_their_site_only_and_signs_out_with_the_csrf_token
     let session: Value = signed_in.json().await.unwrap();
     assert_eq!(
         session["sites"],
-        json!([{ "site": SITE, "role": "viewer" }])
+        json!([{ "site": SITE, "role": "viewer", "time_zone": "Europe/Amsterdam", "public": false, "k_anonymity": 10 }])
     );
     let csrf = session["csrf"].as_str().unwrap().to_owned();
 

@@ -88,6 +88,14 @@ async fn the_openapi_document_describes_every_route() {
         "/api/consent/notice",
         "/api/consent",
         "/api/consent/{id}",
+        "/api/v1/stats/export",
+        "/dashboard/api/login",
+        "/dashboard/api/session",
+        "/dashboard/api/logout",
+        "/dashboard/api/sites/{site}/share-links",
+        "/dashboard/api/sites/{site}/share-links/{id}",
+        "/privacy/{site}",
+        "/privacy/{site}.json",
         "/api/openapi.json",
     ] {
         assert!(document["paths"][path].is_object(), "{path} is documented");
