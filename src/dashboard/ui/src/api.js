@@ -59,27 +59,48 @@ export function statsUrl(endpoint, params) {
 
 export const stats = (endpoint, params) => call(statsUrl(endpoint, params));
 
-// The site's time zone, from its privacy page's JSON (public for every
-// configured site); Europe/Amsterdam, the default, when it cannot be read.
-const zones = new Map();
-export async function siteTimeZone(site) {
-  if (!zones.has(site)) {
-    zones.set(
+// A site's time zone, whether it is public, and its k (rows with fewer
+// visitors are folded for readers without a session): from the session
+// when the user has the site, else from its privacy page's JSON (public
+// for every configured site). When neither answers: Europe/Amsterdam, the
+// default zone, and k unknown (null).
+const settings = new Map();
+export function siteSettings(site, session) {
+  const mine = session && session.sites.find((entry) => entry.site === site);
+  if (mine && mine.time_zone) {
+    return Promise.resolve({ timeZone: mine.time_zone, public: !!mine.public, k: mine.k_anonymity ?? null });
+  }
+  if (!settings.has(site)) {
+    settings.set(
       site,
       call(`/privacy/${encodeURIComponent(site)}.json`)
-        .then((body) => findKey(body, 'salt_rotation_time_zone') || 'Europe/Amsterdam')
-        .catch(() => 'Europe/Amsterdam'),
+        .then((body) => {
+          const found = (body && body.settings) || {};
+          return {
+            timeZone: found.salt_rotation_time_zone || 'Europe/Amsterdam',
+            public: !!found.public_statistics,
+            k: Number.isInteger(found.k_anonymity) ? found.k_anonymity : null,
+          };
+        })
+        .catch(() => ({ timeZone: 'Europe/Amsterdam', public: false, k: null })),
     );
   }
-  return zones.get(site);
+  return settings.get(site);
 }
 
-function findKey(value, key) {
-  if (!value || typeof value !== 'object') return null;
-  if (typeof value[key] === 'string') return value[key];
-  for (const child of Object.values(value)) {
-    const found = findKey(child, key);
-    if (found) return found;
-  }
-  return null;
-}
+// A site's share links, for its administrators. Changes carry the
+// session's CSRF token; a new link's secret is in the answer to its POST
+// and nowhere else.
+const shareLinksPath = (site) => `/dashboard/api/sites/${encodeURIComponent(site)}/share-links`;
+
+export const shareLinks = (site) => call(shareLinksPath(site)).then((body) => body.share_links);
+
+export const createShareLink = (site, name, csrf) =>
+  call(shareLinksPath(site), {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': csrf },
+    body: JSON.stringify({ name }),
+  });
+
+export const revokeShareLink = (site, id, csrf) =>
+  call(`${shareLinksPath(site)}/${encodeURIComponent(id)}`, { method: 'DELETE', headers: { 'X-CSRF-Token': csrf } });

@@ -2,6 +2,7 @@
 //   /dashboard, /dashboard/        the signed-in user's sites (or sign-in)
 //   /dashboard/login               sign-in
 //   /dashboard/<site>              a site's overview (signed in, public or ?share=)
+//   /dashboard/<site>/sharing      the site's share links (its administrators)
 // State lives in the URL (period, date, filter, lang, share), so every view
 // is a link; moving between views keeps the page and its focus.
 import { h } from './dom.js';
@@ -11,6 +12,7 @@ import { currentSession, href, navigate, takeCleanup, setRenderer } from './nav.
 import { renderLogin } from './login.js';
 import { renderSites } from './sites.js';
 import { renderOverview } from './overview.js';
+import { renderSharing } from './sharing.js';
 
 const main = document.getElementById('main');
 const headerTools = document.getElementById('header-tools');
@@ -75,6 +77,7 @@ async function render({ focus = null } = {}) {
   let view;
   if (segments.length === 0) view = renderSites;
   else if (segments[0] === 'login') view = renderLogin;
+  else if (segments[1] === 'sharing') view = renderSharing;
   else view = renderOverview;
   main.setAttribute('aria-busy', 'true');
   await view(context, main, segments[0]);

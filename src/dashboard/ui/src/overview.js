@@ -2,7 +2,9 @@
 // its table, the breakdown panels, realtime visitors, the period picker,
 // the filter chip and the exports. Readable signed in, on a public site,
 // or through a share link (?share=); the server folds small numbers for
-// the last two, and this page shows what it is given.
+// the last two, and this page shows what it is given. The site's time zone
+// and k come from the session, or for other readers from the privacy
+// page's JSON. A site's administrators find its share links from here.
 import { h, hidden, fill } from './dom.js';
 import * as api from './api.js';
 import { currentSession, href, navigate, announce, onLeave } from './nav.js';
@@ -21,10 +23,12 @@ export async function renderOverview(context, main, site) {
   const state = periodFromSearch(params);
   const filter = parseFilter(params.get('filter'));
   const propKey = (params.get('prop') || '').trim().slice(0, 300);
-  const [session, timeZone] = await Promise.all([currentSession(), api.siteTimeZone(site)]);
+  const session = await currentSession();
+  const settings = await api.siteSettings(site, session);
   if (!context.isCurrent()) return;
-  const owner = !share && session && session.sites.some((entry) => entry.site === site);
-  const today = todayIn(timeZone);
+  const mine = session && session.sites.find((entry) => entry.site === site);
+  const owner = !share && !!mine;
+  const today = todayIn(settings.timeZone);
   const query = {
     site_id: site,
     ...apiParams(state),
@@ -80,9 +84,16 @@ export async function renderOverview(context, main, site) {
       'div',
       { class: 'overview-head' },
       h('h1', {}, t.overviewTitle(site)),
-      owner || session ? h('p', { class: 'back' }, h('a', { href: href('/dashboard'), 'data-nav': '' }, t.allSites)) : null,
+      owner || session
+        ? h(
+            'p',
+            { class: 'back' },
+            owner && mine.role === 'admin' ? [h('a', { href: href(`${path}/sharing`), 'data-nav': '', 'data-focus': 'heading', 'data-key': 'sharing-link' }, t.sharing.link), ' · '] : null,
+            h('a', { href: href('/dashboard'), 'data-nav': '' }, t.allSites),
+          )
+        : null,
     ),
-    owner ? null : h('p', { class: 'message message-info' }, h('strong', {}, share ? t.shareNotice : t.publicNotice), ' ', t.foldedNotice),
+    owner ? null : h('p', { class: 'message message-info' }, h('strong', {}, share ? t.shareNotice : t.publicNotice), ' ', t.foldedNotice(settings.k)),
     controls(context, state, today, viewHref),
     filter ? chip(context, filter, viewHref) : null,
     rangeText,

@@ -1,7 +1,7 @@
 // Public sites and share links, read without signing in: the page shows
 // what the server gives a public reader, with small numbers folded by the
 // server (k = 3 here): a page seen by k visitors is listed, one seen by
-// k − 1 is not, and "(other)" reads as "(overige)".
+// k − 1 is not, "(other)" reads as "(overige)", and the page names k.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startKruimel, launchBrowser, SITE, PUBLIC_SITE, SHARE, K } from './harness.mjs';
@@ -54,6 +54,8 @@ async function checkFolded(page, site, share) {
   if (api.some((row) => row.page === '(other)')) assert.ok(shown.some((text) => text.startsWith('(overige)')), `shown: ${shown}`);
   // The page says why.
   assert.match(await page.locator('main').textContent(), /Kleine aantallen worden niet getoond/);
+  // And names k, from the privacy page's JSON.
+  assert.match(await page.locator('main').textContent(), new RegExp(`rijen met minder dan ${K} bezoekers`));
   // No owner-only panel, and no sign-out.
   assert.equal(await page.locator('[data-panel="consent"]').count(), 0);
   assert.equal(await page.getByRole('button', { name: 'Uitloggen' }).count(), 0);
