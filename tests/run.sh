@@ -17,3 +17,7 @@ npm --prefix js-snippet test
 npm --prefix src/dashboard/ui ci
 npm --prefix src/dashboard/ui run check
 npm --prefix src/dashboard/ui test
+# API robustness: schemathesis against the server's own OpenAPI document
+# (no 5xx, every answer as documented); then a short run of each fuzz target.
+.ci/schemathesis
+.ci/fuzz short
