@@ -265,7 +265,7 @@ async fn erase_from_page(
     let confirmed =
         url::form_urlencoded::parse(&bytes).any(|(key, value)| key == "action" && value == "erase");
     if !confirmed {
-        return Err(ApiError::InvalidChoice(
+        return Err(ApiError::InvalidRequest(
             "a receipt page posts action=erase".to_owned(),
         ));
     }

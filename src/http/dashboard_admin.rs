@@ -123,10 +123,10 @@ async fn handle(
         (Method::POST, None) => {
             let bytes = read_limited(body, headers, 1024, state.body_timeout).await?;
             let wanted: NewLink = serde_json::from_slice(&bytes)
-                .map_err(|error| ApiError::InvalidChoice(error.to_string()))?;
+                .map_err(|error| ApiError::InvalidRequest(error.to_string()))?;
             let name = wanted.name.trim().to_owned();
             if name.is_empty() || name.chars().count() > 100 {
-                return Err(ApiError::InvalidChoice(
+                return Err(ApiError::InvalidRequest(
                     "a share link's name is 1 to 100 characters".to_owned(),
                 ));
             }

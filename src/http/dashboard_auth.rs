@@ -199,7 +199,7 @@ async fn sign_in(
         .map_err(|limited| ApiError::TooManyRequests(limited.retry_after))?;
     let bytes = read_limited(body, &parts.headers, BODY_LIMIT, state.body_timeout).await?;
     let login: Login = serde_json::from_slice(&bytes)
-        .map_err(|error| ApiError::InvalidChoice(error.to_string()))?;
+        .map_err(|error| ApiError::InvalidRequest(error.to_string()))?;
     let now = state.clock.now().as_second();
     let users = state.users.current();
     let user = users.get(&login.user);

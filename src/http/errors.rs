@@ -39,6 +39,9 @@ pub enum ApiError {
     StoreUnavailable,
     #[error("{0}")]
     InvalidChoice(String),
+    /// A dashboard request body that is not what the endpoint takes.
+    #[error("{0}")]
+    InvalidRequest(String),
     #[error("too many requests from this network; retry later")]
     TooManyRequests(std::time::Duration),
     #[error("no site is configured under that id")]
@@ -80,6 +83,7 @@ impl ApiError {
             | ApiError::QueryTooLong(_)
             | ApiError::Query(_)
             | ApiError::InvalidChoice(_)
+            | ApiError::InvalidRequest(_)
             | ApiError::ConsentNotAsked
             | ApiError::UnknownBannerVersion
             | ApiError::Choice(_)
@@ -131,6 +135,7 @@ impl ApiError {
             ApiError::StoreUnavailable => "store_unavailable",
             ApiError::ReloadRejected(_) => "reload_rejected",
             ApiError::InvalidChoice(_) => "invalid_choice",
+            ApiError::InvalidRequest(_) => "invalid_request",
             ApiError::TooManyRequests(_) => "too_many_requests",
             ApiError::UnknownSite => "unknown_site",
             ApiError::LoginFailed => "login_failed",

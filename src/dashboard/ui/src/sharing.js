@@ -67,7 +67,7 @@ function failureText(context, failure) {
       // A fresh session (and token) for the next try, if there is one.
       currentSession(true);
       return say.csrf;
-    case 'invalid_choice':
+    case 'invalid_request':
       return say.nameInvalid;
     case 'network':
       return t.networkError;
@@ -132,7 +132,7 @@ function newLinkForm(context, site, created) {
           announce(say.created(link.name));
           created();
         } catch (failure) {
-          if (context.isCurrent()) showError(failureText(context, failure), failure.code === 'invalid_choice');
+          if (context.isCurrent()) showError(failureText(context, failure), failure.code === 'invalid_request');
         } finally {
           submit.disabled = false;
         }
