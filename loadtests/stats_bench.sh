@@ -26,9 +26,9 @@ if [[ ${SEED_BACKEND:-embedded} != embedded ]]; then
   exit 1
 fi
 
-# KRUIMEL_BIN measures another build of the server (say, before a change).
-kruimel=${KRUIMEL_BIN:-target/release/kruimel}
-if [[ -z ${KRUIMEL_BIN:-} ]]; then
+# SERVER_BIN measures another build of the server (say, before a change).
+kruimel=${SERVER_BIN:-target/release/kruimel}
+if [[ -z ${SERVER_BIN:-} ]]; then
   cargo build --release --locked --bin kruimel
 fi
 cargo build --release --locked --example stats_bench

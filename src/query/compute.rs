@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use super::fold::{self, Audience};
 use super::params::{Filter, Interval, Metric, Property, StatsQuery};
 use super::period::{DateRange, date_of, month_key};
-use crate::store::{Counts, Dim, Granularity, Row, RowPrefix, Store, StoreError};
+use crate::store::{Counts, Dim, Granularity, RowPrefix, Store, StoreError};
 
 pub struct Stats<'a> {
     pub store: &'a Store,
@@ -84,12 +84,30 @@ impl Stats<'_> {
     }
 
     pub fn totals(&self, filter: &Option<Filter>, range: DateRange) -> Result<Counts, StoreError> {
-        let rows = self.store.scan(
+        let mut total = Counts::default();
+        self.store.scan_each(
             &self.prefix(filter, Dim::None, Granularity::Day),
             range.first,
             range.last,
+            |_, _, counts| total += counts,
         )?;
-        Ok(sum(&rows))
+        Ok(total)
+    }
+
+    /// Sums of a series' rows per key of their bucket (an hour, a day, the
+    /// first day of a month).
+    fn sums_by(
+        &self,
+        prefix: &RowPrefix,
+        (first, last): (i32, i32),
+        key: impl Fn(i32) -> i32,
+    ) -> Result<HashMap<i32, Counts>, StoreError> {
+        let mut sums: HashMap<i32, Counts> = HashMap::new();
+        self.store
+            .scan_each(prefix, first, last, |bucket, _, counts| {
+                *sums.entry(key(bucket)).or_default() += counts;
+            })?;
+        Ok(sums)
     }
 
     /// Each metric with its value and, when asked, its change; `None`
@@ -133,39 +151,23 @@ impl Stats<'_> {
         match query.interval {
             Interval::Hour => {
                 let (first, last) = (range.first * 24, range.last * 24 + 23);
-                let rows = self.store.scan(
-                    &self.prefix(&query.filter, Dim::None, Granularity::Hour),
-                    first,
-                    last,
-                )?;
-                Ok(fill(rows, first..=last, |hour| hour, hour_label))
+                let prefix = self.prefix(&query.filter, Dim::None, Granularity::Hour);
+                let sums = self.sums_by(&prefix, (first, last), |hour| hour)?;
+                Ok(fill(&sums, first..=last, hour_label))
             }
             Interval::Day => {
-                let rows = self.store.scan(
-                    &self.prefix(&query.filter, Dim::None, Granularity::Day),
-                    range.first,
-                    range.last,
-                )?;
-                Ok(fill(
-                    rows,
-                    range.first..=range.last,
-                    |day| day,
-                    |day| date_of(day).to_string(),
-                ))
+                let prefix = self.prefix(&query.filter, Dim::None, Granularity::Day);
+                let sums = self.sums_by(&prefix, (range.first, range.last), |day| day)?;
+                Ok(fill(&sums, range.first..=range.last, |day| {
+                    date_of(day).to_string()
+                }))
             }
             Interval::Month => {
-                let rows = self.store.scan(
-                    &self.prefix(&query.filter, Dim::None, Granularity::Day),
-                    range.first,
-                    range.last,
-                )?;
+                let prefix = self.prefix(&query.filter, Dim::None, Granularity::Day);
+                let sums = self.sums_by(&prefix, (range.first, range.last), month_key)?;
                 let months = (range.first..=range.last).map(month_key);
                 let mut keys: Vec<i32> = months.collect();
                 keys.dedup();
-                let mut sums: HashMap<i32, Counts> = HashMap::new();
-                for row in rows {
-                    *sums.entry(month_key(row.bucket)).or_default() += row.counts;
-                }
                 Ok(keys
                     .into_iter()
                     .map(|month| SeriesPoint {
@@ -200,22 +202,29 @@ impl Stats<'_> {
                 .skip((query.page - 1).saturating_mul(query.limit))
                 .collect());
         }
-        let rows = self.store.scan(
+        // A value is allocated once, when first met, not once per row:
+        // a year of pages is hundreds of thousands of rows.
+        let mut grouped: HashMap<String, Counts, foldhash::fast::RandomState> = HashMap::default();
+        self.store.scan_each(
             &self.prefix(&query.filter, property.dim(), Granularity::Day),
             query.range.first,
             query.range.last,
+            |_, value, counts| {
+                let value = match property {
+                    Property::EventProp(key) => match value.split_once('\0') {
+                        Some((found, value)) if found == key => value,
+                        _ => return,
+                    },
+                    Property::Plain(_) => value,
+                };
+                match grouped.get_mut(value) {
+                    Some(sum) => *sum += counts,
+                    None => {
+                        grouped.insert(value.to_owned(), counts);
+                    }
+                }
+            },
         )?;
-        let mut grouped: HashMap<String, Counts> = HashMap::new();
-        for row in rows {
-            let value = match property {
-                Property::EventProp(key) => match row.value.split_once('\0') {
-                    Some((found, value)) if found == key => value.to_owned(),
-                    _ => continue,
-                },
-                Property::Plain(_) => row.value,
-            };
-            *grouped.entry(value).or_default() += row.counts;
-        }
         let mut result: Vec<BreakdownRow> = grouped
             .into_iter()
             .filter(|(_, counts)| counts.visitors > 0 || counts.visits > 0 || counts.events > 0)
@@ -233,29 +242,16 @@ impl Stats<'_> {
     }
 }
 
-fn sum(rows: &[Row]) -> Counts {
-    let mut total = Counts::default();
-    for row in rows {
-        total += row.counts;
-    }
-    total
-}
-
 fn hour_label(hour: i32) -> String {
     let day = hour.div_euclid(24);
     format!("{} {:02}:00:00", date_of(day), hour.rem_euclid(24))
 }
 
 fn fill(
-    rows: Vec<Row>,
+    sums: &HashMap<i32, Counts>,
     buckets: std::ops::RangeInclusive<i32>,
-    key: impl Fn(i32) -> i32,
     label: impl Fn(i32) -> String,
 ) -> Vec<SeriesPoint> {
-    let mut sums: HashMap<i32, Counts> = HashMap::new();
-    for row in rows {
-        *sums.entry(key(row.bucket)).or_default() += row.counts;
-    }
     buckets
         .map(|bucket| SeriesPoint {
             label: label(bucket),

@@ -76,6 +76,27 @@ impl Store {
         }
     }
 
+    /// Hands each row under `prefix` with a bucket in `first..=last` to
+    /// `each`: the bucket, the breakdown value and the counts. On the
+    /// embedded store nothing is allocated per row.
+    pub fn scan_each(
+        &self,
+        prefix: &RowPrefix,
+        first: i32,
+        last: i32,
+        mut each: impl FnMut(i32, &str, Counts),
+    ) -> Result<(), StoreError> {
+        match self {
+            Store::Embedded(store) => store.scan_each(prefix, first, last, each),
+            Store::Redis(store) => {
+                for row in store.scan(prefix, first, last)? {
+                    each(row.bucket, &row.value, row.counts);
+                }
+                Ok(())
+            }
+        }
+    }
+
     /// Deletes a site's rows in buckets before the given day and hour.
     pub fn purge(&self, site: &str, before_day: i32, before_hour: i32) -> Result<u64, StoreError> {
         match self {

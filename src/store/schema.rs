@@ -304,6 +304,17 @@ pub fn decode_key(key: &[u8]) -> Result<(RowPrefix, Row), &'static str> {
     ))
 }
 
+/// The bucket and breakdown value of a row, from the bytes of its key after
+/// the encoded prefix: what a scan needs, without decoding and allocating
+/// the prefix again for every row.
+pub fn split_row(after_prefix: &[u8]) -> Result<(i32, &str), &'static str> {
+    let (bucket, value) = after_prefix
+        .split_first_chunk::<4>()
+        .ok_or("key too short")?;
+    let value = std::str::from_utf8(value).map_err(|_| "key is not UTF-8")?;
+    Ok((bucket_from(*bucket), value))
+}
+
 fn text(bytes: &[u8]) -> Result<String, &'static str> {
     String::from_utf8(bytes.to_vec()).map_err(|_| "key is not UTF-8")
 }
@@ -329,6 +340,15 @@ mod tests {
             assert_eq!(decoded, prefix());
             assert_eq!((row.bucket, row.value.as_str()), (bucket, "/wonen/afval"));
         }
+    }
+
+    #[test]
+    fn a_row_splits_after_its_prefix() {
+        let key = prefix().row_key(-3, "/wonen/afval");
+        let after = &key[prefix().encode().len()..];
+        assert_eq!(split_row(after), Ok((-3, "/wonen/afval")));
+        assert_eq!(split_row(&after[..3]), Err("key too short"));
+        assert_eq!(split_row(&[0x80, 0, 0, 0, 0xFF]), Err("key is not UTF-8"));
     }
 
     #[test]

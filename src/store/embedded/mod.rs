@@ -27,7 +27,7 @@ use redb::{Database, ReadableTable, TableDefinition, WriteTransaction};
 use probe::Overlay;
 
 use super::StoreError;
-use super::schema::{Counts, Granularity, Row, RowPrefix, decode_key};
+use super::schema::{Counts, Granularity, Row, RowPrefix, decode_key, split_row};
 
 const COUNTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("counts");
 const META: TableDefinition<&str, &str> = TableDefinition::new("meta");
@@ -205,9 +205,31 @@ impl Embedded {
     }
 
     pub fn scan(&self, prefix: &RowPrefix, first: i32, last: i32) -> Result<Vec<Row>, StoreError> {
+        let mut rows = Vec::new();
+        self.scan_each(prefix, first, last, |bucket, value, counts| {
+            rows.push(Row {
+                bucket,
+                value: value.to_owned(),
+                counts,
+            });
+        })?;
+        Ok(rows)
+    }
+
+    /// Hands each row under `prefix` with a bucket in `first..=last` to
+    /// `each`, in key order, borrowing its value from the database page:
+    /// nothing is allocated per row.
+    pub fn scan_each(
+        &self,
+        prefix: &RowPrefix,
+        first: i32,
+        last: i32,
+        mut each: impl FnMut(i32, &str, Counts),
+    ) -> Result<(), StoreError> {
         if first > last {
-            return Ok(Vec::new());
+            return Ok(());
         }
+        let encoded = prefix.encode();
         let start = prefix.bucket_start(first);
         let read = self.db()?.begin_read().map_err(operation)?;
         let table = read.open_table(COUNTS).map_err(operation)?;
@@ -216,18 +238,19 @@ impl Embedded {
             None => table.range(start.as_slice()..),
         }
         .map_err(operation)?;
-        let mut rows = Vec::new();
         for entry in range {
             let (key, value) = entry.map_err(operation)?;
-            let (found, mut row) = decode_key(key.value()).map_err(StoreError::Corrupt)?;
-            if found != *prefix {
+            // The prefix is self-delimiting (lengths before texts), so a key
+            // that starts with its bytes is a row under it.
+            let Some(after) = key.value().strip_prefix(encoded.as_slice()) else {
                 break;
-            }
-            row.counts =
+            };
+            let (bucket, text) = split_row(after).map_err(StoreError::Corrupt)?;
+            let counts =
                 Counts::decode(value.value()).ok_or(StoreError::Corrupt("counts length"))?;
-            rows.push(row);
+            each(bucket, text, counts);
         }
-        Ok(rows)
+        Ok(())
     }
 
     pub fn purge(&self, site: &str, before_day: i32, before_hour: i32) -> Result<u64, StoreError> {
