@@ -49,14 +49,65 @@ async fn answer(state: &Arc<AppState>, request: &Request<Incoming>) -> Result<Re
         tracing::error!(%error, "consent stats query failed");
         ApiError::StoreUnavailable
     })?;
-    Ok(json_response(
-        StatusCode::OK,
-        &json!({ "results": rows(&tallies) }),
-    ))
+    let rows = rows(&tallies);
+    if params.get("format").is_some_and(|format| format == "csv") {
+        return Ok(super::export::csv_response(csv(&rows), "consent"));
+    }
+    Ok(json_response(StatusCode::OK, &json!({ "results": rows })))
+}
+
+/// The rows flat, for a spreadsheet: date, banner version, choices, one
+/// column per method, then `<category>_granted` and `<category>_denied`
+/// for every category that occurs.
+pub(super) fn csv(rows: &[Json]) -> Vec<u8> {
+    let mut categories: Vec<String> = rows
+        .iter()
+        .flat_map(|row| {
+            row["categories"]
+                .as_object()
+                .into_iter()
+                .flat_map(|map| map.keys().cloned())
+        })
+        .collect();
+    categories.sort();
+    categories.dedup();
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let mut header: Vec<String> = ["date", "banner_version", "choices"]
+        .map(str::to_owned)
+        .to_vec();
+    header.extend(Method::ALL.iter().map(|method| method.as_str().to_owned()));
+    for category in &categories {
+        header.push(format!("{category}_granted"));
+        header.push(format!("{category}_denied"));
+    }
+    let _ = writer.write_record(&header);
+    for row in rows {
+        let text = |value: &Json| match value {
+            Json::String(text) => text.clone(),
+            Json::Null => "0".to_owned(),
+            other => other.to_string(),
+        };
+        let mut record = vec![
+            text(&row["date"]),
+            text(&row["banner_version"]),
+            text(&row["choices"]),
+        ];
+        record.extend(
+            Method::ALL
+                .iter()
+                .map(|method| text(&row["methods"][method.as_str()])),
+        );
+        for category in &categories {
+            record.push(text(&row["categories"][category]["granted"]));
+            record.push(text(&row["categories"][category]["denied"]));
+        }
+        let _ = writer.write_record(&record);
+    }
+    writer.into_inner().unwrap_or_default()
 }
 
 /// One row per (day, banner version), in that order.
-fn rows(tallies: &[Tally]) -> Vec<Json> {
+pub(super) fn rows(tallies: &[Tally]) -> Vec<Json> {
     let mut grouped: BTreeMap<(i32, &str), Vec<&Tally>> = BTreeMap::new();
     for tally in tallies {
         grouped
@@ -138,5 +189,14 @@ mod tests {
             json!({ "granted": 2, "denied": 1 })
         );
         assert_eq!(rows[1]["date"], "2024-10-04");
+        let text = String::from_utf8(csv(&rows)).unwrap();
+        assert_eq!(
+            text.lines().collect::<Vec<_>>(),
+            [
+                "date,banner_version,choices,accept_all,reject_all,custom,withdraw,privacy_signal,media_granted,media_denied",
+                "2024-10-04,a,1,0,0,0,1,0,0,1",
+                "2024-10-04,b,3,2,1,0,0,0,2,1",
+            ]
+        );
     }
 }

@@ -1,6 +1,7 @@
-//! Exports: any stats answer as CSV (`format=csv` on aggregate, timeseries
-//! and breakdown), and `GET /api/v1/stats/export`, a zip of every panel
-//! for a period. Built from the same answers as the JSON, so an export
+//! Exports: any stats answer as CSV (`format=csv` on aggregate, timeseries,
+//! breakdown and consent), and `GET /api/v1/stats/export`, a zip of every
+//! panel for a period (with the consent choices for the site's own
+//! readers). Built from the same answers as the JSON, so an export
 //! folds small counts exactly as the API does for the same reader.
 //!
 //! Cells that a spreadsheet would run as a formula (starting with `=`,
@@ -16,6 +17,7 @@ use serde_json::Value as Json;
 
 use super::Response;
 use crate::query::compute::Stats;
+use crate::query::fold::Audience;
 use crate::query::params::Endpoint;
 use crate::query::{QueryError, StatsQuery};
 use crate::store::StoreError;
@@ -167,6 +169,20 @@ pub fn zip(
         if let Err(error) = add(name, Endpoint::Breakdown, &extra)? {
             return Ok(Err(error));
         }
+    }
+    // The site's own readers also get its consent choices.
+    if stats.audience == Audience::Owner {
+        let range = match StatsQuery::parse(Endpoint::Aggregate, &with(&[]), today) {
+            Ok(query) => query.range,
+            Err(error) => return Ok(Err(error)),
+        };
+        let tallies = stats
+            .store
+            .consent_tallies(stats.site, range.first, range.last)?;
+        files.push((
+            "consent.csv".to_owned(),
+            super::consent_stats::csv(&super::consent_stats::rows(&tallies)),
+        ));
     }
     let mut archive = ::zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
     let options = ::zip::write::SimpleFileOptions::default()

@@ -204,6 +204,23 @@ async fn consent_choices_are_counted_per_day_banner_and_category(backend: Backen
         dutch["categories"]["marketing"],
         json!({ "granted": 1, "denied": 2 })
     );
+    let csv = app
+        .stats_response("consent", "period=day&format=csv")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        csv.starts_with("date,banner_version,choices,accept_all,reject_all,custom,withdraw,privacy_signal,marketing_granted,marketing_denied,media_granted,media_denied\n"),
+        "{csv}"
+    );
+    assert!(
+        csv.contains(&format!(
+            "2026-11-23,{},3,1,1,1,0,0,1,2,2,1",
+            nl["banner_version"].as_str().unwrap()
+        )),
+        "{csv}"
+    );
     let yesterday = app.stats("consent", "period=day&date=2026-11-22").await;
     assert_eq!(yesterday["results"], json!([]));
     let unauthorised = app

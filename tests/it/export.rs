@@ -113,6 +113,17 @@ async fn the_export_zip_holds_every_panel_of_the_period() {
             "{expected} in {names:?}"
         );
     }
+    assert!(
+        names.contains(&"consent.csv".to_owned()),
+        "the site's own readers get consent choices"
+    );
+    let public = fetch(&app, &format!("export?site_id={SITE}&period=7d"), false).await;
+    let public =
+        zip::ZipArchive::new(std::io::Cursor::new(public.bytes().await.unwrap().to_vec())).unwrap();
+    assert!(
+        !public.file_names().any(|name| name == "consent.csv"),
+        "consent choices are not public"
+    );
     let mut pages = String::new();
     archive
         .by_name("pages.csv")
