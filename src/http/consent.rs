@@ -17,28 +17,13 @@ use serde_json::json;
 
 use super::body::read_limited;
 use super::errors::{ApiError, json_response};
+use super::store_call::store_call;
 use super::{AppState, Response, cors, receipt_page};
 use crate::consent::{ChoiceRequest, Mode, Notice, Receipt, ReceiptId, Terms};
-use crate::store::StoreError;
 
 /// A choice is a few hundred bytes; this leaves room for long category lists.
 const BODY_LIMIT: usize = 4 * 1024;
 const SECONDS_PER_DAY: i64 = 86_400;
-
-/// Runs a store call on a blocking thread; failures are logged, and the
-/// client gets `store_unavailable`.
-async fn blocking<T: Send + 'static>(
-    work: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
-) -> Result<T, ApiError> {
-    match tokio::task::spawn_blocking(work).await {
-        Ok(Ok(value)) => Ok(value),
-        Ok(Err(error)) => {
-            tracing::error!(%error, "consent store call failed");
-            Err(ApiError::StoreUnavailable)
-        }
-        Err(_) => Err(ApiError::StoreUnavailable),
-    }
-}
 
 fn with_cors(state: &AppState, request: &Request<Incoming>) -> Option<HeaderValue> {
     cors::allowed_origin(request.headers(), &state.sites.load())
@@ -151,8 +136,10 @@ async fn record(
     let expires = now.as_second() + i64::from(site.consent.retention_days) * SECONDS_PER_DAY;
     let store = state.store.clone();
     let site_id = site.id.as_str().to_owned();
-    let recorded =
-        blocking(move || store.record_choice(&site_id, continues, choice, day, expires)).await?;
+    let recorded = store_call("consent", move || {
+        store.record_choice(&site_id, continues, choice, day, expires)
+    })
+    .await?;
     state
         .metrics
         .consent_choices
@@ -196,7 +183,7 @@ async fn terms_of(
     }
     let store = state.store.clone();
     let (site, version) = (wanted.site.clone(), wanted.banner_version.clone());
-    let archived = blocking(move || store.archived_notice(&site, &version)).await?;
+    let archived = store_call("consent", move || store.archived_notice(&site, &version)).await?;
     archived
         .as_deref()
         .and_then(Terms::from_json)
@@ -217,7 +204,7 @@ async fn archive_once(state: &Arc<AppState>, notice: Arc<Notice>) -> Result<(), 
         return Ok(());
     }
     let store = state.store.clone();
-    blocking(move || store.archive_notice(&notice)).await?;
+    store_call("consent", move || store.archive_notice(&notice)).await?;
     state
         .archived
         .lock()
@@ -248,10 +235,12 @@ pub async fn receipt(state: Arc<AppState>, request: Request<Incoming>) -> Respon
 
 async fn show_page(state: &Arc<AppState>, id: ReceiptId) -> Result<Response, ApiError> {
     let store = state.store.clone();
-    Ok(match blocking(move || store.receipt(id)).await? {
-        Some(receipt) => receipt_page::shown(&receipt),
-        None => receipt_page::unknown(),
-    })
+    Ok(
+        match store_call("consent", move || store.receipt(id)).await? {
+            Some(receipt) => receipt_page::shown(&receipt),
+            None => receipt_page::unknown(),
+        },
+    )
 }
 
 /// The receipt page's form: `action=erase`, form-encoded.
@@ -270,7 +259,7 @@ async fn erase_from_page(
         ));
     }
     let store = state.store.clone();
-    if blocking(move || store.erase_receipt(id)).await? {
+    if store_call("consent", move || store.erase_receipt(id)).await? {
         state.metrics.receipts_erased.inc();
         Ok(receipt_page::erased(id))
     } else {
@@ -280,7 +269,7 @@ async fn erase_from_page(
 
 async fn show(state: &Arc<AppState>, id: ReceiptId) -> Result<Response, ApiError> {
     let store = state.store.clone();
-    let receipt = blocking(move || store.receipt(id))
+    let receipt = store_call("consent", move || store.receipt(id))
         .await?
         .ok_or(ApiError::ReceiptNotFound)?;
     Ok(json_response(StatusCode::OK, &shown(&receipt)))
@@ -288,7 +277,7 @@ async fn show(state: &Arc<AppState>, id: ReceiptId) -> Result<Response, ApiError
 
 async fn erase(state: &Arc<AppState>, id: ReceiptId) -> Result<Response, ApiError> {
     let store = state.store.clone();
-    if !blocking(move || store.erase_receipt(id)).await? {
+    if !store_call("consent", move || store.erase_receipt(id)).await? {
         return Err(ApiError::ReceiptNotFound);
     }
     state.metrics.receipts_erased.inc();

@@ -11,6 +11,7 @@ use serde_json::{Map, Value as Json, json};
 
 use super::errors::{ApiError, json_response};
 use super::stats::{authorise, query_params};
+use super::store_call::store_call;
 use super::{AppState, Response};
 use crate::consent::Method;
 use crate::query::params::parse_range;
@@ -40,15 +41,10 @@ async fn answer(state: &Arc<AppState>, request: &Request<Incoming>) -> Result<Re
     };
     let range = parse_range(get("period").unwrap_or("30d"), get("date"), today)?;
     let store = state.store.clone();
-    let tallies = tokio::task::spawn_blocking(move || {
+    let tallies = store_call("consent stats", move || {
         store.consent_tallies(site.id.as_str(), range.first, range.last)
     })
-    .await
-    .map_err(|_| ApiError::StoreUnavailable)?
-    .map_err(|error| {
-        tracing::error!(%error, "consent stats query failed");
-        ApiError::StoreUnavailable
-    })?;
+    .await?;
     let rows = rows(&tallies);
     if params.get("format").is_some_and(|format| format == "csv") {
         return Ok(super::export::csv_response(csv(&rows), "consent"));

@@ -15,9 +15,9 @@ use serde_json::json;
 use super::body::read_limited;
 use super::dashboard_auth::{audit, csrf_ok, over_tls, same_origin, secure, signed_in};
 use super::errors::{ApiError, json_response};
+use super::store_call::store_call;
 use super::{AppState, Response};
 use crate::accounts::Role;
-use crate::store::StoreError;
 use crate::store::sharing::ShareLink;
 
 #[derive(Deserialize)]
@@ -28,19 +28,6 @@ struct NewLink {
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|byte| format!("{byte:02x}")).collect()
-}
-
-async fn blocking<T: Send + 'static>(
-    work: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
-) -> Result<T, ApiError> {
-    match tokio::task::spawn_blocking(work).await {
-        Ok(Ok(value)) => Ok(value),
-        Ok(Err(error)) => {
-            tracing::error!(%error, "share link store call failed");
-            Err(ApiError::StoreUnavailable)
-        }
-        Err(_) => Err(ApiError::StoreUnavailable),
-    }
 }
 
 pub async fn share_links(
@@ -139,7 +126,10 @@ async fn handle(
                 secret_hash: blake3::hash(secret.as_bytes()).to_hex().to_string(),
             };
             let stored = link.clone();
-            blocking(move || store.add_share_link(&site_id, &stored)).await?;
+            store_call("share links", move || {
+                store.add_share_link(&site_id, &stored)
+            })
+            .await?;
             audit(
                 state,
                 peer,
@@ -162,7 +152,10 @@ async fn handle(
             ))
         }
         (Method::DELETE, Some(id)) => {
-            let revoked = blocking(move || store.revoke_share_link(&site_id, &id)).await?;
+            let revoked = store_call("share links", move || {
+                store.revoke_share_link(&site_id, &id)
+            })
+            .await?;
             audit(
                 state,
                 peer,
@@ -180,7 +173,7 @@ async fn handle(
             Ok(response)
         }
         _ => {
-            let links = blocking(move || store.share_links(&site_id)).await?;
+            let links = store_call("share links", move || store.share_links(&site_id)).await?;
             let shown: Vec<serde_json::Value> = links
                 .iter()
                 .map(|link| {

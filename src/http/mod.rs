@@ -28,6 +28,7 @@ pub mod script;
 mod server;
 mod state;
 mod stats;
+mod store_call;
 
 pub use server::{Face, Listeners, Timeouts, serve};
 pub use state::AppState;

@@ -14,6 +14,7 @@ use hyper::{Request, StatusCode};
 use serde_json::{Map, Value as Json, json};
 
 use super::errors::{ApiError, json_response};
+use super::store_call::store_call;
 use super::{AppState, Response, export};
 use crate::query::compute::Stats;
 use crate::query::fold::Audience;
@@ -72,7 +73,7 @@ async fn answer(
     let as_csv = params.get("format").is_some_and(|format| format == "csv");
     let state = state.clone();
     let site_id = site.id.as_str().to_owned();
-    let body = tokio::task::spawn_blocking(move || {
+    let body = store_call("stats query", move || {
         let stats = Stats {
             store: &state.store,
             site: &site_id,
@@ -80,12 +81,7 @@ async fn answer(
         };
         compute(&stats, endpoint, &query)
     })
-    .await
-    .map_err(|_| ApiError::StoreUnavailable)?
-    .map_err(|error| {
-        tracing::error!(%error, "stats query failed");
-        ApiError::StoreUnavailable
-    })?;
+    .await?;
     if as_csv {
         let name = match endpoint {
             Endpoint::Aggregate => "aggregate",
@@ -106,7 +102,7 @@ async fn export_all(
 ) -> Result<Response, ApiError> {
     let state = state.clone();
     let (params, site_id) = (params.clone(), site.to_owned());
-    let zipped = tokio::task::spawn_blocking(move || {
+    let zipped = store_call("export", move || {
         let stats = Stats {
             store: &state.store,
             site: &site_id,
@@ -114,12 +110,7 @@ async fn export_all(
         };
         export::zip(&stats, &params, today, compute)
     })
-    .await
-    .map_err(|_| ApiError::StoreUnavailable)?
-    .map_err(|error| {
-        tracing::error!(%error, "export failed");
-        ApiError::StoreUnavailable
-    })??;
+    .await??;
     Ok(export::zip_response(zipped, site))
 }
 
@@ -147,13 +138,7 @@ async fn shared_in_dashboard(
     };
     let store = state.store.clone();
     let site_id = site.id.as_str().to_owned();
-    let links = tokio::task::spawn_blocking(move || store.share_links(&site_id))
-        .await
-        .map_err(|_| ApiError::StoreUnavailable)?
-        .map_err(|error| {
-            tracing::error!(%error, "share links unavailable");
-            ApiError::StoreUnavailable
-        })?;
+    let links = store_call("share links", move || store.share_links(&site_id)).await?;
     // Every link is checked, so the time taken does not tell which matched.
     let accepted = links
         .iter()
