@@ -18,7 +18,7 @@ use serde_json::json;
 use super::body::read_limited;
 use super::errors::{ApiError, json_response};
 use super::store_call::store_call;
-use super::{AppState, Response, cors, receipt_page};
+use super::{AppState, Response, conditional, cors, receipt_page};
 use crate::consent::{ChoiceRequest, Mode, Notice, Receipt, ReceiptId, Terms};
 
 /// A choice is a few hundred bytes; this leaves room for long category lists.
@@ -56,33 +56,18 @@ pub fn notice(state: &AppState, request: &Request<Incoming>) -> Response {
         return finish(Err(ApiError::UnknownSite), origin);
     };
     let notice = site.consent.notice(params.get("lang").map(String::as_str));
-    let etag = format!("\"{}\"", notice.banner_version);
-    let unchanged = request
-        .headers()
-        .get(header::IF_NONE_MATCH)
-        .is_some_and(|value| value.as_bytes() == etag.as_bytes());
-    let mut response = if unchanged {
-        let mut response = hyper::Response::new(http_body_util::Full::new(bytes::Bytes::new()));
-        *response.status_mut() = StatusCode::NOT_MODIFIED;
-        response
-    } else {
-        let mut response = hyper::Response::new(http_body_util::Full::new(bytes::Bytes::from(
-            notice.to_json(),
-        )));
-        response.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
-        response
-    };
+    let mut response = conditional::tagged(request.headers(), &notice.banner_version, || {
+        bytes::Bytes::from(notice.to_json())
+    });
     let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     headers.insert(
         header::CACHE_CONTROL,
         HeaderValue::from_static("public, max-age=300"),
     );
-    if let Ok(value) = HeaderValue::from_str(&etag) {
-        headers.insert(header::ETAG, value);
-    }
     cors::grant(&mut response, origin);
     response
 }

@@ -5,16 +5,12 @@
 
 use std::net::SocketAddr;
 
+use hyper::Request;
 use hyper::header::{self, HeaderValue};
-use hyper::{Request, StatusCode};
 
 use super::errors::ApiError;
-use super::{AppState, Response, dashboard_auth};
+use super::{AppState, Response, conditional, dashboard_auth};
 use crate::dashboard;
-
-fn etag(bytes: &[u8]) -> String {
-    format!("\"{}\"", &blake3::hash(bytes).to_hex()[..16])
-}
 
 pub fn serve<B>(state: &AppState, request: &Request<B>, peer: SocketAddr) -> Response {
     let path = request.uri().path();
@@ -25,19 +21,9 @@ pub fn serve<B>(state: &AppState, request: &Request<B>, peer: SocketAddr) -> Res
         },
         None => (dashboard::INDEX, "text/html; charset=utf-8"),
     };
-    let tag = etag(bytes);
-    let unchanged = request
-        .headers()
-        .get(header::IF_NONE_MATCH)
-        .is_some_and(|value| value.as_bytes() == tag.as_bytes());
-    let mut response = hyper::Response::new(http_body_util::Full::new(if unchanged {
-        bytes::Bytes::new()
-    } else {
-        bytes::Bytes::from_static(bytes)
-    }));
-    if unchanged {
-        *response.status_mut() = StatusCode::NOT_MODIFIED;
-    }
+    let tag = blake3::hash(bytes).to_hex()[..16].to_owned();
+    let mut response =
+        conditional::tagged(request.headers(), &tag, || bytes::Bytes::from_static(bytes));
     dashboard_auth::secure(
         &mut response,
         dashboard_auth::over_tls(state, peer, request.headers()),
@@ -46,8 +32,5 @@ pub fn serve<B>(state: &AppState, request: &Request<B>, peer: SocketAddr) -> Res
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     // Revalidated every time: a new build must reach every browser at once.
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    if let Ok(value) = HeaderValue::from_str(&tag) {
-        headers.insert(header::ETAG, value);
-    }
     response
 }

@@ -9,6 +9,7 @@
 mod admin;
 mod body;
 pub mod client_ip;
+mod conditional;
 mod consent;
 mod consent_stats;
 mod cors;

@@ -9,11 +9,11 @@
 use std::sync::LazyLock;
 
 use base64::Engine;
+use hyper::Request;
 use hyper::header::{self, HeaderValue};
-use hyper::{Request, StatusCode};
 use sha2::{Digest, Sha384};
 
-use super::Response;
+use super::{Response, conditional};
 
 const SCRIPT: &[u8] = include_bytes!("../../js-snippet/dist/kruimel.js");
 
@@ -65,34 +65,25 @@ fn accepts_gzip<B>(request: &Request<B>) -> bool {
 pub fn serve<B>(request: &Request<B>) -> Response {
     let gzip = accepts_gzip(request);
     let etag = if gzip {
-        format!("\"{}-gz\"", *VERSION)
+        format!("{}-gz", *VERSION)
     } else {
-        format!("\"{}\"", *VERSION)
+        VERSION.clone()
     };
     let pinned = request.uri().query().is_some_and(|query| {
         url::form_urlencoded::parse(query.as_bytes())
             .any(|(key, value)| key == "v" && value == VERSION.as_str())
     });
-    let unchanged = request
-        .headers()
-        .get(header::IF_NONE_MATCH)
-        .is_some_and(|value| value.as_bytes() == etag.as_bytes());
-    let mut response = if unchanged {
-        let mut response = hyper::Response::new(http_body_util::Full::new(bytes::Bytes::new()));
-        *response.status_mut() = StatusCode::NOT_MODIFIED;
-        response
-    } else if gzip {
-        let mut response = hyper::Response::new(http_body_util::Full::new(bytes::Bytes::from(
-            GZIPPED.as_slice(),
-        )));
-        response
-            .headers_mut()
-            .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
-        response
-    } else {
-        hyper::Response::new(http_body_util::Full::new(bytes::Bytes::from_static(SCRIPT)))
-    };
+    let mut response = conditional::tagged(request.headers(), &etag, || {
+        if gzip {
+            bytes::Bytes::from(GZIPPED.as_slice())
+        } else {
+            bytes::Bytes::from_static(SCRIPT)
+        }
+    });
     let headers = response.headers_mut();
+    if gzip {
+        headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+    }
     headers.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
     headers.insert(
         header::CONTENT_TYPE,
@@ -106,9 +97,6 @@ pub fn serve<B>(request: &Request<B>) -> Response {
             "public, max-age=86400"
         }),
     );
-    if let Ok(value) = HeaderValue::from_str(&etag) {
-        headers.insert(header::ETAG, value);
-    }
     // Any site may load it; `crossorigin="anonymous"` with an integrity
     // check needs a CORS grant.
     headers.insert(
