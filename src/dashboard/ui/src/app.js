@@ -19,6 +19,8 @@ const headerTools = document.getElementById('header-tools');
 const footer = document.getElementById('footer');
 
 let generation = 0;
+// The path and query of the view last rendered, to tell a fragment jump from a new view.
+let rendered = null;
 
 function languageSwitch(t) {
   const other = t.switchLanguageLang;
@@ -63,6 +65,7 @@ async function renderHeader(context) {
 
 async function render({ focus = null } = {}) {
   const mine = ++generation;
+  rendered = location.pathname + location.search;
   for (const undo of takeCleanup()) undo();
   const lang = currentLanguage();
   document.documentElement.lang = lang;
@@ -106,6 +109,10 @@ document.addEventListener('click', (event) => {
   event.preventDefault();
   navigate(link.getAttribute('href'), { focus: link.dataset.focus || 'keep' });
 });
-window.addEventListener('popstate', () => render({ focus: 'heading' }));
+// Back and forward re-render; a jump within the page (the skip link, #main)
+// changes only the fragment and keeps the view and the focus it moved to.
+window.addEventListener('popstate', () => {
+  if (location.pathname + location.search !== rendered) render({ focus: 'heading' });
+});
 
 render();

@@ -106,7 +106,11 @@ test('the overview works with the keyboard alone: period, row filter, chip', asy
   await page.keyboard.press('Tab');
   assert.equal(await page.evaluate(() => document.activeElement.id), 'skip-link');
   assert.ok(await page.locator('#skip-link').isVisible(), 'the skip link shows when focused');
+  await page.evaluate(() => (document.querySelector('main h1').dataset.before = 'skip'));
   await page.keyboard.press('Enter');
+  // The jump keeps the view: no second render takes the focus away.
+  await page.waitForTimeout(300);
+  assert.equal(await page.evaluate(() => document.querySelector('main h1').dataset.before), 'skip');
   // Tab to "Vandaag" and choose it.
   const reached = async (predicate, limit = 60) => {
     for (let step = 0; step < limit; step++) {
