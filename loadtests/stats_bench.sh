@@ -9,7 +9,8 @@
 #
 # The report is printed and written to loadtests/results/stats-<UTC time>.md.
 # The server opens the data directory as it would in production (its
-# retention job runs, nothing else writes), on free loopback ports.
+# retention job and monthly roll-up run, nothing else writes), on free
+# loopback ports; the queries start once every finished month is rolled up.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -66,6 +67,17 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 
+# Finished months are summed into monthly rows at start; until a month is,
+# breakdowns read its days. Measure once every due month is done.
+rollup_started=$(date +%s)
+while true; do
+  pending=$(curl -fs "http://127.0.0.1:$admin_port/metrics" | awk '$1 == "kruimel_rollup_pending_months" { print $2 }')
+  [[ $pending == 0 ]] && break
+  kill -0 "$server" 2>/dev/null || { cat "$log" >&2; exit 1; }
+  sleep 1
+done
+rollup_seconds=$(($(date +%s) - rollup_started))
+
 mkdir -p loadtests/results
 report=loadtests/results/stats-$(date -u +%Y%m%dT%H%M%SZ).md
 {
@@ -73,6 +85,7 @@ report=loadtests/results/stats-$(date -u +%Y%m%dT%H%M%SZ).md
   echo
   echo "Data: $data_dir ($(du -h "$data_dir/kruimel.redb" | cut -f1)), $SEED_PAGEVIEWS pageviews, $SEED_FIRST to $SEED_END; filter page $SEED_PAGE."
   echo "Machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); load before: $(cut -d' ' -f1-3 /proc/loadavg)."
+  echo "Monthly roll-up at start: $(grep -c 'month rolled up' "$log") months in about ${rollup_seconds} s after readiness."
   echo "Runs per query: $runs after 3 warm-up runs; times in ms, client on the same machine, one kept-alive connection."
   echo
   target/release/examples/stats_bench --url "http://127.0.0.1:$port" --site "$SEED_SITE" \

@@ -36,6 +36,8 @@ pub struct Metrics {
     pub consent_choices: IntCounterVec,
     pub receipts_erased: IntCounter,
     pub receipts_expired: IntCounter,
+    pub rollup_months: IntCounter,
+    pub rollup_pending: IntGauge,
     /// The standard `process_*` metrics, without the `kruimel_` prefix.
     process: Registry,
 }
@@ -173,6 +175,16 @@ impl Metrics {
                 "Consent receipts deleted by the retention job.",
             )
             .expect("valid metric"),
+            rollup_months: IntCounter::new(
+                "rollup_months_total",
+                "Finished months whose daily rows were summed into monthly rows.",
+            )
+            .expect("valid metric"),
+            rollup_pending: IntGauge::new(
+                "rollup_pending_months",
+                "Finished months waiting to be rolled up (read by day until then).",
+            )
+            .expect("valid metric"),
             registry,
             process: Registry::new(),
         };
@@ -217,6 +229,8 @@ impl Metrics {
             Box::new(self.consent_choices.clone()),
             Box::new(self.receipts_erased.clone()),
             Box::new(self.receipts_expired.clone()),
+            Box::new(self.rollup_months.clone()),
+            Box::new(self.rollup_pending.clone()),
         ];
         for collector in collectors {
             self.registry

@@ -17,7 +17,7 @@ use tokio::sync::{mpsc, watch};
 
 use crate::accounts::audit::AuditLog;
 use crate::accounts::{LoginSessions, UsersFile};
-use crate::aggregate::{Aggregator, Realtime, Shared};
+use crate::aggregate::{Aggregator, Realtime, Rollup, Shared};
 use crate::clock::Clock;
 use crate::config::{Backend, Config, LogConfig, LogFormat};
 use crate::enrich::agent::AgentClassifier;
@@ -247,6 +247,14 @@ pub async fn run_with_clock(
         archived: Default::default(),
         draining: Default::default(),
     });
+    let (close_rollup, rollup) = Rollup {
+        store: store.clone(),
+        sites: sites.clone(),
+        clock: clock.clone(),
+        metrics: metrics.clone(),
+    }
+    .spawn()
+    .context("starting the roll-up thread")?;
     let (close_aggregator, aggregator) = Aggregator {
         hits: queue,
         sessions: Sessions::new(config.sessions.max_visitors, timeout_seconds),
@@ -292,7 +300,12 @@ pub async fn run_with_clock(
     let _ = stop.send(true);
     let _ = public.await;
     let _ = admin.await;
+    close_rollup.close();
     close_aggregator.close();
+    tokio::task::spawn_blocking(move || rollup.join())
+        .await
+        .context("waiting for the roll-up")?
+        .map_err(|_| anyhow::anyhow!("the roll-up thread panicked"))?;
     tokio::task::spawn_blocking(move || aggregator.join())
         .await
         .context("waiting for the aggregator")?

@@ -5,13 +5,15 @@
 //! deltas to the store in one transaction per interval, earlier when many
 //! are pending, and once more when the queue closes. It also sweeps the
 //! hot state and the salts, publishes realtime visitor counts, and runs
-//! the retention job. With the Redis backend the hot state is shared and
+//! the retention job; `rollup` sums finished months on a thread of its
+//! own. With the Redis backend the hot state is shared and
 //! the hits are resolved against it at each flush (`shared`).
 //! Invariant: only this thread touches `Sessions` and `Deltas`.
 
 mod credit_memo;
 mod deltas;
 pub mod realtime;
+pub mod rollup;
 mod scopes;
 pub mod shared;
 mod upkeep;
@@ -33,6 +35,7 @@ use crate::store::{Counts, Store, StoreError};
 
 pub use deltas::Deltas;
 pub use realtime::Realtime;
+pub use rollup::Rollup;
 pub use shared::Shared;
 
 /// How often, in flush ticks, the hot state and salts are swept.

@@ -176,6 +176,8 @@ impl Buckets {
         let pick = |(day, hour): (i32, i32)| match granularity {
             Granularity::Day => day,
             Granularity::Hour => hour,
+            // Written by the roll-up, not per hit; named for completeness.
+            Granularity::Month => crate::query::period::month_key(day),
         };
         if self.dry_run {
             return;

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use super::fold::{self, Audience};
 use super::params::{Filter, Interval, Metric, Property, StatsQuery};
-use super::period::{DateRange, date_of, month_key};
+use super::period::{DateRange, date_of, month_key, read_plan};
 use crate::store::{Counts, Dim, Granularity, RowPrefix, Store, StoreError};
 
 pub struct Stats<'a> {
@@ -205,26 +205,32 @@ impl Stats<'_> {
         // A value is allocated once, when first met, not once per row:
         // a year of pages is hundreds of thousands of rows.
         let mut grouped: HashMap<String, Counts, foldhash::fast::RandomState> = HashMap::default();
-        self.store.scan_each(
-            &self.prefix(&query.filter, property.dim(), Granularity::Day),
-            query.range.first,
-            query.range.last,
-            |_, value, counts| {
-                let value = match property {
-                    Property::EventProp(key) => match value.split_once('\0') {
-                        Some((found, value)) if found == key => value,
-                        _ => return,
-                    },
-                    Property::Plain(_) => value,
-                };
-                match grouped.get_mut(value) {
-                    Some(sum) => *sum += counts,
-                    None => {
-                        grouped.insert(value.to_owned(), counts);
-                    }
+        let mut add = |value: &str, counts: Counts| {
+            let value = match property {
+                Property::EventProp(key) => match value.split_once('\0') {
+                    Some((found, value)) if found == key => value,
+                    _ => return,
+                },
+                Property::Plain(_) => value,
+            };
+            match grouped.get_mut(value) {
+                Some(sum) => *sum += counts,
+                None => {
+                    grouped.insert(value.to_owned(), counts);
                 }
-            },
-        )?;
+            }
+        };
+        // Whole past months come from their monthly rows: a year is twelve
+        // rows of each value instead of 365.
+        let rolled = self.store.rolled_months(self.site)?;
+        for (granularity, first, last) in read_plan(query.range, &rolled) {
+            self.store.scan_each(
+                &self.prefix(&query.filter, property.dim(), granularity),
+                first,
+                last,
+                |_, value, counts| add(value, counts),
+            )?;
+        }
         let mut result: Vec<BreakdownRow> = grouped
             .into_iter()
             .filter(|(_, counts)| counts.visitors > 0 || counts.visits > 0 || counts.events > 0)

@@ -5,6 +5,8 @@
 
 use jiff::civil::{Date, date};
 
+use crate::store::Granularity;
+
 const EPOCH: Date = date(1970, 1, 1);
 
 /// An inclusive range of local days.
@@ -52,6 +54,35 @@ pub fn month_key(day: i32) -> i32 {
     day_number(date_of(day).first_of_month())
 }
 
+/// The last day of the month containing `day`.
+pub fn month_end(day: i32) -> i32 {
+    day_number(date_of(day).last_of_month())
+}
+
+/// Where a range's rows are read: whole months that are rolled up from
+/// their monthly rows, the other days from daily rows. Each part is the
+/// granularity and its first and last bucket; `rolled` lists months by
+/// their first day, in order.
+pub fn read_plan(range: DateRange, rolled: &[i32]) -> Vec<(Granularity, i32, i32)> {
+    let mut plan: Vec<(Granularity, i32, i32)> = Vec::new();
+    let mut day = range.first;
+    while day <= range.last {
+        let end = month_end(day);
+        let whole = month_key(day) == day && end <= range.last;
+        let (granularity, last) = match whole && rolled.binary_search(&day).is_ok() {
+            true => (Granularity::Month, day),
+            false => (Granularity::Day, end.min(range.last)),
+        };
+        match plan.last_mut() {
+            // Runs of the same kind are one scan.
+            Some((kind, _, until)) if *kind == granularity => *until = last,
+            _ => plan.push((granularity, day, last)),
+        }
+        day = end.min(range.last) + 1;
+    }
+    plan
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -72,6 +103,54 @@ mod tests {
             last: 16,
         };
         assert_eq!(range.previous(), DateRange { first: 3, last: 9 });
+    }
+
+    fn day(text: &str) -> i32 {
+        day_number(text.parse().unwrap())
+    }
+
+    #[test]
+    fn whole_rolled_up_months_are_read_from_monthly_rows() {
+        let range = DateRange {
+            first: day("2025-12-15"),
+            last: day("2026-03-10"),
+        };
+        let rolled = [day("2025-12-01"), day("2026-01-01"), day("2026-02-01")];
+        assert_eq!(
+            read_plan(range, &rolled),
+            vec![
+                (Granularity::Day, day("2025-12-15"), day("2025-12-31")),
+                (Granularity::Month, day("2026-01-01"), day("2026-02-01")),
+                (Granularity::Day, day("2026-03-01"), day("2026-03-10")),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_month_not_rolled_up_is_read_by_day() {
+        let range = DateRange {
+            first: day("2026-01-01"),
+            last: day("2026-04-30"),
+        };
+        let rolled = [day("2026-01-01"), day("2026-03-01"), day("2026-04-01")];
+        assert_eq!(
+            read_plan(range, &rolled),
+            vec![
+                (Granularity::Month, day("2026-01-01"), day("2026-01-01")),
+                (Granularity::Day, day("2026-02-01"), day("2026-02-28")),
+                (Granularity::Month, day("2026-03-01"), day("2026-04-01")),
+            ]
+        );
+        let none = read_plan(range, &[]);
+        assert_eq!(none, vec![(Granularity::Day, range.first, range.last)]);
+        let inside = DateRange {
+            first: day("2026-01-03"),
+            last: day("2026-01-20"),
+        };
+        assert_eq!(
+            read_plan(inside, &rolled),
+            vec![(Granularity::Day, inside.first, inside.last)]
+        );
     }
 
     #[test]

@@ -3,7 +3,8 @@
 //! Owns the stored schema (`schema`: dimensions, granularities, row keys,
 //! counts) and the backends. The embedded backend is a single-file redb
 //! database in the data directory. Rows are `(site, filter, breakdown
-//! dimension, granularity, bucket, breakdown value) → counts`.
+//! dimension, granularity, bucket, breakdown value) → counts`; the
+//! granularities are hours, days, and months summed once they are over.
 //! Invariant: no row holds a visitor hash, an IP address or a user agent;
 //! every value written is a sum.
 //! Calls block: callers run them on a blocking thread.
@@ -97,7 +98,27 @@ impl Store {
         }
     }
 
-    /// Deletes a site's rows in buckets before the given day and hour.
+    /// The months of a site summed into monthly rows (by their first day).
+    pub fn rolled_months(&self, site: &str) -> Result<Vec<i32>, StoreError> {
+        match self {
+            Store::Embedded(store) => store.rolled_months(site),
+            Store::Redis(store) => store.rolled_months(site),
+        }
+    }
+
+    /// Sums the daily rows of the month `first..=last` into monthly rows
+    /// and lists the month as rolled up; the number of monthly rows, or
+    /// `None` when another instance is rolling the site up.
+    pub fn roll_up(&self, site: &str, first: i32, last: i32) -> Result<Option<u64>, StoreError> {
+        match self {
+            Store::Embedded(store) => store.roll_up(site, first, last).map(Some),
+            Store::Redis(store) => store.roll_up(site, first, last),
+        }
+    }
+
+    /// Deletes a site's rows in buckets before the given day and hour
+    /// (monthly rows with their first day before it) and forgets the
+    /// roll-ups of those months.
     pub fn purge(&self, site: &str, before_day: i32, before_hour: i32) -> Result<u64, StoreError> {
         match self {
             Store::Embedded(store) => store.purge(site, before_day, before_hour),

@@ -4,6 +4,8 @@
 //! `[site len u8][site][filter dim u8][filter len u16][filter value]`
 //! `[breakdown dim u8][granularity u8][bucket: i32, sign-flipped, big-endian][breakdown value]`.
 //! Value: six counters, each a zig-zag LEB128 number.
+//! Monthly rows hold the sums of a finished month's daily rows
+//! (`aggregate::rollup`), so a long range reads a row per month.
 
 /// A property rows are filtered or broken down by. Stored as its number:
 /// never renumber a variant.
@@ -65,6 +67,19 @@ pub enum Granularity {
     Hour = 1,
     /// Bucket is days since 1970-01-01 local.
     Day = 2,
+    /// Bucket is the day number of the month's first day.
+    Month = 3,
+}
+
+impl Granularity {
+    pub fn from_byte(byte: u8) -> Option<Granularity> {
+        match byte {
+            1 => Some(Granularity::Hour),
+            2 => Some(Granularity::Day),
+            3 => Some(Granularity::Month),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -282,11 +297,7 @@ pub fn decode_key(key: &[u8]) -> Result<(RowPrefix, Row), &'static str> {
     let filter_len = usize::from(u16::from_be_bytes(take(2)?.try_into().map_err(|_| "len")?));
     let filter_value = text(take(filter_len)?)?;
     let breakdown = Dim::from_byte(take(1)?[0]).ok_or("unknown breakdown dimension")?;
-    let granularity = match take(1)?[0] {
-        1 => Granularity::Hour,
-        2 => Granularity::Day,
-        _ => return Err("unknown granularity"),
-    };
+    let granularity = Granularity::from_byte(take(1)?[0]).ok_or("unknown granularity")?;
     let bucket = bucket_from(take(4)?.try_into().map_err(|_| "bucket")?);
     let value = text(rest)?;
     Ok((
@@ -313,6 +324,21 @@ pub fn split_row(after_prefix: &[u8]) -> Result<(i32, &str), &'static str> {
         .ok_or("key too short")?;
     let value = std::str::from_utf8(value).map_err(|_| "key is not UTF-8")?;
     Ok((bucket_from(*bucket), value))
+}
+
+/// The length of a stored key's prefix (everything before the bucket) and
+/// its granularity, read from the lengths in the key without decoding it.
+pub fn prefix_of(key: &[u8]) -> Option<(usize, Granularity)> {
+    let site_end = 1 + usize::from(*key.first()?);
+    let filter_len = key.get(site_end + 1..site_end + 3)?;
+    let filter_end = site_end + 3 + usize::from(u16::from_be_bytes([filter_len[0], filter_len[1]]));
+    let granularity = Granularity::from_byte(*key.get(filter_end + 1)?)?;
+    Some((filter_end + 2, granularity))
+}
+
+/// The bucket bytes a key stores for `bucket`, for building keys by hand.
+pub fn encoded_bucket(bucket: i32) -> [u8; 4] {
+    bucket_bytes(bucket)
 }
 
 fn text(bytes: &[u8]) -> Result<String, &'static str> {
@@ -349,6 +375,26 @@ mod tests {
         assert_eq!(split_row(after), Ok((-3, "/wonen/afval")));
         assert_eq!(split_row(&after[..3]), Err("key too short"));
         assert_eq!(split_row(&[0x80, 0, 0, 0, 0xFF]), Err("key is not UTF-8"));
+    }
+
+    #[test]
+    fn a_key_tells_its_prefix_length_and_granularity() {
+        let key = prefix().row_key(20_415, "/wonen/afval");
+        assert_eq!(
+            prefix_of(&key),
+            Some((prefix().encode().len(), Granularity::Day))
+        );
+        let monthly = RowPrefix {
+            granularity: Granularity::Month,
+            ..prefix()
+        };
+        let (len, granularity) = prefix_of(&monthly.row_key(20_393, "")).unwrap();
+        assert_eq!(
+            (len, granularity),
+            (monthly.encode().len(), Granularity::Month)
+        );
+        assert_eq!(prefix_of(&key[..5]), None, "cut inside the filter");
+        assert_eq!(prefix_of(&[]), None);
     }
 
     #[test]

@@ -9,7 +9,7 @@ use crate::redis_server::RedisCluster;
 use std::sync::Arc;
 
 use crate::{
-    bad_input, consent, counting, ingest, midnight, privacy_audit, public_stats, retention,
+    bad_input, consent, counting, ingest, midnight, privacy_audit, public_stats, retention, rollup,
     share_links, stats_api,
 };
 
@@ -21,6 +21,7 @@ async fn the_behavioural_suite_passes_on_a_redis_cluster() {
         stats_api::scenarios(),
         midnight::scenarios(),
         retention::scenarios(),
+        rollup::scenarios(),
         ingest::scenarios(),
         bad_input::scenarios(),
         privacy_audit::scenarios(),

@@ -31,6 +31,7 @@ mod redis_tls;
 mod reload;
 mod restart;
 mod retention;
+mod rollup;
 mod script;
 mod share_links;
 mod stats_api;

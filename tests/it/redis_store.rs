@@ -105,6 +105,98 @@ fn retention_deletes_buckets_before_the_first_kept_day() {
     assert_eq!(store.purge("gemeente.example", 20_010).unwrap(), 0);
 }
 
+/// October 2024 is days 19,997 to 20,027; November starts at 20,028.
+const OCTOBER: (i32, i32) = (19_997, 20_027);
+
+#[test]
+fn a_roll_up_sums_a_months_daily_hashes_and_retention_removes_it() {
+    let server = RedisServer::start();
+    let store = open(&server);
+    let filtered = KeyParts {
+        site: "gemeente.example",
+        filter: (Dim::Country, "NL"),
+        breakdown: Dim::Page,
+        granularity: Granularity::Day,
+    };
+    let mut batch = Vec::new();
+    for (bucket, page, pageviews) in [
+        (19_996, "/a", 50),
+        (19_997, "/a", 1),
+        (20_010, "/a", 2),
+        (20_027, "/b", 4),
+        (20_028, "/b", 60),
+    ] {
+        batch.push((page_key(bucket, page), views(pageviews, 1)));
+        batch.push((filtered.row_key(bucket, page), views(pageviews * 10, 1)));
+    }
+    store.apply(1, &batch).unwrap();
+    let monthly = |prefix: RowPrefix| RowPrefix {
+        granularity: Granularity::Month,
+        ..prefix
+    };
+    let found = |prefix: &RowPrefix| -> Vec<(i32, String, i64, i64)> {
+        store
+            .scan(prefix, 19_000, 21_000)
+            .unwrap()
+            .into_iter()
+            .map(|row| {
+                (
+                    row.bucket,
+                    row.value,
+                    row.counts.pageviews,
+                    row.counts.visitors,
+                )
+            })
+            .collect()
+    };
+    let filtered_months = RowPrefix {
+        filter: (Dim::Country, "NL".to_owned()),
+        ..monthly(pages())
+    };
+    let expected = vec![
+        (OCTOBER.0, "/a".to_owned(), 3, 2),
+        (OCTOBER.0, "/b".to_owned(), 4, 1),
+    ];
+
+    assert_eq!(
+        store.rolled_months("gemeente.example").unwrap(),
+        Vec::<i32>::new()
+    );
+    assert_eq!(
+        store
+            .roll_up("gemeente.example", OCTOBER.0, OCTOBER.1)
+            .unwrap(),
+        Some(2)
+    );
+    assert_eq!(found(&monthly(pages())), expected);
+    assert_eq!(
+        found(&filtered_months),
+        vec![
+            (OCTOBER.0, "/a".to_owned(), 30, 2),
+            (OCTOBER.0, "/b".to_owned(), 40, 1)
+        ]
+    );
+    assert_eq!(
+        store.rolled_months("gemeente.example").unwrap(),
+        vec![OCTOBER.0]
+    );
+    // Again, as after an interruption: replaced, not added to.
+    store
+        .roll_up("gemeente.example", OCTOBER.0, OCTOBER.1)
+        .unwrap();
+    assert_eq!(found(&monthly(pages())), expected);
+    assert_eq!(found(&pages()).len(), 5, "the daily hashes stay");
+
+    // The horizon inside October takes its monthly hashes and its roll-up.
+    store.purge("gemeente.example", OCTOBER.0 + 5).unwrap();
+    assert_eq!(found(&monthly(pages())), vec![]);
+    assert_eq!(found(&filtered_months), vec![]);
+    assert_eq!(
+        store.rolled_months("gemeente.example").unwrap(),
+        Vec::<i32>::new()
+    );
+}
+
 #[test]
 fn an_unreachable_redis_is_an_error_and_a_returning_one_is_used_again() {
     let mut server = RedisServer::start();

@@ -11,6 +11,7 @@
 //! again), at most twice a second, and never creates it anew. Until a
 //! write succeeds, `ping` fails, so the server reports itself not ready.
 
+mod by_prefix;
 mod consent;
 mod probe;
 mod sharing;
@@ -27,7 +28,7 @@ use redb::{Database, ReadableTable, TableDefinition, WriteTransaction};
 use probe::Overlay;
 
 use super::StoreError;
-use super::schema::{Counts, Granularity, Row, RowPrefix, decode_key, split_row};
+use super::schema::{Counts, Row, RowPrefix, split_row};
 
 const COUNTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("counts");
 const META: TableDefinition<&str, &str> = TableDefinition::new("meta");
@@ -182,6 +183,7 @@ impl Embedded {
         write.open_table(consent::NOTICES).map_err(operation)?;
         write.open_table(consent::TALLIES).map_err(operation)?;
         write.open_table(sharing::SHARE_LINKS).map_err(operation)?;
+        write.open_table(by_prefix::ROLLUPS).map_err(operation)?;
         self.commit(write)
     }
 
@@ -251,33 +253,6 @@ impl Embedded {
             each(bucket, text, counts);
         }
         Ok(())
-    }
-
-    pub fn purge(&self, site: &str, before_day: i32, before_hour: i32) -> Result<u64, StoreError> {
-        let mut site_prefix = vec![site.len() as u8];
-        site_prefix.extend_from_slice(site.as_bytes());
-        let mut site_end = site_prefix.clone();
-        site_end.push(0xFF);
-        let write = self.begin_write()?;
-        let mut removed = 0;
-        {
-            let mut table = write.open_table(COUNTS).map_err(operation)?;
-            table
-                .retain_in(site_prefix.as_slice()..site_end.as_slice(), |key, _| {
-                    let keep = match decode_key(key) {
-                        Ok((prefix, row)) => match prefix.granularity {
-                            Granularity::Day => row.bucket >= before_day,
-                            Granularity::Hour => row.bucket >= before_hour,
-                        },
-                        Err(_) => true,
-                    };
-                    removed += u64::from(!keep);
-                    keep
-                })
-                .map_err(operation)?;
-        }
-        self.commit(write)?;
-        Ok(removed)
     }
 
     /// Fails while writes fail: reading alone would pass on a full disk.

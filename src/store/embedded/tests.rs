@@ -1,7 +1,7 @@
 use redb::StorageBackend;
 
 use super::*;
-use crate::store::schema::Dim;
+use crate::store::schema::{Dim, Granularity};
 
 const SITE: &str = "gemeente.example";
 
@@ -352,4 +352,110 @@ fn reopening_a_kruimel_database_keeps_its_rows() {
         scanned(&store, &pages(), 20_415, 20_415),
         vec![row(20_415, "/afval", 8)]
     );
+}
+
+#[test]
+fn a_roll_up_sums_a_months_daily_rows_per_prefix_and_value() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Embedded::open(dir.path()).unwrap();
+    let months = |first: &RowPrefix| RowPrefix {
+        granularity: Granularity::Month,
+        ..first.clone()
+    };
+    let filtered = prefix((Dim::Country, "NL"), Dim::Page, Granularity::Day);
+    let hours = prefix((Dim::None, ""), Dim::None, Granularity::Hour);
+    let other_site = RowPrefix {
+        site: "other.example".into(),
+        ..pages()
+    };
+    // The month is days 100..=129; 99 and 130 lie outside it.
+    let mut batch = Vec::new();
+    for (bucket, page, pageviews) in [
+        (99, "/a", 50),
+        (100, "/a", 1),
+        (115, "/a", 2),
+        (129, "/b", 4),
+        (130, "/b", 60),
+    ] {
+        batch.push((pages().row_key(bucket, page), views(pageviews)));
+        batch.push((filtered.row_key(bucket, page), views(pageviews * 10)));
+        batch.push((other_site.row_key(bucket, page), views(pageviews)));
+    }
+    batch.push((hours.row_key(110 * 24, ""), views(7)));
+    store.apply(&batch).unwrap();
+    assert_eq!(store.rolled_months(SITE).unwrap(), Vec::<i32>::new());
+
+    assert_eq!(store.roll_up(SITE, 100, 129).unwrap(), 4);
+
+    assert_eq!(
+        scanned(&store, &months(&pages()), i32::MIN, i32::MAX),
+        vec![row(100, "/a", 3), row(100, "/b", 4)]
+    );
+    assert_eq!(
+        scanned(&store, &months(&filtered), i32::MIN, i32::MAX),
+        vec![row(100, "/a", 30), row(100, "/b", 40)]
+    );
+    let visitors: Vec<i64> = store
+        .scan(&months(&pages()), 100, 100)
+        .unwrap()
+        .iter()
+        .map(|row| row.counts.visitors)
+        .collect();
+    assert_eq!(visitors, vec![2, 1], "every counter is summed");
+    assert_eq!(
+        scanned(&store, &months(&other_site), i32::MIN, i32::MAX),
+        vec![],
+        "another site's rows stay daily"
+    );
+    assert_eq!(
+        scanned(&store, &months(&hours), i32::MIN, i32::MAX),
+        vec![],
+        "hours are not rolled up"
+    );
+    assert_eq!(
+        scanned(&store, &pages(), 99, 130).len(),
+        5,
+        "daily rows stay"
+    );
+    assert_eq!(store.rolled_months(SITE).unwrap(), vec![100]);
+    assert_eq!(
+        store.rolled_months("other.example").unwrap(),
+        Vec::<i32>::new()
+    );
+
+    // Run again (as after an interruption): the same sums, not doubled.
+    store.roll_up(SITE, 100, 129).unwrap();
+    assert_eq!(
+        scanned(&store, &months(&pages()), i32::MIN, i32::MAX),
+        vec![row(100, "/a", 3), row(100, "/b", 4)]
+    );
+}
+
+#[test]
+fn retention_removes_a_months_rows_and_its_roll_up_with_the_days_before_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Embedded::open(dir.path()).unwrap();
+    let monthly = RowPrefix {
+        granularity: Granularity::Month,
+        ..pages()
+    };
+    let batch: Vec<_> = [100, 110, 130, 140]
+        .iter()
+        .map(|day| (pages().row_key(*day, "/a"), views(1)))
+        .collect();
+    store.apply(&batch).unwrap();
+    store.roll_up(SITE, 100, 129).unwrap();
+    store.roll_up(SITE, 130, 160).unwrap();
+
+    // The horizon falls inside the first month: its monthly row goes, so
+    // a range over it is read from the days that are left.
+    let removed = store.purge(SITE, 105, 105 * 24).unwrap();
+
+    assert_eq!(removed, 1 + 1, "the day 100 row and the month-100 row");
+    assert_eq!(
+        scanned(&store, &monthly, i32::MIN, i32::MAX),
+        vec![row(130, "/a", 2)]
+    );
+    assert_eq!(store.rolled_months(SITE).unwrap(), vec![130]);
+    assert_eq!(scanned(&store, &pages(), i32::MIN, i32::MAX).len(), 3);
 }

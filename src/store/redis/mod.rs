@@ -13,6 +13,7 @@
 
 pub mod conn;
 mod consent;
+mod rollup;
 mod sharing;
 
 use std::collections::{BTreeMap, HashSet};
@@ -70,7 +71,7 @@ fn index_key(pool: &Pool, site: &str) -> String {
 
 fn bucket_day(granularity: Granularity, bucket: i32) -> i32 {
     match granularity {
-        Granularity::Day => bucket,
+        Granularity::Day | Granularity::Month => bucket,
         Granularity::Hour => bucket.div_euclid(24),
     }
 }
@@ -172,7 +173,13 @@ impl RedisStore {
     }
 
     pub fn scan(&self, prefix: &RowPrefix, first: i32, last: i32) -> Result<Vec<Row>, StoreError> {
-        let buckets: Vec<i32> = (first..=last).collect();
+        // Monthly buckets are first days of months; only those can exist.
+        let buckets: Vec<i32> = (first..=last)
+            .filter(|&bucket| {
+                prefix.granularity != Granularity::Month
+                    || crate::query::period::month_key(bucket) == bucket
+            })
+            .collect();
         let mut rows = Vec::new();
         for chunk in buckets.chunks(BUCKETS_PER_PIPELINE) {
             let mut pipe = redis::pipe();
@@ -203,11 +210,14 @@ impl RedisStore {
     }
 
     /// Deletes a site's hashes in buckets before the given day. Hourly
-    /// buckets are indexed by their day, so `before_hour` is implied.
+    /// buckets are indexed by their day, so `before_hour` is implied;
+    /// monthly ones by their first day.
     pub fn purge(&self, site: &str, before_day: i32) -> Result<u64, StoreError> {
         let mut call = self.purge.prepare_invoke();
         call.key(index_key(&self.counts, site)).arg(before_day);
-        self.counts.with(|conn| call.invoke::<u64>(conn))
+        let removed = self.counts.with(|conn| call.invoke::<u64>(conn))?;
+        self.forget_rollups(site, before_day)?;
+        Ok(removed)
     }
 
     pub fn ping(&self) -> Result<(), StoreError> {

@@ -1,0 +1,169 @@
+//! The monthly roll-up: once a month is over, its daily rows are summed
+//! into one row per prefix and value (`Granularity::Month`), so a 12-month
+//! breakdown reads twelve rows of each value instead of 365.
+//!
+//! It runs on a thread of its own, at start and every `ROLLUP_EVERY`, so
+//! the aggregator's flushes never wait for it: the store reads a month in
+//! one snapshot and writes monthly rows in short transactions. A month is
+//! due two days after its last local day (every visit of it has ended and
+//! been flushed by then) and only while all of it is within retention, so
+//! its monthly rows are the exact sums of its days. Queries read a month
+//! from its monthly rows only once it is listed as rolled up.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use super::CloseSignal;
+use crate::clock::Clock;
+use crate::metrics::Metrics;
+use crate::query::period::{month_end, month_key};
+use crate::sites::{LiveSites, Site};
+use crate::store::Store;
+
+/// How often the roll-up looks for months that are due.
+const ROLLUP_EVERY: Duration = Duration::from_secs(600);
+/// Days after a month's last day before it is rolled up.
+const DAYS_AFTER_MONTH: i32 = 2;
+/// How often a sleeping roll-up thread checks whether to stop.
+const NAP: Duration = Duration::from_millis(200);
+
+pub struct Rollup {
+    pub store: Arc<Store>,
+    pub sites: LiveSites,
+    pub clock: Clock,
+    pub metrics: Arc<Metrics>,
+}
+
+/// The months of a site due for a roll-up, by their first days: over for
+/// `DAYS_AFTER_MONTH` days, wholly within retention, not rolled up yet.
+pub fn due_months(today: i32, retention_days: u32, rolled: &[i32]) -> Vec<i32> {
+    let first_kept = today.saturating_sub(i32::try_from(retention_days).unwrap_or(i32::MAX));
+    let mut month = month_key(first_kept);
+    if month < first_kept {
+        month = month_end(month) + 1;
+    }
+    let mut due = Vec::new();
+    while month_end(month) + DAYS_AFTER_MONTH <= today {
+        if rolled.binary_search(&month).is_err() {
+            due.push(month);
+        }
+        month = month_end(month) + 1;
+    }
+    due
+}
+
+impl Rollup {
+    pub fn spawn(self) -> std::io::Result<(CloseSignal, std::thread::JoinHandle<()>)> {
+        let closing = Arc::new(AtomicBool::new(false));
+        let signal = CloseSignal(closing.clone());
+        let handle = std::thread::Builder::new()
+            .name("kruimel-rollup".to_owned())
+            .spawn(move || self.run(&closing))?;
+        Ok((signal, handle))
+    }
+
+    fn run(self, closing: &AtomicBool) {
+        loop {
+            self.pass(closing);
+            let next = Instant::now() + ROLLUP_EVERY;
+            while Instant::now() < next {
+                if closing.load(Ordering::Acquire) {
+                    return;
+                }
+                std::thread::sleep(NAP);
+            }
+        }
+    }
+
+    /// Rolls up every due month of every site, oldest first.
+    fn pass(&self, closing: &AtomicBool) {
+        let sites = self.sites.load_full();
+        let now = self.clock.now();
+        let mut work: Vec<(&Site, Vec<i32>)> = Vec::new();
+        for site in sites.iter() {
+            match self.store.rolled_months(site.id.as_str()) {
+                Ok(rolled) => {
+                    let today = site.moment(now).day;
+                    work.push((site, due_months(today, site.retention_days, &rolled)));
+                }
+                Err(error) => self.failed(site, &error),
+            }
+        }
+        let mut pending: usize = work.iter().map(|(_, months)| months.len()).sum();
+        self.metrics.rollup_pending.set(pending as i64);
+        for (site, months) in work {
+            for month in months {
+                if closing.load(Ordering::Acquire) {
+                    return;
+                }
+                if !self.roll_up(site, month) {
+                    break;
+                }
+                pending -= 1;
+                self.metrics.rollup_pending.set(pending as i64);
+            }
+        }
+    }
+
+    /// Whether the site's next month may follow.
+    fn roll_up(&self, site: &Site, month: i32) -> bool {
+        let started = Instant::now();
+        match self
+            .store
+            .roll_up(site.id.as_str(), month, month_end(month))
+        {
+            Ok(Some(rows)) => {
+                self.metrics.rollup_months.inc();
+                let month = crate::query::period::date_of(month);
+                let seconds = started.elapsed().as_secs_f64();
+                tracing::info!(site = %site.id, %month, rows, seconds, "month rolled up");
+                true
+            }
+            // Another instance is rolling this site up.
+            Ok(None) => false,
+            Err(error) => {
+                self.failed(site, &error);
+                false
+            }
+        }
+    }
+
+    fn failed(&self, site: &Site, error: &crate::store::StoreError) {
+        self.metrics.store_errors.inc();
+        tracing::error!(site = %site.id, %error, "monthly roll-up failed");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::query::period::day_number;
+
+    fn day(text: &str) -> i32 {
+        day_number(text.parse().unwrap())
+    }
+
+    #[test]
+    fn a_month_is_due_two_days_after_it_ends() {
+        let retention = 400;
+        let due = due_months(day("2026-12-01"), retention, &[]);
+        assert_eq!(due.last(), Some(&day("2026-10-01")), "November waits");
+        let due = due_months(day("2026-12-02"), retention, &[]);
+        assert_eq!(due.last(), Some(&day("2026-11-01")));
+    }
+
+    #[test]
+    fn only_months_wholly_kept_and_not_yet_rolled_up_are_due() {
+        // Kept from 2025-11-19: November 2025 is partly gone.
+        let today = day("2026-11-23");
+        let due = due_months(today, 369, &[day("2026-01-01"), day("2026-05-01")]);
+        assert_eq!(due.first(), Some(&day("2025-12-01")));
+        assert!(!due.contains(&day("2026-01-01")));
+        assert!(!due.contains(&day("2026-05-01")));
+        assert_eq!(due.len(), 11 - 2, "December 2025 to October 2026, less two");
+        // Kept from exactly a first day: that month counts.
+        let due = due_months(day("2026-11-23"), 357, &[]);
+        assert_eq!(due.first(), Some(&day("2025-12-01")));
+    }
+}

@@ -1,0 +1,213 @@
+//! The two jobs that walk a whole site: the monthly roll-up and retention.
+//!
+//! A site's keys are grouped by prefix (filter, breakdown, granularity),
+//! each prefix's rows in bucket order. Both jobs skip from prefix to
+//! prefix with one seek each and read or delete only the buckets they
+//! need, instead of decoding every key of the site.
+//! The months rolled up are listed in the `rollups` table; a month's
+//! rows and its entry are removed together by retention.
+
+use std::collections::HashMap;
+
+use redb::{ReadableTable, TableDefinition};
+
+use super::{COUNTS, Embedded, operation};
+use crate::store::StoreError;
+use crate::store::schema::{Counts, Granularity, encoded_bucket, prefix_of, split_row};
+
+/// `[site len][site][first day of the month]` → nothing.
+pub(super) const ROLLUPS: TableDefinition<&[u8], ()> = TableDefinition::new("rollups");
+
+/// Monthly rows written per transaction, so flushes are not held up long.
+const ROWS_PER_WRITE: usize = 20_000;
+
+/// The keys of a site lie in `start..end`.
+fn site_range(site: &str) -> (Vec<u8>, Vec<u8>) {
+    let mut start = vec![site.len() as u8];
+    start.extend_from_slice(site.as_bytes());
+    let mut end = start.clone();
+    // A filter dimension byte follows the site, and none is 0xFF.
+    end.push(0xFF);
+    (start, end)
+}
+
+fn rollup_key(site: &str, month: i32) -> Vec<u8> {
+    let (mut key, _) = site_range(site);
+    key.extend_from_slice(&encoded_bucket(month));
+    key
+}
+
+/// `prefix` followed by `bucket`: where the prefix's rows of that bucket start.
+fn at_bucket(prefix: &[u8], bucket: i32) -> Vec<u8> {
+    let mut key = prefix.to_vec();
+    key.extend_from_slice(&encoded_bucket(bucket));
+    key
+}
+
+/// The first prefix with a key in `from..end`, and its granularity.
+fn next_prefix(
+    table: &impl ReadableTable<&'static [u8], &'static [u8]>,
+    from: &[u8],
+    end: &[u8],
+) -> Result<Option<(Vec<u8>, Granularity)>, StoreError> {
+    let Some(entry) = table.range(from..end).map_err(operation)?.next() else {
+        return Ok(None);
+    };
+    let (key, _) = entry.map_err(operation)?;
+    let key = key.value();
+    let (len, granularity) = prefix_of(key).ok_or(StoreError::Corrupt("key prefix"))?;
+    Ok(Some((key[..len].to_vec(), granularity)))
+}
+
+/// The first key after every key under `prefix`: its last byte is the
+/// granularity, which is never 0xFF.
+fn after(prefix: &[u8]) -> Vec<u8> {
+    let mut next = prefix.to_vec();
+    if let Some(last) = next.last_mut() {
+        *last += 1;
+    }
+    next
+}
+
+/// The same prefix at another granularity (its last byte).
+fn with_granularity(prefix: &[u8], granularity: Granularity) -> Vec<u8> {
+    let mut other = prefix.to_vec();
+    if let Some(last) = other.last_mut() {
+        *last = granularity as u8;
+    }
+    other
+}
+
+/// The sums per breakdown value of one prefix's daily rows in `first..=last`.
+fn sums_of(
+    table: &impl ReadableTable<&'static [u8], &'static [u8]>,
+    prefix: &[u8],
+    (first, last): (i32, i32),
+) -> Result<HashMap<Vec<u8>, Counts>, StoreError> {
+    let mut sums: HashMap<Vec<u8>, Counts> = HashMap::new();
+    let (start, end) = (at_bucket(prefix, first), at_bucket(prefix, last + 1));
+    for entry in table
+        .range(start.as_slice()..end.as_slice())
+        .map_err(operation)?
+    {
+        let (key, value) = entry.map_err(operation)?;
+        let (_, text) = split_row(&key.value()[prefix.len()..]).map_err(StoreError::Corrupt)?;
+        let counts = Counts::decode(value.value()).ok_or(StoreError::Corrupt("counts length"))?;
+        *sums.entry(text.as_bytes().to_vec()).or_default() += counts;
+    }
+    Ok(sums)
+}
+
+impl Embedded {
+    /// The months of a site whose daily rows have been summed into monthly
+    /// rows, as the day numbers of their first days, in order.
+    pub fn rolled_months(&self, site: &str) -> Result<Vec<i32>, StoreError> {
+        let read = self.db()?.begin_read().map_err(operation)?;
+        let table = read.open_table(ROLLUPS).map_err(operation)?;
+        let (start, end) = (rollup_key(site, i32::MIN), rollup_key(site, i32::MAX));
+        let mut months = Vec::new();
+        for entry in table
+            .range(start.as_slice()..=end.as_slice())
+            .map_err(operation)?
+        {
+            let (key, _) = entry.map_err(operation)?;
+            let (month, _) = split_row(&key.value()[start.len() - 4..])
+                .map_err(|_| StoreError::Corrupt("roll-up key"))?;
+            months.push(month);
+        }
+        Ok(months)
+    }
+
+    /// Sums every daily row of the month `first..=last` into a monthly row
+    /// per prefix and value, then lists the month as rolled up. Reading
+    /// happens in one snapshot, writing in short transactions; a roll-up
+    /// cut short is simply run again (rows are overwritten, not added to).
+    /// Returns how many monthly rows were written.
+    pub fn roll_up(&self, site: &str, first: i32, last: i32) -> Result<u64, StoreError> {
+        let (start, end) = site_range(site);
+        let read = self.db()?.begin_read().map_err(operation)?;
+        let table = read.open_table(COUNTS).map_err(operation)?;
+        let mut pending: Vec<(Vec<u8>, Counts)> = Vec::new();
+        let mut written = 0;
+        let mut cursor = start;
+        while let Some((prefix, granularity)) = next_prefix(&table, &cursor, &end)? {
+            cursor = after(&prefix);
+            if granularity != Granularity::Day {
+                continue;
+            }
+            let monthly = with_granularity(&prefix, Granularity::Month);
+            for (value, counts) in sums_of(&table, &prefix, (first, last))? {
+                let mut key = at_bucket(&monthly, first);
+                key.extend_from_slice(&value);
+                pending.push((key, counts));
+            }
+            if pending.len() >= ROWS_PER_WRITE {
+                written += self.put(&mut pending)?;
+            }
+        }
+        written += self.put(&mut pending)?;
+        let write = self.begin_write()?;
+        write
+            .open_table(ROLLUPS)
+            .map_err(operation)?
+            .insert(rollup_key(site, first).as_slice(), ())
+            .map_err(|error| self.write_failed(error))?;
+        self.commit(write)?;
+        Ok(written)
+    }
+
+    /// Writes rows as they are (replacing what was stored) and empties `rows`.
+    fn put(&self, rows: &mut Vec<(Vec<u8>, Counts)>) -> Result<u64, StoreError> {
+        if rows.is_empty() {
+            return Ok(0);
+        }
+        let write = self.begin_write()?;
+        {
+            let mut table = write.open_table(COUNTS).map_err(operation)?;
+            for (key, counts) in rows.iter() {
+                table
+                    .insert(key.as_slice(), counts.encode().as_slice())
+                    .map_err(|error| self.write_failed(error))?;
+            }
+        }
+        self.commit(write)?;
+        let count = rows.len() as u64;
+        rows.clear();
+        Ok(count)
+    }
+
+    /// Deletes a site's rows in buckets before the given day and hour (a
+    /// month's rows when its first day is before `before_day`) and forgets
+    /// those months' roll-ups. Returns how many rows were deleted.
+    pub fn purge(&self, site: &str, before_day: i32, before_hour: i32) -> Result<u64, StoreError> {
+        let (start, end) = site_range(site);
+        let write = self.begin_write()?;
+        let mut removed = 0;
+        {
+            let mut table = write.open_table(COUNTS).map_err(operation)?;
+            let mut cursor = start;
+            while let Some((prefix, granularity)) = next_prefix(&table, &cursor, &end)? {
+                cursor = after(&prefix);
+                let before = match granularity {
+                    Granularity::Hour => before_hour,
+                    Granularity::Day | Granularity::Month => before_day,
+                };
+                let (from, to) = (at_bucket(&prefix, i32::MIN), at_bucket(&prefix, before));
+                table
+                    .retain_in(from.as_slice()..to.as_slice(), |_, _| {
+                        removed += 1;
+                        false
+                    })
+                    .map_err(|error| self.write_failed(error))?;
+            }
+            let (from, to) = (rollup_key(site, i32::MIN), rollup_key(site, before_day));
+            write
+                .open_table(ROLLUPS)
+                .map_err(operation)?
+                .retain_in(from.as_slice()..to.as_slice(), |_, _| false)
+                .map_err(|error| self.write_failed(error))?;
+        }
+        self.commit(write)?;
+        Ok(removed)
+    }
+}

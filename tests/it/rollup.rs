@@ -1,0 +1,144 @@
+//! Finished months are summed into monthly rows, and every breakdown over
+//! them answers exactly as it did from the daily rows.
+
+use serde_json::Value;
+
+use crate::backends::{Backend, on_every_backend};
+use crate::helpers::{FIREFOX, TestApp};
+
+const SAFARI_IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1";
+/// September and October whole, and part of November.
+const RANGE: &str = "period=custom&date=2026-09-01,2026-11-20";
+
+/// The breakdowns a dashboard shows, with and without a filter.
+const QUERIES: [&str; 6] = [
+    "property=event:page&metrics=visitors,visits,pageviews,bounce_rate,visit_duration",
+    "property=visit:entry_page&metrics=visitors,visits,bounce_rate",
+    "property=visit:exit_page&metrics=visits",
+    "property=visit:source&metrics=visitors,pageviews",
+    "property=visit:browser&metrics=visitors&filters=event:page%3D%3D/afval",
+    "property=event:page&metrics=pageviews&filters=visit:source%3D%3DGoogle",
+];
+
+async fn breakdowns(app: &TestApp) -> Vec<Value> {
+    let mut answers = Vec::new();
+    for query in QUERIES {
+        let body = app.stats("breakdown", &format!("{RANGE}&{query}")).await;
+        answers.push(body["results"].clone());
+    }
+    answers
+}
+
+/// The visits of a breakdown's rows together.
+fn visits_in(rows: &Value) -> i64 {
+    rows.as_array().map_or(0, |rows| {
+        rows.iter().filter_map(|row| row["visits"].as_i64()).sum()
+    })
+}
+
+async fn wait_for_exits(app: &TestApp, visits: i64) {
+    let mut seen = 0;
+    for _ in 0..300 {
+        let rows = app
+            .stats("breakdown", &format!("{RANGE}&{}", QUERIES[2]))
+            .await;
+        seen = visits_in(&rows["results"]);
+        if seen == visits {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    panic!("{seen} exit pages counted, not {visits}");
+}
+
+/// The value of a metric line in the exposition, such as `kruimel_rollup_months_total`.
+fn metric(text: &str, name: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+}
+
+async fn finished_months_answer_as_their_days_did(backend: Backend) {
+    let app = TestApp::spawn_on_with(backend, &[], "2026-09-02T08:00:00Z").await;
+    let visits = [
+        (
+            "2026-09-02T08:00:00Z",
+            "81.204.1.1",
+            FIREFOX,
+            Some("https://www.google.com/"),
+            &["/", "/afval"][..],
+        ),
+        (
+            "2026-09-30T21:50:00Z",
+            "81.204.1.2",
+            SAFARI_IPHONE,
+            None,
+            &["/afval"][..],
+        ),
+        (
+            "2026-10-01T09:00:00Z",
+            "81.204.1.1",
+            SAFARI_IPHONE,
+            Some("https://www.google.com/"),
+            &["/wonen", "/afval", "/"][..],
+        ),
+        (
+            "2026-10-31T22:30:00Z",
+            "81.204.1.3",
+            FIREFOX,
+            Some("https://duckduckgo.com/"),
+            &["/afval"][..],
+        ),
+        (
+            "2026-11-02T12:00:00Z",
+            "81.204.1.4",
+            FIREFOX,
+            Some("https://www.google.com/"),
+            &["/wonen"][..],
+        ),
+    ];
+    let mut sent = 0;
+    for (ended, (at, ip, agent, referrer, pages)) in visits.into_iter().enumerate() {
+        app.set_time(at);
+        let mut from = referrer.map(str::to_owned);
+        for page in pages {
+            let url = format!("https://gemeente.example{page}");
+            let response = app.pageview(ip, agent, &url, from.as_deref()).await;
+            assert_eq!(response.status(), 202);
+            from = Some(url);
+            sent += 1;
+        }
+        // Past the visit timeout, a sweep ends the visit and counts its exit page.
+        let later = at.parse::<jiff::Timestamp>().unwrap() + jiff::SignedDuration::from_mins(40);
+        app.set_time(&later.to_string());
+        wait_for_exits(&app, ended as i64 + 1).await;
+    }
+    app.wait_for_events(sent, RANGE).await;
+    let daily = breakdowns(&app).await;
+    assert_eq!(visits_in(&daily[1]), 5, "entry pages: {daily:?}");
+    assert!(
+        daily
+            .iter()
+            .all(|rows| rows.as_array().is_some_and(|rows| !rows.is_empty()))
+    );
+
+    // On 2026-11-20 October is over by more than two days: the roll-up at
+    // start sums September and October (and the empty months before them).
+    let app = app.restart(&[], "2026-11-20T12:00:00Z").await;
+    let mut exposition = String::new();
+    for _ in 0..300 {
+        exposition = app.metrics_text().await;
+        let done = metric(&exposition, "kruimel_rollup_months_total").unwrap_or(0.0);
+        if done >= 2.0 && metric(&exposition, "kruimel_rollup_pending_months") == Some(0.0) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        metric(&exposition, "kruimel_rollup_pending_months"),
+        Some(0.0),
+        "{exposition}"
+    );
+    assert_eq!(breakdowns(&app).await, daily);
+}
+
+on_every_backend!(finished_months_answer_as_their_days_did);
