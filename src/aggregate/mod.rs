@@ -191,11 +191,6 @@ impl Running {
             return;
         }
         let hit = &hit;
-        if let Some(visitor) = hit.visitor {
-            self.parts
-                .realtime
-                .seen(hit.site, visitor.today, hit.at.unix);
-        }
         let observation = self.parts.sessions.observe(hit);
         scopes::apply(&mut self.deltas, &mut self.scratch, hit, observation);
     }
@@ -208,7 +203,14 @@ impl Running {
         let moments: Vec<Moment> = sites.iter().map(|site| site.moment(now)).collect();
         self.sync_salts();
         match &mut self.flow {
-            None => self.parts.realtime.publish(now.as_second()),
+            None => {
+                let window = realtime::WINDOW_SECONDS;
+                let counts =
+                    self.parts
+                        .sessions
+                        .recent_per_site(now.as_second(), window, sites.len());
+                self.parts.realtime.publish_counts(&counts);
+            }
             Some(flow) => match flow.realtime(&sites, now) {
                 Ok(counts) => self.parts.realtime.publish_counts(&counts),
                 Err(error) => tracing::debug!(%error, "realtime count unavailable"),

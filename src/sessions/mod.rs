@@ -141,6 +141,21 @@ impl Sessions {
             .unwrap_or(0)
     }
 
+    /// Per site (by index), the visitors seen in the `window` seconds up
+    /// to `now`: the realtime figure, read from the hot state itself, so it
+    /// needs no memory of its own and is bounded by the same cap.
+    pub fn recent_per_site(&self, now: i64, window: i64, sites: usize) -> Vec<u64> {
+        let mut counts = vec![0; sites];
+        for state in self.visitors.values() {
+            if now - state.last_seen < window
+                && let Some(count) = counts.get_mut(state.site.index())
+            {
+                *count += 1;
+            }
+        }
+        counts
+    }
+
     /// Ends idle visits and forgets visitors whose day is over.
     /// `today` gives each site's current local moment, indexed by site.
     pub fn sweep(&mut self, today: &[Moment]) {

@@ -192,3 +192,26 @@ fn anonymous_hits_leave_no_state() {
     assert!(matches!(observation.credits, CreditCheck::Anonymous) && observation.visit.is_none());
     assert!(sessions.is_empty());
 }
+
+#[test]
+fn realtime_counts_the_visitors_of_the_last_window() {
+    let mut sessions = Sessions::new(10, 30 * MINUTE);
+    let now = 1_000_000;
+    for hit in [
+        pageview(1, now - 10 * MINUTE, "/a"),
+        pageview(2, now - 4 * MINUTE, "/a"),
+        pageview(2, now - MINUTE, "/b"),
+        pageview(3, now - 5 * MINUTE, "/a"),
+        pageview(4, now - MINUTE, "/a"),
+    ] {
+        sessions.observe(&hit);
+    }
+    // Visitor 3 is exactly five minutes old: out of the window. Visitor 2
+    // counts once. Other sites (by index) have none.
+    assert_eq!(sessions.recent_per_site(now, 5 * MINUTE, 2), vec![2, 0]);
+    assert_eq!(sessions.recent_per_site(now, 6 * MINUTE, 1), vec![3]);
+    assert_eq!(
+        sessions.recent_per_site(now + 10 * MINUTE, 5 * MINUTE, 1),
+        vec![0]
+    );
+}
