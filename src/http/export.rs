@@ -23,7 +23,7 @@ use crate::query::{QueryError, StatsQuery};
 use crate::store::StoreError;
 
 /// The panels of the zip: file name and breakdown property.
-const PANELS: [(&str, &str); 15] = [
+const PANELS: [(&str, &str); 16] = [
     ("pages", "event:page"),
     ("entry_pages", "visit:entry_page"),
     ("exit_pages", "visit:exit_page"),
@@ -37,6 +37,7 @@ const PANELS: [(&str, &str); 15] = [
     ("operating_systems", "visit:os"),
     ("devices", "visit:device"),
     ("events", "event:name"),
+    ("event_properties", "event:props"),
     ("link_targets", "event:props:url"),
     ("not_found_paths", "event:props:path"),
 ];
@@ -157,6 +158,7 @@ pub fn zip(
     for (name, property) in PANELS {
         let metrics = match property {
             "visit:exit_page" => "visits",
+            "event:props" => "events",
             "visit:entry_page" => "visitors,visits,views_per_visit,bounce_rate,visit_duration",
             _ if property.starts_with("event:") && property != "event:page" => "visitors,events",
             _ => VISIT_METRICS,

@@ -202,6 +202,44 @@ impl Stats<'_> {
                 .skip((query.page - 1).saturating_mul(query.limit))
                 .collect());
         }
+        let grouped = self.sums_per_value(query, property)?;
+        let visible =
+            |counts: &Counts| counts.visitors > 0 || counts.visits > 0 || counts.events > 0;
+        let mut result: Vec<BreakdownRow> = grouped
+            .into_iter()
+            .filter(|(_, counts)| visible(counts))
+            .map(|(value, counts)| BreakdownRow { value, counts })
+            .collect();
+        if *property == Property::EventPropKeys {
+            result = per_key(result);
+            // Keys answer events only: their visitors are a bound, not a count.
+            result.sort_by(|a, b| {
+                b.counts
+                    .events
+                    .cmp(&a.counts.events)
+                    .then_with(|| a.value.cmp(&b.value))
+            });
+        } else {
+            result.sort_by(|a, b| {
+                (b.counts.visitors, b.counts.visits, b.counts.events)
+                    .cmp(&(a.counts.visitors, a.counts.visits, a.counts.events))
+                    .then_with(|| a.value.cmp(&b.value))
+            });
+        }
+        // Folded before pagination, so "(other)" is one row, on the last page.
+        let result = fold::fold(result, self.audience);
+        let skip = (query.page - 1).saturating_mul(query.limit);
+        Ok(result.into_iter().skip(skip).take(query.limit).collect())
+    }
+
+    /// The period's counts per stored value of the property's dimension
+    /// (for `event:props:KEY` the values of that key; for `event:props`
+    /// every `key\0value`), under the query's filter.
+    fn sums_per_value(
+        &self,
+        query: &StatsQuery,
+        property: &Property,
+    ) -> Result<HashMap<String, Counts, foldhash::fast::RandomState>, StoreError> {
         // A value is allocated once, when first met, not once per row:
         // a year of pages is hundreds of thousands of rows.
         let mut grouped: HashMap<String, Counts, foldhash::fast::RandomState> = HashMap::default();
@@ -211,7 +249,7 @@ impl Stats<'_> {
                     Some((found, value)) if found == key => value,
                     _ => return,
                 },
-                Property::Plain(_) => value,
+                Property::EventPropKeys | Property::Plain(_) => value,
             };
             match grouped.get_mut(value) {
                 Some(sum) => *sum += counts,
@@ -231,21 +269,35 @@ impl Stats<'_> {
                 |_, value, counts| add(value, counts),
             )?;
         }
-        let mut result: Vec<BreakdownRow> = grouped
-            .into_iter()
-            .filter(|(_, counts)| counts.visitors > 0 || counts.visits > 0 || counts.events > 0)
-            .map(|(value, counts)| BreakdownRow { value, counts })
-            .collect();
-        result.sort_by(|a, b| {
-            (b.counts.visitors, b.counts.visits, b.counts.events)
-                .cmp(&(a.counts.visitors, a.counts.visits, a.counts.events))
-                .then_with(|| a.value.cmp(&b.value))
-        });
-        // Folded before pagination, so "(other)" is one row, on the last page.
-        let result = fold::fold(result, self.audience);
-        let skip = (query.page - 1).saturating_mul(query.limit);
-        Ok(result.into_iter().skip(skip).take(query.limit).collect())
+        Ok(grouped)
     }
+}
+
+/// Rows of `key\0value` summed into one row per key. Events add up: an
+/// event carries a key once. Visitors do not: one person sending two
+/// values of a key is a visitor of each. So a key keeps its largest
+/// value's visitors (and visits), a lower bound of the people who carried
+/// it; folded with it, a key is shown to the public exactly when its own
+/// breakdown (`event:props:KEY`) shows at least one value by name.
+fn per_key(values: Vec<BreakdownRow>) -> Vec<BreakdownRow> {
+    let mut keys: HashMap<String, Counts, foldhash::fast::RandomState> = HashMap::default();
+    for row in values {
+        let key = row
+            .value
+            .split_once('\0')
+            .map_or(row.value.as_str(), |(key, _)| key);
+        let sum = match keys.get_mut(key) {
+            Some(sum) => sum,
+            None => keys.entry(key.to_owned()).or_default(),
+        };
+        sum.events += row.counts.events;
+        sum.pageviews += row.counts.pageviews;
+        sum.visitors = sum.visitors.max(row.counts.visitors);
+        sum.visits = sum.visits.max(row.counts.visits);
+    }
+    keys.into_iter()
+        .map(|(value, counts)| BreakdownRow { value, counts })
+        .collect()
 }
 
 fn hour_label(hour: i32) -> String {
@@ -289,6 +341,32 @@ mod tests {
         check(Metric::BounceRate, counts, 25.0);
         check(Metric::VisitDuration, counts, 153.0);
         check(Metric::BounceRate, Counts::default(), 0.0);
+    }
+
+    fn stored(value: &str, visitors: i64, events: i64) -> BreakdownRow {
+        BreakdownRow {
+            value: value.to_owned(),
+            counts: Counts {
+                visitors,
+                events,
+                ..Counts::default()
+            },
+        }
+    }
+
+    #[test]
+    fn keys_sum_their_values_events_and_keep_the_largest_values_visitors() {
+        let mut keys = per_key(vec![
+            stored("formulier\0melding", 4, 6),
+            stored("formulier\0klacht", 7, 7),
+            stored("taal\0nl", 1, 1),
+        ]);
+        keys.sort_by(|a, b| a.value.cmp(&b.value));
+        let found: Vec<(&str, i64, i64)> = keys
+            .iter()
+            .map(|row| (row.value.as_str(), row.counts.visitors, row.counts.events))
+            .collect();
+        assert_eq!(found, [("formulier", 7, 13), ("taal", 1, 1)]);
     }
 
     #[test]

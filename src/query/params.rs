@@ -106,10 +106,16 @@ pub enum Property {
     Plain(Dim),
     /// `event:props:KEY`.
     EventProp(String),
+    /// `event:props`: the keys the period's events carry, each with the
+    /// events that carried it (rows of `Dim::EventProp` summed per key).
+    EventPropKeys,
 }
 
 impl Property {
     pub fn parse(text: &str) -> Result<Property, QueryError> {
+        if text == "event:props" {
+            return Ok(Property::EventPropKeys);
+        }
         if let Some(key) = text.strip_prefix("event:props:") {
             if key.is_empty() || key.len() > 300 {
                 return Err(QueryError::Property(text.to_owned()));
@@ -138,7 +144,7 @@ impl Property {
     pub fn dim(&self) -> Dim {
         match self {
             Property::Plain(dim) => *dim,
-            Property::EventProp(_) => Dim::EventProp,
+            Property::EventProp(_) | Property::EventPropKeys => Dim::EventProp,
         }
     }
 
@@ -146,6 +152,7 @@ impl Property {
     pub fn name(&self) -> String {
         match self {
             Property::EventProp(key) => format!("event:props:{key}"),
+            Property::EventPropKeys => "event:props".to_owned(),
             Property::Plain(Dim::Page | Dim::EventName) => format!("event:{}", self.field()),
             Property::Plain(_) => format!("visit:{}", self.field()),
         }
@@ -155,6 +162,7 @@ impl Property {
     pub fn field(&self) -> &str {
         match self {
             Property::EventProp(key) => key,
+            Property::EventPropKeys => "prop_key",
             Property::Plain(dim) => match dim {
                 Dim::Page => "page",
                 Dim::EntryPage => "entry_page",
@@ -176,6 +184,11 @@ impl Property {
 
     /// Which metrics a breakdown by this property can answer.
     fn allows(&self, metric: Metric) -> bool {
+        // A visitor is counted once per value, not per key: summed over a
+        // key's values, visitors would count one person once per value.
+        if *self == Property::EventPropKeys {
+            return metric == Metric::Events;
+        }
         match self.dim() {
             Dim::EventName | Dim::EventProp => {
                 !metric.is_visit_metric() && metric != Metric::Pageviews
@@ -260,9 +273,11 @@ impl StatsQuery {
             )?),
             _ => None,
         };
-        // Exit pages answer visits only, so that is their default.
-        let default_metric = match property.as_ref().map(Property::dim) {
-            Some(Dim::ExitPage) => "visits",
+        // Exit pages answer visits only, and property keys events only,
+        // so that is their default.
+        let default_metric = match &property {
+            Some(Property::Plain(Dim::ExitPage)) => "visits",
+            Some(Property::EventPropKeys) => "events",
             _ => "visitors",
         };
         let metrics = get("metrics")
@@ -481,6 +496,25 @@ mod tests {
             code(&[("property", "event:name"), ("metrics", "bounce_rate")]),
             "invalid_metric"
         );
+        assert_eq!(
+            code(&[("property", "event:props"), ("metrics", "visitors")]),
+            "invalid_metric"
+        );
+        assert_eq!(code(&[("property", "event:props:")]), "invalid_property");
+    }
+
+    #[test]
+    fn property_keys_answer_events_by_default_under_the_field_prop_key() {
+        let query = StatsQuery::parse(
+            Endpoint::Breakdown,
+            &params(&[("property", "event:props")]),
+            today(),
+        )
+        .unwrap();
+        assert_eq!(query.property, Some(Property::EventPropKeys));
+        assert_eq!(query.metrics, [Metric::Events]);
+        assert_eq!(Property::EventPropKeys.field(), "prop_key");
+        assert_eq!(Property::EventPropKeys.dim(), Dim::EventProp);
     }
 
     #[test]

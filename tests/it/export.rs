@@ -139,6 +139,13 @@ async fn the_export_zip_holds_every_panel_of_the_period() {
         .read_to_string(&mut links)
         .unwrap();
     assert!(links.contains(&format!("{SITE}/kalender.pdf")), "{links}");
+    let mut keys = String::new();
+    archive
+        .by_name("event_properties.csv")
+        .unwrap()
+        .read_to_string(&mut keys)
+        .unwrap();
+    assert_eq!(keys, "prop_key,events\nurl,1\n", "the property keys");
     let mut timeseries = String::new();
     archive
         .by_name("timeseries.csv")

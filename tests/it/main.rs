@@ -10,6 +10,7 @@ mod dashboard_auth;
 mod dashboard_pages;
 mod dashboards;
 mod disk;
+mod event_props;
 mod export;
 mod exposition;
 mod faults;

@@ -11,13 +11,15 @@ const SAFARI_IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS
 const RANGE: &str = "period=custom&date=2026-09-01,2026-11-20";
 
 /// The breakdowns a dashboard shows, with and without a filter.
-const QUERIES: [&str; 6] = [
+const QUERIES: [&str; 8] = [
     "property=event:page&metrics=visitors,visits,pageviews,bounce_rate,visit_duration",
     "property=visit:entry_page&metrics=visitors,visits,bounce_rate",
     "property=visit:exit_page&metrics=visits",
     "property=visit:source&metrics=visitors,pageviews",
     "property=visit:browser&metrics=visitors&filters=event:page%3D%3D/afval",
     "property=event:page&metrics=pageviews&filters=visit:source%3D%3DGoogle",
+    "property=event:props&metrics=events",
+    "property=event:props:formulier&metrics=visitors,events",
 ];
 
 async fn breakdowns(app: &TestApp) -> Vec<Value> {
@@ -105,6 +107,19 @@ async fn finished_months_answer_as_their_days_did(backend: Backend) {
             let response = app.pageview(ip, agent, &url, from.as_deref()).await;
             assert_eq!(response.status(), 202);
             from = Some(url);
+            sent += 1;
+        }
+        // The visits of September and the first of October send a form.
+        if ended < 3 {
+            let value = ["melding", "klacht"][ended % 2];
+            let form = serde_json::json!({
+                "n": "Formulier verzonden",
+                "u": "https://gemeente.example/afval",
+                "d": "gemeente.example",
+                "p": { "formulier": value, "taal": "nl" },
+            });
+            let response = app.send(ip, agent, &form.to_string()).await;
+            assert_eq!(response.status(), 202);
             sent += 1;
         }
         // Past the visit timeout, a sweep ends the visit and counts its exit page.

@@ -9,7 +9,7 @@ import { h, hidden, fill } from './dom.js';
 import * as api from './api.js';
 import { currentSession, href, navigate, announce, onLeave } from './nav.js';
 import { timeseriesChart } from './chart.js';
-import { PANELS, SECTIONS, breakdownPanel, parseFilter, valueLabel, panelTitle } from './panels.js';
+import { PANELS, PROP_KEYS, SECTIONS, breakdownPanel, propValues, parseFilter, valueLabel, panelTitle } from './panels.js';
 import { PRESETS, periodFromSearch, presetState, activePreset, intervalFor, apiParams, rangeLabel, todayIn } from './period.js';
 import { consentPanel } from './consent.js';
 
@@ -72,10 +72,15 @@ export async function renderOverview(context, main, site) {
   const panelsAndLoads = PANELS.map((panel) =>
     breakdownPanel(panel, query, context, (property, value) => viewHref({ filter: `${property}==${value}` })),
   );
-  const extra = [];
+  // The keys custom events carried; following one shows its values.
+  const extra = [
+    breakdownPanel(PROP_KEYS, query, context, null, {
+      rowLink: { href: (key) => viewHref({ prop: key }), current: propKey, hint: () => t.propShow },
+    }),
+  ];
   if (propKey) {
-    const prop = { id: 'props', section: 'behaviour', property: `event:props:${propKey}`, metrics: ['visitors', 'events'] };
-    extra.push(breakdownPanel(prop, query, context, null, { title: `${t.panels.props}: ${propKey}` }));
+    const close = h('a', { href: viewHref({ prop: null }), 'data-nav': '', 'data-focus': `props-${propKey}`, 'data-key': 'prop-close' }, t.propClose, hidden(` – ${t.propValues(propKey)}`));
+    extra.push(breakdownPanel(propValues(propKey), query, context, null, { title: t.propValues(propKey), actions: [close, ' '] }));
   }
   const consent = owner ? consentPanel(query, context) : null;
 
@@ -114,7 +119,7 @@ export async function renderOverview(context, main, site) {
           'div',
           { class: 'panel-grid' },
           panelsAndLoads.filter((_, index) => PANELS[index].section === section).map((panel) => panel.element),
-          section === 'behaviour' ? [propertyForm(context, propKey, viewHref), extra.map((panel) => panel.element)] : null,
+          section === 'behaviour' ? extra.map((panel) => panel.element) : null,
         ),
       ),
     ),
@@ -256,29 +261,6 @@ function chip(context, filter, viewHref) {
       hidden(`${t.removeFilter('')}`),
       what,
       h('span', { class: 'chip-x', 'aria-hidden': 'true' }, '×'),
-    ),
-  );
-}
-
-// Event properties have no list on the server: the reader names the key.
-function propertyForm(context, propKey, viewHref) {
-  const { t } = context;
-  const input = h('input', { type: 'text', id: 'prop-key', name: 'prop', value: propKey, 'aria-describedby': 'prop-hint', 'data-key': 'prop-input', autocomplete: 'off', spellcheck: 'false' });
-  return h(
-    'section',
-    { class: 'panel', 'aria-labelledby': 'prop-heading' },
-    h('div', { class: 'panel-head' }, h('h3', { id: 'prop-heading' }, t.panels.props)),
-    h(
-      'form',
-      {
-        class: 'prop-form',
-        onsubmit(event) {
-          event.preventDefault();
-          navigate(viewHref({ prop: input.value.trim() || null }), { focus: 'prop-input' });
-        },
-      },
-      h('div', { class: 'field' }, h('label', { for: 'prop-key' }, t.propKey), h('p', { class: 'hint', id: 'prop-hint' }, t.propHint), input),
-      h('button', { type: 'submit' }, t.propShow),
     ),
   );
 }

@@ -29,10 +29,17 @@ export const PANELS = [
   { id: 'downloads', section: 'behaviour', property: 'event:props:url', metrics: event, keep: (value) => value === OTHER || value.includes('/'), mixed: true },
   { id: 'notfound', section: 'behaviour', property: 'event:props:path', metrics: event },
 ];
+// The keys custom events carried; each leads to its values (?prop=KEY).
+export const PROP_KEYS = { id: 'props', section: 'behaviour', property: 'event:props', metrics: ['events'] };
+// The values of the key in ?prop=.
+export const propValues = (key) => ({ id: 'prop-values', section: 'behaviour', property: `event:props:${key}`, metrics: event });
 export const SECTIONS = ['content', 'acquisition', 'campaigns', 'technology', 'behaviour'];
 export const FILTERABLE = new Set(PANELS.filter((panel) => panel.filter).map((panel) => panel.property));
 
-export const fieldOf = (property) => (property.startsWith('event:props:') ? property.slice('event:props:'.length) : property.split(':')[1]);
+export const fieldOf = (property) => {
+  if (property === 'event:props') return 'prop_key';
+  return property.startsWith('event:props:') ? property.slice('event:props:'.length) : property.split(':')[1];
+};
 
 const PAGE_SIZE = 10;
 
@@ -66,7 +73,10 @@ export function panelTitle(property, context) {
 // One panel: heading, CSV link, table (loaded now), "show more".
 // `query` holds the site, period, filter and share parameters;
 // `filterHref(property, value)` is the link a filterable row leads to.
-export function breakdownPanel(panel, query, context, filterHref, { title, property = panel.property } = {}) {
+// Options: `title`; `rowLink` ({ href(value), current, hint(label) }),
+// where each named row leads instead (the current one marked); `actions`,
+// more links beside the CSV link.
+export function breakdownPanel(panel, query, context, filterHref, { title, property = panel.property, rowLink = null, actions = null } = {}) {
   const { t } = context;
   title = title || t.panels[panel.id];
   const headingId = uniqueId('panel');
@@ -80,7 +90,7 @@ export function breakdownPanel(panel, query, context, filterHref, { title, prope
   const section = h(
     'section',
     { class: 'panel', 'aria-labelledby': headingId, 'data-panel': panel.id },
-    h('div', { class: 'panel-head' }, h('h3', { id: headingId }, title), csv),
+    h('div', { class: 'panel-head' }, h('h3', { id: headingId }, title), actions ? h('span', { class: 'panel-actions' }, actions, csv) : csv),
     body,
   );
 
@@ -100,7 +110,7 @@ export function breakdownPanel(panel, query, context, filterHref, { title, prope
     const kept = panel.keep ? rows.filter((row) => panel.keep(row[field])) : rows;
     const shown = kept.slice(0, limit);
     fill(body, 
-      shown.length ? rowsTable(panel, property, field, shown, context, filterHref, headingId) : h('p', { class: 'muted' }, t.noData),
+      shown.length ? rowsTable(panel, property, field, shown, context, filterHref, headingId, rowLink) : h('p', { class: 'muted' }, t.noData),
     );
     const more = rows.length >= limit && limit < 100;
     if (more) {
@@ -131,7 +141,7 @@ export function breakdownPanel(panel, query, context, filterHref, { title, prope
   return { element: section, loaded: load(PAGE_SIZE) };
 }
 
-function rowsTable(panel, property, field, rows, context, filterHref, headingId) {
+function rowsTable(panel, property, field, rows, context, filterHref, headingId, rowLink) {
   const { t, format } = context;
   const top = Math.max(1, ...rows.map((row) => row[panel.metrics[0]] || 0));
   const number = (value) =>
@@ -142,7 +152,7 @@ function rowsTable(panel, property, field, rows, context, filterHref, headingId)
     h(
       'thead',
       {},
-      h('tr', {}, h('th', { scope: 'col' }, t.columns[field] || t.columns.value), panel.metrics.map((metric) => h('th', { scope: 'col', class: 'number' }, t.columnMetrics[metric] || t.metrics[metric]))),
+      h('tr', {}, h('th', { scope: 'col' }, (Object.hasOwn(t.columns, field) ? t.columns[field] : t.columns.value)), panel.metrics.map((metric) => h('th', { scope: 'col', class: 'number' }, t.columnMetrics[metric] || t.metrics[metric]))),
     ),
     h(
       'tbody',
@@ -153,6 +163,14 @@ function rowsTable(panel, property, field, rows, context, filterHref, headingId)
         let content;
         if (value === OTHER) {
           content = h('span', { class: 'other', title: panel.mixed ? t.urlMixed : t.otherHint }, label, hidden(` – ${panel.mixed ? t.urlMixed : t.otherHint}`));
+        } else if (rowLink && value !== null && value !== '') {
+          const current = value === rowLink.current;
+          content = h(
+            'a',
+            { href: rowLink.href(value), 'data-nav': '', 'data-key': `${panel.id}-${value}`, class: 'row-link', 'data-value': value, 'aria-current': current ? 'true' : null },
+            label,
+            hidden(` – ${rowLink.hint(label)}`),
+          );
         } else if (panel.filter && filterHref && value !== null && value !== '') {
           content = h('a', { href: filterHref(property, value), 'data-nav': '', 'data-focus': 'chip', class: 'filter-link', 'data-value': value }, label, hidden(` – ${t.filterBy(label)}`));
         } else {

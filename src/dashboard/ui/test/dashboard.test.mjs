@@ -1,7 +1,8 @@
 // The dashboard in Chromium against the real server: sign-in (a failed one,
 // and one with a second factor), the overview's numbers against the stats
-// API's, filtering by a row and removing the chip by keyboard, changing the
-// period, a panel's CSV, sign-out, and the Content-Security-Policy.
+// API's, filtering by a row and removing the chip by keyboard, the event
+// property keys and their values, changing the period, a panel's CSV,
+// sign-out, and the Content-Security-Policy.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startKruimel, launchBrowser, totpCode, SITE, PASSWORD, USER_AGENT, PHONE_USER_AGENT } from './harness.mjs';
@@ -197,6 +198,50 @@ test('following a row filters every panel, and the chip removes the filter by ke
   assert.equal(await page.locator('[data-metric="visitors"]').getAttribute('data-value'), '1');
   await page.goBack();
   await page.waitForFunction(() => !document.querySelector('button.chip'));
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
+test('the properties panel lists the keys events carried, and a key shows its values, by mouse or keyboard', async () => {
+  const page = await newPage();
+  await signIn(page);
+  await page.goto(`${kruimel.origin}/dashboard/${SITE}?period=day`);
+  await settled(page);
+  const keys = (await kruimel.stats(`/api/v1/stats/breakdown?site_id=${SITE}&period=day&property=event:props`)).results;
+  assert.deepEqual(keys.map((row) => row.prop_key), ['url', 'formulier', 'path']);
+  assert.deepEqual(await panelRows(page, 'props'), keys.map((row) => [row.prop_key, String(row.events)]));
+  assert.equal(await page.locator('[data-panel="prop-values"]').count(), 0, 'no values before a key is chosen');
+  assert.equal(await page.locator('[data-panel="props"] input').count(), 0, 'no key to type');
+
+  // A click shows the key's values, and marks the key.
+  await page.locator('[data-panel="props"] a.row-link', { hasText: 'formulier' }).click();
+  await page.waitForFunction(() => new URL(location.href).searchParams.get('prop') === 'formulier');
+  await settled(page);
+  const values = (await kruimel.stats(`/api/v1/stats/breakdown?site_id=${SITE}&period=day&property=event:props:formulier&metrics=visitors,events`)).results;
+  assert.deepEqual(await panelRows(page, 'prop-values'), values.map((row) => [row.formulier, String(row.visitors), String(row.events)]));
+  assert.deepEqual(await panelRows(page, 'prop-values'), [['melding', '1', '1']]);
+  assert.match(await page.locator('[data-panel="prop-values"] h3').textContent(), /Waarden van “formulier”/);
+  const current = page.locator('[data-panel="props"] a[aria-current="true"]');
+  assert.equal(await current.getAttribute('data-value'), 'formulier');
+  assert.ok(await current.evaluate((link) => link === document.activeElement), 'focus stays on the key');
+
+  // The list exports like every panel.
+  const csv = await page.context().request.get(new URL(await page.locator('[data-csv="props"]').getAttribute('href'), kruimel.origin).href);
+  assert.equal(csv.status(), 200);
+  assert.equal(await csv.text(), `prop_key,events\n${keys.map((row) => `${row.prop_key},${row.events}`).join('\n')}\n`);
+
+  // By keyboard alone: another key, then closing its values.
+  await page.locator('[data-panel="props"] a.row-link', { hasText: 'path' }).focus();
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => new URL(location.href).searchParams.get('prop') === 'path');
+  await settled(page);
+  assert.deepEqual(await panelRows(page, 'prop-values'), [['/bestaat-niet', '1', '1']]);
+  await page.locator('[data-key="prop-close"]').focus();
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => !new URL(location.href).searchParams.has('prop'));
+  await settled(page);
+  assert.equal(await page.locator('[data-panel="prop-values"]').count(), 0);
+  assert.equal(await page.evaluate(() => document.activeElement.dataset.value), 'path', 'focus returns to the key');
   assert.deepEqual(page.errors, []);
   await page.context().close();
 });

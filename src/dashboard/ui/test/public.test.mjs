@@ -1,7 +1,9 @@
 // Public sites and share links, read without signing in: the page shows
 // what the server gives a public reader, with small numbers folded by the
 // server (k = 3 here): a page seen by k visitors is listed, one seen by
-// k − 1 is not, "(other)" reads as "(overige)", and the page names k.
+// k − 1 is not, "(other)" reads as "(overige)", and the page names k. So
+// with event property keys: one sent by k visitors is listed, one sent by
+// a single visitor is not.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startKruimel, launchBrowser, SITE, PUBLIC_SITE, SHARE, K } from './harness.mjs';
@@ -12,9 +14,12 @@ let browser;
 before(async () => {
   kruimel = await startKruimel();
   for (const site of [PUBLIC_SITE, SITE]) {
-    // K visitors read /afval, K − 1 read /klein (and each also the home page).
-    for (let visitor = 0; visitor < K; visitor++) await kruimel.visit(site, ['/', '/afval']);
-    for (let visitor = 0; visitor < K - 1; visitor++) await kruimel.visit(site, ['/', '/klein']);
+    // K visitors read /afval and send a form, K − 1 read /klein (and each
+    // also the home page); one of them searches.
+    const form = [{ name: 'Formulier verzonden', props: { formulier: 'melding' } }];
+    for (let visitor = 0; visitor < K; visitor++) await kruimel.visit(site, ['/', '/afval'], { events: form });
+    const search = [{ name: 'Zoeken', props: { zoekterm: 'mijn-adres' } }];
+    for (let visitor = 0; visitor < K - 1; visitor++) await kruimel.visit(site, ['/', '/klein'], { events: visitor === 0 ? search : [] });
   }
   await kruimel.settled(PUBLIC_SITE, 4 * K - 2);
   await kruimel.settled(SITE, 4 * K - 2);
@@ -52,6 +57,11 @@ async function checkFolded(page, site, share) {
   assert.ok(!(await page.locator('main').textContent()).includes('/klein'));
   assert.equal(shown.length, api.length);
   if (api.some((row) => row.page === '(other)')) assert.ok(shown.some((text) => text.startsWith('(overige)')), `shown: ${shown}`);
+  // Property keys fold the same way: the lone searcher's key is not named.
+  const keys = await page.$$eval('[data-panel="props"] tbody th', (cells) => cells.map((cell) => cell.textContent.trim()));
+  assert.ok(keys.some((text) => text.startsWith('formulier')), `keys: ${keys}`);
+  assert.ok(keys.some((text) => text.startsWith('(overige)')), `keys: ${keys}`);
+  assert.ok(!(await page.locator('main').textContent()).includes('zoekterm'));
   // The page says why.
   assert.match(await page.locator('main').textContent(), /Kleine aantallen worden niet getoond/);
   // And names k, from the privacy page's JSON.
