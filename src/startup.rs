@@ -153,6 +153,17 @@ pub fn archive_notices(store: &Store, sites: &Sites) {
     }
 }
 
+/// Removes the sign-in sessions that ended while the server was down.
+async fn sweep_sessions(sessions: &LoginSessions, now: i64) {
+    let sessions = sessions.clone();
+    match tokio::task::spawn_blocking(move || sessions.sweep(now)).await {
+        Ok(Ok(removed)) if removed > 0 => tracing::info!(removed, "ended sign-in sessions removed"),
+        Ok(Ok(_)) => {}
+        Ok(Err(error)) => tracing::warn!(%error, "ended sign-in sessions not removed yet"),
+        Err(error) => tracing::warn!(%error, "sign-in session sweep stopped"),
+    }
+}
+
 pub async fn run(
     config: Config,
     source: ConfigSource,
@@ -182,6 +193,12 @@ pub async fn run_with_clock(
         tracing::warn!("no sites configured: every beacon will be dropped as unknown_site");
     }
     let sites = LiveSites::new(checked.sites);
+    let sessions = LoginSessions::new(
+        store.clone(),
+        i64::from(config.dashboard.session_idle_minutes.max(1)) * 60,
+        i64::from(config.dashboard.session_absolute_hours.max(1)) * 3600,
+    );
+    sweep_sessions(&sessions, clock.now().as_second()).await;
     {
         let (store, sites) = (store.clone(), sites.load_full());
         tokio::task::spawn_blocking(move || archive_notices(&store, &sites))
@@ -234,10 +251,7 @@ pub async fn run_with_clock(
         body_timeout: Duration::from_millis(config.server.body_timeout_ms),
         disclosure: crate::disclosure::Facts::from_config(&config),
         users: UsersFile::open(config.users_file()).context("dashboard users")?,
-        sessions: LoginSessions::new(
-            i64::from(config.dashboard.session_idle_minutes.max(1)) * 60,
-            i64::from(config.dashboard.session_absolute_hours.max(1)) * 3600,
-        ),
+        sessions,
         lockout: Default::default(),
         audit: AuditLog::open(&config.audit_log())
             .with_context(|| format!("audit log {}", config.audit_log().display()))?,

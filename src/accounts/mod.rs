@@ -4,7 +4,8 @@
 //! Users live in a TOML file (`users.toml` in the data directory by
 //! default) that `kruimel user` edits and the server re-reads when it
 //! changes; passwords are argon2id hashes, second factors TOTP secrets.
-//! Sessions are in memory: a restart signs everyone out.
+//! Sessions are kept in the store, so every instance sharing it knows
+//! them and a restart keeps them.
 //! Invariant: no password, session token or TOTP secret is logged; the
 //! audit log records the truncated network, never a full address.
 

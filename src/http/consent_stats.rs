@@ -27,7 +27,7 @@ pub async fn handle(state: Arc<AppState>, request: Request<Incoming>) -> Respons
 
 async fn answer(state: &Arc<AppState>, request: &Request<Incoming>) -> Result<Response, ApiError> {
     let params = query_params(request.uri().query().unwrap_or(""))?;
-    let (site, audience) = authorise(state, request, &params)?;
+    let (site, audience) = authorise(state, request, &params).await?;
     if audience != crate::query::fold::Audience::Owner {
         // Consent choices are for the site's own people only.
         return Err(ApiError::Unauthorized);

@@ -66,7 +66,9 @@ async fn handle(
     }
     let (parts, body) = request.into_parts();
     let headers = &parts.headers;
-    let (session, user) = signed_in(state, headers).ok_or(ApiError::Unauthorized)?;
+    let (session, user) = signed_in(state, headers)
+        .await?
+        .ok_or(ApiError::Unauthorized)?;
     let changes = parts.method != Method::GET && parts.method != Method::HEAD;
     let object = format!(
         "{site}/share-links{}",

@@ -19,6 +19,7 @@ use serde_json::json;
 
 use super::body::read_limited;
 use super::errors::{ApiError, json_response};
+use super::store_call::store_call;
 use super::{AppState, Response};
 use crate::accounts::audit::Entry;
 use crate::accounts::{LoginSession, Role, User, password, totp};
@@ -49,18 +50,28 @@ pub fn token(headers: &HeaderMap) -> Option<String> {
 }
 
 /// The signed-in user of a request, when the session is alive and the
-/// user still exists in the users file.
-pub fn signed_in(state: &AppState, headers: &HeaderMap) -> Option<(LoginSession, User)> {
-    let token = token(headers)?;
-    let session = state
-        .sessions
-        .use_token(&token, state.clock.now().as_second())?;
+/// user still exists in the users file. The session is read from the
+/// store: a store that fails answers `store_unavailable`, never a user.
+pub async fn signed_in(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Option<(LoginSession, User)>, ApiError> {
+    let Some(token) = token(headers) else {
+        return Ok(None);
+    };
+    let (sessions, now) = (state.sessions.clone(), state.clock.now().as_second());
+    let presented = token.clone();
+    let session = store_call("session check", move || sessions.use_token(&presented, now)).await?;
+    let Some(session) = session else {
+        return Ok(None);
+    };
     let user = state.users.current().get(&session.user).cloned();
     match user {
-        Some(user) => Some((session, user)),
+        Some(user) => Ok(Some((session, user))),
         None => {
-            state.sessions.end(&token);
-            None
+            let sessions = state.sessions.clone();
+            store_call("session end", move || sessions.end(&token)).await?;
+            Ok(None)
         }
     }
 }
@@ -247,7 +258,8 @@ async fn sign_in(
         return Err(ApiError::SecondFactorMissing);
     }
     state.lockout.succeed(&account);
-    let (token, session) = state.sessions.start(&user.name, now);
+    let (sessions, name) = (state.sessions.clone(), user.name.clone());
+    let (token, session) = store_call("session start", move || sessions.start(&name, now)).await?;
     audit(state, peer, headers, "login", "dashboard", "ok", &user.name);
     let mut response = json_response(StatusCode::OK, &session_body(state, user, &session));
     let cookie = format!(
@@ -267,9 +279,10 @@ pub async fn logout(
 ) -> Response {
     let headers = request.headers();
     let tls = over_tls(&state, peer, headers);
-    let result = match signed_in(&state, headers) {
-        None => Err(ApiError::Unauthorized),
-        Some((session, _)) if !csrf_ok(headers, &session) || !same_origin(headers) => {
+    let result = match signed_in(&state, headers).await {
+        Err(error) => Err(error),
+        Ok(None) => Err(ApiError::Unauthorized),
+        Ok(Some((session, _))) if !csrf_ok(headers, &session) || !same_origin(headers) => {
             audit(
                 &state,
                 peer,
@@ -281,34 +294,44 @@ pub async fn logout(
             );
             Err(ApiError::CsrfRefused)
         }
-        Some((session, _)) => {
-            if let Some(token) = token(headers) {
-                state.sessions.end(&token);
-            }
-            audit(
-                &state,
-                peer,
-                headers,
-                "logout",
-                "dashboard",
-                "ok",
-                &session.user,
-            );
-            let mut response = hyper::Response::new(http_body_util::Full::new(bytes::Bytes::new()));
-            *response.status_mut() = StatusCode::NO_CONTENT;
-            let expired = format!(
-                "{COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{}",
-                if tls { "; Secure" } else { "" }
-            );
-            if let Ok(value) = HeaderValue::from_str(&expired) {
-                response.headers_mut().insert(header::SET_COOKIE, value);
-            }
-            Ok(response)
-        }
+        Ok(Some((session, _))) => end_session(&state, peer, headers, tls, &session).await,
     };
     let mut response = result.unwrap_or_else(|error| error.response());
     secure(&mut response, tls);
     response
+}
+
+/// Ends the request's session in the store, then expires the cookie.
+async fn end_session(
+    state: &AppState,
+    peer: SocketAddr,
+    headers: &HeaderMap,
+    tls: bool,
+    session: &LoginSession,
+) -> Result<Response, ApiError> {
+    if let Some(token) = token(headers) {
+        let sessions = state.sessions.clone();
+        store_call("session end", move || sessions.end(&token)).await?;
+    }
+    audit(
+        state,
+        peer,
+        headers,
+        "logout",
+        "dashboard",
+        "ok",
+        &session.user,
+    );
+    let mut response = hyper::Response::new(http_body_util::Full::new(bytes::Bytes::new()));
+    *response.status_mut() = StatusCode::NO_CONTENT;
+    let expired = format!(
+        "{COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{}",
+        if tls { "; Secure" } else { "" }
+    );
+    if let Ok(value) = HeaderValue::from_str(&expired) {
+        response.headers_mut().insert(header::SET_COOKIE, value);
+    }
+    Ok(response)
 }
 
 /// Whether a change carries the session's CSRF token (compared in
@@ -319,19 +342,25 @@ pub fn csrf_ok(headers: &HeaderMap, session: &LoginSession) -> bool {
     })
 }
 
-pub fn session(state: &AppState, request: &Request<Incoming>, peer: SocketAddr) -> Response {
+pub async fn session(state: &AppState, request: &Request<Incoming>, peer: SocketAddr) -> Response {
     let tls = over_tls(state, peer, request.headers());
-    let mut response = match signed_in(state, request.headers()) {
-        Some((session, user)) => {
+    let mut response = match signed_in(state, request.headers()).await {
+        Ok(Some((session, user))) => {
             json_response(StatusCode::OK, &session_body(state, &user, &session))
         }
-        None => ApiError::Unauthorized.response(),
+        Ok(None) => ApiError::Unauthorized.response(),
+        Err(error) => error.response(),
     };
     secure(&mut response, tls);
     response
 }
 
 /// The role a signed-in user has on `site`, for the stats API.
-pub fn role_on(state: &AppState, headers: &HeaderMap, site: &str) -> Option<Role> {
-    signed_in(state, headers).and_then(|(_, user)| user.role(site))
+pub async fn role_on(
+    state: &AppState,
+    headers: &HeaderMap,
+    site: &str,
+) -> Result<Option<Role>, ApiError> {
+    let signed_in = signed_in(state, headers).await?;
+    Ok(signed_in.and_then(|(_, user)| user.role(site)))
 }

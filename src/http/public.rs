@@ -89,7 +89,7 @@ pub async fn handle(
             ApiError::MethodNotAllowed("GET, HEAD").response()
         }
         Route::Script => script::serve(&request),
-        Route::Session => dashboard_auth::session(&state, &request, peer),
+        Route::Session => dashboard_auth::session(&state, &request, peer).await,
         Route::Dashboard => dashboard_pages::serve(&state, &request, peer),
         Route::PrivacyPage => privacy_page::serve(&state, &request),
         Route::Asset => privacy_page::stylesheet(),

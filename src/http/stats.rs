@@ -49,7 +49,7 @@ async fn answer(
     route: StatsRoute,
 ) -> Result<Response, ApiError> {
     let params = query_params(request.uri().query().unwrap_or(""))?;
-    let (site, audience) = match authorise(state, request, &params) {
+    let (site, audience) = match authorise(state, request, &params).await {
         Err(ApiError::Unauthorized) => shared_in_dashboard(state, &params).await?,
         decided => decided?,
     };
@@ -154,7 +154,7 @@ async fn shared_in_dashboard(
 /// whom: the site's token, or a signed-in user with a role on the site,
 /// reads everything; a share link's secret, or no credentials on a public
 /// site, read as the public.
-pub(super) fn authorise(
+pub(super) async fn authorise(
     state: &AppState,
     request: &Request<Incoming>,
     params: &HashMap<String, String>,
@@ -194,7 +194,8 @@ pub(super) fn authorise(
             .ok_or(ApiError::Unauthorized);
     }
     // A signed-in user with a role on the site reads it like its token.
-    if super::dashboard_auth::role_on(state, request.headers(), site.id.as_str()).is_some() {
+    let role = super::dashboard_auth::role_on(state, request.headers(), site.id.as_str()).await?;
+    if role.is_some() {
         return Ok((site, Audience::Owner));
     }
     if site.public {

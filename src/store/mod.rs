@@ -11,6 +11,7 @@
 
 pub mod consent;
 mod embedded;
+pub mod logins;
 pub mod redis;
 pub mod schema;
 pub mod sharing;

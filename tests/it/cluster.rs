@@ -9,8 +9,8 @@ use crate::redis_server::RedisCluster;
 use std::sync::Arc;
 
 use crate::{
-    bad_input, consent, counting, event_props, ingest, midnight, privacy_audit, public_stats,
-    retention, rollup, share_links, stats_api,
+    bad_input, consent, counting, event_props, ingest, login_sessions, midnight, privacy_audit,
+    public_stats, retention, rollup, share_links, stats_api,
 };
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -28,6 +28,7 @@ async fn the_behavioural_suite_passes_on_a_redis_cluster() {
         consent::scenarios(),
         public_stats::scenarios(),
         share_links::scenarios(),
+        login_sessions::scenarios(),
         event_props::scenarios(),
     ]
     .concat();

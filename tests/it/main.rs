@@ -18,6 +18,7 @@ mod helpers;
 mod hostile_http;
 mod ingest;
 mod load;
+mod login_sessions;
 mod metrics;
 mod midnight;
 mod privacy_audit;

@@ -1,7 +1,9 @@
 //! The privacy audit: a distinctive IP address, user agent and query string
 //! go in, with beacons and with a consent choice; afterwards none of them
 //! is in the data directory, the logs, `/metrics` or, on the Redis
-//! backend, any key or value in Redis (promises 1, 2, 3, 5 and 8).
+//! backend, any key or value in Redis (promises 1, 2, 3, 5 and 8). The
+//! same address and browser sign in to the dashboard: the stored session
+//! holds neither, nor the cookie's token.
 
 use crate::backends::{Backend, on_every_backend};
 use crate::helpers::{FIREFOX, SITE, TOKEN};
@@ -33,6 +35,7 @@ async fn no_ip_user_agent_or_query_string_is_kept_anywhere(backend: Backend) {
     let server = ServerProcess::start_with(&data, &log, &env).await;
     let agent = format!("{FIREFOX} {AGENT_MARKER}");
     let receipt = consent_choice(&server, &agent).await;
+    let session_token = dashboard_sign_in(&server, &data, &agent).await;
     for path in ["/", "/wonen", "/contact"] {
         let url =
             format!("https://gemeente.example{path}?session={QUERY_MARKER}&utm_source=nieuwsbrief");
@@ -88,6 +91,7 @@ async fn no_ip_user_agent_or_query_string_is_kept_anywhere(backend: Backend) {
             "rv:128.0",
             QUERY_MARKER,
             "session=",
+            &session_token,
         ] {
             assert!(!contains(bytes, needle), "{needle:?} found in {place}");
         }
@@ -119,6 +123,52 @@ async fn no_ip_user_agent_or_query_string_is_kept_anywhere(backend: Backend) {
     assert!(contains(&stored, "nieuwsbrief"));
     assert!(contains(&stored, "reject_all"), "the receipt is stored");
     assert!(contains(&stored, &receipt) || !backend.is_redis());
+    let session_hash = blake3::hash(session_token.as_bytes());
+    assert!(
+        stored
+            .windows(32)
+            .any(|window| window == session_hash.as_bytes())
+            || contains(&stored, &session_hash.to_hex()),
+        "the sign-in session is stored, under the hash of its token"
+    );
+}
+
+/// Signs in to the dashboard from the marked address and browser, and
+/// reads the session once; returns the cookie's token.
+async fn dashboard_sign_in(server: &ServerProcess, data: &std::path::Path, agent: &str) -> String {
+    crate::dashboard_auth::user(
+        data,
+        &[
+            "add",
+            "vera",
+            "--site",
+            &format!("{SITE}=viewer"),
+            "--password-stdin",
+        ],
+        &format!("{}\n", crate::dashboard_auth::PASSWORD),
+    );
+    let signed_in = server
+        .client
+        .post(format!("http://{}/dashboard/api/login", server.public))
+        .header("x-forwarded-for", IP)
+        .header("user-agent", agent)
+        .json(&serde_json::json!({ "user": "vera", "password": crate::dashboard_auth::PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed_in.status(), 200);
+    let cookie = crate::dashboard_auth::cookie_of(&signed_in);
+    let session = server
+        .client
+        .get(format!("http://{}/dashboard/api/session", server.public))
+        .header("x-forwarded-for", IP)
+        .header("user-agent", agent)
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(session.status(), 200);
+    cookie.strip_prefix("kruimel_session=").unwrap().to_owned()
 }
 
 /// Records a refusal from the marked address and browser; returns the receipt id.

@@ -13,6 +13,7 @@
 
 mod by_prefix;
 mod consent;
+mod logins;
 mod probe;
 mod sharing;
 
@@ -184,6 +185,7 @@ impl Embedded {
         write.open_table(consent::TALLIES).map_err(operation)?;
         write.open_table(sharing::SHARE_LINKS).map_err(operation)?;
         write.open_table(by_prefix::ROLLUPS).map_err(operation)?;
+        write.open_table(logins::LOGINS).map_err(operation)?;
         self.commit(write)
     }
 

@@ -13,6 +13,7 @@
 
 pub mod conn;
 mod consent;
+mod logins;
 mod rollup;
 mod sharing;
 
