@@ -68,12 +68,16 @@ for _ in $(seq 100); do
 done
 
 # Finished months are summed into monthly rows at start; until a month is,
-# breakdowns read its days. Measure once every due month is done.
+# breakdowns read its days. Measure once the first roll-up pass is over
+# (at most ROLLUP_WAIT seconds, 1800 by default).
 rollup_started=$(date +%s)
-while true; do
-  pending=$(curl -fs "http://127.0.0.1:$admin_port/metrics" | awk '$1 == "kruimel_rollup_pending_months" { print $2 }')
-  [[ $pending == 0 ]] && break
+until grep -q 'monthly roll-up pass finished' "$log"; do
   kill -0 "$server" 2>/dev/null || { cat "$log" >&2; exit 1; }
+  if (($(date +%s) - rollup_started > ${ROLLUP_WAIT:-1800})); then
+    echo "the monthly roll-up did not finish within ${ROLLUP_WAIT:-1800} s; its log:" >&2
+    grep -i 'roll' "$log" >&2 || true
+    exit 1
+  fi
   sleep 1
 done
 rollup_seconds=$(($(date +%s) - rollup_started))

@@ -81,6 +81,8 @@ pub enum SiteError {
     Removed(String),
     #[error("site {0:?} has a new time zone; changing it needs a restart")]
     TimeZoneChanged(String),
+    #[error("site {0:?}: retention_days must be between 1 and {max}", max = MAX_RETENTION_DAYS)]
+    Retention(String),
     #[error("site {0:?}: k_anonymity must be at least 2")]
     KAnonymity(String),
     #[error("site {site:?}: consent: {message}")]
@@ -228,9 +230,15 @@ impl Sites {
     }
 }
 
+/// A century: longer is a mistake, and dates that far back leave the calendar.
+pub const MAX_RETENTION_DAYS: u32 = 36_525;
+
 fn build_site(idx: SiteIdx, config: &SiteConfig) -> Result<Site, SiteError> {
     if !is_domain(&config.id) {
         return Err(SiteError::InvalidId(config.id.clone()));
+    }
+    if !(1..=MAX_RETENTION_DAYS).contains(&config.retention_days) {
+        return Err(SiteError::Retention(config.id.clone()));
     }
     let time_zone = jiff::tz::db()
         .get(&config.time_zone)
@@ -308,6 +316,18 @@ mod tests {
                 .to_string(),
             "2026-11-23T23:00:00Z"
         );
+    }
+
+    #[test]
+    fn retention_is_between_a_day_and_a_century() {
+        let build = |days: u32| {
+            let text = format!("id = \"a.example\"\nretention_days = {days}");
+            build_site(SiteIdx(0), &toml::from_str(&text).unwrap()).map(|site| site.retention_days)
+        };
+        assert_eq!(build(1).unwrap(), 1);
+        assert_eq!(build(MAX_RETENTION_DAYS).unwrap(), MAX_RETENTION_DAYS);
+        assert!(matches!(build(0), Err(SiteError::Retention(_))));
+        assert!(matches!(build(u32::MAX), Err(SiteError::Retention(_))));
     }
 
     #[test]

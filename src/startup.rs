@@ -316,14 +316,15 @@ pub async fn run_with_clock(
     let _ = admin.await;
     close_rollup.close();
     close_aggregator.close();
-    tokio::task::spawn_blocking(move || rollup.join())
-        .await
-        .context("waiting for the roll-up")?
-        .map_err(|_| anyhow::anyhow!("the roll-up thread panicked"))?;
+    // The aggregator first: its last flush matters, a roll-up only saves time.
+    let rollup = tokio::task::spawn_blocking(move || rollup.join());
     tokio::task::spawn_blocking(move || aggregator.join())
         .await
         .context("waiting for the aggregator")?
         .map_err(|_| anyhow::anyhow!("the aggregator thread panicked"))?;
+    if !matches!(rollup.await, Ok(Ok(()))) {
+        tracing::error!("the roll-up thread panicked; finished months are read by day");
+    }
     tracing::info!("stopped");
     Ok(())
 }

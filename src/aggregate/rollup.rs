@@ -5,10 +5,11 @@
 //! It runs on a thread of its own, at start and every `ROLLUP_EVERY`, so
 //! the aggregator's flushes never wait for it: the store reads a month in
 //! one snapshot and writes monthly rows in short transactions. A month is
-//! due two days after its last local day (every visit of it has ended and
-//! been flushed by then) and only while all of it is within retention, so
-//! its monthly rows are the exact sums of its days. Queries read a month
-//! from its monthly rows only once it is listed as rolled up.
+//! due once the whole day after it has passed (every visit of it has ended
+//! and been flushed by then) and only while all of it is within retention,
+//! so its monthly rows are the exact sums of its days. Queries read a month
+//! from its monthly rows only while it is listed as rolled up; a flush that
+//! writes one of its days later takes it off the list, and it is due again.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -23,7 +24,8 @@ use crate::store::Store;
 
 /// How often the roll-up looks for months that are due.
 const ROLLUP_EVERY: Duration = Duration::from_secs(600);
-/// Days after a month's last day before it is rolled up.
+/// A month is due on this day after its last day, in local time: the
+/// whole day between has passed.
 const DAYS_AFTER_MONTH: i32 = 2;
 /// How often a sleeping roll-up thread checks whether to stop.
 const NAP: Duration = Duration::from_millis(200);
@@ -104,6 +106,7 @@ impl Rollup {
                 self.metrics.rollup_pending.set(pending as i64);
             }
         }
+        tracing::info!(pending, "monthly roll-up pass finished");
     }
 
     /// Whether the site's next month may follow.
@@ -145,7 +148,7 @@ mod tests {
     }
 
     #[test]
-    fn a_month_is_due_two_days_after_it_ends() {
+    fn a_month_is_due_once_the_day_after_it_has_passed() {
         let retention = 400;
         let due = due_months(day("2026-12-01"), retention, &[]);
         assert_eq!(due.last(), Some(&day("2026-10-01")), "November waits");

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use super::fold::{self, Audience};
 use super::params::{Filter, Interval, Metric, Property, StatsQuery};
-use super::period::{DateRange, date_of, month_key, read_plan};
+use super::period::{DateRange, date_of, month_key, read_plan, spans_a_whole_month};
 use crate::store::{Counts, Dim, Granularity, RowPrefix, Store, StoreError};
 
 pub struct Stats<'a> {
@@ -260,7 +260,10 @@ impl Stats<'_> {
         };
         // Whole past months come from their monthly rows: a year is twelve
         // rows of each value instead of 365.
-        let rolled = self.store.rolled_months(self.site)?;
+        let rolled = match spans_a_whole_month(query.range) {
+            true => self.store.rolled_months(self.site)?,
+            false => Vec::new(),
+        };
         for (granularity, first, last) in read_plan(query.range, &rolled) {
             self.store.scan_each(
                 &self.prefix(&query.filter, property.dim(), granularity),

@@ -35,9 +35,12 @@ pub fn day_number(day: Date) -> i32 {
     day.since(EPOCH).map(|span| span.get_days()).unwrap_or(0)
 }
 
+/// The date of a day number; the epoch for numbers outside the calendar.
 pub fn date_of(day: i32) -> Date {
-    EPOCH
-        .checked_add(jiff::Span::new().days(i64::from(day)))
+    jiff::Span::new()
+        .try_days(i64::from(day))
+        .ok()
+        .and_then(|span| EPOCH.checked_add(span).ok())
         .unwrap_or(EPOCH)
 }
 
@@ -57,6 +60,15 @@ pub fn month_key(day: i32) -> i32 {
 /// The last day of the month containing `day`.
 pub fn month_end(day: i32) -> i32 {
     day_number(date_of(day).last_of_month())
+}
+
+/// Whether a range holds a month from its first day to its last.
+pub fn spans_a_whole_month(range: DateRange) -> bool {
+    let first_whole = match month_key(range.first) == range.first {
+        true => range.first,
+        false => month_end(range.first) + 1,
+    };
+    month_end(first_whole) <= range.last
 }
 
 /// Where a range's rows are read: whole months that are rolled up from
@@ -97,6 +109,13 @@ mod tests {
     }
 
     #[test]
+    fn a_day_number_outside_the_calendar_is_the_epoch_not_a_panic() {
+        assert_eq!(date_of(i32::MIN), EPOCH);
+        assert_eq!(date_of(i32::MAX), EPOCH);
+        assert_eq!(month_end(i32::MIN + 1), day_number(EPOCH.last_of_month()));
+    }
+
+    #[test]
     fn the_previous_period_has_the_same_length() {
         let range = DateRange {
             first: 10,
@@ -124,6 +143,18 @@ mod tests {
                 (Granularity::Day, day("2026-03-01"), day("2026-03-10")),
             ]
         );
+    }
+
+    #[test]
+    fn a_range_spans_a_whole_month_only_from_its_first_to_its_last_day() {
+        let range = |first: &str, last: &str| DateRange {
+            first: day(first),
+            last: day(last),
+        };
+        assert!(spans_a_whole_month(range("2026-02-01", "2026-02-28")));
+        assert!(spans_a_whole_month(range("2026-01-15", "2026-03-01")));
+        assert!(!spans_a_whole_month(range("2026-02-01", "2026-02-27")));
+        assert!(!spans_a_whole_month(range("2026-01-02", "2026-02-27")));
     }
 
     #[test]

@@ -187,6 +187,44 @@ fn a_roll_up_sums_a_months_daily_hashes_and_retention_removes_it() {
     assert_eq!(found(&monthly(pages())), expected);
     assert_eq!(found(&pages()).len(), 5, "the daily hashes stay");
 
+    // A flush that writes a day of October takes it off the list.
+    store
+        .apply(2, &[(page_key(20_020, "/a"), views(1, 1))])
+        .unwrap();
+    assert_eq!(
+        store.rolled_months("gemeente.example").unwrap(),
+        Vec::<i32>::new()
+    );
+    // While another instance holds the site's claim, this one waits, and
+    // leaves the claim alone.
+    let mut conn = redis::Client::open(server.url())
+        .unwrap()
+        .get_connection()
+        .unwrap();
+    let claim = "kr:{gemeente.example}:rolling";
+    redis::cmd("SET")
+        .arg(claim)
+        .arg("theirs")
+        .query::<()>(&mut conn)
+        .unwrap();
+    assert_eq!(
+        store
+            .roll_up("gemeente.example", OCTOBER.0, OCTOBER.1)
+            .unwrap(),
+        None
+    );
+    let held: String = redis::cmd("GET").arg(claim).query(&mut conn).unwrap();
+    assert_eq!(held, "theirs");
+    redis::cmd("DEL").arg(claim).query::<()>(&mut conn).unwrap();
+    assert_eq!(
+        store
+            .roll_up("gemeente.example", OCTOBER.0, OCTOBER.1)
+            .unwrap(),
+        Some(2)
+    );
+    let left: Option<String> = redis::cmd("GET").arg(claim).query(&mut conn).unwrap();
+    assert_eq!(left, None, "its own claim is released");
+
     // The horizon inside October takes its monthly hashes and its roll-up.
     store.purge("gemeente.example", OCTOBER.0 + 5).unwrap();
     assert_eq!(found(&monthly(pages())), vec![]);

@@ -157,3 +157,101 @@ async fn finished_months_answer_as_their_days_did(backend: Backend) {
 }
 
 on_every_backend!(finished_months_answer_as_their_days_did);
+
+mod through_the_library {
+    use std::collections::HashMap;
+
+    use kruimel::query::fold::Audience;
+    use kruimel::query::params::Endpoint;
+    use kruimel::query::period::day_number;
+    use kruimel::query::{Property, Stats, StatsQuery};
+    use kruimel::store::{Counts, Dim, Granularity, KeyParts, Store};
+
+    const SITE: &str = "gemeente.example";
+
+    fn day(text: &str) -> i32 {
+        day_number(text.parse().unwrap())
+    }
+
+    fn page_row(granularity: Granularity, bucket: i32, pageviews: i64) -> (Vec<u8>, Counts) {
+        let parts = KeyParts {
+            site: SITE,
+            filter: (Dim::None, ""),
+            breakdown: Dim::Page,
+            granularity,
+        };
+        let counts = Counts {
+            visitors: 1,
+            pageviews,
+            events: pageviews,
+            ..Counts::default()
+        };
+        (parts.row_key(bucket, "/afval"), counts)
+    }
+
+    /// Pageviews of `/afval` over `first..=last`, through `Stats::breakdown`.
+    fn pageviews(store: &Store, first: &str, last: &str) -> i64 {
+        let params: HashMap<String, String> = [
+            ("period", "custom".to_owned()),
+            ("date", format!("{first},{last}")),
+            ("property", "event:page".to_owned()),
+            ("metrics", "pageviews".to_owned()),
+        ]
+        .into_iter()
+        .map(|(name, value)| (name.to_owned(), value))
+        .collect();
+        let query = StatsQuery::parse(Endpoint::Breakdown, &params, day("2026-11-20")).unwrap();
+        let stats = Stats {
+            store,
+            site: SITE,
+            audience: Audience::Owner,
+        };
+        let rows = stats
+            .breakdown(&query, &Property::Plain(Dim::Page))
+            .unwrap();
+        rows.iter().map(|row| row.counts.pageviews).sum()
+    }
+
+    #[test]
+    fn breakdowns_read_rolled_up_months_from_monthly_rows_until_a_flush_changes_a_day() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_embedded(dir.path()).unwrap();
+        let september = (day("2026-09-01"), day("2026-09-30"));
+        let days = [
+            page_row(Granularity::Day, day("2026-09-02"), 3),
+            page_row(Granularity::Day, day("2026-09-30"), 4),
+            page_row(Granularity::Day, day("2026-10-01"), 5),
+        ];
+        store.apply(1, &days).unwrap();
+        assert_eq!(pageviews(&store, "2026-09-01", "2026-10-03"), 12);
+        store.roll_up(SITE, september.0, september.1).unwrap();
+        // A monthly row that disagrees with its days (no flush writes one)
+        // shows which of the two a query reads.
+        store
+            .apply(2, &[page_row(Granularity::Month, september.0, 100)])
+            .unwrap();
+
+        assert_eq!(
+            pageviews(&store, "2026-09-01", "2026-10-03"),
+            112,
+            "September from its monthly row"
+        );
+        assert_eq!(
+            pageviews(&store, "2026-09-02", "2026-10-03"),
+            12,
+            "part of September: its days"
+        );
+        assert_eq!(pageviews(&store, "2026-10-01", "2026-10-03"), 5);
+
+        // A late flush into September takes it off the list: days again.
+        store
+            .apply(3, &[page_row(Granularity::Day, day("2026-09-10"), 1)])
+            .unwrap();
+        assert_eq!(store.rolled_months(SITE).unwrap(), Vec::<i32>::new());
+        assert_eq!(pageviews(&store, "2026-09-01", "2026-10-03"), 13);
+        // Summed again, the monthly row is the days' sum once more.
+        store.roll_up(SITE, september.0, september.1).unwrap();
+        assert_eq!(store.rolled_months(SITE).unwrap(), vec![september.0]);
+        assert_eq!(pageviews(&store, "2026-09-01", "2026-10-03"), 13);
+    }
+}

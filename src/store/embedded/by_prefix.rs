@@ -5,13 +5,16 @@
 //! prefix with one seek each and read or delete only the buckets they
 //! need, instead of decoding every key of the site.
 //! The months rolled up are listed in the `rollups` table; a month's
-//! rows and its entry are removed together by retention.
+//! rows and its entry are removed together by retention, and a flush that
+//! writes a day of a listed month takes the month off the list, so its
+//! days are read until it is rolled up again.
 
 use std::collections::HashMap;
 
 use redb::{ReadableTable, TableDefinition};
 
 use super::{COUNTS, Embedded, operation};
+use crate::query::period::month_key;
 use crate::store::StoreError;
 use crate::store::schema::{Counts, Granularity, encoded_bucket, prefix_of, split_row};
 
@@ -96,6 +99,39 @@ fn sums_of(
         *sums.entry(text.as_bytes().to_vec()).or_default() += counts;
     }
     Ok(sums)
+}
+
+/// Takes off the roll-up list every month a batch writes a daily row in:
+/// those days changed after their month was summed. Called in the flush's
+/// own transaction; a batch touches a day or two per site.
+pub(super) fn unlist_touched(
+    write: &redb::WriteTransaction,
+    batch: &[(Vec<u8>, Counts)],
+) -> Result<(), StoreError> {
+    let mut touched: Vec<(&[u8], i32)> = Vec::new();
+    for (key, _) in batch {
+        let Some((len, Granularity::Day)) = prefix_of(key) else {
+            continue;
+        };
+        let Some(bucket) = key.get(len..len + 4) else {
+            continue;
+        };
+        let (day, _) = split_row(bucket).map_err(StoreError::Corrupt)?;
+        let site = &key[..1 + usize::from(key[0])];
+        if !touched.contains(&(site, day)) {
+            touched.push((site, day));
+        }
+    }
+    if touched.is_empty() {
+        return Ok(());
+    }
+    let mut rollups = write.open_table(ROLLUPS).map_err(operation)?;
+    for (site, day) in touched {
+        let mut listed = site.to_vec();
+        listed.extend_from_slice(&encoded_bucket(month_key(day)));
+        rollups.remove(listed.as_slice()).map_err(operation)?;
+    }
+    Ok(())
 }
 
 impl Embedded {

@@ -205,6 +205,7 @@ impl Embedded {
                     .map_err(|error| self.write_failed(error))?;
             }
         }
+        by_prefix::unlist_touched(&write, batch)?;
         self.commit(write)
     }
 

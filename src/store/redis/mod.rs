@@ -169,6 +169,7 @@ impl RedisStore {
                 self.counts.with(|conn| call.invoke::<i64>(conn))?;
                 indexed.extend(added);
             }
+            self.unlist_touched(&site, &rows)?;
         }
         Ok(())
     }
@@ -215,10 +216,10 @@ impl RedisStore {
     /// monthly ones by their first day.
     pub fn purge(&self, site: &str, before_day: i32) -> Result<u64, StoreError> {
         let mut call = self.purge.prepare_invoke();
-        call.key(index_key(&self.counts, site)).arg(before_day);
-        let removed = self.counts.with(|conn| call.invoke::<u64>(conn))?;
-        self.forget_rollups(site, before_day)?;
-        Ok(removed)
+        call.key(index_key(&self.counts, site))
+            .key(rollup::rolled_key(&self.counts.site_prefix(site)))
+            .arg(before_day);
+        self.counts.with(|conn| call.invoke::<u64>(conn))
     }
 
     pub fn ping(&self) -> Result<(), StoreError> {

@@ -3,22 +3,27 @@
 //! retention removes it with the days before it.
 //!
 //! The months done are a sorted set per site (`…rolled`, scored by the
-//! month's first day). One instance at a time rolls a site up: it holds
-//! `…rolling` while it works. A roll-up cut short is run again: each
-//! monthly hash is replaced whole, never added to.
+//! month's first day); a flush that writes a day of a listed month takes
+//! the month off it. One instance at a time rolls a site's month up: it
+//! holds `…rolling` (with a token of its own) while it works, and skips a
+//! month another instance listed meanwhile. A roll-up cut short is run
+//! again: each monthly hash is replaced whole, in one script call.
 
 use std::collections::{BTreeMap, HashMap};
 
 use super::{RedisStore, index_key};
-use crate::store::StoreError;
+use crate::query::period::month_key;
 use crate::store::schema::{Granularity, encoded_bucket, prefix_of};
+use crate::store::{Row, RowPrefix, StoreError};
 
+const REPLACE: &str = include_str!("rollup_replace.lua");
+const RELEASE: &str = include_str!("claim_release.lua");
 /// Prefixes summed per round trip.
 const PREFIXES_PER_PIPELINE: usize = 256;
 /// How long one instance's claim on a site's roll-up lasts.
 const CLAIM_MS: u64 = 10 * 60 * 1_000;
 
-fn rolled_key(site_prefix: &str) -> String {
+pub(super) fn rolled_key(site_prefix: &str) -> String {
     format!("{site_prefix}rolled")
 }
 
@@ -37,10 +42,11 @@ impl RedisStore {
         let pool = &self.counts;
         let site_prefix = pool.site_prefix(site);
         let claim = format!("{site_prefix}rolling");
+        let token = format!("{:016x}", rand::random::<u64>());
         let claimed: Option<String> = pool.with(|conn| {
             redis::cmd("SET")
                 .arg(&claim)
-                .arg(1)
+                .arg(&token)
                 .arg("NX")
                 .arg("PX")
                 .arg(CLAIM_MS)
@@ -49,9 +55,28 @@ impl RedisStore {
         if claimed.is_none() {
             return Ok(None);
         }
-        let result = self.roll_up_claimed(site, &site_prefix, (first, last));
-        pool.with(|conn| redis::cmd("DEL").arg(&claim).query::<()>(conn))?;
-        result.map(Some)
+        let rolled: Option<f64> = pool.with(|conn| {
+            redis::cmd("ZSCORE")
+                .arg(rolled_key(&site_prefix))
+                .arg(first)
+                .query(conn)
+        })?;
+        let result = match rolled {
+            // Listed by another instance since this one looked.
+            Some(_) => Ok(0),
+            None => self.roll_up_claimed(site, &site_prefix, (first, last)),
+        };
+        let released = pool.with(|conn| {
+            redis::cmd("EVAL")
+                .arg(RELEASE)
+                .arg(1)
+                .arg(&claim)
+                .arg(&token)
+                .query::<i64>(conn)
+        });
+        let written = result?;
+        released?;
+        Ok(Some(written))
     }
 
     fn roll_up_claimed(
@@ -96,23 +121,14 @@ impl RedisStore {
                     *granularity = Granularity::Month as u8;
                 }
                 monthly.extend_from_slice(&encoded_bucket(first));
-                write.cmd("DEL").arg(&monthly).ignore();
-                if sums.is_empty() {
-                    continue;
+                // EVAL, not EVALSHA: a pipeline cannot load a missing script.
+                let replace = write.cmd("EVAL").arg(REPLACE).arg(2);
+                replace.arg(&monthly).arg(&index).arg(first);
+                for (field, number) in &sums {
+                    replace.arg(field.as_slice()).arg(*number);
                 }
-                let mut set = redis::cmd("HSET");
-                set.arg(&monthly);
-                for (field, number) in sums {
-                    set.arg(field).arg(number);
-                }
-                write.add_command(set).ignore();
-                write
-                    .cmd("ZADD")
-                    .arg(&index)
-                    .arg(first)
-                    .arg(&monthly)
-                    .ignore();
-                written += 1;
+                replace.ignore();
+                written += u64::from(!sums.is_empty());
             }
             pool.with(|conn| write.query::<()>(conn))?;
         }
@@ -127,15 +143,29 @@ impl RedisStore {
         Ok(written)
     }
 
-    /// Forgets the roll-ups of months whose first day is before `before_day`
-    /// (retention has removed their hashes).
-    pub(super) fn forget_rollups(&self, site: &str, before_day: i32) -> Result<(), StoreError> {
+    /// Takes off the site's roll-up list every month `rows` (one flush)
+    /// write a daily row in: those days changed after the month was summed.
+    pub(super) fn unlist_touched(
+        &self,
+        site: &str,
+        rows: &[(RowPrefix, Row)],
+    ) -> Result<(), StoreError> {
+        let mut days: Vec<i32> = Vec::new();
+        for (prefix, row) in rows {
+            if prefix.granularity == Granularity::Day && !days.contains(&row.bucket) {
+                days.push(row.bucket);
+            }
+        }
+        let mut months: Vec<i32> = days.into_iter().map(month_key).collect();
+        months.dedup();
+        if months.is_empty() {
+            return Ok(());
+        }
         let rolled = rolled_key(&self.counts.site_prefix(site));
         self.counts.with(|conn| {
-            redis::cmd("ZREMRANGEBYSCORE")
+            redis::cmd("ZREM")
                 .arg(&rolled)
-                .arg("-inf")
-                .arg(format!("({before_day}"))
+                .arg(&months)
                 .query::<()>(conn)
         })
     }
