@@ -28,6 +28,8 @@ pub struct LoginSession {
     pub csrf: String,
     pub created: i64,
     pub last_used: i64,
+    /// The user's `User::credential` when the session began.
+    pub credential: [u8; 8],
 }
 
 #[derive(Clone)]
@@ -57,6 +59,7 @@ fn session(stored: StoredLogin) -> LoginSession {
         user: stored.user,
         created: stored.created,
         last_used: stored.last_used,
+        credential: stored.credential,
     }
 }
 
@@ -75,7 +78,12 @@ impl LoginSessions {
 
     /// Starts a session for `user`; returns the cookie's token. Ended
     /// sessions are swept first, and the least recently used past the cap.
-    pub fn start(&self, user: &str, now: i64) -> Result<(String, LoginSession), StoreError> {
+    pub fn start(
+        &self,
+        user: &str,
+        credential: [u8; 8],
+        now: i64,
+    ) -> Result<(String, LoginSession), StoreError> {
         self.sweep(now)?;
         let token = hex(&rand::random::<[u8; 32]>());
         let stored = StoredLogin {
@@ -83,6 +91,7 @@ impl LoginSessions {
             csrf: rand::random(),
             created: now,
             last_used: now,
+            credential,
         };
         let key = key(&token).expect("a token of ours");
         self.store.put_login(&key, &stored, self.absolute_seconds)?;
@@ -145,7 +154,7 @@ mod tests {
     #[test]
     fn a_session_ends_when_idle_too_long_or_too_old() {
         let (_dir, sessions) = sessions(30 * 60, 12 * 3600);
-        let (token, started) = sessions.start("anna", 1_000).unwrap();
+        let (token, started) = sessions.start("anna", [0; 8], 1_000).unwrap();
         assert_eq!(token.len(), 64);
         assert_eq!(started.csrf.len(), 64);
         assert_ne!(started.csrf, token);
@@ -153,7 +162,7 @@ mod tests {
         assert_eq!(used.unwrap().user, "anna");
         let late = sessions.use_token(&token, 1_000 + 29 * 60 + 30 * 60);
         assert!(late.unwrap().is_none(), "idle");
-        let (token, _) = sessions.start("anna", 0).unwrap();
+        let (token, _) = sessions.start("anna", [0; 8], 0).unwrap();
         let mut now = 0;
         while now < 12 * 3600 - 600 {
             now += 600;
@@ -169,7 +178,7 @@ mod tests {
     #[test]
     fn use_is_written_down_at_most_once_a_minute() {
         let (_dir, sessions) = sessions(30 * 60, 12 * 3600);
-        let (token, _) = sessions.start("anna", 0).unwrap();
+        let (token, _) = sessions.start("anna", [0; 8], 0).unwrap();
         let seen = |now| sessions.use_token(&token, now).unwrap().unwrap().last_used;
         assert_eq!(seen(59), 0, "not yet written");
         assert_eq!(seen(60), 60);
@@ -180,8 +189,8 @@ mod tests {
     #[test]
     fn signing_out_ends_the_session_and_the_sweep_removes_ended_ones() {
         let (_dir, sessions) = sessions(60, 600);
-        let (token, _) = sessions.start("anna", 0).unwrap();
-        let (other, _) = sessions.start("anna", 0).unwrap();
+        let (token, _) = sessions.start("anna", [0; 8], 0).unwrap();
+        let (other, _) = sessions.start("anna", [0; 8], 0).unwrap();
         assert!(sessions.end(&token).unwrap());
         assert!(sessions.use_token(&token, 1).unwrap().is_none());
         assert!(!sessions.end(&token).unwrap());
@@ -194,7 +203,7 @@ mod tests {
     fn past_the_cap_the_least_recently_used_session_makes_room() {
         let (_dir, sessions) = sessions(3600, 3600);
         let tokens: Vec<String> = (0..3)
-            .map(|at| sessions.start("anna", at).unwrap().0)
+            .map(|at| sessions.start("anna", [0; 8], at).unwrap().0)
             .collect();
         let removed = sessions.store.sweep_logins(|_| false, 3).unwrap();
         assert_eq!(removed, 1);

@@ -62,6 +62,18 @@ impl std::fmt::Debug for User {
 }
 
 impl User {
+    /// A fingerprint of the password hash and the second factor: a session
+    /// begun under other credentials is over (`http::dashboard_auth`).
+    pub fn credential(&self) -> [u8; 8] {
+        let mut hasher = blake3::Hasher::new();
+        hasher.update(self.password.as_bytes());
+        hasher.update(b"\0");
+        hasher.update(self.totp.as_deref().unwrap_or("").as_bytes());
+        let mut fingerprint = [0; 8];
+        fingerprint.copy_from_slice(&hasher.finalize().as_bytes()[..8]);
+        fingerprint
+    }
+
     pub fn role(&self, site: &str) -> Option<Role> {
         self.sites.get(site).copied()
     }

@@ -50,7 +50,7 @@ pub fn token(headers: &HeaderMap) -> Option<String> {
 }
 
 /// The signed-in user of a request, when the session is alive and the
-/// user still exists in the users file. The session is read from the
+/// user still exists in the users file with the credentials it began with. The session is read from the
 /// store: a store that fails answers `store_unavailable`, never a user.
 pub async fn signed_in(
     state: &AppState,
@@ -65,8 +65,9 @@ pub async fn signed_in(
     let Some(session) = session else {
         return Ok(None);
     };
+    // A removed user, a new password or a new second factor ends it.
     let user = state.users.current().get(&session.user).cloned();
-    match user {
+    match user.filter(|user| user.credential() == session.credential) {
         Some(user) => Ok(Some((session, user))),
         None => {
             let sessions = state.sessions.clone();
@@ -258,8 +259,12 @@ async fn sign_in(
         return Err(ApiError::SecondFactorMissing);
     }
     state.lockout.succeed(&account);
-    let (sessions, name) = (state.sessions.clone(), user.name.clone());
-    let (token, session) = store_call("session start", move || sessions.start(&name, now)).await?;
+    let (sessions, name, credential) =
+        (state.sessions.clone(), user.name.clone(), user.credential());
+    let (token, session) = store_call("session start", move || {
+        sessions.start(&name, credential, now)
+    })
+    .await?;
     audit(state, peer, headers, "login", "dashboard", "ok", &user.name);
     let mut response = json_response(StatusCode::OK, &session_body(state, user, &session));
     let cookie = format!(

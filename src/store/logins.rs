@@ -2,9 +2,10 @@
 //! behind a load balancer knows them and a restart keeps them.
 //!
 //! A session is found by the BLAKE3 hash of the cookie's token (the
-//! token itself is never stored) and holds the user's name, the CSRF
-//! token, and when it was made and last used: nothing about the browser
-//! or its address. The rules (idle and absolute life, how often use is
+//! token itself is never stored) and holds the user's name, a fingerprint
+//! of their credentials when it began (a new password or second factor
+//! ends it), the CSRF token, and when it was made and last used: nothing
+//! about the browser or its address. The rules (idle and absolute life, how often use is
 //! written down) belong to `accounts::sessions`; this module only keeps
 //! the records. On Redis a session expires by itself at the end of its
 //! absolute life; the embedded store is swept (`sweep_logins`).
@@ -14,9 +15,9 @@ use super::{Store, StoreError};
 /// The BLAKE3 hash of a session's token.
 pub type LoginKey = [u8; 32];
 
-const FORMAT: u8 = 1;
-/// Format, created, last used, CSRF token; the user's name follows.
-const FIXED: usize = 1 + 8 + 8 + 32;
+const FORMAT: u8 = 2;
+/// Format, created, last used, CSRF token, credentials; the user's name follows.
+const FIXED: usize = 1 + 8 + 8 + 32 + 8;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredLogin {
@@ -27,16 +28,19 @@ pub struct StoredLogin {
     pub created: i64,
     /// Unix seconds; written at most once a minute.
     pub last_used: i64,
+    /// `User::credential` when the session began.
+    pub credential: [u8; 8],
 }
 
 impl StoredLogin {
-    /// `[1][created i64 BE][last_used i64 BE][csrf 32 bytes][user UTF-8]`.
+    /// `[2][created i64 BE][last_used i64 BE][csrf 32 bytes][credential 8 bytes][user UTF-8]`.
     pub fn encode(&self) -> Vec<u8> {
         let mut bytes = Vec::with_capacity(FIXED + self.user.len());
         bytes.push(FORMAT);
         bytes.extend_from_slice(&self.created.to_be_bytes());
         bytes.extend_from_slice(&self.last_used.to_be_bytes());
         bytes.extend_from_slice(&self.csrf);
+        bytes.extend_from_slice(&self.credential);
         bytes.extend_from_slice(self.user.as_bytes());
         bytes
     }
@@ -49,7 +53,8 @@ impl StoredLogin {
         Some(StoredLogin {
             created: number(1)?,
             last_used: number(9)?,
-            csrf: bytes.get(17..FIXED)?.try_into().ok()?,
+            csrf: bytes.get(17..49)?.try_into().ok()?,
+            credential: bytes.get(49..FIXED)?.try_into().ok()?,
             user: std::str::from_utf8(&bytes[FIXED..]).ok()?.to_owned(),
         })
     }
@@ -123,13 +128,14 @@ mod tests {
             csrf: [7; 32],
             created: 1_790_000_000,
             last_used: 1_790_000_060,
+            credential: [9; 8],
         };
         let bytes = login.encode();
         assert_eq!(bytes.len(), FIXED + login.user.len());
         assert_eq!(StoredLogin::decode(&bytes), Some(login));
         assert_eq!(StoredLogin::decode(&bytes[..FIXED - 1]), None);
         let mut other_format = bytes.clone();
-        other_format[0] = 2;
+        other_format[0] = 1;
         assert_eq!(StoredLogin::decode(&other_format), None);
     }
 }

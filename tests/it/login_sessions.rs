@@ -135,8 +135,13 @@ async fn a_second_instance_on_the_same_redis_knows_the_session_and_its_sign_out(
     let backend = Backend::redis();
     let first = TestApp::spawn_on(backend.clone()).await;
     let second = TestApp::spawn_on(backend.clone()).await;
+    // Instances share one users file (deployed alike): the same hashes.
     add_user(&first, "vera");
-    add_user(&second, "vera");
+    std::fs::copy(
+        first.data_dir().join("users.toml"),
+        second.data_dir().join("users.toml"),
+    )
+    .unwrap();
 
     let (cookie, csrf) = sign_in(&first, "vera").await;
     let (status, body) = session(&second, &cookie).await;
@@ -216,4 +221,38 @@ async fn while_redis_is_away_a_session_check_answers_store_unavailable() {
 
     backend.redis_server().start_again();
     assert_eq!(session(&app, &cookie).await.0, 200, "back once Redis is");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_password_or_second_factor_ends_the_sessions_begun_before() {
+    let app = TestApp::spawn().await;
+    add_user(&app, "vera");
+    add_user(&app, "anna");
+    let (vera, _) = sign_in(&app, "vera").await;
+    let (anna, _) = sign_in(&app, "anna").await;
+    assert_eq!(session(&app, &vera).await.0, 200);
+
+    user(
+        app.data_dir(),
+        &["passwd", "vera", "--password-stdin"],
+        "een ander lang wachtwoord\n",
+    );
+    assert_eq!(session(&app, &vera).await.0, 401, "a new password ends it");
+    assert_eq!(session(&app, &anna).await.0, 200, "another user's stays");
+    let again = login(
+        &app,
+        json!({ "user": "vera", "password": "een ander lang wachtwoord" }),
+    )
+    .await;
+    assert_eq!(again.status(), 200);
+    let vera = cookie_of(&again);
+    assert_eq!(session(&app, &vera).await.0, 200);
+
+    user(app.data_dir(), &["totp", "anna"], "");
+    assert_eq!(
+        session(&app, &anna).await.0,
+        401,
+        "a new second factor ends it"
+    );
+    assert_eq!(session(&app, &vera).await.0, 200);
 }
