@@ -87,16 +87,21 @@ impl RedisStore {
     ) -> Result<u64, StoreError> {
         let pool = &self.counts;
         let index = index_key(pool, site);
-        let keys: Vec<Vec<u8>> = pool.with(|conn| {
-            redis::cmd("ZRANGEBYSCORE")
-                .arg(&index)
-                .arg(first)
-                .arg(last)
-                .query(conn)
-        })?;
         let head = format!("{site_prefix}n:").into_bytes();
-        let groups: Vec<(Vec<u8>, Vec<Vec<u8>>)> =
-            daily_by_prefix(&head, keys).into_iter().collect();
+        // One day's indexed hashes per reply (hourly ones included), so no
+        // reply holds a whole month of a large site.
+        let mut groups: BTreeMap<Vec<u8>, Vec<Vec<u8>>> = BTreeMap::new();
+        for day in first..=last {
+            let keys: Vec<Vec<u8>> = pool.with(|conn| {
+                redis::cmd("ZRANGEBYSCORE")
+                    .arg(&index)
+                    .arg(day)
+                    .arg(day)
+                    .query(conn)
+            })?;
+            add_daily(&mut groups, &head, keys);
+        }
+        let groups: Vec<(Vec<u8>, Vec<Vec<u8>>)> = groups.into_iter().collect();
         let mut written = 0;
         for chunk in groups.chunks(PREFIXES_PER_PIPELINE) {
             let mut read = redis::pipe();
@@ -171,10 +176,9 @@ impl RedisStore {
     }
 }
 
-/// The daily hashes among `keys` (a site's indexed hashes), grouped by
-/// their prefix: each key is `head`, the prefix, then the bucket.
-fn daily_by_prefix(head: &[u8], keys: Vec<Vec<u8>>) -> BTreeMap<Vec<u8>, Vec<Vec<u8>>> {
-    let mut groups: BTreeMap<Vec<u8>, Vec<Vec<u8>>> = BTreeMap::new();
+/// Adds the daily hashes among `keys` (indexed hashes of a site) to
+/// `groups`, by prefix: each key is `head`, the prefix, then the bucket.
+fn add_daily(groups: &mut BTreeMap<Vec<u8>, Vec<Vec<u8>>>, head: &[u8], keys: Vec<Vec<u8>>) {
     for key in keys {
         let Some(rest) = key.strip_prefix(head) else {
             continue;
@@ -187,5 +191,4 @@ fn daily_by_prefix(head: &[u8], keys: Vec<Vec<u8>>) -> BTreeMap<Vec<u8>, Vec<Vec
         }
         groups.entry(rest[..len].to_vec()).or_default().push(key);
     }
-    groups
 }
