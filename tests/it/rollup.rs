@@ -40,7 +40,8 @@ fn visits_in(rows: &Value) -> i64 {
 
 async fn wait_for_exits(app: &TestApp, visits: i64) {
     let mut seen = 0;
-    for _ in 0..300 {
+    // Generous: the cluster suite runs many scenarios at once.
+    for _ in 0..1_500 {
         let rows = app
             .stats("breakdown", &format!("{RANGE}&{}", QUERIES[2]))
             .await;
@@ -140,7 +141,7 @@ async fn finished_months_answer_as_their_days_did(backend: Backend) {
     // start sums September and October (and the empty months before them).
     let app = app.restart(&[], "2026-11-20T12:00:00Z").await;
     let mut exposition = String::new();
-    for _ in 0..300 {
+    for _ in 0..1_200 {
         exposition = app.metrics_text().await;
         let done = metric(&exposition, "kruimel_rollup_months_total").unwrap_or(0.0);
         if done >= 2.0 && metric(&exposition, "kruimel_rollup_pending_months") == Some(0.0) {
