@@ -51,16 +51,7 @@ source loadtests/lib/measure.sh
 # shellcheck source=loadtests/lib/samples.sh
 source loadtests/lib/samples.sh
 
-work_dir=$(mktemp -d "${TMPDIR:-/tmp}/kruimel-flood.XXXXXX")
-server_pids=()
-cleanup() {
-  local pid
-  for pid in "${server_pids[@]}"; do stop_server "$pid"; done
-  rm -rf "$work_dir"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+use_work_dir flood
 
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 started_at=$(date -u '+%Y-%m-%d %H:%M:%S UTC')

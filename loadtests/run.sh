@@ -98,21 +98,7 @@ source loadtests/lib/measure.sh
 # shellcheck source=loadtests/lib/report.sh
 source loadtests/lib/report.sh
 
-work_dir=$(mktemp -d "${TMPDIR:-/tmp}/kruimel-load.XXXXXX")
-server_pids=()
-
-# Stops the servers newest first: Kruimel instances flush into the Redis
-# that was started before them.
-cleanup() {
-  local index
-  for ((index = ${#server_pids[@]} - 1; index >= 0; index--)); do
-    stop_server "${server_pids[index]}"
-  done
-  rm -rf "$work_dir"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+use_work_dir load
 
 # --- targets -----------------------------------------------------------------
 

@@ -65,16 +65,7 @@ source loadtests/lib/measure.sh
 # shellcheck source=loadtests/lib/samples.sh
 source loadtests/lib/samples.sh
 
-work_dir=$(mktemp -d "${TMPDIR:-/tmp}/kruimel-soak.XXXXXX")
-server_pids=()
-cleanup() {
-  local pid
-  for pid in "${server_pids[@]}"; do stop_server "$pid"; done
-  rm -rf "$work_dir"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+use_work_dir soak
 
 # measure_max_rate: sets MAX_RATE to the accepted beacons/s of wrk with
 # beacons.lua against a fresh instance, after a 3 s warm-up on another

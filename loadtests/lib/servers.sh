@@ -56,6 +56,25 @@ peak_rss_mib() {
   awk '/^VmHWM:/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"
 }
 
+# use_work_dir NAME: a fresh work_dir and an empty server_pids, both
+# removed on exit, when the servers are stopped newest first (Kruimel
+# instances flush into the Redis that was started before them).
+use_work_dir() {
+  work_dir=$(mktemp -d "${TMPDIR:-/tmp}/kruimel-$1.XXXXXX")
+  server_pids=()
+  trap stop_all_and_clean EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+}
+
+stop_all_and_clean() {
+  local index
+  for ((index = ${#server_pids[@]} - 1; index >= 0; index--)); do
+    stop_server "${server_pids[index]}"
+  done
+  rm -rf "$work_dir"
+}
+
 # --- the target's servers -----------------------------------------------------
 
 # The target being measured: its servers' ports, processes and Redis.

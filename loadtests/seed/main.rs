@@ -25,6 +25,7 @@
 
 mod population;
 mod traffic;
+mod weighted;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

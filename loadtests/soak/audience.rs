@@ -19,6 +19,7 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 
 use crate::population::{self, AGENTS, Query, Referrer, SOURCES};
+use crate::weighted::Weighted;
 
 pub const SITE: &str = "load.example";
 const ORIGIN: &str = "https://load.example";
@@ -47,32 +48,6 @@ pub struct Visitor {
 pub struct Beacon {
     pub request: Vec<u8>,
     pub is_pageview: bool,
-}
-
-/// Samples an index with the given weights.
-struct Weighted {
-    cumulative: Vec<f64>,
-}
-
-impl Weighted {
-    fn new(weights: impl IntoIterator<Item = f64>) -> Weighted {
-        let mut total = 0.0;
-        let cumulative = weights
-            .into_iter()
-            .map(|weight| {
-                total += weight;
-                total
-            })
-            .collect();
-        Weighted { cumulative }
-    }
-
-    fn pick(&self, rng: &mut StdRng) -> usize {
-        let point = rng.random::<f64>() * self.cumulative.last().expect("weights");
-        self.cumulative
-            .partition_point(|&edge| edge <= point)
-            .min(self.cumulative.len() - 1)
-    }
 }
 
 pub struct Audience {

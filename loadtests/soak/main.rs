@@ -26,6 +26,9 @@ mod load;
 #[path = "../seed/population.rs"]
 mod population;
 mod watch;
+#[allow(dead_code)] // Zipf weights are the seed's
+#[path = "../seed/weighted.rs"]
+mod weighted;
 
 use std::net::SocketAddr;
 use std::time::Duration;

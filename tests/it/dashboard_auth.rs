@@ -45,6 +45,13 @@ pub fn user(data_dir: &std::path::Path, args: &[&str], stdin: &str) -> String {
     String::from_utf8(output.stdout).unwrap()
 }
 
+/// Adds a user with `PASSWORD` and one role on `SITE`, through `kruimel user add`.
+pub fn add_user(data_dir: &std::path::Path, name: &str, role: &str) {
+    let site = format!("{SITE}={role}");
+    let args = ["add", name, "--site", site.as_str(), "--password-stdin"];
+    user(data_dir, &args, &format!("{PASSWORD}\n"));
+}
+
 pub async fn login(app: &TestApp, body: Value) -> reqwest::Response {
     app.client
         .post(format!("http://{}/dashboard/api/login", app.public))
@@ -78,17 +85,7 @@ async fn stats_with(app: &TestApp, site: &str, cookie: &str) -> u16 {
 async fn a_user_signs_in_reads_their_site_only_and_signs_out_with_the_csrf_token() {
     let app = TestApp::spawn().await;
     let data = app.data_dir();
-    user(
-        data,
-        &[
-            "add",
-            "vera",
-            "--site",
-            &format!("{SITE}=viewer"),
-            "--password-stdin",
-        ],
-        &format!("{PASSWORD}\n"),
-    );
+    add_user(data, "vera", "viewer");
 
     let wrong = login(
         &app,
@@ -212,17 +209,7 @@ async fn a_user_signs_in_reads_their_site_only_and_signs_out_with_the_csrf_token
 async fn five_failures_lock_an_account_and_a_second_factor_is_asked_for() {
     let app = TestApp::spawn().await;
     let data = app.data_dir();
-    user(
-        data,
-        &[
-            "add",
-            "anna",
-            "--site",
-            &format!("{SITE}=admin"),
-            "--password-stdin",
-        ],
-        &format!("{PASSWORD}\n"),
-    );
+    add_user(data, "anna", "admin");
     let uri = user(data, &["totp", "anna"], "");
     let secret = uri
         .split("secret=")
@@ -286,17 +273,7 @@ async fn five_failures_lock_an_account_and_a_second_factor_is_asked_for() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn behind_a_tls_proxy_the_cookie_is_secure_and_hsts_is_sent() {
     let app = TestApp::spawn().await;
-    user(
-        app.data_dir(),
-        &[
-            "add",
-            "vera",
-            "--site",
-            &format!("{SITE}=viewer"),
-            "--password-stdin",
-        ],
-        &format!("{PASSWORD}\n"),
-    );
+    add_user(app.data_dir(), "vera", "viewer");
     let response = app
         .client
         .post(format!("http://{}/dashboard/api/login", app.public))

@@ -7,22 +7,8 @@
 use serde_json::{Value, json};
 
 use crate::backends::{Backend, on_every_backend};
-use crate::dashboard_auth::{PASSWORD, cookie_of, login, user};
+use crate::dashboard_auth::{PASSWORD, add_user, cookie_of, login, user};
 use crate::helpers::{SITE, TestApp};
-
-fn add_user(app: &TestApp, name: &str) {
-    user(
-        app.data_dir(),
-        &[
-            "add",
-            name,
-            "--site",
-            &format!("{SITE}=viewer"),
-            "--password-stdin",
-        ],
-        &format!("{PASSWORD}\n"),
-    );
-}
 
 /// Signs in; the cookie (`kruimel_session=…`) and the CSRF token.
 async fn sign_in(app: &TestApp, name: &str) -> (String, String) {
@@ -83,7 +69,7 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 
 async fn a_session_survives_a_restart_and_ends_when_idle_or_too_old(backend: Backend) {
     let app = TestApp::spawn_on(backend).await;
-    add_user(&app, "vera");
+    add_user(app.data_dir(), "vera", "viewer");
     let (cookie, csrf) = sign_in(&app, "vera").await;
     let token = cookie.strip_prefix("kruimel_session=").unwrap().to_owned();
     let stored = stored_bytes(&app);
@@ -136,7 +122,7 @@ async fn a_second_instance_on_the_same_redis_knows_the_session_and_its_sign_out(
     let first = TestApp::spawn_on(backend.clone()).await;
     let second = TestApp::spawn_on(backend.clone()).await;
     // Instances share one users file (deployed alike): the same hashes.
-    add_user(&first, "vera");
+    add_user(first.data_dir(), "vera", "viewer");
     std::fs::copy(
         first.data_dir().join("users.toml"),
         second.data_dir().join("users.toml"),
@@ -191,7 +177,7 @@ async fn a_second_instance_on_the_same_redis_knows_the_session_and_its_sign_out(
 async fn while_redis_is_away_a_session_check_answers_store_unavailable() {
     let backend = Backend::redis_persistent();
     let app = TestApp::spawn_on(backend.clone()).await;
-    add_user(&app, "vera");
+    add_user(app.data_dir(), "vera", "viewer");
     let (cookie, _) = sign_in(&app, "vera").await;
 
     backend.redis_server().stop();
@@ -226,8 +212,8 @@ async fn while_redis_is_away_a_session_check_answers_store_unavailable() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_new_password_or_second_factor_ends_the_sessions_begun_before() {
     let app = TestApp::spawn().await;
-    add_user(&app, "vera");
-    add_user(&app, "anna");
+    add_user(app.data_dir(), "vera", "viewer");
+    add_user(app.data_dir(), "anna", "viewer");
     let (vera, _) = sign_in(&app, "vera").await;
     let (anna, _) = sign_in(&app, "anna").await;
     assert_eq!(session(&app, &vera).await.0, 200);

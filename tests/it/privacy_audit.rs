@@ -136,17 +136,7 @@ async fn no_ip_user_agent_or_query_string_is_kept_anywhere(backend: Backend) {
 /// Signs in to the dashboard from the marked address and browser, and
 /// reads the session once; returns the cookie's token.
 async fn dashboard_sign_in(server: &ServerProcess, data: &std::path::Path, agent: &str) -> String {
-    crate::dashboard_auth::user(
-        data,
-        &[
-            "add",
-            "vera",
-            "--site",
-            &format!("{SITE}=viewer"),
-            "--password-stdin",
-        ],
-        &format!("{}\n", crate::dashboard_auth::PASSWORD),
-    );
+    crate::dashboard_auth::add_user(data, "vera", "viewer");
     let signed_in = server
         .client
         .post(format!("http://{}/dashboard/api/login", server.public))

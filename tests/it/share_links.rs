@@ -6,7 +6,7 @@
 use serde_json::{Value, json};
 
 use crate::backends::{Backend, on_every_backend};
-use crate::dashboard_auth::{PASSWORD, cookie_of, login, user};
+use crate::dashboard_auth::{PASSWORD, add_user, cookie_of, login};
 use crate::helpers::{FIREFOX, SITE, TestApp, rows};
 
 async fn signed_in(app: &TestApp, name: &str) -> (String, String) {
@@ -58,28 +58,8 @@ async fn shared_pages(app: &TestApp, secret: &str) -> (u16, Value) {
 async fn an_admin_makes_and_revokes_a_share_link_that_reads_folded_stats(backend: Backend) {
     let app = TestApp::spawn_on(backend).await;
     let data = app.data_dir();
-    user(
-        data,
-        &[
-            "add",
-            "anna",
-            "--site",
-            &format!("{SITE}=admin"),
-            "--password-stdin",
-        ],
-        &format!("{PASSWORD}\n"),
-    );
-    user(
-        data,
-        &[
-            "add",
-            "vera",
-            "--site",
-            &format!("{SITE}=viewer"),
-            "--password-stdin",
-        ],
-        &format!("{PASSWORD}\n"),
-    );
+    add_user(data, "anna", "admin");
+    add_user(data, "vera", "viewer");
     for (ip, page) in (1..=10)
         .map(|n| (format!("81.204.{n}.1"), "/afval"))
         .chain([("81.204.99.1".to_owned(), "/bezwaar")])
