@@ -174,13 +174,13 @@ check_rate
 
 # samples_table: the SAMPLE lines as a Markdown table.
 samples_table() {
-  echo "| t (s) | answered/s | p50 (µs) | p99 (µs) | max (µs) | behind | RSS (MiB) | fds | hot visitors | evicted | distinct | shed | queue | ready |"
-  echo "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+  echo "| t (s) | answered/s | p50 (µs) | p99 (µs) | max (µs) | behind | RSS (MiB) | fds | hot visitors | credits held | evicted | distinct | shed | queue | ready |"
+  echo "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
   awk '$1 == "SAMPLE" {
       delete f; for (i = 2; i <= NF; i++) { split($i, pair, "="); f[pair[1]] = pair[2] }
-      printf "| %s | %s | %s | %s | %s | %s | %.1f | %s | %s | %s | %s | %s | %s | %s |\n",
+      printf "| %s | %s | %s | %s | %s | %s | %.1f | %s | %s | %s | %s | %s | %s | %s | %s |\n",
         f["t"], f["rate"], f["p50_us"], f["p99_us"], f["max_us"], f["behind"], f["rss_kib"] / 1024,
-        f["fds"], f["hot"], f["evicted"], f["distinct"], f["shed"], f["queue"], f["ready"] }' "$samples"
+        f["fds"], f["hot"], f["credits"], f["evicted"], f["distinct"], f["shed"], f["queue"], f["ready"] }' "$samples"
 }
 
 report() {

@@ -20,6 +20,7 @@ pub struct Metrics {
     pub http_requests: IntCounterVec,
     pub queue_depth: IntGauge,
     pub hot_visitors: IntGauge,
+    pub hot_credits: IntGauge,
     pub visitors_evicted: IntCounter,
     pub flush_seconds: Histogram,
     pub flush_keys: Histogram,
@@ -85,9 +86,14 @@ impl Metrics {
             .expect("valid metric"),
             hot_visitors: IntGauge::new("hot_visitors", "Visitors held in the hot state.")
                 .expect("valid metric"),
+            hot_credits: IntGauge::new(
+                "hot_credits",
+                "Counting-scope fingerprints the hot state's visitors hold together.",
+            )
+            .expect("valid metric"),
             visitors_evicted: IntCounter::new(
                 "hot_visitors_evicted_total",
-                "Visitors evicted from the hot state because it reached its cap.",
+                "Visitors evicted from the hot state because it reached its cap on visitors or credits.",
             )
             .expect("valid metric"),
             flush_seconds: Histogram::with_opts(HistogramOpts::new(
@@ -213,6 +219,7 @@ impl Metrics {
             Box::new(self.http_requests.clone()),
             Box::new(self.queue_depth.clone()),
             Box::new(self.hot_visitors.clone()),
+            Box::new(self.hot_credits.clone()),
             Box::new(self.visitors_evicted.clone()),
             Box::new(self.flush_seconds.clone()),
             Box::new(self.flush_keys.clone()),

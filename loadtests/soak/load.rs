@@ -353,6 +353,7 @@ async fn server_fields(server: &Server) -> String {
         field("rss_kib", snapshot.rss_kib),
         field("fds", snapshot.fds),
         field("hot", snapshot.metric("kruimel_hot_visitors")),
+        field("credits", snapshot.metric("kruimel_hot_credits")),
         field(
             "evicted",
             snapshot.metric("kruimel_hot_visitors_evicted_total"),

@@ -235,6 +235,9 @@ impl Running {
         }
         let metrics = &self.parts.metrics;
         metrics.hot_visitors.set(self.parts.sessions.len() as i64);
+        metrics
+            .hot_credits
+            .set(self.parts.sessions.credits_held() as i64);
         metrics.queue_depth.set(self.parts.hits.len() as i64);
         metrics
             .visitors_evicted

@@ -199,11 +199,24 @@ pub enum Backend {
     Redis,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct StoreConfig {
     pub backend: Backend,
+    /// Embedded store: memory for the database's page cache, in MiB. The
+    /// file grows with every day kept; the cache does not grow past this.
+    pub cache_mb: std::num::NonZeroUsize,
     pub redis: RedisConfig,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        StoreConfig {
+            backend: Backend::default(),
+            cache_mb: std::num::NonZeroUsize::new(128).expect("not zero"),
+            redis: RedisConfig::default(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -4,6 +4,17 @@
 //! as a 32-bit fingerprint in a small sorted vector. Within one visitor's
 //! day (tens of scopes) a fingerprint collision is about one in 10^8, and
 //! would only under-count that visitor once.
+//!
+//! Memory is bounded twice: one visitor holds at most `MAX_PER_VISITOR`
+//! fingerprints (no person visits that many scopes in a day; past it new
+//! scopes are not credited, so a client inventing pages cannot grow one
+//! entry without end), and the hot state counts the fingerprints all its
+//! visitors hold, so `Sessions` can evict by that total as well as by
+//! visitors. The vector grows by a quarter at a time, not by doubling, so
+//! what it holds is close to what it uses.
+
+/// Fingerprints one visitor may hold in one day.
+pub const MAX_PER_VISITOR: usize = 2048;
 
 #[derive(Debug, Default, Clone)]
 pub struct Credits(Vec<u32>);
@@ -13,11 +24,25 @@ impl Credits {
         self.0.binary_search(&fingerprint).is_ok()
     }
 
-    /// Records the scope; true the first time it is seen today.
+    /// Fingerprints held.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Records the scope; true the first time it is seen today, false
+    /// when seen before or when this visitor already holds the maximum.
     pub fn first_time(&mut self, fingerprint: u32) -> bool {
         match self.0.binary_search(&fingerprint) {
             Ok(_) => false,
+            Err(_) if self.0.len() >= MAX_PER_VISITOR => false,
             Err(position) => {
+                if self.0.len() == self.0.capacity() {
+                    self.0.reserve_exact((self.0.len() / 4).max(8));
+                }
                 self.0.insert(position, fingerprint);
                 true
             }
@@ -29,8 +54,12 @@ impl Credits {
 pub enum CreditCheck<'a> {
     /// Anonymous hits are credited to nothing.
     Anonymous,
-    /// The visitor's credits in this process's memory.
-    Local(&'a mut Credits),
+    /// The visitor's credits in this process's memory, and the hot
+    /// state's count of every visitor's fingerprints.
+    Local {
+        credits: &'a mut Credits,
+        held: &'a mut usize,
+    },
     /// Notes each scope asked about and answers "no": a dry run that tells
     /// the shared state which scopes to test.
     Record(&'a mut Vec<u32>),
@@ -42,7 +71,11 @@ impl CreditCheck<'_> {
     pub fn first_time(&mut self, fingerprint: u32) -> bool {
         match self {
             CreditCheck::Anonymous => false,
-            CreditCheck::Local(credits) => credits.first_time(fingerprint),
+            CreditCheck::Local { credits, held } => {
+                let first = credits.first_time(fingerprint);
+                **held += usize::from(first);
+                first
+            }
             CreditCheck::Record(asked) => {
                 asked.push(fingerprint);
                 false

@@ -6,8 +6,11 @@
 //! counting scopes this visitor has already been credited to today.
 //! Lives only in memory, owned by the aggregator task; a visitor's entry
 //! is swept once its day is over and its visit has ended, which is never
-//! later than the end of that day's salt. A hard cap bounds memory:
-//! past it the least recently seen of a small random sample is evicted.
+//! later than the end of that day's salt. Two caps bound memory: on
+//! visitors, and on the credit fingerprints they hold together (on
+//! average `CREDITS_PER_VISITOR` each, since returning visitors gather
+//! more scopes through the day); past either, the least recently seen
+//! of a small random sample is evicted.
 //! Invariant: nothing here is written anywhere; it holds hashes, cleaned
 //! pages and classes, never an IP address or a user agent.
 
@@ -20,8 +23,13 @@ use indexmap::IndexMap;
 use crate::ingest::hit::Hit;
 use crate::sites::{Moment, SiteIdx};
 
-pub use credits::{CreditCheck, Credits};
+pub use credits::{CreditCheck, Credits, MAX_PER_VISITOR};
 pub use visit::{EndedVisit, Visit, VisitAttrs, VisitChange};
+
+/// Credit fingerprints the hot state holds per visitor of its cap, on
+/// average: a full hot state in the soak test held about 22 per visitor,
+/// and room is left for visitors who come back through the day.
+pub const CREDITS_PER_VISITOR: usize = 48;
 
 struct VisitorState {
     site: SiteIdx,
@@ -42,6 +50,9 @@ pub struct Observation<'a> {
 pub struct Sessions {
     visitors: IndexMap<u64, VisitorState, foldhash::fast::RandomState>,
     max_visitors: usize,
+    /// Fingerprints all visitors' credits hold, and the most they may.
+    credits_held: usize,
+    max_credits: usize,
     timeout_seconds: i64,
     evicted: u64,
     sample_seed: u64,
@@ -54,6 +65,8 @@ impl Sessions {
         Sessions {
             visitors: IndexMap::default(),
             max_visitors: max_visitors.max(1),
+            credits_held: 0,
+            max_credits: max_visitors.max(1).saturating_mul(CREDITS_PER_VISITOR),
             timeout_seconds,
             evicted: 0,
             sample_seed: 0x9E37_79B9_7F4A_7C15,
@@ -101,6 +114,7 @@ impl Sessions {
         if state.day != hit.at.day {
             // A new local day: a new visitor for counting, the visit may go on.
             state.day = hit.at.day;
+            self.credits_held -= state.credits.len();
             state.credits = Credits::default();
         }
         state.last_seen = state.last_seen.max(hit.at.unix);
@@ -109,21 +123,33 @@ impl Sessions {
             self.ended.push(ended.end(state.site));
         }
         Observation {
-            credits: CreditCheck::Local(&mut state.credits),
+            credits: CreditCheck::Local {
+                credits: &mut state.credits,
+                held: &mut self.credits_held,
+            },
             visit: Some(change),
         }
     }
 
+    /// Evicts until one more visitor fits under both caps.
     fn make_room(&mut self) {
-        while self.visitors.len() >= self.max_visitors {
+        while !self.visitors.is_empty()
+            && (self.visitors.len() >= self.max_visitors || self.credits_held > self.max_credits)
+        {
             let victim = self.least_recent_of_sample();
-            if let Some((_, state)) = self.visitors.swap_remove_index(victim)
-                && let Some(visit) = state.visit
-            {
-                self.ended.push(visit.end(state.site));
+            if let Some((_, state)) = self.visitors.swap_remove_index(victim) {
+                self.credits_held -= state.credits.len();
+                if let Some(visit) = state.visit {
+                    self.ended.push(visit.end(state.site));
+                }
             }
             self.evicted += 1;
         }
+    }
+
+    /// Credit fingerprints held by every visitor together.
+    pub fn credits_held(&self) -> usize {
+        self.credits_held
     }
 
     /// Approximate LRU: the oldest of eight pseudo-random entries.
@@ -161,6 +187,7 @@ impl Sessions {
     pub fn sweep(&mut self, today: &[Moment]) {
         let timeout = self.timeout_seconds;
         let ended = &mut self.ended;
+        let held = &mut self.credits_held;
         self.visitors.retain(|_, state| {
             let now = today[state.site.index()];
             let idle = state
@@ -170,7 +197,11 @@ impl Sessions {
             if idle && let Some(visit) = state.visit.take() {
                 ended.push(visit.end(state.site));
             }
-            state.day >= now.day || state.visit.is_some()
+            let keep = state.day >= now.day || state.visit.is_some();
+            if !keep {
+                *held -= state.credits.len();
+            }
+            keep
         });
     }
 

@@ -215,3 +215,68 @@ fn realtime_counts_the_visitors_of_the_last_window() {
         vec![0]
     );
 }
+
+/// Credits `count` new scopes to the visitor of `hit`; how many were new.
+fn credit_scopes(sessions: &mut Sessions, hit: &Hit, count: u32) -> usize {
+    let mut observation = sessions.observe(hit);
+    (0..count)
+        .filter(|fingerprint| observation.credits.first_time(*fingerprint))
+        .count()
+}
+
+#[test]
+fn one_visitor_holds_at_most_the_per_visitor_maximum() {
+    let mut sessions = Sessions::new(10, 30 * MINUTE);
+    let limit = MAX_PER_VISITOR as u32;
+    let first = pageview(1, 1_000_000, "/a");
+    assert_eq!(
+        credit_scopes(&mut sessions, &first, limit + 100),
+        MAX_PER_VISITOR
+    );
+    assert_eq!(sessions.credits_held(), MAX_PER_VISITOR);
+    // Scopes it already holds stay credited; new ones past the limit are not.
+    let mut observation = sessions.observe(&pageview(1, 1_000_001, "/b"));
+    assert!(!observation.credits.first_time(7));
+    assert!(!observation.credits.first_time(limit + 500));
+}
+
+#[test]
+fn visitors_holding_too_many_credits_together_are_evicted() {
+    let mut sessions = Sessions::new(4, 30 * MINUTE);
+    let budget = 4 * CREDITS_PER_VISITOR as u32;
+    // Two visitors well under the visitor cap hold more than the budget.
+    credit_scopes(
+        &mut sessions,
+        &pageview(1, 1_000_000, "/a"),
+        budget / 2 + 10,
+    );
+    credit_scopes(
+        &mut sessions,
+        &pageview(2, 1_000_001, "/b"),
+        budget / 2 + 10,
+    );
+    assert_eq!(sessions.len(), 2);
+    assert_eq!(sessions.credits_held(), budget as usize + 20);
+    // The next visitor makes room by evicting under the credit budget,
+    // oldest first, and the count of held fingerprints follows.
+    sessions.observe(&pageview(3, 1_000_002, "/c"));
+    assert_eq!(sessions.take_evicted(), 1);
+    assert_eq!(sessions.len(), 2);
+    assert_eq!(sessions.credits_held(), budget as usize / 2 + 10);
+    assert_eq!(exits(&mut sessions), ["/a -> /a"]);
+}
+
+#[test]
+fn held_credits_are_released_by_a_new_day_and_the_sweep() {
+    let mut sessions = Sessions::new(10, 30 * MINUTE);
+    credit_scopes(&mut sessions, &pageview(1, 1_000_000, "/a"), 30);
+    credit_scopes(&mut sessions, &pageview(2, 1_000_000, "/a"), 20);
+    assert_eq!(sessions.credits_held(), 50);
+    // Visitor 1 comes back the next day: its credits start again.
+    credit_scopes(&mut sessions, &pageview(1, 1_000_000 + 86_400, "/a"), 5);
+    assert_eq!(sessions.credits_held(), 25);
+    // Visitor 2's day is over and its visit idle: swept, credits released.
+    sessions.sweep(&[moment(1_000_000 + 86_400 + 60)]);
+    assert_eq!(sessions.len(), 1);
+    assert_eq!(sessions.credits_held(), 5);
+}

@@ -60,6 +60,14 @@ impl Store {
         Embedded::open(data_dir).map(Store::Embedded)
     }
 
+    /// The embedded store with a page cache of at most `cache_bytes`.
+    pub fn open_embedded_with_cache(
+        data_dir: &Path,
+        cache_bytes: usize,
+    ) -> Result<Store, StoreError> {
+        Embedded::open_with_cache(data_dir, cache_bytes).map(Store::Embedded)
+    }
+
     /// Adds each delta to its stored row, in one transaction. A batch
     /// retried under the same id after an unclear failure is not added
     /// twice on Redis; the embedded store fails cleanly or not at all.

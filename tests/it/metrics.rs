@@ -201,6 +201,11 @@ async fn metrics_count_exactly_the_beacons_sent_and_pass_promtool_lint() {
         metrics.value("kruimel_hot_visitors", &[]),
         VISITORS.len() as f64
     );
+    // Every visitor was credited to its site's totals at least.
+    assert!(
+        metrics.value("kruimel_hot_credits", &[]) >= VISITORS.len() as f64,
+        "credits held"
+    );
     assert_eq!(
         metrics.value("kruimel_hot_visitors_evicted_total", &[]),
         0.0

@@ -44,9 +44,22 @@ pub struct Embedded {
     /// `None` after a failed write, until a call reopens the file.
     db: ArcSwapOption<Database>,
     path: PathBuf,
+    /// Bytes of page cache redb may hold (its default is 1 GiB).
+    cache_bytes: usize,
     /// Whether the last write failed.
     writes_failing: AtomicBool,
     last_reopen: Mutex<Option<Instant>>,
+}
+
+/// Page cache when none is configured: `store.cache_mb`'s default.
+const DEFAULT_CACHE_BYTES: usize = 128 << 20;
+
+/// redb with a bounded page cache: its own default of 1 GiB would let
+/// resident memory grow with the file for weeks.
+fn builder(cache_bytes: usize) -> redb::Builder {
+    let mut builder = Database::builder();
+    builder.set_cache_size(cache_bytes);
+    builder
 }
 
 fn operation(error: impl std::fmt::Display) -> StoreError {
@@ -54,7 +67,13 @@ fn operation(error: impl std::fmt::Display) -> StoreError {
 }
 
 impl Embedded {
+    /// Opens with the default page cache.
     pub fn open(data_dir: &Path) -> Result<Embedded, StoreError> {
+        Embedded::open_with_cache(data_dir, DEFAULT_CACHE_BYTES)
+    }
+
+    /// Opens with a page cache of at most `cache_bytes`.
+    pub fn open_with_cache(data_dir: &Path, cache_bytes: usize) -> Result<Embedded, StoreError> {
         std::fs::create_dir_all(data_dir).map_err(|source| StoreError::DataDir {
             path: data_dir.display().to_string(),
             source,
@@ -66,28 +85,33 @@ impl Embedded {
             // if it was not closed cleanly), so a file that may not be ours
             // is first read through an overlay that keeps writes in memory.
             Embedded::probe(&path)?;
-            let db = Database::open(&path).map_err(|error| StoreError::Open {
-                path: shown,
-                message: error.to_string(),
-            })?;
-            let store = Embedded::with(db, path);
+            let db = builder(cache_bytes)
+                .open(&path)
+                .map_err(|error| StoreError::Open {
+                    path: shown,
+                    message: error.to_string(),
+                })?;
+            let store = Embedded::with(db, path, cache_bytes);
             store.create_tables()?;
             return Ok(store);
         }
-        let db = Database::create(&path).map_err(|error| StoreError::Open {
-            path: shown,
-            message: error.to_string(),
-        })?;
-        let store = Embedded::with(db, path);
+        let db = builder(cache_bytes)
+            .create(&path)
+            .map_err(|error| StoreError::Open {
+                path: shown,
+                message: error.to_string(),
+            })?;
+        let store = Embedded::with(db, path, cache_bytes);
         store.mark_schema()?;
         store.create_tables()?;
         Ok(store)
     }
 
-    fn with(db: Database, path: PathBuf) -> Embedded {
+    fn with(db: Database, path: PathBuf, cache_bytes: usize) -> Embedded {
         Embedded {
             db: ArcSwapOption::from_pointee(db),
             path,
+            cache_bytes,
             writes_failing: AtomicBool::new(false),
             last_reopen: Mutex::new(None),
         }
@@ -112,7 +136,9 @@ impl Embedded {
             return Err(self.failed("missing; waiting for it to return"));
         }
         Embedded::probe(&self.path)?;
-        let db = Database::open(&self.path).map_err(|error| self.failed(error))?;
+        let db = builder(self.cache_bytes)
+            .open(&self.path)
+            .map_err(|error| self.failed(error))?;
         let db = Arc::new(db);
         self.db.store(Some(db.clone()));
         tracing::debug!(path = %self.path.display(), "database reopened");
