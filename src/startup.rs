@@ -122,10 +122,9 @@ fn reload_on_hangup(state: Arc<AppState>) -> tokio::task::JoinHandle<()> {
 
 fn open_store(config: &Config) -> Result<Store, StoreError> {
     match config.store.backend {
-        Backend::Embedded => Store::open_embedded_with_cache(
-            &config.server.data_dir,
-            config.store.cache_mb.get().saturating_mul(1 << 20),
-        ),
+        Backend::Embedded => {
+            Store::open_embedded(&config.server.data_dir, config.store.cache_bytes())
+        }
         Backend::Redis => {
             let store = RedisStore::open(&config.store.redis)?;
             if let Err(error) = store.ping() {

@@ -144,7 +144,7 @@ mod tests {
 
     fn sessions(idle_seconds: i64, absolute_seconds: i64) -> (tempfile::TempDir, LoginSessions) {
         let dir = tempfile::tempdir().unwrap();
-        let store = Arc::new(Store::open_embedded(dir.path()).unwrap());
+        let store = Arc::new(Store::open_embedded(dir.path(), 8 << 20).unwrap());
         (
             dir,
             LoginSessions::new(store, idle_seconds, absolute_seconds),

@@ -209,6 +209,13 @@ pub struct StoreConfig {
     pub redis: RedisConfig,
 }
 
+impl StoreConfig {
+    /// `cache_mb` in bytes.
+    pub fn cache_bytes(&self) -> usize {
+        self.cache_mb.get().saturating_mul(1 << 20)
+    }
+}
+
 impl Default for StoreConfig {
     fn default() -> Self {
         StoreConfig {

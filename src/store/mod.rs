@@ -56,16 +56,9 @@ pub enum Store {
 }
 
 impl Store {
-    pub fn open_embedded(data_dir: &Path) -> Result<Store, StoreError> {
-        Embedded::open(data_dir).map(Store::Embedded)
-    }
-
-    /// The embedded store with a page cache of at most `cache_bytes`.
-    pub fn open_embedded_with_cache(
-        data_dir: &Path,
-        cache_bytes: usize,
-    ) -> Result<Store, StoreError> {
-        Embedded::open_with_cache(data_dir, cache_bytes).map(Store::Embedded)
+    /// The embedded store, with a page cache of at most `cache_bytes`.
+    pub fn open_embedded(data_dir: &Path, cache_bytes: usize) -> Result<Store, StoreError> {
+        Embedded::open(data_dir, cache_bytes).map(Store::Embedded)
     }
 
     /// Adds each delta to its stored row, in one transaction. A batch

@@ -216,7 +216,7 @@ mod through_the_library {
     #[test]
     fn breakdowns_read_rolled_up_months_from_monthly_rows_until_a_flush_changes_a_day() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open_embedded(dir.path()).unwrap();
+        let store = Store::open_embedded(dir.path(), 8 << 20).unwrap();
         let september = (day("2026-09-01"), day("2026-09-30"));
         let days = [
             page_row(Granularity::Day, day("2026-09-02"), 3),

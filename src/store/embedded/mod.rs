@@ -51,9 +51,6 @@ pub struct Embedded {
     last_reopen: Mutex<Option<Instant>>,
 }
 
-/// Page cache when none is configured: `store.cache_mb`'s default.
-const DEFAULT_CACHE_BYTES: usize = 128 << 20;
-
 /// redb with a bounded page cache: its own default of 1 GiB would let
 /// resident memory grow with the file for weeks.
 fn builder(cache_bytes: usize) -> redb::Builder {
@@ -67,42 +64,34 @@ fn operation(error: impl std::fmt::Display) -> StoreError {
 }
 
 impl Embedded {
-    /// Opens with the default page cache.
-    pub fn open(data_dir: &Path) -> Result<Embedded, StoreError> {
-        Embedded::open_with_cache(data_dir, DEFAULT_CACHE_BYTES)
-    }
-
-    /// Opens with a page cache of at most `cache_bytes`.
-    pub fn open_with_cache(data_dir: &Path, cache_bytes: usize) -> Result<Embedded, StoreError> {
+    /// Opens (or creates) the file, with a page cache of at most `cache_bytes`.
+    pub fn open(data_dir: &Path, cache_bytes: usize) -> Result<Embedded, StoreError> {
         std::fs::create_dir_all(data_dir).map_err(|source| StoreError::DataDir {
             path: data_dir.display().to_string(),
             source,
         })?;
         let path = data_dir.join(FILE_NAME);
-        let shown = path.display().to_string();
-        if path.exists() {
+        let existed = path.exists();
+        if existed {
             // Opening with redb writes to the file (its header, and a repair
             // if it was not closed cleanly), so a file that may not be ours
             // is first read through an overlay that keeps writes in memory.
             Embedded::probe(&path)?;
-            let db = builder(cache_bytes)
-                .open(&path)
-                .map_err(|error| StoreError::Open {
-                    path: shown,
-                    message: error.to_string(),
-                })?;
-            let store = Embedded::with(db, path, cache_bytes);
-            store.create_tables()?;
-            return Ok(store);
         }
-        let db = builder(cache_bytes)
-            .create(&path)
-            .map_err(|error| StoreError::Open {
-                path: shown,
-                message: error.to_string(),
-            })?;
+        let builder = builder(cache_bytes);
+        let opened = if existed {
+            builder.open(&path)
+        } else {
+            builder.create(&path)
+        };
+        let db = opened.map_err(|error| StoreError::Open {
+            path: path.display().to_string(),
+            message: error.to_string(),
+        })?;
         let store = Embedded::with(db, path, cache_bytes);
-        store.mark_schema()?;
+        if !existed {
+            store.mark_schema()?;
+        }
         store.create_tables()?;
         Ok(store)
     }

@@ -4,6 +4,8 @@ use super::*;
 use crate::store::schema::{Dim, Granularity};
 
 const SITE: &str = "gemeente.example";
+/// A small page cache, so the tests also read pages back from the file.
+const CACHE: usize = 1 << 20;
 
 fn prefix(filter: (Dim, &str), breakdown: Dim, granularity: Granularity) -> RowPrefix {
     RowPrefix {
@@ -44,7 +46,7 @@ fn row(bucket: i32, value: &str, pageviews: i64) -> (i32, String, i64) {
 #[test]
 fn applying_deltas_twice_adds_them_and_negative_deltas_subtract() {
     let dir = tempfile::tempdir().unwrap();
-    let store = Embedded::open(dir.path()).unwrap();
+    let store = Embedded::open(dir.path(), CACHE).unwrap();
     let key = pages().row_key(20_415, "/afval");
     let delta = Counts {
         visitors: 1,
@@ -86,7 +88,7 @@ fn applying_deltas_twice_adds_them_and_negative_deltas_subtract() {
 #[test]
 fn scan_returns_only_its_prefix_and_bucket_range_in_bucket_order() {
     let dir = tempfile::tempdir().unwrap();
-    let store = Embedded::open(dir.path()).unwrap();
+    let store = Embedded::open(dir.path(), CACHE).unwrap();
     let google = prefix((Dim::Source, "Google"), Dim::Page, Granularity::Day);
     // Neighbours that sort right after (or before) `google` in the key space.
     let google_nl = prefix((Dim::Source, "Google NL"), Dim::Page, Granularity::Day);
@@ -159,7 +161,7 @@ fn scan_returns_only_its_prefix_and_bucket_range_in_bucket_order() {
 #[test]
 fn purge_removes_one_sites_rows_before_the_day_and_hour() {
     let dir = tempfile::tempdir().unwrap();
-    let store = Embedded::open(dir.path()).unwrap();
+    let store = Embedded::open(dir.path(), CACHE).unwrap();
     let days = pages();
     let hours = prefix((Dim::None, ""), Dim::None, Granularity::Hour);
     let filtered_days = prefix((Dim::Country, "NL"), Dim::Browser, Granularity::Day);
@@ -211,7 +213,9 @@ fn a_file_that_is_not_a_redb_database_is_refused_and_left_unchanged() {
         let path = dir.path().join(FILE_NAME);
         std::fs::write(&path, &junk).unwrap();
 
-        let error = Embedded::open(dir.path()).err().expect("junk is refused");
+        let error = Embedded::open(dir.path(), CACHE)
+            .err()
+            .expect("junk is refused");
 
         assert!(matches!(error, StoreError::Foreign { .. }), "{error:?}");
         assert!(
@@ -238,7 +242,7 @@ fn a_redb_database_without_kruimels_marker_is_refused_and_left_unchanged() {
     }
     let before = std::fs::read(&path).unwrap();
 
-    let error = Embedded::open(dir.path())
+    let error = Embedded::open(dir.path(), CACHE)
         .err()
         .expect("foreign database is refused");
 
@@ -271,7 +275,7 @@ fn a_redb_database_left_needing_repair_is_refused_and_left_unchanged() {
     std::fs::copy(&crashed, &path).unwrap();
     let before = std::fs::read(&path).unwrap();
 
-    let error = Embedded::open(dir.path())
+    let error = Embedded::open(dir.path(), CACHE)
         .err()
         .expect("foreign database is refused");
 
@@ -286,7 +290,7 @@ fn a_redb_database_left_needing_repair_is_refused_and_left_unchanged() {
 fn a_kruimel_database_left_needing_repair_opens_with_its_rows() {
     let dir = tempfile::tempdir().unwrap();
     let crashed = dir.path().join("crashed");
-    let store = Embedded::open(&crashed).unwrap();
+    let store = Embedded::open(&crashed, CACHE).unwrap();
     let key = pages().row_key(20_415, "/afval");
     store.apply(&[(key, views(7))]).unwrap();
     std::mem::forget(store);
@@ -294,7 +298,7 @@ fn a_kruimel_database_left_needing_repair_opens_with_its_rows() {
     std::fs::create_dir(&copy).unwrap();
     std::fs::copy(crashed.join(FILE_NAME), copy.join(FILE_NAME)).unwrap();
 
-    let store = Embedded::open(&copy).unwrap();
+    let store = Embedded::open(&copy, CACHE).unwrap();
 
     assert_eq!(
         scanned(&store, &pages(), 20_415, 20_415),
@@ -338,10 +342,10 @@ fn reopening_a_kruimel_database_keeps_its_rows() {
     let dir = tempfile::tempdir().unwrap();
     let key = pages().row_key(20_415, "/afval");
     {
-        let store = Embedded::open(dir.path()).unwrap();
+        let store = Embedded::open(dir.path(), CACHE).unwrap();
         store.apply(&[(key.clone(), views(7))]).unwrap();
     }
-    let store = Embedded::open(dir.path()).unwrap();
+    let store = Embedded::open(dir.path(), CACHE).unwrap();
     assert!(dir.path().join(FILE_NAME).is_file());
     assert_eq!(
         scanned(&store, &pages(), 20_415, 20_415),
@@ -357,7 +361,7 @@ fn reopening_a_kruimel_database_keeps_its_rows() {
 #[test]
 fn a_roll_up_sums_a_months_daily_rows_per_prefix_and_value() {
     let dir = tempfile::tempdir().unwrap();
-    let store = Embedded::open(dir.path()).unwrap();
+    let store = Embedded::open(dir.path(), CACHE).unwrap();
     let months = |first: &RowPrefix| RowPrefix {
         granularity: Granularity::Month,
         ..first.clone()
@@ -434,7 +438,7 @@ fn a_roll_up_sums_a_months_daily_rows_per_prefix_and_value() {
 #[test]
 fn retention_removes_a_months_rows_and_its_roll_up_with_the_days_before_it() {
     let dir = tempfile::tempdir().unwrap();
-    let store = Embedded::open(dir.path()).unwrap();
+    let store = Embedded::open(dir.path(), CACHE).unwrap();
     let monthly = RowPrefix {
         granularity: Granularity::Month,
         ..pages()
