@@ -161,12 +161,16 @@ on_every_backend!(finished_months_answer_as_their_days_did);
 
 mod through_the_library {
     use std::collections::HashMap;
+    use std::time::{Duration, Instant};
 
+    use kruimel::config::RedisConfig;
     use kruimel::query::fold::Audience;
     use kruimel::query::params::Endpoint;
     use kruimel::query::period::day_number;
     use kruimel::query::{Property, Stats, StatsQuery};
-    use kruimel::store::{Counts, Dim, Granularity, KeyParts, Store};
+    use kruimel::store::{Counts, Dim, Granularity, KeyParts, RedisStore, RowPrefix, Store};
+
+    use crate::redis_server::RedisServer;
 
     const SITE: &str = "gemeente.example";
 
@@ -254,5 +258,98 @@ mod through_the_library {
         store.roll_up(SITE, september.0, september.1).unwrap();
         assert_eq!(store.rolled_months(SITE).unwrap(), vec![september.0]);
         assert_eq!(pageviews(&store, "2026-09-01", "2026-10-03"), 13);
+    }
+
+    /// A row of `value` under the page filter `filter`, broken down by page.
+    fn filtered_row(filter: &str, bucket: i32, value: &str) -> (Vec<u8>, Counts) {
+        let parts = KeyParts {
+            site: SITE,
+            filter: (Dim::Page, filter),
+            breakdown: Dim::Page,
+            granularity: Granularity::Day,
+        };
+        let counts = Counts {
+            pageviews: 1,
+            events: 1,
+            ..Counts::default()
+        };
+        (parts.row_key(bucket, value), counts)
+    }
+
+    /// Pageviews in the monthly rows of the page filter `filter`.
+    fn monthly_pageviews(store: &Store, filter: &str, month: i32) -> i64 {
+        let prefix = RowPrefix {
+            site: SITE.to_owned(),
+            filter: (Dim::Page, filter.to_owned()),
+            breakdown: Dim::Page,
+            granularity: Granularity::Month,
+        };
+        let rows = store.scan(&prefix, month, month).unwrap();
+        rows.iter().map(|row| row.counts.pageviews).sum()
+    }
+
+    /// A flush that writes a day of a month while the month is being summed
+    /// keeps it off the list: the sum may have missed the flush, so the
+    /// month's days are read until it is rolled up again.
+    fn a_flush_during_a_roll_up_keeps_the_month_unlisted(store: &Store) {
+        let september = (day("2026-09-01"), day("2026-09-30"));
+        // Enough prefixes and rows that the roll-up writes in several steps.
+        let rows: Vec<_> = (0..1_024)
+            .flat_map(|filter| {
+                (0..40).map(move |page| {
+                    filtered_row(
+                        &format!("/f{filter:04}"),
+                        day("2026-09-02"),
+                        &format!("/p{page:02}"),
+                    )
+                })
+            })
+            .collect();
+        store.apply(1, &rows).unwrap();
+        let first = "/f0000";
+
+        std::thread::scope(|scope| {
+            let rolling = scope.spawn(|| store.roll_up(SITE, september.0, september.1).unwrap());
+            let started = Instant::now();
+            // The first prefix is summed and written before the others.
+            while monthly_pageviews(store, first, september.0) == 0 {
+                assert!(!rolling.is_finished(), "the roll-up wrote nothing");
+                assert!(started.elapsed() < Duration::from_secs(30));
+            }
+            store
+                .apply(2, &[filtered_row(first, day("2026-09-03"), "/p00")])
+                .unwrap();
+            assert!(
+                !rolling.is_finished(),
+                "the roll-up ended before the flush: raise the number of rows"
+            );
+            rolling.join().unwrap();
+        });
+
+        assert_eq!(store.rolled_months(SITE).unwrap(), Vec::<i32>::new());
+        assert_eq!(monthly_pageviews(store, first, september.0), 40);
+        store.roll_up(SITE, september.0, september.1).unwrap();
+        assert_eq!(store.rolled_months(SITE).unwrap(), vec![september.0]);
+        assert_eq!(monthly_pageviews(store, first, september.0), 41);
+    }
+
+    #[test]
+    fn a_flush_during_a_roll_up_keeps_the_month_unlisted_on_the_embedded_store() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_embedded(dir.path(), 8 << 20).unwrap();
+        a_flush_during_a_roll_up_keeps_the_month_unlisted(&store);
+    }
+
+    #[test]
+    fn a_flush_during_a_roll_up_keeps_the_month_unlisted_on_redis() {
+        let server = RedisServer::start();
+        let store = Store::Redis(
+            RedisStore::open(&RedisConfig {
+                urls: vec![server.url()],
+                ..RedisConfig::default()
+            })
+            .unwrap(),
+        );
+        a_flush_during_a_roll_up_keeps_the_month_unlisted(&store);
     }
 }

@@ -7,7 +7,10 @@
 //! The months rolled up are listed in the `rollups` table; a month's
 //! rows and its entry are removed together by retention, and a flush that
 //! writes a day of a listed month takes the month off the list, so its
-//! days are read until it is rolled up again.
+//! days are read until it is rolled up again. A month being summed sits
+//! in `rollups_pending` first; a flush into it takes it off there too, and
+//! the roll-up lists only a month still pending when it is done, so a
+//! flush the sum may have missed is never hidden behind a listed month.
 
 use std::collections::HashMap;
 
@@ -20,6 +23,9 @@ use crate::store::schema::{Counts, Granularity, encoded_bucket, prefix_of, split
 
 /// `[site len][site][first day of the month]` → nothing.
 pub(super) const ROLLUPS: TableDefinition<&[u8], ()> = TableDefinition::new("rollups");
+/// The months being rolled up, keyed like `ROLLUPS`.
+pub(super) const ROLLUPS_PENDING: TableDefinition<&[u8], ()> =
+    TableDefinition::new("rollups_pending");
 
 /// Monthly rows written per transaction, so flushes are not held up long.
 const ROWS_PER_WRITE: usize = 20_000;
@@ -126,10 +132,12 @@ pub(super) fn unlist_touched(
         return Ok(());
     }
     let mut rollups = write.open_table(ROLLUPS).map_err(operation)?;
+    let mut pending = write.open_table(ROLLUPS_PENDING).map_err(operation)?;
     for (site, day) in touched {
         let mut listed = site.to_vec();
         listed.extend_from_slice(&encoded_bucket(month_key(day)));
         rollups.remove(listed.as_slice()).map_err(operation)?;
+        pending.remove(listed.as_slice()).map_err(operation)?;
     }
     Ok(())
 }
@@ -155,12 +163,22 @@ impl Embedded {
     }
 
     /// Sums every daily row of the month `first..=last` into a monthly row
-    /// per prefix and value, then lists the month as rolled up. Reading
-    /// happens in one snapshot, writing in short transactions; a roll-up
-    /// cut short is simply run again (rows are overwritten, not added to).
-    /// Returns how many monthly rows were written.
+    /// per prefix and value, then lists the month as rolled up unless a
+    /// flush wrote one of its days meanwhile (it is summed again next
+    /// time). Reading happens in one snapshot, writing in short
+    /// transactions; a roll-up cut short is simply run again (rows are
+    /// overwritten, not added to). Returns how many monthly rows were written.
     pub fn roll_up(&self, site: &str, first: i32, last: i32) -> Result<u64, StoreError> {
         let (start, end) = site_range(site);
+        let listed = rollup_key(site, first);
+        // Pending before the snapshot: a flush after it unmarks the month.
+        let write = self.begin_write()?;
+        write
+            .open_table(ROLLUPS_PENDING)
+            .map_err(operation)?
+            .insert(listed.as_slice(), ())
+            .map_err(|error| self.write_failed(error))?;
+        self.commit(write)?;
         let read = self.db()?.begin_read().map_err(operation)?;
         let table = read.open_table(COUNTS).map_err(operation)?;
         let mut pending: Vec<(Vec<u8>, Counts)> = Vec::new();
@@ -183,11 +201,19 @@ impl Embedded {
         }
         written += self.put(&mut pending)?;
         let write = self.begin_write()?;
-        write
-            .open_table(ROLLUPS)
+        let untouched = write
+            .open_table(ROLLUPS_PENDING)
             .map_err(operation)?
-            .insert(rollup_key(site, first).as_slice(), ())
-            .map_err(|error| self.write_failed(error))?;
+            .remove(listed.as_slice())
+            .map_err(|error| self.write_failed(error))?
+            .is_some();
+        if untouched {
+            write
+                .open_table(ROLLUPS)
+                .map_err(operation)?
+                .insert(listed.as_slice(), ())
+                .map_err(|error| self.write_failed(error))?;
+        }
         self.commit(write)?;
         Ok(written)
     }
@@ -237,11 +263,13 @@ impl Embedded {
                     .map_err(|error| self.write_failed(error))?;
             }
             let (from, to) = (rollup_key(site, i32::MIN), rollup_key(site, before_day));
-            write
-                .open_table(ROLLUPS)
-                .map_err(operation)?
-                .retain_in(from.as_slice()..to.as_slice(), |_, _| false)
-                .map_err(|error| self.write_failed(error))?;
+            for listing in [ROLLUPS, ROLLUPS_PENDING] {
+                write
+                    .open_table(listing)
+                    .map_err(operation)?
+                    .retain_in(from.as_slice()..to.as_slice(), |_, _| false)
+                    .map_err(|error| self.write_failed(error))?;
+            }
         }
         self.commit(write)?;
         Ok(removed)

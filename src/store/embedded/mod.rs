@@ -200,6 +200,9 @@ impl Embedded {
         write.open_table(consent::TALLIES).map_err(operation)?;
         write.open_table(sharing::SHARE_LINKS).map_err(operation)?;
         write.open_table(by_prefix::ROLLUPS).map_err(operation)?;
+        write
+            .open_table(by_prefix::ROLLUPS_PENDING)
+            .map_err(operation)?;
         write.open_table(logins::LOGINS).map_err(operation)?;
         self.commit(write)
     }

@@ -1,12 +1,20 @@
--- Adds one flush's count deltas for one site, exactly once.
--- KEYS[1]: this batch's done marker; KEYS[2]: the site's bucket index.
--- ARGV[1]: marker life in ms; then groups of
+-- Adds one flush's count deltas for one site, exactly once, and takes the
+-- months whose days it writes off the site's roll-up lists.
+-- KEYS[1]: this batch's done marker; KEYS[2]: the site's bucket index;
+-- KEYS[3]: its months rolled up; KEYS[4]: its months being rolled up.
+-- ARGV[1]: marker life in ms; ARGV[2]: how many months follow; the months
+-- (first days); then groups of
 --   hash key, day of its bucket ("" when already indexed), field count,
 --   (field, increment) * count.
 if not redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[1]) then
   return 0
 end
-local i = 2
+local months = tonumber(ARGV[2])
+if months > 0 then
+  redis.call('ZREM', KEYS[3], unpack(ARGV, 3, 2 + months))
+  redis.call('ZREM', KEYS[4], unpack(ARGV, 3, 2 + months))
+end
+local i = 3 + months
 local n = #ARGV
 while i <= n do
   local key, day, fields = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2])

@@ -157,19 +157,24 @@ impl RedisStore {
             .lock()
             .unwrap_or_else(|poison| poison.into_inner());
         let indexed = memo.fresh();
+        let pool = &self.counts;
         for (site, rows) in by_site {
+            let site_prefix = pool.site_prefix(&site);
             for (chunk_no, chunk) in rows.chunks(ROWS_PER_CALL).enumerate() {
-                let pool = &self.counts;
-                let marker = format!("{}done:{batch_id:016x}:{chunk_no}", pool.site_prefix(&site));
+                let marker = format!("{site_prefix}done:{batch_id:016x}:{chunk_no}");
+                let months = rollup::months_touched(chunk);
                 let mut call = self.apply.prepare_invoke();
                 call.key(marker)
                     .key(index_key(pool, &site))
-                    .arg(MARKER_LIFE_MS);
+                    .key(rollup::rolled_key(&site_prefix))
+                    .key(rollup::pending_key(&site_prefix))
+                    .arg(MARKER_LIFE_MS)
+                    .arg(months.len())
+                    .arg(&months);
                 let added = append_rows(pool, &mut call, chunk, indexed);
-                self.counts.with(|conn| call.invoke::<i64>(conn))?;
+                pool.with(|conn| call.invoke::<i64>(conn))?;
                 indexed.extend(added);
             }
-            self.unlist_touched(&site, &rows)?;
         }
         Ok(())
     }
@@ -216,8 +221,10 @@ impl RedisStore {
     /// monthly ones by their first day.
     pub fn purge(&self, site: &str, before_day: i32) -> Result<u64, StoreError> {
         let mut call = self.purge.prepare_invoke();
+        let site_prefix = self.counts.site_prefix(site);
         call.key(index_key(&self.counts, site))
-            .key(rollup::rolled_key(&self.counts.site_prefix(site)))
+            .key(rollup::rolled_key(&site_prefix))
+            .key(rollup::pending_key(&site_prefix))
             .arg(before_day);
         self.counts.with(|conn| call.invoke::<u64>(conn))
     }

@@ -4,7 +4,10 @@
 //!
 //! The months done are a sorted set per site (`…rolled`, scored by the
 //! month's first day); a flush that writes a day of a listed month takes
-//! the month off it. One instance at a time rolls a site's month up: it
+//! the month off it. A month being summed is first put in `…rollpending`,
+//! which such a flush also takes it off; the month is listed at the end
+//! only if it is still pending, so a flush the sum may have missed never
+//! hides behind a listed month. One instance at a time rolls a site's month up: it
 //! holds `…rolling` (with a token of its own) while it works, and skips a
 //! month another instance listed meanwhile. A roll-up cut short is run
 //! again: each monthly hash is replaced whole, in one script call.
@@ -18,6 +21,7 @@ use crate::store::{Row, RowPrefix, StoreError};
 
 const REPLACE: &str = include_str!("rollup_replace.lua");
 const RELEASE: &str = include_str!("claim_release.lua");
+const LIST: &str = include_str!("rollup_list.lua");
 /// Prefixes summed per round trip.
 const PREFIXES_PER_PIPELINE: usize = 256;
 /// How long one instance's claim on a site's roll-up lasts.
@@ -25,6 +29,23 @@ const CLAIM_MS: u64 = 10 * 60 * 1_000;
 
 pub(super) fn rolled_key(site_prefix: &str) -> String {
     format!("{site_prefix}rolled")
+}
+
+/// The months being summed, scored like `rolled_key`'s.
+pub(super) fn pending_key(site_prefix: &str) -> String {
+    format!("{site_prefix}rollpending")
+}
+
+/// The months (first days) in which `rows`, one flush's, write a daily row.
+pub(super) fn months_touched(rows: &[(RowPrefix, Row)]) -> Vec<i32> {
+    let mut months: Vec<i32> = rows
+        .iter()
+        .filter(|(prefix, _)| prefix.granularity == Granularity::Day)
+        .map(|(_, row)| month_key(row.bucket))
+        .collect();
+    months.sort_unstable();
+    months.dedup();
+    months
 }
 
 impl RedisStore {
@@ -86,6 +107,14 @@ impl RedisStore {
         (first, last): (i32, i32),
     ) -> Result<u64, StoreError> {
         let pool = &self.counts;
+        // Pending before the first read: a flush after it unmarks the month.
+        pool.with(|conn| {
+            redis::cmd("ZADD")
+                .arg(pending_key(site_prefix))
+                .arg(first)
+                .arg(first)
+                .query::<()>(conn)
+        })?;
         let index = index_key(pool, site);
         let head = format!("{site_prefix}n:").into_bytes();
         // One day's indexed hashes per reply (hourly ones included), so no
@@ -137,42 +166,16 @@ impl RedisStore {
             }
             pool.with(|conn| write.query::<()>(conn))?;
         }
-        let rolled = rolled_key(site_prefix);
         pool.with(|conn| {
-            redis::cmd("ZADD")
-                .arg(&rolled)
+            redis::cmd("EVAL")
+                .arg(LIST)
+                .arg(2)
+                .arg(pending_key(site_prefix))
+                .arg(rolled_key(site_prefix))
                 .arg(first)
-                .arg(first)
-                .query::<()>(conn)
+                .query::<i64>(conn)
         })?;
         Ok(written)
-    }
-
-    /// Takes off the site's roll-up list every month `rows` (one flush)
-    /// write a daily row in: those days changed after the month was summed.
-    pub(super) fn unlist_touched(
-        &self,
-        site: &str,
-        rows: &[(RowPrefix, Row)],
-    ) -> Result<(), StoreError> {
-        let mut days: Vec<i32> = Vec::new();
-        for (prefix, row) in rows {
-            if prefix.granularity == Granularity::Day && !days.contains(&row.bucket) {
-                days.push(row.bucket);
-            }
-        }
-        let mut months: Vec<i32> = days.into_iter().map(month_key).collect();
-        months.dedup();
-        if months.is_empty() {
-            return Ok(());
-        }
-        let rolled = rolled_key(&self.counts.site_prefix(site));
-        self.counts.with(|conn| {
-            redis::cmd("ZREM")
-                .arg(&rolled)
-                .arg(&months)
-                .query::<()>(conn)
-        })
     }
 }
 
