@@ -225,10 +225,10 @@ mod tests {
     }
 
     #[test]
-    fn request_threads_leave_a_core_to_the_aggregator_unless_chosen() {
+    fn request_threads_are_one_per_core_unless_chosen() {
         let automatic = load(None, env(&[])).unwrap().server;
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-        assert_eq!(automatic.request_threads(), cores.saturating_sub(1).max(1));
+        assert_eq!(automatic.request_threads(), cores);
         let chosen = load(None, env(&[("KRUIMEL_SERVER__WORKER_THREADS", "3")]))
             .unwrap()
             .server;

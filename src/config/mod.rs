@@ -71,8 +71,7 @@ pub struct ServerConfig {
     pub body_timeout_ms: u64,
     /// How long shutdown waits for in-flight requests.
     pub drain_timeout_ms: u64,
-    /// Threads serving requests; 0 means one per core less the core the
-    /// aggregator thread keeps busy (at least one).
+    /// Threads serving requests; 0 means one per core.
     pub worker_threads: usize,
 }
 
@@ -80,9 +79,7 @@ impl ServerConfig {
     /// The number of request threads to run.
     pub fn request_threads(&self) -> usize {
         match self.worker_threads {
-            0 => std::thread::available_parallelism()
-                .map_or(1, |cores| cores.get().saturating_sub(1))
-                .max(1),
+            0 => std::thread::available_parallelism().map_or(1, |cores| cores.get()),
             chosen => chosen,
         }
     }
