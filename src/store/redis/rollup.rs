@@ -7,10 +7,11 @@
 //! the month off it. A month being summed is first put in `…rollpending`,
 //! which such a flush also takes it off; the month is listed at the end
 //! only if it is still pending, so a flush the sum may have missed never
-//! hides behind a listed month. One instance at a time rolls a site's month up: it
-//! holds `…rolling` (with a token of its own) while it works, and skips a
-//! month another instance listed meanwhile. A roll-up cut short is run
-//! again: each monthly hash is replaced whole, in one script call.
+//! hides behind a listed month. One instance at a time rolls a site's
+//! month up: it holds `…rolling` (with a token of its own) while it works,
+//! and skips a month another instance listed meanwhile. A roll-up cut
+//! short is run again: each monthly hash is replaced whole, in one script
+//! call.
 
 use std::collections::{BTreeMap, HashMap};
 
