@@ -293,8 +293,9 @@ mod through_the_library {
     /// month's days are read until it is rolled up again.
     fn a_flush_during_a_roll_up_keeps_the_month_unlisted(store: &Store) {
         let september = (day("2026-09-01"), day("2026-09-30"));
-        // Enough prefixes and rows that the roll-up writes in several steps.
-        let rows: Vec<_> = (0..1_024)
+        // Enough prefixes and rows that the roll-up writes in several steps,
+        // with time to spare after the first.
+        let rows: Vec<_> = (0..2_048)
             .flat_map(|filter| {
                 (0..40).map(move |page| {
                     filtered_row(
