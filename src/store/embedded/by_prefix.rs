@@ -173,15 +173,11 @@ impl Embedded {
         let listed = rollup_key(site, first);
         // Pending before the snapshot: a flush after it unmarks the month.
         let write = self.begin_write()?;
-        write
-            .open_table(ROLLUPS_PENDING)
-            .map_err(operation)?
-            .insert(listed.as_slice(), ())
-            .map_err(|error| self.write_failed(error))?;
+        self.list(&write, ROLLUPS_PENDING, &listed)?;
         self.commit(write)?;
         let read = self.db()?.begin_read().map_err(operation)?;
         let table = read.open_table(COUNTS).map_err(operation)?;
-        let mut pending: Vec<(Vec<u8>, Counts)> = Vec::new();
+        let mut rows: Vec<(Vec<u8>, Counts)> = Vec::new();
         let mut written = 0;
         let mut cursor = start;
         while let Some((prefix, granularity)) = next_prefix(&table, &cursor, &end)? {
@@ -193,13 +189,13 @@ impl Embedded {
             for (value, counts) in sums_of(&table, &prefix, (first, last))? {
                 let mut key = at_bucket(&monthly, first);
                 key.extend_from_slice(&value);
-                pending.push((key, counts));
+                rows.push((key, counts));
             }
-            if pending.len() >= ROWS_PER_WRITE {
-                written += self.put(&mut pending)?;
+            if rows.len() >= ROWS_PER_WRITE {
+                written += self.put(&mut rows)?;
             }
         }
-        written += self.put(&mut pending)?;
+        written += self.put(&mut rows)?;
         let write = self.begin_write()?;
         let untouched = write
             .open_table(ROLLUPS_PENDING)
@@ -208,14 +204,25 @@ impl Embedded {
             .map_err(|error| self.write_failed(error))?
             .is_some();
         if untouched {
-            write
-                .open_table(ROLLUPS)
-                .map_err(operation)?
-                .insert(listed.as_slice(), ())
-                .map_err(|error| self.write_failed(error))?;
+            self.list(&write, ROLLUPS, &listed)?;
         }
         self.commit(write)?;
         Ok(written)
+    }
+
+    /// Puts a month's key (`rollup_key`) in one of the two month lists.
+    fn list(
+        &self,
+        write: &redb::WriteTransaction,
+        listing: TableDefinition<&[u8], ()>,
+        key: &[u8],
+    ) -> Result<(), StoreError> {
+        write
+            .open_table(listing)
+            .map_err(operation)?
+            .insert(key, ())
+            .map_err(|error| self.write_failed(error))?;
+        Ok(())
     }
 
     /// Writes rows as they are (replacing what was stored) and empties `rows`.
