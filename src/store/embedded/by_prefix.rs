@@ -40,7 +40,7 @@ fn site_range(site: &str) -> (Vec<u8>, Vec<u8>) {
     (start, end)
 }
 
-fn rollup_key(site: &str, month: i32) -> Vec<u8> {
+pub(super) fn rollup_key(site: &str, month: i32) -> Vec<u8> {
     let (mut key, _) = site_range(site);
     key.extend_from_slice(&encoded_bucket(month));
     key
@@ -146,8 +146,17 @@ impl Embedded {
     /// The months of a site whose daily rows have been summed into monthly
     /// rows, as the day numbers of their first days, in order.
     pub fn rolled_months(&self, site: &str) -> Result<Vec<i32>, StoreError> {
+        self.months_in(ROLLUPS, site)
+    }
+
+    /// The months of a site in one of the two month lists, in order.
+    pub(super) fn months_in(
+        &self,
+        listing: TableDefinition<&[u8], ()>,
+        site: &str,
+    ) -> Result<Vec<i32>, StoreError> {
         let read = self.db()?.begin_read().map_err(operation)?;
-        let table = read.open_table(ROLLUPS).map_err(operation)?;
+        let table = read.open_table(listing).map_err(operation)?;
         let (start, end) = (rollup_key(site, i32::MIN), rollup_key(site, i32::MAX));
         let mut months = Vec::new();
         for entry in table

@@ -463,3 +463,26 @@ fn retention_removes_a_months_rows_and_its_roll_up_with_the_days_before_it() {
     assert_eq!(store.rolled_months(SITE).unwrap(), vec![130]);
     assert_eq!(scanned(&store, &pages(), i32::MIN, i32::MAX).len(), 3);
 }
+
+#[test]
+fn retention_forgets_months_an_interrupted_roll_up_left_pending() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Embedded::open(dir.path(), CACHE).unwrap();
+    // What a roll-up stopped between marking and listing leaves behind.
+    let write = store.begin_write().unwrap();
+    {
+        let mut pending = write.open_table(by_prefix::ROLLUPS_PENDING).unwrap();
+        for month in [100, 130] {
+            pending
+                .insert(by_prefix::rollup_key(SITE, month).as_slice(), ())
+                .unwrap();
+        }
+    }
+    store.commit(write).unwrap();
+    let pending = || store.months_in(by_prefix::ROLLUPS_PENDING, SITE).unwrap();
+    assert_eq!(pending(), vec![100, 130]);
+
+    store.purge(SITE, 105, 105 * 24).unwrap();
+
+    assert_eq!(pending(), vec![130], "the month whose first day is gone");
+}
