@@ -52,14 +52,23 @@ impl TrustedProxies {
         if !self.trusts(peer) {
             return ClientIp::new(canonical(peer));
         }
-        let mut chain = forwarded_chain(headers);
-        // Right to left: the nearest hop first; stop at the first untrusted one.
-        chain.reverse();
-        let client = chain
-            .into_iter()
-            .find(|address| !self.trusts(*address))
-            .unwrap_or(peer);
-        ClientIp::new(canonical(client))
+        let mut forwarded = forwarded_for(headers).peekable();
+        let mut forwarded_x = x_forwarded_for(headers);
+        let hops: &mut dyn Iterator<Item = &str> = if forwarded.peek().is_some() {
+            &mut forwarded
+        } else {
+            &mut forwarded_x
+        };
+        // The nearest hop first; the first untrusted one is the client. An
+        // unparsable hop ends the walk: what lies beyond it cannot be trusted.
+        for hop in hops {
+            match parse_address(hop) {
+                Some(address) if !self.trusts(address) => return ClientIp::new(canonical(address)),
+                Some(_trusted) => {}
+                None => break,
+            }
+        }
+        ClientIp::new(canonical(peer))
     }
 }
 
@@ -70,40 +79,31 @@ fn canonical(address: IpAddr) -> IpAddr {
     }
 }
 
-/// Addresses in hop order (client first) from `Forwarded`, else `X-Forwarded-For`.
-/// An unparsable element ends the chain there: what lies left of it cannot be trusted.
-fn forwarded_chain(headers: &HeaderMap) -> Vec<IpAddr> {
-    let forwarded: Vec<String> = headers
+/// The `for=` values of `Forwarded`, nearest hop first. When there are
+/// any, they are the chain, and `X-Forwarded-For` is not read.
+fn forwarded_for(headers: &HeaderMap) -> impl Iterator<Item = &str> {
+    headers
         .get_all("forwarded")
         .iter()
+        .rev()
         .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(','))
+        .flat_map(|value| value.rsplit(','))
         .filter_map(|element| {
             element.split(';').find_map(|pair| {
                 let (key, value) = pair.trim().split_once('=')?;
-                key.eq_ignore_ascii_case("for")
-                    .then(|| value.trim().to_owned())
+                key.eq_ignore_ascii_case("for").then_some(value)
             })
         })
-        .collect();
-    let items: Vec<String> = if forwarded.is_empty() {
-        headers
-            .get_all("x-forwarded-for")
-            .iter()
-            .filter_map(|value| value.to_str().ok())
-            .flat_map(|value| value.split(','))
-            .map(|item| item.trim().to_owned())
-            .collect()
-    } else {
-        forwarded
-    };
-    let parsed: Vec<Option<IpAddr>> = items.iter().map(|item| parse_address(item)).collect();
-    // Keep only the parsable suffix.
-    let valid_from = parsed
+}
+
+/// The elements of `X-Forwarded-For`, nearest hop first.
+fn x_forwarded_for(headers: &HeaderMap) -> impl Iterator<Item = &str> {
+    headers
+        .get_all("x-forwarded-for")
         .iter()
-        .rposition(Option::is_none)
-        .map_or(0, |i| i + 1);
-    parsed[valid_from..].iter().flatten().copied().collect()
+        .rev()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.rsplit(','))
 }
 
 /// Parses `1.2.3.4`, `1.2.3.4:80`, `[2001:db8::1]:80`, `"[2001:db8::1]"`,
@@ -182,6 +182,31 @@ mod tests {
                 &[("forwarded", "for=\"[2001:db8:cafe::17]:4711\"")]
             ),
             "2001:db8:cafe::"
+        );
+    }
+
+    #[test]
+    fn the_chain_runs_across_header_lines_and_forwarded_comes_first() {
+        let trusted = ["10.0.0.0/8", "127.0.0.1/32"];
+        let lines = [
+            ("x-forwarded-for", "6.6.6.6, 81.204.23.1"),
+            ("x-forwarded-for", "10.1.1.1"),
+        ];
+        assert_eq!(
+            resolve(&trusted, "127.0.0.1", &lines),
+            "81.204.23.0",
+            "a later line holds the nearer hops"
+        );
+        let both = [
+            ("x-forwarded-for", "81.204.23.1"),
+            ("forwarded", "proto=https"),
+            ("forwarded", "for=145.97.1.2, for=10.0.0.2"),
+        ];
+        assert_eq!(resolve(&trusted, "127.0.0.1", &both), "145.97.1.0");
+        assert_eq!(
+            resolve(&trusted, "127.0.0.1", &[("x-forwarded-for", "10.0.0.3")]),
+            "127.0.0.0",
+            "when every hop is trusted, the peer is the client"
         );
     }
 

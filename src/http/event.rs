@@ -117,17 +117,14 @@ pub(super) fn check_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
     let Some(value) = headers.get(hyper::header::CONTENT_TYPE) else {
         return Ok(());
     };
-    let essence = value
-        .to_str()
-        .unwrap_or("")
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    match essence.as_str() {
-        "application/json" | "text/plain" => Ok(()),
-        _ => Err(ApiError::UnsupportedMediaType),
+    let essence = value.as_bytes().split(|&byte| byte == b';').next();
+    let essence = essence.unwrap_or_default().trim_ascii();
+    if essence.eq_ignore_ascii_case(b"application/json")
+        || essence.eq_ignore_ascii_case(b"text/plain")
+    {
+        Ok(())
+    } else {
+        Err(ApiError::UnsupportedMediaType)
     }
 }
 
