@@ -53,9 +53,7 @@ source loadtests/lib/samples.sh
 
 use_work_dir flood
 
-load_before=$(cut -d' ' -f1-3 /proc/loadavg)
-started_at=$(date -u '+%Y-%m-%d %H:%M:%S UTC')
-commit=$(tree_commit)
+note_run_context
 cargo build --release --locked --bin kruimel --example soak
 
 start_kruimel flood embedded
@@ -199,8 +197,5 @@ report() {
   machine "$load_before" "$commit"
 }
 
-mkdir -p loadtests/results
-report_file="loadtests/results/flood-$(date -u +%Y%m%dT%H%M%SZ).md"
-report >"$report_file"
-echo "== report: $report_file" >&2
+write_report flood
 ((failed_checks == 0))

@@ -13,7 +13,7 @@
 #   RUN_SECONDS   seconds of load per server (default 60)
 #   ROUNDS        rounds of all servers (default 1)
 #   WORKERS       Kruimel's server.worker_threads values to run (default "0",
-#                 its default: one per core less the aggregator's)
+#                 its default: one per core)
 #   CONNECTIONS   keep-alive connections (default 64)
 #
 # Writes loadtests/results/latency-<UTC time>.md.
@@ -39,9 +39,7 @@ source loadtests/lib/samples.sh
 
 use_work_dir latency
 
-load_before=$(cut -d' ' -f1-3 /proc/loadavg)
-started_at=$(date -u '+%Y-%m-%d %H:%M:%S UTC')
-commit=$(tree_commit)
+note_run_context
 cargo build --release --locked --bin kruimel --example soak --example baseline
 
 rows=()
@@ -73,8 +71,7 @@ for ((round = 1; round <= ROUNDS; round++)); do
   done
 done
 
-report="loadtests/results/latency-$(date -u '+%Y%m%dT%H%M%SZ').md"
-{
+report() {
   echo "# Kruimel latency at a fixed rate, $started_at"
   echo
   echo "Command: \`RATE=$RATE RUN_SECONDS=$RUN_SECONDS ROUNDS=$ROUNDS WORKERS=\"$WORKERS\" loadtests/latency.sh\` ($CONNECTIONS connections, each on its own schedule, one request in flight)."
@@ -85,7 +82,8 @@ report="loadtests/results/latency-$(date -u '+%Y%m%dT%H%M%SZ').md"
   echo "| ---: | --- | ---: | ---: | ---: | ---: | ---: |"
   printf '%s\n' "${rows[@]}"
   echo
-  echo "\`server.worker_threads = 0\` is Kruimel's default: one request worker per core less the aggregator's."
-} >"$report"
-echo "== report: $report" >&2
-cat "$report"
+  echo "\`server.worker_threads = 0\` is Kruimel's default: one request worker per core."
+}
+
+write_report latency
+cat "$report_file"

@@ -91,9 +91,7 @@ measure_max_rate() {
     -v us="$(field duration_us "$out")" 'BEGIN { printf "%.0f", answered / (us / 1e6) }')
 }
 
-load_before=$(cut -d' ' -f1-3 /proc/loadavg)
-started_at=$(date -u '+%Y-%m-%d %H:%M:%S UTC')
-commit=$(tree_commit)
+note_run_context
 cargo build --release --locked --bin kruimel --example soak
 max_source="given as MAX_RATE"
 if [[ -z $MAX_RATE ]]; then
@@ -252,8 +250,5 @@ report() {
   machine "$load_before" "$commit"
 }
 
-mkdir -p loadtests/results
-report_file="loadtests/results/soak-$(date -u +%Y%m%dT%H%M%SZ).md"
-report >"$report_file"
-echo "== report: $report_file" >&2
+write_report soak
 ((failed_checks == 0))

@@ -83,6 +83,23 @@ tree_commit() {
   echo "$commit"
 }
 
+# note_run_context: sets load_before, started_at and commit for the report.
+# Call it before the build: the tree may change while the load runs.
+note_run_context() {
+  load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+  started_at=$(date -u '+%Y-%m-%d %H:%M:%S UTC')
+  commit=$(tree_commit)
+}
+
+# write_report KIND: writes what the script's `report` prints to
+# loadtests/results/KIND-<UTC time>.md (its name in report_file) and says where.
+write_report() {
+  mkdir -p loadtests/results
+  report_file="loadtests/results/$1-$(date -u +%Y%m%dT%H%M%SZ).md"
+  report >"$report_file"
+  echo "== report: $report_file" >&2
+}
+
 # machine LOAD_BEFORE COMMIT: Markdown lines on the machine, the commit
 # and the load average before the run.
 machine() {
