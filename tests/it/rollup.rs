@@ -342,6 +342,51 @@ mod through_the_library {
     }
 
     #[test]
+    fn retention_forgets_months_an_interrupted_roll_up_left_pending_on_redis() {
+        let server = RedisServer::start();
+        let store = Store::Redis(
+            RedisStore::open(&RedisConfig {
+                urls: vec![server.url()],
+                ..RedisConfig::default()
+            })
+            .unwrap(),
+        );
+        let (september, october) = (day("2026-09-01"), day("2026-10-01"));
+        store
+            .apply(1, &[page_row(Granularity::Day, day("2026-09-02"), 1)])
+            .unwrap();
+        store.roll_up(SITE, september, day("2026-09-30")).unwrap();
+        assert_eq!(store.rolled_months(SITE).unwrap(), vec![september]);
+        // What a roll-up stopped between marking and listing leaves behind,
+        // in the set beside the site's list of months done.
+        let mut redis = server.connection();
+        let rolled: Vec<String> = redis::cmd("KEYS").arg("*rolled").query(&mut redis).unwrap();
+        let [rolled] = rolled.as_slice() else {
+            panic!("one list of months done, not {rolled:?}");
+        };
+        let pending = format!("{}rollpending", rolled.strip_suffix("rolled").unwrap());
+        for month in [september, october] {
+            redis::cmd("ZADD")
+                .arg(&pending)
+                .arg(month)
+                .arg(month)
+                .query::<()>(&mut redis)
+                .unwrap();
+        }
+
+        store.purge(SITE, day("2026-09-05"), 0).unwrap();
+
+        let left: Vec<i32> = redis::cmd("ZRANGE")
+            .arg(&pending)
+            .arg(0)
+            .arg(-1)
+            .query(&mut redis)
+            .unwrap();
+        assert_eq!(left, vec![october], "the month whose first day is gone");
+        assert_eq!(store.rolled_months(SITE).unwrap(), Vec::<i32>::new());
+    }
+
+    #[test]
     fn a_flush_during_a_roll_up_keeps_the_month_unlisted_on_redis() {
         let server = RedisServer::start();
         let store = Store::Redis(
