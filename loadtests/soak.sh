@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Soak: Kruimel (release build, embedded store, its defaults) at half of
-# its maximum ingest rate, with visits from a day of a million visitors,
-# until its hot state is full and then ten minutes more. Passes when
-# resident memory stays within ±10% once the hot state is full, open file
-# descriptors do not grow, and the stats API counts exactly the beacons
-# answered 202 as counted.
+# its maximum ingest rate for twenty minutes, with visits from a day of a
+# million visitors: long enough for its hot state to fill and then hold
+# for at least ten minutes. Passes when resident memory stays within ±10%
+# once the hot state is full, open file descriptors do not grow, and the
+# stats API counts exactly the beacons answered 202 as counted.
 #
 # The hot state is full when both of its bounds have been reached: the
 # visitor cap and the credit budget (CREDITS_PER_VISITOR = 48 fingerprints
