@@ -133,15 +133,16 @@ window_start=$(awk -v from="$WARMUP" -v visitors="$((HOT_CAP * 99 / 100))" \
 last_sample=$(value SAMPLE t "$samples")
 
 check_memory() {
+  local name="resident memory within ±${RSS_TOLERANCE}% once the hot state is full"
   if [[ -z $window_start ]]; then
-    check "resident memory flat once the hot state is full" 1 \
+    check "$name" 1 \
       "the hot state did not reach 99% of both its visitor cap ($HOT_CAP) and its credit budget ($CREDIT_BUDGET) after ${WARMUP} s: no window to judge"
     return
   fi
   local window
   window=$(awk -v from="$window_start" -v to="$last_sample" 'BEGIN { printf "%.0f", to - from }')
   if ((window < MIN_WINDOW)); then
-    check "resident memory flat once the hot state is full" 1 \
+    check "$name" 1 \
       "the hot state was full from ${window_start} s, leaving ${window} s of the run to judge (at least ${MIN_WINDOW} s needed): run longer"
     return
   fi
@@ -152,7 +153,7 @@ check_memory() {
   local inside
   inside=$(awk -v s="$rss_start" -v lo="$rss_low" -v hi="$rss_high" -v tol="$RSS_TOLERANCE" \
     'BEGIN { print (lo >= s * (1 - tol / 100) && hi <= s * (1 + tol / 100)) ? 0 : 1 }')
-  check "resident memory within ±${RSS_TOLERANCE}% once the hot state is full" "$inside" \
+  check "$name" "$inside" \
     "from ${window_start} s to ${last_sample} s: $(mib "$rss_start") MiB at the start, $(mib "$rss_low")–$(mib "$rss_high") MiB, $(mib "$rss_end") MiB at the end"
 }
 

@@ -148,6 +148,15 @@ impl RedisServer {
             .unwrap_or_else(|error| panic!("connecting to {}: {error}", self.url()))
     }
 
+    /// Kruimel's Redis store on this server, with the default settings.
+    pub fn open_store(&self) -> kruimel::store::RedisStore {
+        kruimel::store::RedisStore::open(&kruimel::config::RedisConfig {
+            urls: vec![self.url()],
+            ..kruimel::config::RedisConfig::default()
+        })
+        .unwrap_or_else(|error| panic!("opening the store on {}: {error}", self.url()))
+    }
+
     pub fn flushall(&self) {
         redis::cmd("FLUSHALL")
             .exec(&mut self.connection())

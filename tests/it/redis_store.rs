@@ -1,18 +1,9 @@
 //! The Redis store and shared visit state through the library, against a
 //! real `redis-server`: exactly-once batches, scans, retention, retries.
 
-use kruimel::config::RedisConfig;
-use kruimel::store::{Counts, Dim, Granularity, KeyParts, RedisStore, RowPrefix};
+use kruimel::store::{Counts, Dim, Granularity, KeyParts, RowPrefix};
 
 use crate::redis_server::RedisServer;
-
-fn open(server: &RedisServer) -> RedisStore {
-    RedisStore::open(&RedisConfig {
-        urls: vec![server.url()],
-        ..RedisConfig::default()
-    })
-    .unwrap()
-}
 
 fn page_key(bucket: i32, page: &str) -> Vec<u8> {
     KeyParts {
@@ -45,7 +36,7 @@ fn pages() -> RowPrefix {
 #[test]
 fn a_batch_retried_under_its_id_is_added_once() {
     let server = RedisServer::start();
-    let store = open(&server);
+    let store = server.open_store();
     let batch = vec![
         (page_key(20_000, "/afval"), views(3, 2)),
         (page_key(20_000, "/wonen"), views(1, 1)),
@@ -74,7 +65,7 @@ fn a_batch_retried_under_its_id_is_added_once() {
 #[test]
 fn retention_deletes_buckets_before_the_first_kept_day() {
     let server = RedisServer::start();
-    let store = open(&server);
+    let store = server.open_store();
     let hours = KeyParts {
         site: "gemeente.example",
         filter: (Dim::None, ""),
@@ -111,7 +102,7 @@ const OCTOBER: (i32, i32) = (19_997, 20_027);
 #[test]
 fn a_roll_up_sums_a_months_daily_hashes_and_retention_removes_it() {
     let server = RedisServer::start();
-    let store = open(&server);
+    let store = server.open_store();
     let filtered = KeyParts {
         site: "gemeente.example",
         filter: (Dim::Country, "NL"),
@@ -197,10 +188,7 @@ fn a_roll_up_sums_a_months_daily_hashes_and_retention_removes_it() {
     );
     // While another instance holds the site's claim, this one waits, and
     // leaves the claim alone.
-    let mut conn = redis::Client::open(server.url())
-        .unwrap()
-        .get_connection()
-        .unwrap();
+    let mut conn = server.connection();
     let claim = "kr:{gemeente.example}:rolling";
     redis::cmd("SET")
         .arg(claim)
@@ -238,7 +226,7 @@ fn a_roll_up_sums_a_months_daily_hashes_and_retention_removes_it() {
 #[test]
 fn an_unreachable_redis_is_an_error_and_a_returning_one_is_used_again() {
     let mut server = RedisServer::start();
-    let store = open(&server);
+    let store = server.open_store();
     store.ping().unwrap();
     server.stop();
     assert!(store.ping().is_err());

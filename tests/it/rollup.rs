@@ -163,12 +163,11 @@ mod through_the_library {
     use std::collections::HashMap;
     use std::time::{Duration, Instant};
 
-    use kruimel::config::RedisConfig;
     use kruimel::query::fold::Audience;
     use kruimel::query::params::Endpoint;
     use kruimel::query::period::day_number;
     use kruimel::query::{Property, Stats, StatsQuery};
-    use kruimel::store::{Counts, Dim, Granularity, KeyParts, RedisStore, RowPrefix, Store};
+    use kruimel::store::{Counts, Dim, Granularity, KeyParts, RowPrefix, Store};
 
     use crate::redis_server::RedisServer;
 
@@ -344,27 +343,16 @@ mod through_the_library {
     #[test]
     fn retention_forgets_months_an_interrupted_roll_up_left_pending_on_redis() {
         let server = RedisServer::start();
-        let store = Store::Redis(
-            RedisStore::open(&RedisConfig {
-                urls: vec![server.url()],
-                ..RedisConfig::default()
-            })
-            .unwrap(),
-        );
+        let store = Store::Redis(server.open_store());
         let (september, october) = (day("2026-09-01"), day("2026-10-01"));
         store
             .apply(1, &[page_row(Granularity::Day, day("2026-09-02"), 1)])
             .unwrap();
         store.roll_up(SITE, september, day("2026-09-30")).unwrap();
         assert_eq!(store.rolled_months(SITE).unwrap(), vec![september]);
-        // What a roll-up stopped between marking and listing leaves behind,
-        // in the set beside the site's list of months done.
+        // What a roll-up stopped between marking and listing leaves behind.
         let mut redis = server.connection();
-        let rolled: Vec<String> = redis::cmd("KEYS").arg("*rolled").query(&mut redis).unwrap();
-        let [rolled] = rolled.as_slice() else {
-            panic!("one list of months done, not {rolled:?}");
-        };
-        let pending = format!("{}rollpending", rolled.strip_suffix("rolled").unwrap());
+        let pending = format!("kr:{{{SITE}}}:rollpending");
         for month in [september, october] {
             redis::cmd("ZADD")
                 .arg(&pending)
@@ -389,13 +377,7 @@ mod through_the_library {
     #[test]
     fn a_flush_during_a_roll_up_keeps_the_month_unlisted_on_redis() {
         let server = RedisServer::start();
-        let store = Store::Redis(
-            RedisStore::open(&RedisConfig {
-                urls: vec![server.url()],
-                ..RedisConfig::default()
-            })
-            .unwrap(),
-        );
+        let store = Store::Redis(server.open_store());
         a_flush_during_a_roll_up_keeps_the_month_unlisted(&store);
     }
 }

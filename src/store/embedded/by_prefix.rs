@@ -220,7 +220,7 @@ impl Embedded {
     }
 
     /// Puts a month's key (`rollup_key`) in one of the two month lists.
-    fn list(
+    pub(super) fn list(
         &self,
         write: &redb::WriteTransaction,
         listing: TableDefinition<&[u8], ()>,

@@ -470,13 +470,11 @@ fn retention_forgets_months_an_interrupted_roll_up_left_pending() {
     let store = Embedded::open(dir.path(), CACHE).unwrap();
     // What a roll-up stopped between marking and listing leaves behind.
     let write = store.begin_write().unwrap();
-    {
-        let mut pending = write.open_table(by_prefix::ROLLUPS_PENDING).unwrap();
-        for month in [100, 130] {
-            pending
-                .insert(by_prefix::rollup_key(SITE, month).as_slice(), ())
-                .unwrap();
-        }
+    for month in [100, 130] {
+        let key = by_prefix::rollup_key(SITE, month);
+        store
+            .list(&write, by_prefix::ROLLUPS_PENDING, &key)
+            .unwrap();
     }
     store.commit(write).unwrap();
     let pending = || store.months_in(by_prefix::ROLLUPS_PENDING, SITE).unwrap();
