@@ -1,7 +1,8 @@
 //! The stats API: `/api/v1/stats/{aggregate,timeseries,breakdown}` and
 //! `/api/v1/stats/realtime/visitors`, with bearer tokens per site; a public
 //! site, or a share link's secret (`share=`), reads them without a token
-//! and with small counts folded or withheld (promise 6, `query::fold`).
+//! and with small counts folded or withheld (promise 6, `query::fold`):
+//! breakdowns, totals, comparisons, series and their CSV alike.
 //!
 //! Response shapes follow the Plausible Stats API v1; a withheld number is
 //! `null`.
@@ -57,12 +58,10 @@ async fn answer(
     let endpoint = match route {
         StatsRoute::Realtime => {
             let visitors = state.realtime.visitors(site.idx);
-            let now = crate::store::Counts {
-                visitors: i64::try_from(visitors).unwrap_or(i64::MAX),
-                ..Default::default()
-            };
-            let shown = (!audience.withholds(&now)).then_some(visitors);
-            return Ok(json_response(StatusCode::OK, &json!(shown)));
+            return Ok(json_response(
+                StatusCode::OK,
+                &json!(realtime_shown(audience, visitors)),
+            ));
         }
         StatsRoute::Export => {
             return export_all(state, &params, site.id.as_str(), audience, today).await;
@@ -211,12 +210,29 @@ fn number(metric: Metric, value: f64) -> Json {
     }
 }
 
-fn metric_fields(metrics: &[Metric], counts: &crate::store::Counts) -> Map<String, Json> {
+/// Realtime visitors as the audience may see them: the public sees them
+/// rounded down to a multiple of k, and nothing below k, so polling does
+/// not show each arrival.
+fn realtime_shown(audience: Audience, visitors: u64) -> Option<u64> {
+    match audience {
+        Audience::Owner => Some(visitors),
+        Audience::Public { k } => (visitors >= k).then(|| visitors - visitors % k),
+    }
+}
+
+/// A row's or point's metrics; `null` where the audience may not see one
+/// (a figure per visit from fewer than k visits).
+fn metric_fields(
+    audience: Audience,
+    metrics: &[Metric],
+    counts: &crate::store::Counts,
+) -> Map<String, Json> {
     metrics
         .iter()
         .map(|metric| {
-            let value = crate::query::compute::metric_value(*metric, counts);
-            (metric.name().to_owned(), number(*metric, value))
+            let value = audience.metric(*metric, counts);
+            let shown = value.map_or(Json::Null, |value| number(*metric, value));
+            (metric.name().to_owned(), shown)
         })
         .collect()
 }
@@ -277,10 +293,9 @@ fn compute(
                 .timeseries(query)?
                 .into_iter()
                 .map(|point| {
-                    let mut fields = if stats.audience.withholds(&point.counts) {
-                        null_fields(&query.metrics)
-                    } else {
-                        metric_fields(&query.metrics, &point.counts)
+                    let mut fields = match &point.counts {
+                        Some(counts) => metric_fields(stats.audience, &query.metrics, counts),
+                        None => null_fields(&query.metrics),
                     };
                     fields.insert("date".to_owned(), json!(point.label));
                     Json::Object(fields)
@@ -297,7 +312,7 @@ fn compute(
                     .breakdown(query, property)?
                     .into_iter()
                     .map(|row| {
-                        let mut fields = metric_fields(&query.metrics, &row.counts);
+                        let mut fields = metric_fields(stats.audience, &query.metrics, &row.counts);
                         fields.insert(property.field().to_owned(), json!(row.value));
                         Json::Object(fields)
                     })

@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use super::fold::{self, Audience};
+use super::fold::Audience;
 use super::params::{Filter, Interval, Metric, Property, StatsQuery};
 use super::period::{DateRange, date_of, month_key, read_plan, spans_a_whole_month};
 use crate::store::{Counts, Dim, Granularity, RowPrefix, Store, StoreError};
@@ -26,7 +26,8 @@ pub type AggregateValue = (Metric, Option<f64>, Option<f64>);
 pub struct SeriesPoint {
     /// `YYYY-MM-DD`, or `YYYY-MM-DD HH:00:00` for hourly series.
     pub label: String,
-    pub counts: Counts,
+    /// `None`: withheld from this audience.
+    pub counts: Option<Counts>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -67,7 +68,7 @@ pub fn change(metric: Metric, current: f64, previous: f64) -> f64 {
 }
 
 impl Stats<'_> {
-    fn prefix(
+    pub(super) fn prefix(
         &self,
         filter: &Option<Filter>,
         breakdown: Dim,
@@ -83,7 +84,12 @@ impl Stats<'_> {
         }
     }
 
+    /// The range's totals as this audience may see them: every stored day
+    /// for the site's own readers, the published days for the public.
     pub fn totals(&self, filter: &Option<Filter>, range: DateRange) -> Result<Counts, StoreError> {
+        if self.audience != Audience::Owner {
+            return self.published_total(filter, range);
+        }
         let mut total = Counts::default();
         self.store.scan_each(
             &self.prefix(filter, Dim::None, Granularity::Day),
@@ -96,7 +102,7 @@ impl Stats<'_> {
 
     /// Sums of a series' rows per key of their bucket (an hour, a day, the
     /// first day of a month).
-    fn sums_by(
+    pub(super) fn sums_by(
         &self,
         prefix: &RowPrefix,
         (first, last): (i32, i32),
@@ -111,32 +117,34 @@ impl Stats<'_> {
     }
 
     /// Each metric with its value and, when asked, its change; `None`
-    /// where the audience may not see it (fewer than k visitors).
+    /// where the audience may not see it (fewer than k people, or for a
+    /// figure per visit fewer than k visits). A change needs both periods'
+    /// values shown.
     pub fn aggregate(&self, query: &StatsQuery) -> Result<Vec<AggregateValue>, StoreError> {
         let current = self.totals(&query.filter, query.range)?;
         let previous = match query.compare {
             true => Some(self.totals(&query.filter, query.range.previous())?),
             false => None,
         };
-        let shown = !self.audience.withholds(&current);
-        let compared = previous.filter(|before| !self.audience.withholds(before));
         Ok(query
             .metrics
             .iter()
             .map(|metric| {
-                let value = metric_value(*metric, &current);
-                let changed = compared
+                let value = self.audience.metric(*metric, &current);
+                let before = previous
                     .as_ref()
-                    .filter(|_| shown)
-                    .map(|before| change(*metric, value, metric_value(*metric, before)));
-                (*metric, shown.then_some(value), changed)
+                    .and_then(|before| self.audience.metric(*metric, before));
+                let changed = value
+                    .zip(before)
+                    .map(|(value, before)| change(*metric, value, before));
+                (*metric, value, changed)
             })
             .collect())
     }
 
-    /// Whether a filtered view as a whole is too small for the audience:
-    /// then every answer under it is withheld, since the filter itself
-    /// names the value.
+    /// Whether a filtered view as a whole is not published to the
+    /// audience: then every answer under it is withheld, since the filter
+    /// itself names the value. A value never seen answers the same.
     pub fn filter_withheld(&self, query: &StatsQuery) -> Result<bool, StoreError> {
         if self.audience == Audience::Owner || query.filter.is_none() {
             return Ok(false);
@@ -147,6 +155,9 @@ impl Stats<'_> {
     }
 
     pub fn timeseries(&self, query: &StatsQuery) -> Result<Vec<SeriesPoint>, StoreError> {
+        if self.audience != Audience::Owner {
+            return self.published_series(query);
+        }
         let range = query.range;
         match query.interval {
             Interval::Hour => {
@@ -172,7 +183,7 @@ impl Stats<'_> {
                     .into_iter()
                     .map(|month| SeriesPoint {
                         label: date_of(month).to_string(),
-                        counts: sums.get(&month).copied().unwrap_or_default(),
+                        counts: Some(sums.get(&month).copied().unwrap_or_default()),
                     })
                     .collect())
             }
@@ -184,6 +195,7 @@ impl Stats<'_> {
         query: &StatsQuery,
         property: &Property,
     ) -> Result<Vec<BreakdownRow>, StoreError> {
+        let skip = (query.page - 1).saturating_mul(query.limit);
         // Broken down by the filter's own property there is one row: the
         // filtered totals (not stored twice, see `aggregate::scopes`).
         if let Some(filter) = query
@@ -199,50 +211,43 @@ impl Stats<'_> {
                     counts,
                 })
                 .into_iter()
-                .skip((query.page - 1).saturating_mul(query.limit))
+                .skip(skip)
                 .collect());
         }
-        let grouped = self.sums_per_value(query, property)?;
-        let visible =
-            |counts: &Counts| counts.visitors > 0 || counts.visits > 0 || counts.events > 0;
-        let mut result: Vec<BreakdownRow> = grouped
-            .into_iter()
-            .filter(|(_, counts)| visible(counts))
-            .map(|(value, counts)| BreakdownRow { value, counts })
-            .collect();
-        if *property == Property::EventPropKeys {
-            result = per_key(result);
-            // Keys answer events only: their visitors are a bound, not a count.
-            result.sort_by(|a, b| {
-                b.counts
-                    .events
-                    .cmp(&a.counts.events)
-                    .then_with(|| a.value.cmp(&b.value))
-            });
-        } else {
-            result.sort_by(|a, b| {
-                (b.counts.visitors, b.counts.visits, b.counts.events)
-                    .cmp(&(a.counts.visitors, a.counts.visits, a.counts.events))
-                    .then_with(|| a.value.cmp(&b.value))
-            });
-        }
-        // Folded before pagination, so "(other)" is one row, on the last page.
-        let result = fold::fold(result, self.audience);
-        let skip = (query.page - 1).saturating_mul(query.limit);
+        // Folded day by day before pagination, so "(other)" is one row, on
+        // the last page.
+        let result = match self.audience {
+            Audience::Owner => {
+                let grouped = self.sums_per_value(query, property)?;
+                let mut rows: Vec<BreakdownRow> = grouped
+                    .into_iter()
+                    .filter(|(_, counts)| happened(counts))
+                    .map(|(value, counts)| BreakdownRow { value, counts })
+                    .collect();
+                if *property == Property::EventPropKeys {
+                    rows = per_key(rows);
+                }
+                sort_rows(&mut rows, property);
+                rows
+            }
+            Audience::Public { .. } => self.published_breakdown(query, property)?,
+        };
         Ok(result.into_iter().skip(skip).take(query.limit).collect())
     }
 
-    /// The period's counts per stored value of the property's dimension
-    /// (for `event:props:KEY` the values of that key; for `event:props`
-    /// every `key\0value`), under the query's filter.
-    fn sums_per_value(
+    /// Counts per stored value of the property's dimension (for
+    /// `event:props:KEY` the values of that key; for `event:props` every
+    /// `key\0value`) under a filter, in buckets `first..=last` of one
+    /// granularity.
+    pub(super) fn values_in(
         &self,
-        query: &StatsQuery,
+        filter: &Option<Filter>,
         property: &Property,
-    ) -> Result<HashMap<String, Counts, foldhash::fast::RandomState>, StoreError> {
+        (granularity, first, last): (Granularity, i32, i32),
+        grouped: &mut HashMap<String, Counts, foldhash::fast::RandomState>,
+    ) -> Result<(), StoreError> {
         // A value is allocated once, when first met, not once per row:
         // a year of pages is hundreds of thousands of rows.
-        let mut grouped: HashMap<String, Counts, foldhash::fast::RandomState> = HashMap::default();
         let mut add = |value: &str, counts: Counts| {
             let value = match property {
                 Property::EventProp(key) => match value.split_once('\0') {
@@ -258,21 +263,56 @@ impl Stats<'_> {
                 }
             }
         };
+        self.store.scan_each(
+            &self.prefix(filter, property.dim(), granularity),
+            first,
+            last,
+            |_, value, counts| add(value, counts),
+        )
+    }
+
+    /// The period's counts per stored value of the property's dimension,
+    /// under the query's filter.
+    fn sums_per_value(
+        &self,
+        query: &StatsQuery,
+        property: &Property,
+    ) -> Result<HashMap<String, Counts, foldhash::fast::RandomState>, StoreError> {
+        let mut grouped: HashMap<String, Counts, foldhash::fast::RandomState> = HashMap::default();
         // Whole past months come from their monthly rows: a year is twelve
         // rows of each value instead of 365.
         let rolled = match spans_a_whole_month(query.range) {
             true => self.store.rolled_months(self.site)?,
             false => Vec::new(),
         };
-        for (granularity, first, last) in read_plan(query.range, &rolled) {
-            self.store.scan_each(
-                &self.prefix(&query.filter, property.dim(), granularity),
-                first,
-                last,
-                |_, value, counts| add(value, counts),
-            )?;
+        for part in read_plan(query.range, &rolled) {
+            self.values_in(&query.filter, property, part, &mut grouped)?;
         }
         Ok(grouped)
+    }
+}
+
+/// Whether anything happened in a row: a row of nothing is not listed.
+pub(super) fn happened(counts: &Counts) -> bool {
+    counts.visitors > 0 || counts.visits > 0 || counts.events > 0
+}
+
+/// Rows largest first; property keys by their events, since their
+/// visitors are a bound, not a count.
+pub(super) fn sort_rows(rows: &mut [BreakdownRow], property: &Property) {
+    if *property == Property::EventPropKeys {
+        rows.sort_by(|a, b| {
+            b.counts
+                .events
+                .cmp(&a.counts.events)
+                .then_with(|| a.value.cmp(&b.value))
+        });
+    } else {
+        rows.sort_by(|a, b| {
+            (b.counts.visitors, b.counts.visits, b.counts.events)
+                .cmp(&(a.counts.visitors, a.counts.visits, a.counts.events))
+                .then_with(|| a.value.cmp(&b.value))
+        });
     }
 }
 
@@ -282,7 +322,7 @@ impl Stats<'_> {
 /// value's visitors (and visits), a lower bound of the people who carried
 /// it; folded with it, a key is shown to the public exactly when its own
 /// breakdown (`event:props:KEY`) shows at least one value by name.
-fn per_key(values: Vec<BreakdownRow>) -> Vec<BreakdownRow> {
+pub(super) fn per_key(values: Vec<BreakdownRow>) -> Vec<BreakdownRow> {
     let mut keys: HashMap<String, Counts, foldhash::fast::RandomState> = HashMap::default();
     for row in values {
         let key = row
@@ -303,7 +343,7 @@ fn per_key(values: Vec<BreakdownRow>) -> Vec<BreakdownRow> {
         .collect()
 }
 
-fn hour_label(hour: i32) -> String {
+pub(super) fn hour_label(hour: i32) -> String {
     let day = hour.div_euclid(24);
     format!("{} {:02}:00:00", date_of(day), hour.rem_euclid(24))
 }
@@ -316,7 +356,7 @@ fn fill(
     buckets
         .map(|bucket| SeriesPoint {
             label: label(bucket),
-            counts: sums.get(&bucket).copied().unwrap_or_default(),
+            counts: Some(sums.get(&bucket).copied().unwrap_or_default()),
         })
         .collect()
 }

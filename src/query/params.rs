@@ -93,7 +93,8 @@ impl Metric {
         }
     }
 
-    fn is_visit_metric(self) -> bool {
+    /// Figures per visit, which need k visits of their own in public.
+    pub fn is_visit_metric(self) -> bool {
         matches!(
             self,
             Metric::Visits | Metric::ViewsPerVisit | Metric::BounceRate | Metric::VisitDuration

@@ -36,5 +36,6 @@ mod retention;
 mod rollup;
 mod script;
 mod share_links;
+mod small_counts;
 mod stats_api;
 mod two_instances;

@@ -100,7 +100,8 @@ async fn an_admin_makes_and_revokes_a_share_link_that_reads_folded_stats(backend
     assert_eq!(status, 200);
     assert_eq!(
         rows(&pages, "page", "visitors"),
-        [("/afval".into(), 10), ("(other)".into(), 1)]
+        [("(other)".into(), 11)],
+        "/afval joins (other): the day's 11 visitors minus its 10 would tell the 1"
     );
     assert_eq!(shared_pages(&app, "not-the-secret").await.0, 401);
 
