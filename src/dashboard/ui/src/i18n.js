@@ -40,7 +40,7 @@ const TEXTS = {
     publicNotice: 'Openbaar overzicht.',
     shareNotice: 'Gedeeld overzicht.',
     foldedNotice: (k) =>
-      `Kleine aantallen worden niet getoond, zodat niemand een enkel bezoek kan herkennen: rijen met ${k ? `minder dan ${k} bezoekers` : 'weinig bezoekers'} zijn samengevoegd tot “(overige)” en te kleine totalen staan als “—”.`,
+      `Kleine aantallen worden niet getoond, zodat niemand een enkel bezoek kan herkennen: rijen met ${k ? `minder dan ${k} bezoekers` : 'weinig bezoekers'} op een dag zijn samengevoegd tot “(overige)”, een periode telt alleen de dagen die groot genoeg zijn, en te kleine aantallen staan als “—”.`,
     period: 'Periode',
     periods: { day: 'Vandaag', yesterday: 'Gisteren', '7d': '7 dagen', '30d': '30 dagen', month: 'Deze maand', lastmonth: 'Vorige maand', '12mo': '12 maanden', custom: 'Zelf kiezen' },
     from: 'Van',
@@ -195,7 +195,7 @@ const TEXTS = {
     publicNotice: 'Public overview.',
     shareNotice: 'Shared overview.',
     foldedNotice: (k) =>
-      `Small numbers are not shown, so that no single visit can be recognised: rows with ${k ? `fewer than ${k} visitors` : 'few visitors'} are combined into “(other)” and totals that are too small show as “—”.`,
+      `Small numbers are not shown, so that no single visit can be recognised: rows with ${k ? `fewer than ${k} visitors` : 'few visitors'} on a day are combined into “(other)”, a period counts only the days large enough to show, and numbers that are too small show as “—”.`,
     period: 'Period',
     periods: { day: 'Today', yesterday: 'Yesterday', '7d': '7 days', '30d': '30 days', month: 'This month', lastmonth: 'Last month', '12mo': '12 months', custom: 'Custom' },
     from: 'From',

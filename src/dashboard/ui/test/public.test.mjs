@@ -3,7 +3,7 @@
 // server (k = 3 here): a page seen by k visitors is listed, one seen by
 // k − 1 is not, "(other)" reads as "(overige)", and the page names k. So
 // with event property keys: one sent by k visitors is listed, one sent by
-// a single visitor is not.
+// a single visitor is not, and the small ones together read "(overige)".
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startKruimel, launchBrowser, SITE, PUBLIC_SITE, SHARE, K } from './harness.mjs';
@@ -19,10 +19,16 @@ before(async () => {
     const form = [{ name: 'Formulier verzonden', props: { formulier: 'melding' } }];
     for (let visitor = 0; visitor < K; visitor++) await kruimel.visit(site, ['/', '/afval'], { events: form });
     const search = [{ name: 'Zoeken', props: { zoekterm: 'mijn-adres' } }];
-    for (let visitor = 0; visitor < K - 1; visitor++) await kruimel.visit(site, ['/', '/klein'], { events: visitor === 0 ? search : [] });
+    const language = [{ name: 'Taal', props: { taal: 'fy' } }];
+    for (let visitor = 0; visitor < K - 1; visitor++) await kruimel.visit(site, ['/', '/klein'], { events: visitor === 0 ? search : language });
+    // K more read the home page, each sending a key of their own: the
+    // small keys together reach K, so "(overige)" is shown, and as every
+    // visitor sent a key, the day's total minus the keys shown leaves no
+    // small group.
+    for (let visitor = 0; visitor < K; visitor++) await kruimel.visit(site, ['/'], { events: [{ name: 'Thema', props: { [`onderwerp${visitor}`]: 'ja' } }] });
   }
-  await kruimel.settled(PUBLIC_SITE, 4 * K - 2);
-  await kruimel.settled(SITE, 4 * K - 2);
+  await kruimel.settled(PUBLIC_SITE, 5 * K - 2);
+  await kruimel.settled(SITE, 5 * K - 2);
   browser = await launchBrowser();
 });
 
