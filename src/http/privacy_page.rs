@@ -125,25 +125,24 @@ fn render(page: &Json, path: &str) -> String {
     html
 }
 
+/// A table as one description list per row: a three-column table does
+/// not fit a 320 px screen without scrolling sideways.
 fn table(table: &Json) -> String {
-    let cells = |row: &Json, tag: &str, scope: &str| -> String {
-        row.as_array()
-            .into_iter()
-            .flatten()
-            .map(|cell| format!("<{tag}{scope}>{}</{tag}>", text(cell)))
-            .collect()
-    };
-    let rows: String = table["rows"]
+    let columns: Vec<String> = table["columns"]
         .as_array()
         .into_iter()
         .flatten()
-        .map(|row| format!("<tr>{}</tr>\n", cells(row, "td", "")))
+        .map(text)
         .collect();
-    format!(
-        "<table>\n<caption>{}</caption>\n<thead><tr>{}</tr></thead>\n<tbody>\n{rows}</tbody>\n</table>\n",
-        text(&table["caption"]),
-        cells(&table["columns"], "th", " scope=\"col\""),
-    )
+    let mut html = format!("<h3>{}</h3>\n", text(&table["caption"]));
+    for row in table["rows"].as_array().into_iter().flatten() {
+        html.push_str("<dl class=\"row\">\n");
+        for (column, cell) in columns.iter().zip(row.as_array().into_iter().flatten()) {
+            html.push_str(&format!("<dt>{column}</dt><dd>{}</dd>\n", text(cell)));
+        }
+        html.push_str("</dl>\n");
+    }
+    html
 }
 
 /// Text the page shows that is better as a link: the JSON address, the
