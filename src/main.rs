@@ -8,6 +8,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use kruimel::accounts::manage::Manager;
 use kruimel::config::{self, TokenHash};
+use kruimel::disclosure;
 use kruimel::http::{Listeners, probe, script};
 use kruimel::startup;
 
@@ -35,7 +36,8 @@ enum Command {
         #[arg(long, short, env = "KRUIMEL_CONFIG")]
         config: Option<PathBuf>,
     },
-    /// Check a configuration (sites, patterns, country database) and exit.
+    /// Check a configuration (sites, patterns, country database) and exit;
+    /// warn about what the privacy page's register entry lacks.
     CheckConfig {
         #[arg(long, short, env = "KRUIMEL_CONFIG")]
         config: Option<PathBuf>,
@@ -161,8 +163,8 @@ fn main() -> anyhow::Result<()> {
             println!("{}", TokenHash::of_token(&token).stored_form());
             Ok(())
         }
-        Command::CheckConfig { config } => {
-            let config = config::load(config.as_deref(), std::env::vars())?;
+        Command::CheckConfig { config: path } => {
+            let config = config::load(path.as_deref(), std::env::vars())?;
             let checked = startup::check(&config)?;
             println!(
                 "configuration is valid: {} site(s), public {}, admin {}, country database {}",
@@ -175,6 +177,11 @@ fn main() -> anyhow::Result<()> {
                     "none"
                 }
             );
+            // What the privacy page cannot say yet: for the webmaster, not the page.
+            let modified = path.as_deref().and_then(disclosure::modified_on);
+            for gap in disclosure::gaps(&config, modified) {
+                eprintln!("{}", gap.line());
+            }
             Ok(())
         }
         Command::Healthcheck { config } => {

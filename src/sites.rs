@@ -11,7 +11,7 @@ use std::sync::Arc;
 use arc_swap::{ArcSwap, Guard};
 use jiff::{Timestamp, tz::TimeZone};
 
-use crate::config::{SiteConfig, TokenHash};
+use crate::config::{RegisterConfig, SiteConfig, TokenHash};
 use crate::consent::SiteConsent;
 use crate::privacy::url::Routing;
 
@@ -65,6 +65,8 @@ pub struct Site {
     /// The smallest number of visitors shown without the site's credentials.
     pub k_anonymity: u32,
     pub consent: SiteConsent,
+    /// Who answers for the processing, for the privacy page's register entry.
+    pub register: RegisterConfig,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -278,6 +280,7 @@ fn build_site(idx: SiteIdx, config: &SiteConfig) -> Result<Site, SiteError> {
         public: config.public,
         k_anonymity: config.k_anonymity,
         consent,
+        register: config.register.clone(),
     })
 }
 

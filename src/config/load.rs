@@ -56,9 +56,11 @@ pub fn load(
     for (name, value) in overrides {
         apply_variable(&mut tree, &name, &value)?;
     }
-    toml::Value::Table(tree)
+    let mut config: Config = toml::Value::Table(tree)
         .try_into()
-        .map_err(|error: toml::de::Error| ConfigError::Shape(error.message().to_owned()))
+        .map_err(|error: toml::de::Error| ConfigError::Shape(error.message().to_owned()))?;
+    config.inherit_register();
+    Ok(config)
 }
 
 fn read_file(path: &Path) -> Result<toml::Table, ConfigError> {
@@ -209,6 +211,40 @@ mod tests {
         .unwrap();
         assert_eq!(config.sites[0].id, "gemeente.example");
         assert_eq!(config.sites[0].time_zone, "Europe/Amsterdam");
+    }
+
+    #[test]
+    fn the_register_comes_from_the_environment_and_sites_inherit_it() {
+        let config = load(
+            None,
+            env(&[
+                ("KRUIMEL_REGISTER__CONTROLLER__NAME", "Gemeente Voorbeeld"),
+                ("KRUIMEL_REGISTER__DPO", r#"{ name = "FG", email = "fg@g.example" }"#),
+                ("KRUIMEL_REGISTER__PROCESSOR", "none"),
+                ("KRUIMEL_REGISTER__UPDATED", "2026-03-01"),
+                (
+                    "KRUIMEL_SITES",
+                    r#"[{ id = "a.example" }, { id = "b.example", register = { controller = { name = "Regio" } } }]"#,
+                ),
+            ]),
+        )
+        .unwrap();
+        let [own, other] = [&config.sites[0].register, &config.sites[1].register];
+        assert_eq!(own.controller.as_ref().unwrap().name, "Gemeente Voorbeeld");
+        assert_eq!(other.controller.as_ref().unwrap().name, "Regio");
+        assert_eq!(
+            other.dpo.as_ref().unwrap().email.as_deref(),
+            Some("fg@g.example")
+        );
+        assert_eq!(
+            other.processor,
+            Some(crate::config::Processor::SelfHosted(
+                crate::config::NoProcessor::None
+            ))
+        );
+        assert_eq!(other.updated.unwrap().0, jiff::civil::date(2026, 3, 1));
+        let typo = load(None, env(&[("KRUIMEL_REGISTER__CONTROLER__NAME", "x")]));
+        assert!(typo.unwrap_err().to_string().contains("controler"));
     }
 
     #[test]

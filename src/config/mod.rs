@@ -7,6 +7,7 @@
 mod consent;
 mod dashboard;
 mod load;
+mod register;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -17,6 +18,7 @@ use serde::Deserialize;
 pub use consent::{CategoryConfig, ConsentConfig, NoticeMode, OwnCategory};
 pub use dashboard::{DashboardConfig, SecureCookies};
 pub use load::{ConfigError, load};
+pub use register::{NoProcessor, Party, Processor, RegisterConfig, RegisterDate};
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -37,6 +39,10 @@ pub struct Config {
     pub log: LogConfig,
     #[serde(default)]
     pub dashboard: DashboardConfig,
+    /// The register entry's parties and date, for every site that does not
+    /// name its own.
+    #[serde(default)]
+    pub register: RegisterConfig,
     #[serde(default)]
     pub sites: Vec<SiteConfig>,
 }
@@ -54,6 +60,13 @@ impl Config {
             .audit_log
             .clone()
             .unwrap_or_else(|| self.server.data_dir.join("audit.log"))
+    }
+
+    /// Gives every site the deployment's `[register]` fields it leaves out.
+    pub fn inherit_register(&mut self) {
+        for site in &mut self.sites {
+            site.register = site.register.inherit(&self.register);
+        }
     }
 }
 
@@ -321,6 +334,10 @@ pub struct SiteConfig {
     /// The cookie notice and consent receipts.
     #[serde(default)]
     pub consent: ConsentConfig,
+    /// The register entry's parties and date, where they differ from
+    /// `[register]`.
+    #[serde(default)]
+    pub register: RegisterConfig,
 }
 
 fn default_time_zone() -> String {

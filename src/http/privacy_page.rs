@@ -85,37 +85,139 @@ fn text(value: &Json) -> String {
     escape(value.as_str().unwrap_or(""))
 }
 
+/// A paragraph's text, escaped, with each of `links` made a link.
+fn linked(value: &Json, links: &[Link]) -> String {
+    linkify(value.as_str().unwrap_or(""), links)
+}
+
 fn render(page: &Json, path: &str) -> String {
     let language = page["language"].as_str().unwrap_or("nl");
-    let mut html = format!("<p>{}</p>\n", text(&page["intro"]));
+    let links = links(page, path, language);
+    let mut html = format!("<p>{}</p>\n", linked(&page["intro"], &links));
     for section in page["sections"].as_array().into_iter().flatten() {
         html.push_str(&format!("<h2>{}</h2>\n", text(&section["heading"])));
         for paragraph in section["paragraphs"].as_array().into_iter().flatten() {
-            html.push_str(&format!("<p>{}</p>\n", text(paragraph)));
+            html.push_str(&format!("<p>{}</p>\n", linked(paragraph, &links)));
+        }
+        if section["table"].is_object() {
+            html.push_str(&table(&section["table"]));
         }
     }
-    let json_url = format!("{}.json?lang={language}", escape(path));
-    let intro = text(&page["register_intro"]).replace(
-        &escape(&format!("{}.json", path)),
-        &format!("<a href=\"{json_url}\">{}.json</a>", escape(path)),
-    );
+    let register = &page["register"];
     html.push_str(&format!(
-        "<h2>{}</h2>\n<p>{intro}</p>\n<dl>\n",
-        text(&page["register_heading"])
+        "<h2>{}</h2>\n<p>{}</p>\n<h3>{}</h3>\n<dl class=\"register\">\n",
+        text(&page["register_heading"]),
+        linked(&page["register_intro"], &links),
+        text(&register["name"]),
     ));
-    for entry in page["register"]
-        .as_object()
-        .into_iter()
-        .flat_map(|map| map.values())
-    {
+    for field in register["fields"].as_array().into_iter().flatten() {
+        let citation = match field["citation"].as_str() {
+            Some(citation) => format!(" <span class=\"citation\">({})</span>", escape(citation)),
+            None => String::new(),
+        };
         html.push_str(&format!(
-            "<dt>{}</dt><dd>{}</dd>\n",
-            text(&entry["label"]),
-            text(&entry["text"])
+            "<dt>{}{citation}</dt><dd>{}</dd>\n",
+            text(&field["label"]),
+            linked(&field["text"], &links)
         ));
     }
     html.push_str("</dl>\n");
     html
+}
+
+/// A table as one description list per row: a three-column table does
+/// not fit a 320 px screen without scrolling sideways.
+fn table(table: &Json) -> String {
+    let columns: Vec<String> = table["columns"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(text)
+        .collect();
+    let mut html = format!("<h3>{}</h3>\n", text(&table["caption"]));
+    for row in table["rows"].as_array().into_iter().flatten() {
+        html.push_str("<dl class=\"row\">\n");
+        for (column, cell) in columns.iter().zip(row.as_array().into_iter().flatten()) {
+            html.push_str(&format!("<dt>{column}</dt><dd>{}</dd>\n", text(cell)));
+        }
+        html.push_str("</dl>\n");
+    }
+    html
+}
+
+/// Text the page shows that is better as a link: the JSON address, the
+/// site's privacy statement, and the contact addresses of the register.
+struct Link {
+    text: String,
+    href: String,
+}
+
+fn links(page: &Json, path: &str, language: &str) -> Vec<Link> {
+    let mut links = vec![Link {
+        text: format!("{path}.json"),
+        href: format!("{path}.json?lang={language}"),
+    }];
+    let web = |url: &str| url.starts_with("https://") || url.starts_with("http://");
+    if let Some(url) = page["privacy_url"].as_str().filter(|url| web(url)) {
+        links.push(Link {
+            text: url.to_owned(),
+            href: url.to_owned(),
+        });
+    }
+    let parties = page["register"]["fields"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|field| {
+            let value = &field["value"];
+            [
+                value.clone(),
+                value["controller"].clone(),
+                value["joint_controller"].clone(),
+                value["representative"].clone(),
+            ]
+        });
+    for party in parties {
+        if let Some(email) = party["email"].as_str().filter(|email| email.contains('@')) {
+            links.push(Link {
+                text: email.to_owned(),
+                href: format!("mailto:{email}"),
+            });
+        }
+        if let Some(url) = party["url"].as_str().filter(|url| web(url)) {
+            links.push(Link {
+                text: url.to_owned(),
+                href: url.to_owned(),
+            });
+        }
+    }
+    links
+}
+
+/// Escapes `text` and links each occurrence of a link's text, longest
+/// first where two start at the same place, in one pass (so no link ends
+/// up inside another).
+fn linkify(text: &str, links: &[Link]) -> String {
+    let mut html = String::new();
+    let mut rest = text;
+    loop {
+        let next = links
+            .iter()
+            .filter(|link| !link.text.is_empty())
+            .filter_map(|link| rest.find(&link.text).map(|at| (at, link)))
+            .min_by_key(|(at, link)| (*at, std::cmp::Reverse(link.text.len())));
+        let Some((at, link)) = next else {
+            html.push_str(&escape(rest));
+            return html;
+        };
+        html.push_str(&escape(&rest[..at]));
+        html.push_str(&format!(
+            "<a href=\"{}\">{}</a>",
+            escape(&link.href),
+            escape(&link.text)
+        ));
+        rest = &rest[at + link.text.len()..];
+    }
 }
 
 fn language_links(path: &str, current: &str) -> String {

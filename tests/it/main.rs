@@ -2,6 +2,7 @@
 
 mod backends;
 mod bad_input;
+mod check_config;
 mod cluster;
 mod consent;
 mod counting;

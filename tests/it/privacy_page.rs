@@ -15,6 +15,16 @@ async fn the_privacy_page_reports_the_live_settings_in_dutch_and_english() {
         ("KRUIMEL_SITES", sites.as_str()),
         ("KRUIMEL_PRIVACY__IPV4_PREFIX", "16"),
         ("KRUIMEL_PRIVACY__QUERY_ALLOW", r#"["zoekterm"]"#),
+        (
+            "KRUIMEL_REGISTER__CONTROLLER",
+            r#"{ name = "Gemeente Voorbeeld", email = "privacy@gemeente.example" }"#,
+        ),
+        (
+            "KRUIMEL_REGISTER__DPO",
+            r#"{ name = "FG", email = "fg@gemeente.example" }"#,
+        ),
+        ("KRUIMEL_REGISTER__PROCESSOR", r#"{ name = "Hoster BV" }"#),
+        ("KRUIMEL_REGISTER__UPDATED", "2026-03-01"),
     ];
     let app = TestApp::spawn_with(&env, "2026-11-23T10:00:00Z").await;
     let base = format!("http://{}/privacy/{SITE}", app.public);
@@ -36,10 +46,41 @@ async fn the_privacy_page_reports_the_live_settings_in_dutch_and_english() {
         "Externe media",
         "zoekterm",
         "Grondslag",
-        "1470 minuten",
+        "6 maanden",
+        "<dt>Naam</dt><dd>kruimel_consent</dd>",
+        "Hoster BV beheert de server van Kruimel voor Gemeente Voorbeeld",
+        "<a href=\"mailto:fg@gemeente.example\">fg@gemeente.example</a>",
+        "1 maart 2026",
     ] {
         assert!(html.contains(expected), "{expected:?} in the Dutch page");
     }
+    for absent in ["1470", "Ontvangers</dt><dd>Geen", "bevestigen"] {
+        assert!(!html.contains(absent), "{absent:?} in the Dutch page");
+    }
+    // The register's fields in the order of AVG article 30(1), then the rest.
+    let register = html.split("<dl class=\"register\">").nth(1).unwrap();
+    let labels: Vec<&str> = register
+        .split("<dt>")
+        .skip(1)
+        .map(|dt| dt.split([' ', '<']).next().unwrap())
+        .collect();
+    assert_eq!(
+        labels,
+        [
+            "Verwerkingsverantwoordelijke",
+            "Functionaris",
+            "Doeleinden",
+            "Categorieën",
+            "Categorieën",
+            "Categorieën",
+            "Doorgifte",
+            "Bewaartermijnen",
+            "Beveiligingsmaatregelen",
+            "Verwerker",
+            "Grondslag",
+            "Laatst",
+        ]
+    );
     assert!(!html.contains("<script"));
 
     let english = app
@@ -64,8 +105,25 @@ async fn the_privacy_page_reports_the_live_settings_in_dutch_and_english() {
     assert_eq!(json["settings"]["ipv4_prefix"], 16);
     assert_eq!(json["settings"]["aggregate_retention_days"], 400);
     assert_eq!(json["settings"]["consent_receipt_retention_days"], 200);
-    assert_eq!(json["settings"]["recipients"], serde_json::json!([]));
-    assert_eq!(json["register"]["legal_basis"]["label"], "Grondslag");
+    assert_eq!(json["settings"]["recipients"][0]["role"], "processor");
+    assert_eq!(json["settings"]["cookies"][0]["name"], "kruimel_consent");
+    let fields = json["register"]["fields"].as_array().unwrap();
+    assert_eq!(fields[0]["key"], "controller");
+    assert_eq!(fields[0]["article"], "30(1)(a)");
+    assert_eq!(fields[6]["key"], "transfers");
+    assert_eq!(fields[10]["label"], "Grondslag");
+    // The bytes on the wire keep that order too, whatever the reader does.
+    let raw = app
+        .client
+        .get(format!("{base}.json"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let at = |key: &str| raw.find(&format!("\"key\":\"{key}\"")).unwrap();
+    assert!(at("controller") < at("purposes") && at("purposes") < at("security_measures"));
 
     let unknown = app
         .client
