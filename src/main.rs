@@ -103,6 +103,9 @@ enum UserAction {
         #[arg(long)]
         off: bool,
     },
+    /// Lift a user's sign-in lockout from every network (written to the
+    /// audit log).
+    Unlock { name: String },
     /// Remove a user (their sessions end).
     Remove { name: String },
     /// List users: name, second factor, roles.
@@ -139,6 +142,7 @@ fn user(config: Option<PathBuf>, action: UserAction) -> anyhow::Result<()> {
         UserAction::Revoke { name, site } => users.revoke(&name, &site)?,
         UserAction::Totp { name, off: true } => users.disable_totp(&name)?,
         UserAction::Totp { name, off: false } => println!("{}", users.enable_totp(&name)?),
+        UserAction::Unlock { name } => users.unlock(&name, jiff::Timestamp::now().as_second())?,
         UserAction::Remove { name } => users.remove(&name)?,
         UserAction::List => users.list().iter().for_each(|line| println!("{line}")),
     }

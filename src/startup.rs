@@ -255,6 +255,7 @@ pub async fn run_with_clock(
         users: UsersFile::open(config.users_file()).context("dashboard users")?,
         sessions,
         lockout: Default::default(),
+        used_codes: Default::default(),
         audit: AuditLog::open(&config.audit_log())
             .with_context(|| format!("audit log {}", config.audit_log().display()))?,
         login_limit: RateLimit::new(LOGIN_ATTEMPTS_PER_MINUTE, Duration::from_secs(60), 100_000),

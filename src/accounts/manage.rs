@@ -98,6 +98,7 @@ impl<'a> Manager<'a> {
             password: password::hash(password)?,
             totp: None,
             sites,
+            unlocked_at: None,
         })?;
         self.save("user_add", name)
     }
@@ -131,6 +132,13 @@ impl<'a> Manager<'a> {
     pub fn disable_totp(&mut self, name: &str) -> Result<(), ManageError> {
         self.users.get_mut(name)?.totp = None;
         self.save("user_totp_off", name)
+    }
+
+    /// Lifts every sign-in lock on the user, from every network, at once:
+    /// the server reads the moment from the users file.
+    pub fn unlock(&mut self, name: &str, now: i64) -> Result<(), ManageError> {
+        self.users.get_mut(name)?.unlocked_at = Some(now);
+        self.save("user_unlock", name)
     }
 
     pub fn remove(&mut self, name: &str) -> Result<(), ManageError> {

@@ -49,6 +49,10 @@ pub struct User {
     /// Site id → role.
     #[serde(default)]
     pub sites: BTreeMap<String, Role>,
+    /// When an administrator last lifted a lockout (`kruimel user unlock`),
+    /// in Unix seconds: sign-in failures and locks from before it are void.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unlocked_at: Option<i64>,
 }
 
 impl std::fmt::Debug for User {
@@ -272,6 +276,7 @@ mod tests {
                 password: password::hash("een lang wachtwoord").unwrap(),
                 totp: None,
                 sites: BTreeMap::from([("gemeente.example".into(), Role::Admin)]),
+                unlocked_at: None,
             })
             .unwrap();
         users.save(&path).unwrap();

@@ -22,7 +22,8 @@ use super::errors::{ApiError, json_response};
 use super::store_call::store_call;
 use super::{AppState, Response};
 use crate::accounts::audit::Entry;
-use crate::accounts::{LoginSession, Role, User, password, totp};
+use crate::accounts::lockout::{Attempt, Failure};
+use crate::accounts::{LoginSession, Role, User, password};
 use crate::config::SecureCookies;
 
 pub const COOKIE: &str = "kruimel_session";
@@ -216,33 +217,49 @@ async fn sign_in(
     let users = state.users.current();
     let user = users.get(&login.user);
     let account = login.user.chars().take(64).collect::<String>();
-    let locked = state.lockout.is_locked(&account, now);
+    let attempt = Attempt {
+        account: &account,
+        network,
+        now,
+        unlocked_at: user.and_then(|user| user.unlocked_at).unwrap_or(0),
+    };
+    let locked = state.lockout.is_locked(attempt);
     // The hash is checked even for an unknown or locked account, so the
     // answer takes as long either way.
     let password_ok = password::verify(user.map(|u| u.password.as_str()), &login.password);
     let headers = &parts.headers;
-    let Some(user) = user.filter(|_| password_ok && !locked) else {
-        let result = if locked {
-            "locked"
-        } else if state.lockout.fail(&account, now) {
-            "failed_now_locked"
-        } else {
-            "failed"
+    let failed = |first_factor: bool| {
+        let result = match (first_factor, state.lockout.fail(attempt)) {
+            (true, Failure::Counted) => "failed",
+            (true, Failure::LockedFromNetwork) => "failed_now_locked",
+            (true, Failure::LockedFromUnknownNetworks) => "failed_now_locked_everywhere",
+            (false, Failure::Counted) => "code_failed",
+            (false, Failure::LockedFromNetwork) => "code_failed_now_locked",
+            (false, Failure::LockedFromUnknownNetworks) => "code_failed_now_locked_everywhere",
         };
         audit(state, peer, headers, "login", "dashboard", result, &account);
-        return Err(ApiError::LoginFailed);
+        ApiError::LoginFailed
+    };
+    let Some(user) = user.filter(|_| password_ok && !locked) else {
+        if locked {
+            audit(
+                state,
+                peer,
+                headers,
+                "login",
+                "dashboard",
+                "locked",
+                &account,
+            );
+            return Err(ApiError::LoginFailed);
+        }
+        return Err(failed(true));
     };
     if let Some(secret) = &user.totp {
         match login.code.as_deref() {
             None | Some("") => return Err(ApiError::SecondFactorNeeded),
-            Some(code) if !totp::check(secret, code, now) => {
-                let result = if state.lockout.fail(&account, now) {
-                    "code_failed_now_locked"
-                } else {
-                    "code_failed"
-                };
-                audit(state, peer, headers, "login", "dashboard", result, &account);
-                return Err(ApiError::LoginFailed);
+            Some(code) if !state.used_codes.accept(&user.name, secret, code, now) => {
+                return Err(failed(false));
             }
             Some(_) => {}
         }
@@ -258,7 +275,7 @@ async fn sign_in(
         );
         return Err(ApiError::SecondFactorMissing);
     }
-    state.lockout.succeed(&account);
+    state.lockout.succeed(&account, network, now);
     let (sessions, name, credential) =
         (state.sessions.clone(), user.name.clone(), user.credential());
     let (token, session) = store_call("session start", move || {

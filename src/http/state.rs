@@ -33,6 +33,7 @@ pub struct AppState {
     pub users: crate::accounts::UsersFile,
     pub sessions: crate::accounts::LoginSessions,
     pub lockout: crate::accounts::lockout::Lockout,
+    pub used_codes: crate::accounts::totp::UsedCodes,
     pub audit: crate::accounts::audit::AuditLog,
     /// Sign-in attempts per network and minute.
     pub login_limit: super::rate_limit::RateLimit,

@@ -19,6 +19,7 @@ mod helpers;
 mod hostile_http;
 mod ingest;
 mod load;
+mod lockout;
 mod login_sessions;
 mod metrics;
 mod midnight;
