@@ -166,6 +166,27 @@ async fn browsers_on_a_site_hostname_get_cors_grants_and_others_do_not() {
         .unwrap();
     assert_eq!(post.status(), 202);
     assert!(post.headers().get("access-control-allow-origin").is_none());
+    // The site's own name, but over plain http or on another port: no grant.
+    for origin in [
+        "http://www.gemeente.example",
+        "https://www.gemeente.example:8443",
+    ] {
+        let preflight = app
+            .client
+            .request(reqwest::Method::OPTIONS, &url)
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            preflight
+                .headers()
+                .get("access-control-allow-origin")
+                .is_none(),
+            "{origin}"
+        );
+    }
 }
 
 #[tokio::test]
