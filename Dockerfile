@@ -59,6 +59,10 @@ COPY --from=build --chown=65532:65532 /out/data/ /var/lib/kruimel/
 # and answers every beacon 202 with `X-Kruimel-Dropped: unknown_site`. Give
 # sites with KRUIMEL_SITES='[{ id = "…", tokens = ["blake3:…"] }]' or in the file.
 # Logs are JSON (one object a line, no colour codes) for log collectors.
+# The admin listener binds every interface so Prometheus in another container
+# can scrape it: keep port 9090 unpublished, and set
+# KRUIMEL_SERVER__ADMIN_TOKENS so /metrics (every site's counts) and
+# POST /reload need a token; without one, /reload answers loopback only.
 ENV KRUIMEL_SERVER__LISTEN=0.0.0.0:8080 \
     KRUIMEL_SERVER__ADMIN_LISTEN=0.0.0.0:9090 \
     KRUIMEL_SERVER__DATA_DIR=/var/lib/kruimel \

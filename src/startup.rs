@@ -251,6 +251,7 @@ pub async fn run_with_clock(
         clock: clock.clone(),
         proxies: TrustedProxies::new(config.server.trusted_proxies.clone()),
         body_timeout: Duration::from_millis(config.server.body_timeout_ms),
+        admin_tokens: config.server.admin_tokens.clone(),
         disclosure: crate::disclosure::Facts::from_config(&config),
         users: UsersFile::open(config.users_file()).context("dashboard users")?,
         sessions,

@@ -86,6 +86,10 @@ pub struct ServerConfig {
     pub drain_timeout_ms: u64,
     /// Threads serving requests; 0 means one per core.
     pub worker_threads: usize,
+    /// Bearer tokens (stored form, `kruimel hash-token`) that `/metrics` and
+    /// `POST /reload` require on the admin listener. Without any, `/metrics`
+    /// is open and `/reload` is accepted from loopback peers only.
+    pub admin_tokens: Vec<TokenHash>,
 }
 
 impl ServerConfig {
@@ -109,6 +113,7 @@ impl Default for ServerConfig {
             body_timeout_ms: 5_000,
             drain_timeout_ms: 10_000,
             worker_threads: 0,
+            admin_tokens: Vec::new(),
         }
     }
 }

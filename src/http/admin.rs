@@ -1,15 +1,24 @@
 //! The admin listener: `/healthz`, `/readyz`, `/metrics`, `POST /reload`.
+//!
+//! It serves machines (Prometheus, probes, an operator's curl), never web
+//! pages, so a request a browser sends on behalf of another site (with
+//! `Origin`, or `Sec-Fetch-Site` other than `none`) is refused whatever it
+//! asks. With `server.admin_tokens` set, `/metrics` and `/reload` need one
+//! of them as a bearer token; without, `/reload` is accepted from loopback
+//! peers only. The probes stay open: they tell nothing about the sites.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use hyper::body::Incoming;
-use hyper::header::HeaderValue;
+use hyper::header::{self, HeaderMap, HeaderValue};
 use hyper::{Method, Request, StatusCode};
 use serde_json::json;
 
 use super::errors::{ApiError, json_response};
 use super::{AppState, Response, Route};
+use crate::config::TokenHash;
 
 pub fn route_of(request: &Request<Incoming>) -> Route {
     match request.uri().path() {
@@ -21,7 +30,45 @@ pub fn route_of(request: &Request<Incoming>) -> Route {
     }
 }
 
-pub async fn handle(state: Arc<AppState>, request: Request<Incoming>, route: Route) -> Response {
+/// Whether a browser sent this for a page of some site.
+fn from_a_browser_page(headers: &HeaderMap) -> bool {
+    headers.contains_key(header::ORIGIN)
+        || headers
+            .get("sec-fetch-site")
+            .is_some_and(|site| site.as_bytes() != b"none")
+}
+
+/// Whether the request may read `/metrics` or ask for `/reload`.
+fn authorised(tokens: &[TokenHash], headers: &HeaderMap, peer: SocketAddr, route: Route) -> bool {
+    if tokens.is_empty() {
+        return route != Route::Reload || peer.ip().is_loopback();
+    }
+    let presented = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map_or("", |(_, token)| token.trim());
+    // Every token is checked, so the time taken does not tell which matched.
+    tokens
+        .iter()
+        .fold(false, |found, token| token.matches(presented) | found)
+}
+
+pub async fn handle(
+    state: Arc<AppState>,
+    request: Request<Incoming>,
+    peer: SocketAddr,
+    route: Route,
+) -> Response {
+    if from_a_browser_page(request.headers()) {
+        return ApiError::CrossOrigin.response();
+    }
+    if matches!(route, Route::Metrics | Route::Reload)
+        && !authorised(&state.admin_tokens, request.headers(), peer, route)
+    {
+        return ApiError::Unauthorized.response();
+    }
     if route == Route::Reload {
         if request.method() != Method::POST {
             return ApiError::MethodNotAllowed("POST").response();
@@ -102,4 +149,49 @@ async fn readiness_failures(state: &Arc<AppState>) -> Vec<&'static str> {
         failed.push("salt");
     }
     failed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(tokens: &[TokenHash], bearer: Option<&str>, peer: &str, route: Route) -> bool {
+        let mut headers = HeaderMap::new();
+        if let Some(token) = bearer {
+            let value = HeaderValue::from_str(&format!("Bearer {token}")).unwrap();
+            headers.insert(header::AUTHORIZATION, value);
+        }
+        authorised(tokens, &headers, peer.parse().unwrap(), route)
+    }
+
+    #[test]
+    fn without_tokens_only_loopback_peers_may_reload() {
+        assert!(check(&[], None, "127.0.0.1:5000", Route::Reload));
+        assert!(check(&[], None, "[::1]:5000", Route::Reload));
+        assert!(!check(&[], None, "10.0.0.7:5000", Route::Reload));
+        assert!(check(&[], None, "10.0.0.7:5000", Route::Metrics));
+    }
+
+    #[test]
+    fn with_tokens_metrics_and_reload_need_one_from_anywhere() {
+        let tokens = [TokenHash::of_token("een"), TokenHash::of_token("twee")];
+        for route in [Route::Metrics, Route::Reload] {
+            assert!(check(&tokens, Some("twee"), "10.0.0.7:5000", route));
+            assert!(!check(&tokens, None, "127.0.0.1:5000", route));
+            assert!(!check(&tokens, Some("drie"), "127.0.0.1:5000", route));
+        }
+    }
+
+    #[test]
+    fn requests_a_browser_sends_for_a_page_are_recognised() {
+        let mut headers = HeaderMap::new();
+        assert!(!from_a_browser_page(&headers));
+        headers.insert("sec-fetch-site", HeaderValue::from_static("none"));
+        assert!(!from_a_browser_page(&headers), "typed into the address bar");
+        headers.insert("sec-fetch-site", HeaderValue::from_static("cross-site"));
+        assert!(from_a_browser_page(&headers));
+        let mut headers = HeaderMap::new();
+        headers.insert(header::ORIGIN, HeaderValue::from_static("null"));
+        assert!(from_a_browser_page(&headers));
+    }
 }

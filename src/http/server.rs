@@ -100,7 +100,7 @@ async fn dispatch(
     };
     let response = match face {
         Face::Public => public::handle(state.clone(), request, peer, route).await,
-        Face::Admin => admin::handle(state.clone(), request, route).await,
+        Face::Admin => admin::handle(state.clone(), request, peer, route).await,
     };
     let status = response.status();
     let elapsed = started.elapsed();

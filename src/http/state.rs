@@ -27,6 +27,8 @@ pub struct AppState {
     pub clock: Clock,
     pub proxies: TrustedProxies,
     pub body_timeout: Duration,
+    /// What `/metrics` and `/reload` ask for on the admin listener.
+    pub admin_tokens: Vec<crate::config::TokenHash>,
     /// The deployment-wide settings the privacy page reports.
     pub disclosure: crate::disclosure::Facts,
     /// Dashboard users, re-read from their file when it changes.

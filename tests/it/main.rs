@@ -1,5 +1,6 @@
 //! Kruimel's integration tests: one binary, the real server on real sockets.
 
+mod admin_listener;
 mod backends;
 mod bad_input;
 mod check_config;
