@@ -1,6 +1,11 @@
 //! A fixed-window rate limit per network (the truncated client address),
 //! for endpoints where each request stores something: consent choices.
 //!
+//! Each network has its budget, and so does the wider network around it
+//! (an IPv4 /16, an IPv6 /32: what one provider or one customer typically
+//! holds), at [`WIDE_FACTOR`] times the budget: a client with many /24s or
+//! /48s of one block cannot multiply its budget by spreading over them.
+//!
 //! Networks are remembered only as keyed hashes (a key this process drew
 //! at random), for one window, in memory. When more networks than
 //! `max_networks` appear in one window the newcomers share one budget, so
@@ -34,6 +39,10 @@ pub struct Limited {
 
 /// The key every network shares once the table is full.
 const OVERFLOW: u64 = 0;
+/// How many networks' budgets the wider network around them has.
+pub const WIDE_FACTOR: u32 = 8;
+const WIDE_V4_PREFIX: u32 = 16;
+const WIDE_V6_PREFIX: u32 = 32;
 
 impl RateLimit {
     pub fn new(per_window: u32, window: Duration, max_networks: usize) -> RateLimit {
@@ -49,11 +58,20 @@ impl RateLimit {
         }
     }
 
-    /// Counts one request from `network`; `Err` when it is over budget.
+    /// Counts one request from `network`; `Err` when it, or the wider
+    /// network around it, is over budget.
     pub fn check(&self, network: TruncatedIp, now: Instant) -> Result<(), Limited> {
-        let hash = network.with_octets(|octets| {
-            let digest = blake3::keyed_hash(&self.key, octets);
-            u64::from_le_bytes(digest.as_bytes()[..8].try_into().expect("8 bytes")).max(1)
+        let narrow = network.with_octets(|octets| self.hash(0, octets));
+        let wide = network.with_octets(|octets| {
+            let bits = if octets.len() == 4 {
+                WIDE_V4_PREFIX
+            } else {
+                WIDE_V6_PREFIX
+            };
+            let mut wider = [0u8; 16];
+            let bytes = usize::try_from(bits / 8).unwrap_or(0);
+            wider[..bytes].copy_from_slice(&octets[..bytes]);
+            self.hash(1, &wider[..octets.len()])
         });
         let mut window = self.state.lock().unwrap_or_else(|p| p.into_inner());
         let started = match window.started {
@@ -63,25 +81,42 @@ impl RateLimit {
                 *window.started.insert(now)
             }
         };
-        let slot = if window.counts.len() >= self.max_networks && !window.counts.contains_key(&hash)
-        {
-            OVERFLOW
-        } else {
-            hash
-        };
-        let budget = if slot == OVERFLOW {
-            self.per_window.saturating_mul(4)
-        } else {
-            self.per_window
-        };
-        let count = window.counts.entry(slot).or_insert(0);
-        if *count >= budget {
+        let narrow = self.slot(&window, narrow, self.per_window);
+        let wide = self.slot(&window, wide, self.per_window.saturating_mul(WIDE_FACTOR));
+        let over = [narrow, wide]
+            .iter()
+            .any(|(slot, budget)| window.counts.get(slot).is_some_and(|count| count >= budget));
+        if over {
             return Err(Limited {
                 retry_after: self.window.saturating_sub(now.duration_since(started)),
             });
         }
-        *count += 1;
+        *window.counts.entry(narrow.0).or_insert(0) += 1;
+        // Past the table's size both may be the shared slot: one request.
+        if wide.0 != narrow.0 {
+            *window.counts.entry(wide.0).or_insert(0) += 1;
+        }
         Ok(())
+    }
+
+    /// A keyed hash of the network's bytes; `kind` keeps a /16 apart from
+    /// a /24 that happens to have the same bytes. Never `OVERFLOW`.
+    fn hash(&self, kind: u8, octets: &[u8]) -> u64 {
+        let mut hasher = blake3::Hasher::new_keyed(&self.key);
+        hasher.update(&[kind]);
+        hasher.update(octets);
+        let digest = hasher.finalize();
+        u64::from_le_bytes(digest.as_bytes()[..8].try_into().expect("8 bytes")).max(1)
+    }
+
+    /// Where a key is counted, and its budget there: past the table's size,
+    /// newcomers share one slot.
+    fn slot(&self, window: &Window, hash: u64, budget: u32) -> (u64, u32) {
+        if window.counts.len() >= self.max_networks && !window.counts.contains_key(&hash) {
+            (OVERFLOW, self.per_window.saturating_mul(4))
+        } else {
+            (hash, budget)
+        }
     }
 }
 
@@ -122,18 +157,41 @@ mod tests {
 
     #[test]
     fn past_the_table_size_newcomers_share_one_budget() {
-        let limit = RateLimit::new(1, Duration::from_secs(60), 2);
+        // Two networks in two /16s fill the table (a key each, and one for
+        // each /16); newcomers then share one budget of four.
+        let limit = RateLimit::new(1, Duration::from_secs(60), 4);
         let now = Instant::now();
         assert!(limit.check(network("192.0.2.1"), now).is_ok());
-        assert!(limit.check(network("192.0.3.1"), now).is_ok());
-        for third in 4..8 {
-            assert!(
-                limit
-                    .check(network(&format!("192.0.{third}.1")), now)
-                    .is_ok()
-            );
+        assert!(limit.check(network("198.51.3.1"), now).is_ok());
+        for first in 4..8 {
+            let newcomer = format!("{first}.0.0.1");
+            assert!(limit.check(network(&newcomer), now).is_ok(), "{newcomer}");
         }
-        assert!(limit.check(network("192.0.9.1"), now).is_err());
-        assert_eq!(limit.state.lock().unwrap().counts.len(), 3);
+        assert!(limit.check(network("9.0.0.1"), now).is_err());
+        assert_eq!(limit.state.lock().unwrap().counts.len(), 5);
+    }
+
+    #[test]
+    fn many_networks_of_one_wider_block_share_its_budget() {
+        let limit = RateLimit::new(2, Duration::from_secs(60), 100_000);
+        let now = Instant::now();
+        let wide_budget = 2 * WIDE_FACTOR;
+        // One /48 each, all in 2001:db8::/32.
+        for n in 0..wide_budget {
+            let from = format!("2001:db8:{n:x}::1");
+            assert!(limit.check(network(&from), now).is_ok(), "{from}");
+        }
+        assert!(limit.check(network("2001:db8:ffff::1"), now).is_err());
+        assert!(
+            limit.check(network("2001:db9:1::1"), now).is_ok(),
+            "another /32"
+        );
+        // The same for /24s of one IPv4 /16.
+        for n in 0..wide_budget {
+            let from = format!("203.0.{n}.1");
+            assert!(limit.check(network(&from), now).is_ok(), "{from}");
+        }
+        assert!(limit.check(network("203.0.200.1"), now).is_err());
+        assert!(limit.check(network("203.1.0.1"), now).is_ok());
     }
 }
