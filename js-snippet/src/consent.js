@@ -128,6 +128,8 @@ export function startConsent({ api, site, attr }) {
     config = notice;
     if (config.mode == 'none') return;
     if (status == 'gone') forget();
+    // Kept: this visit need not ask again (and its last page view is now).
+    if (status == 'kept') markChecked(choice && choice.receipt);
     // "Always allow" in a placeholder: the stored choice plus that category.
     update = blockedContent(config, (category) => record(granted().concat(category), 'custom'));
     document.addEventListener('click', onSettingsLink);
@@ -140,7 +142,6 @@ export function startConsent({ api, site, attr }) {
       // on this page view, and the next one checks again.
       update([]);
     } else if (stillValid()) {
-      markChecked(choice.receipt);
       update(granted());
       announce('stored');
     } else if (navigator.globalPrivacyControl === true) {
