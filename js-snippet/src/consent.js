@@ -27,7 +27,8 @@ function readCookie() {
   if (!match) return null;
   const [format, receipt, policy, granted, at] = decodeURIComponent(match[1]).split('|');
   if (format != '1') return null;
-  return { receipt: receipt == '-' ? null : receipt, policy, granted: granted ? granted.split('+') : [], at: +at };
+  // Only a well-formed receipt id goes into a request path.
+  return { receipt: /^[0-9a-f]{32}$/.test(receipt) ? receipt : null, policy, granted: granted ? granted.split('+') : [], at: +at };
 }
 
 // Without a choice: deletes the cookie.

@@ -99,6 +99,57 @@ test('erased from its page, reached from the notice: back on the site the notice
   await context.close();
 });
 
+test('erased from its page, then back with the browser\'s back button: the notice asks again and the video is unloaded', async () => {
+  pages.requests.length = 0;
+  const { context } = await visitor();
+  const { page } = await acceptAll(context);
+  await page.click('#settings');
+  await dialog(page).getByRole('link', { name: 'Bekijk uw opgeslagen keuzes' }).click();
+  await page.getByRole('button', { name: 'Deze gegevens nu wissen' }).click();
+  await page.getByRole('button', { name: 'Ja, wis mijn keuzes' }).click();
+  await page.getByRole('heading', { name: 'Gewist' }).waitFor();
+
+  pages.requests.length = 0;
+  for (let step = 0; step < 3; step++) await page.goBack();
+  assert.equal(new URL(page.url()).pathname, '/p/intrekken');
+  // Restored as it was (back/forward cache) or loaded again: either way.
+  await dialog(page).waitFor();
+  await page.locator('kruimel-placeholder').waitFor();
+  assert.equal(await page.locator('#video').getAttribute('src'), null);
+  assert.equal(await consentCookie(context), null);
+  await context.close();
+});
+
+// Headless Chromium loads the page again on "back"; a browser that keeps
+// it (back/forward cache) runs no script but fires pageshow, persisted.
+test('a page restored from the back/forward cache checks like a new page view', async () => {
+  pages.requests.length = 0;
+  const { context, checks } = await visitor();
+  const { page, receipt } = await acceptAll(context);
+  await page.evaluate(() => {
+    window.consentEvents = [];
+    document.addEventListener('kruimel:consent', (event) => window.consentEvents.push(event.detail));
+  });
+  // Left through the receipt link (which forgets the visit's check), erased there.
+  await page.click('#settings');
+  await dialog(page).getByRole('link', { name: 'Bekijk uw opgeslagen keuzes' }).dispatchEvent('auxclick');
+  await page.keyboard.press('Escape');
+  assert.equal((await fetch(`${kruimel.local}/api/consent/${receipt}`, { method: 'DELETE' })).status, 204);
+
+  await page.evaluate(() => window.dispatchEvent(new PageTransitionEvent('pageshow', { persisted: true })));
+  await dialog(page).waitFor();
+  await page.locator('kruimel-placeholder').waitFor();
+  assert.equal(await page.locator('#video').getAttribute('src'), null, 'the video is unloaded');
+  assert.equal(await consentCookie(context), null);
+  assert.deepEqual(
+    (await page.evaluate(() => window.consentEvents)).map((event) => [event.method, event.granted, event.receipt]),
+    [['erased', [], null]],
+    'tag managers hear it',
+  );
+  assert.equal(checks.length, 1);
+  await context.close();
+});
+
 test('a kept receipt is checked once per visit, and a stored choice waits for the answer', async () => {
   pages.requests.length = 0;
   const { context, checks } = await visitor();
