@@ -13,6 +13,43 @@ import placeholderCss from './placeholder.css';
 
 const SELECTOR = 'iframe[data-kruimel-consent], script[data-kruimel-consent]';
 
+// Services people know by name, from the host (and path) of what would load.
+const KNOWN_SERVICES = [
+  [/(^|\.)(youtube(-nocookie)?\.com|youtu\.be)$/, '', 'YouTube'],
+  [/(^|\.)vimeo\.com$/, '', 'Vimeo'],
+  [/(^|\.)google\.[a-z.]+$/, '/maps', 'Google Maps'],
+];
+
+// The service a marked element would load: its data-kruimel-service, a
+// known name for its host, or the host itself. Null for inline scripts.
+function serviceOf(element) {
+  const named = element.getAttribute('data-kruimel-service');
+  if (named) return named;
+  const source = element.getAttribute('data-src');
+  let url;
+  try {
+    url = source && new URL(source, location.href);
+  } catch {}
+  if (!url) return null;
+  const host = url.hostname.replace(/^www\./, '');
+  const known = KNOWN_SERVICES.find(([hosts, path]) => hosts.test(host) && url.pathname.startsWith(path));
+  return known ? known[2] : host;
+}
+
+// Category id → the names of the services on this page that wait for it,
+// for the notice's first layer.
+export function servicesByCategory(config) {
+  const services = {};
+  for (const element of document.querySelectorAll(SELECTOR)) {
+    const category = element.getAttribute('data-kruimel-consent');
+    const service = serviceOf(element);
+    if (!service || !config.categories.some((c) => c.id == category)) continue;
+    services[category] = services[category] || [];
+    if (!services[category].includes(service)) services[category].push(service);
+  }
+  return services;
+}
+
 // onAlways(category): the visitor chose "always allow" in a placeholder.
 export function blockedContent(config, onAlways) {
   const texts = config.texts;

@@ -1,24 +1,28 @@
 // The notice: a non-modal dialog with two layers.
 //
-//   first     title, text, "accept all" and "refuse all" (equally prominent:
-//             same style, same size), and "choose" for the second layer
+//   first     title, text, one short line per category (naming the services
+//             on this page that wait for it), "accept all" and "refuse all"
+//             (equally prominent: same style, same size at every width), and
+//             "choose" for the second layer
 //   settings  one checkbox per category (necessary shown on, not editable),
 //             "save", and again "accept all" and "refuse all"
 //   info      for sites with nothing to consent to: text and "close"
 //
 // It only shows and asks; what a choice means is consent.js's business.
 import { h, shadowHost, focusedElement } from './dom.js';
+import { keepFocusInSight } from './unobscured.js';
 import css from './controls.css';
 import noticeCss from './notice.css';
 
 // config: the server's notice document; layer: 'first' | 'settings' | 'info'
 // granted: the categories to show checked; receiptUrl: link to the stored
-// choices, if there are any; closable: a choice exists, so the visitor may
-// leave without choosing again.
+// choices, if there are any, and onReceiptLink() called when it is
+// followed; services: category id → names of services on this page;
+// closable: a choice exists, so the visitor may leave without choosing again.
 // onChoice(granted, method) or onClose() is called once the dialog is gone.
 // Returns a function that removes the dialog, for a choice made elsewhere
 // (a placeholder's "always allow") while it is open.
-export function showNotice(config, { layer, granted, receiptUrl, closable, onChoice, onClose }) {
+export function showNotice(config, { layer, granted, receiptUrl, onReceiptLink, services, closable, onChoice, onClose }) {
   const texts = config.texts;
   const categoryIds = config.categories.map((category) => category.id);
   // Where focus goes back to when the notice closes.
@@ -28,7 +32,6 @@ export function showNotice(config, { layer, granted, receiptUrl, closable, onCho
     class: 'notice',
     role: 'dialog',
     'aria-labelledby': 'title',
-    'aria-describedby': 'intro',
     lang: config.language,
     tabindex: '-1',
     onkeydown: (event) => {
@@ -37,15 +40,39 @@ export function showNotice(config, { layer, granted, receiptUrl, closable, onCho
   });
   root.append(dialog);
 
-  function finish(then, ...args) {
+  function remove() {
+    releasePage();
     host.remove();
+  }
+
+  function finish(then, ...args) {
+    remove();
     if (returnFocus && returnFocus.isConnected && returnFocus !== document.body) returnFocus.focus();
     then(...args);
   }
 
   const button = (text, style, onclick) => h('button', { type: 'button', class: style, onclick }, text);
-  const acceptAll = () => button(texts.accept_all, 'primary choice', () => finish(onChoice, categoryIds, 'accept_all'));
-  const rejectAll = () => button(texts.reject_all, 'primary choice', () => finish(onChoice, [], 'reject_all'));
+  // Accept and refuse: one style; notice.css gives every button one size.
+  const acceptAll = () => button(texts.accept_all, 'primary', () => finish(onChoice, categoryIds, 'accept_all'));
+  const rejectAll = () => button(texts.reject_all, 'primary', () => finish(onChoice, [], 'reject_all'));
+
+  // "YouTube en Vimeo": names joined as the language joins them.
+  const joined = (names) =>
+    typeof Intl == 'object' && Intl.ListFormat
+      ? new Intl.ListFormat(config.language, { type: 'conjunction' }).format(names)
+      : names.join(', ');
+
+  // What consent is asked for, one line per category.
+  const purposes = () =>
+    h(
+      'ul',
+      { id: 'purposes', class: 'purposes' },
+      ...config.categories.map((category) => {
+        const names = services[category.id];
+        const onThisPage = names ? ' ' + texts.on_this_page.replace('{services}', joined(names)) : '';
+        return h('li', {}, h('strong', {}, category.label), ': ' + category.summary + onThisPage);
+      }),
+    );
 
   function checkbox(id, label, description, checked, disabled) {
     return h(
@@ -60,9 +87,11 @@ export function showNotice(config, { layer, granted, receiptUrl, closable, onCho
   function render(layer) {
     let buttons;
     let settings = null;
+    let list = null;
     if (layer == 'info') {
       buttons = [button(texts.close, 'primary', () => finish(onChoice, [], 'info'))];
     } else if (layer == 'first') {
+      list = purposes();
       buttons = [acceptAll(), rejectAll(), button(texts.settings, 'secondary', () => render('settings'))];
     } else {
       settings = h(
@@ -84,13 +113,19 @@ export function showNotice(config, { layer, granted, receiptUrl, closable, onCho
 
     const links = [];
     if (config.privacy_url) links.push(h('a', { href: config.privacy_url }, texts.privacy_link));
-    if (receiptUrl) links.push(h('a', { href: receiptUrl }, texts.receipt_link));
+    if (receiptUrl) {
+      links.push(h('a', { href: receiptUrl, onclick: onReceiptLink, onauxclick: onReceiptLink }, texts.receipt_link));
+    }
 
+    const asks = layer != 'info';
+    dialog.setAttribute('aria-describedby', asks ? (list ? 'intro purposes note' : 'intro note') : 'intro');
     dialog.replaceChildren(
       ...[
         h('h2', { id: 'title' }, texts.title),
-        h('p', { id: 'intro' }, layer == 'info' ? texts.info_intro : texts.intro),
+        h('p', { id: 'intro' }, asks ? texts.intro : texts.info_intro),
+        list,
         settings,
+        asks && h('p', { id: 'note' }, texts.change_note),
         h('div', { class: 'buttons' }, ...buttons),
         links.length && h('p', { class: 'links' }, ...links),
       ].filter(Boolean),
@@ -102,6 +137,7 @@ export function showNotice(config, { layer, granted, receiptUrl, closable, onCho
   // First in the document, so that it also comes first for screen readers
   // and for Tab, wherever the card is drawn.
   document.body.prepend(host);
+  const releasePage = keepFocusInSight(host, dialog);
   render(layer);
-  return () => host.remove();
+  return remove;
 }

@@ -81,12 +81,21 @@ test('accept all: recorded in the cookie and the receipt, media loads, and a ret
   await dialog(page).waitFor();
   assert.equal(await focused(page), 'dialog', 'focus moves into the notice');
   // What the visitor reads and can do, in order.
-  const [title, intro, ...rest] = await dialog(page).evaluate((element) =>
+  const [title, intro, purposes, ...rest] = await dialog(page).evaluate((element) =>
     [...element.children].map((child) => child.innerText.trim()),
   );
   assert.equal(title, 'Cookies op deze website');
-  assert.match(intro, /^Wij gebruiken alleen cookies/);
-  assert.deepEqual(rest, ['Alles accepteren\nAlles weigeren\nZelf kiezen', 'Privacyverklaring']);
+  assert.match(intro, /^Deze website gebruikt alleen cookies .* Voor deze onderdelen vragen wij uw toestemming:$/);
+  // What consent is for: the category, in a line, with the service on this page.
+  assert.equal(
+    purposes,
+    `Externe media: Video's, kaarten en andere inhoud van andere websites. Die websites kunnen uw bezoek volgen. Op deze pagina: media.gemeente.test.`,
+  );
+  assert.deepEqual(rest, [
+    'U kunt uw keuze altijd wijzigen via ‘Cookie-instellingen’.',
+    'Alles accepteren\nAlles weigeren\nZelf kiezen',
+    'Privacyverklaring',
+  ]);
   await page.waitForTimeout(200);
   assert.deepEqual(mediaRequests(), [], 'nothing optional loads before a choice');
   assert.equal(await page.evaluate(() => window.mediaScriptRan), undefined);

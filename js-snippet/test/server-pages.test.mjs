@@ -1,7 +1,8 @@
 // The pages the server renders for visitors: the privacy page
 // (/privacy/<site>) and a consent receipt's page (the notice's "see the
 // choices we stored" link). axe-core finds nothing in Dutch and English at
-// 1280 and 320 px; the receipt page erases its record with the keyboard.
+// 1280 and 320 px; the receipt page erases its record with the keyboard,
+// after asking.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
@@ -84,6 +85,12 @@ for (const lang of ['nl', 'en']) {
       assert.equal(await page.getAttribute('html', 'lang'), lang);
       assert.deepEqual(await violations(page), []);
       await noSidewaysScroll(page);
+      // Its second step, "are you sure?", in the same language.
+      await page.goto(`${kruimel.origin}/api/consent/${id}?step=erase`);
+      await page.getByRole('heading', { level: 1 }).waitFor();
+      assert.equal(await page.getAttribute('html', 'lang'), lang);
+      assert.deepEqual(await violations(page), []);
+      await noSidewaysScroll(page);
       await context.close();
     });
   }
@@ -108,6 +115,14 @@ test('a receipt page erases its record with the keyboard alone', async () => {
     await page.keyboard.press('Tab');
   }
   assert.ok(await erase.evaluate((button) => button === document.activeElement), 'Tab reaches the erase button');
+  await page.keyboard.press('Enter');
+  // A second step asks first; Tab reaches its button too.
+  await page.getByRole('heading', { name: 'Weet u het zeker?' }).waitFor();
+  assert.equal((await fetch(`${kruimel.local}/api/consent/${id}`)).status, 200, 'asking erases nothing');
+  const confirm = page.getByRole('button', { name: 'Ja, wis mijn keuzes' });
+  for (let presses = 0; presses < 10 && !(await confirm.evaluate((button) => button === document.activeElement)); presses++) {
+    await page.keyboard.press('Tab');
+  }
   await page.keyboard.press('Enter');
   await page.getByRole('heading', { name: 'Gewist' }).waitFor();
   const gone = await fetch(`${kruimel.local}/api/consent/${id}`);

@@ -42,6 +42,8 @@ pub struct Notice {
 pub struct NoticeCategory {
     pub id: String,
     pub label: String,
+    /// The first layer's short line.
+    pub summary: String,
     pub description: String,
 }
 
@@ -268,15 +270,20 @@ fn category_text(
                         )
                     })
             };
+            // A site's own category has one text: its description is also
+            // the first layer's line.
+            let description = pick(&own.description, "description")?;
             CategoryText {
                 label: pick(&own.label, "label")?,
-                description: pick(&own.description, "description")?,
+                summary: description.clone(),
+                description,
             }
         }
     };
     Ok(NoticeCategory {
         id: category.id().to_owned(),
         label: text.label,
+        summary: text.summary,
         description: text.description,
     })
 }

@@ -20,6 +20,9 @@ const FILES: [(&str, &str); 2] = [
 #[serde(deny_unknown_fields)]
 pub struct CategoryText {
     pub label: String,
+    /// One short line for the notice's first layer.
+    pub summary: String,
+    /// What the second layer says beside the category's checkbox.
     pub description: String,
 }
 
@@ -91,6 +94,21 @@ mod tests {
                 language.tag
             );
             assert!(language.texts.values().all(|text| !text.trim().is_empty()));
+        }
+    }
+
+    #[test]
+    fn the_first_layer_has_a_short_line_per_category_and_names_the_services() {
+        for language in languages() {
+            for (id, text) in &language.categories {
+                assert!(
+                    !text.summary.trim().is_empty() && text.summary.len() < 120,
+                    "{} {id}: {:?}",
+                    language.tag,
+                    text.summary
+                );
+            }
+            assert!(language.texts["on_this_page"].contains("{services}"));
         }
     }
 

@@ -1,6 +1,7 @@
 //! The consent endpoints the script calls: `GET /api/consent/notice`,
 //! `POST /api/consent` (a choice), `GET` and `DELETE /api/consent/{id}`
-//! (inzage and erasure).
+//! (inzage and erasure), and `GET /api/consent/{id}/status`, the check
+//! that tells the script, once per visit, whether its receipt still exists.
 //!
 //! A choice is checked against the notice it names by banner version (the
 //! current one, or one archived earlier), so a receipt only ever refers
@@ -199,7 +200,8 @@ async fn archive_once(state: &Arc<AppState>, notice: Arc<Notice>) -> Result<(), 
 }
 
 /// `GET` or `DELETE /api/consent/{id}`; a browser asking for HTML gets a
-/// page, and erases through its form (`POST`, `action=erase`).
+/// page, asks to erase with `?step=erase` (a page that asks "are you
+/// sure?") and erases through that page's form (`POST`, `action=erase`).
 pub async fn receipt(state: Arc<AppState>, request: Request<Incoming>) -> Response {
     let origin = with_cors(&state, &request);
     let id = request
@@ -208,27 +210,70 @@ pub async fn receipt(state: Arc<AppState>, request: Request<Incoming>) -> Respon
         .strip_prefix("/api/consent/")
         .and_then(ReceiptId::parse);
     let as_page = super::page::wants_html(&request);
+    let erase_step = url::form_urlencoded::parse(request.uri().query().unwrap_or("").as_bytes())
+        .any(|(key, value)| key == "step" && value == "erase");
     let result = match (id, request.method().clone()) {
         (None, _) => Err(ApiError::InvalidReceiptId),
         (Some(id), Method::DELETE) => erase(&state, id).await,
         (Some(id), Method::POST) => erase_from_page(&state, request, id).await,
-        (Some(id), _) if as_page => show_page(&state, id).await,
+        (Some(id), _) if as_page && erase_step => page_of(&state, id, receipt_page::confirm).await,
+        (Some(id), _) if as_page => page_of(&state, id, receipt_page::shown).await,
         (Some(id), _) => show(&state, id).await,
     };
     finish(result, origin)
 }
 
-async fn show_page(state: &Arc<AppState>, id: ReceiptId) -> Result<Response, ApiError> {
+/// `GET /api/consent/{id}/status`: `204` while the receipt is kept, `404`
+/// once it is erased or expired (or never was). No body, nothing of the
+/// choices: the smallest answer that tells the script to ask again. Never
+/// cached, since an erasure must show at once.
+pub async fn receipt_status(state: Arc<AppState>, request: Request<Incoming>) -> Response {
+    let origin = with_cors(&state, &request);
+    let id = request
+        .uri()
+        .path()
+        .strip_prefix("/api/consent/")
+        .and_then(|rest| rest.strip_suffix("/status"))
+        .and_then(ReceiptId::parse);
+    let result = match id {
+        None => Err(ApiError::InvalidReceiptId),
+        Some(id) => kept(&state, id).await,
+    };
+    finish(result, origin)
+}
+
+async fn kept(state: &Arc<AppState>, id: ReceiptId) -> Result<Response, ApiError> {
+    let store = state.store.clone();
+    store_call("consent", move || store.receipt(id))
+        .await?
+        .map(|_| no_content())
+        .ok_or(ApiError::ReceiptNotFound)
+}
+
+fn no_content() -> Response {
+    let mut response = hyper::Response::new(http_body_util::Full::new(bytes::Bytes::new()));
+    *response.status_mut() = StatusCode::NO_CONTENT;
+    response
+}
+
+/// A page about a stored receipt (`render`), or the page that says there is
+/// none.
+async fn page_of(
+    state: &Arc<AppState>,
+    id: ReceiptId,
+    render: fn(&Receipt) -> Response,
+) -> Result<Response, ApiError> {
     let store = state.store.clone();
     Ok(
         match store_call("consent", move || store.receipt(id)).await? {
-            Some(receipt) => receipt_page::shown(&receipt),
-            None => receipt_page::unknown(),
+            Some(receipt) => render(&receipt),
+            None => receipt_page::unknown(None),
         },
     )
 }
 
-/// The receipt page's form: `action=erase`, form-encoded.
+/// The confirmation page's form: `action=erase` and the page's `lang`,
+/// form-encoded. The answer stays in that language.
 async fn erase_from_page(
     state: &Arc<AppState>,
     request: Request<Incoming>,
@@ -236,19 +281,24 @@ async fn erase_from_page(
 ) -> Result<Response, ApiError> {
     let (parts, body) = request.into_parts();
     let bytes = read_limited(body, &parts.headers, 256, state.body_timeout).await?;
-    let confirmed =
-        url::form_urlencoded::parse(&bytes).any(|(key, value)| key == "action" && value == "erase");
-    if !confirmed {
+    let form: Vec<(String, String)> = url::form_urlencoded::parse(&bytes).into_owned().collect();
+    let field = |name: &str| {
+        form.iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
+    };
+    if field("action") != Some("erase") {
         return Err(ApiError::InvalidRequest(
             "a receipt page posts action=erase".to_owned(),
         ));
     }
+    let language = receipt_page::language(field("lang"));
     let store = state.store.clone();
     if store_call("consent", move || store.erase_receipt(id)).await? {
         state.metrics.receipts_erased.inc();
-        Ok(receipt_page::erased(id))
+        Ok(receipt_page::erased(language))
     } else {
-        Ok(receipt_page::unknown())
+        Ok(receipt_page::unknown(Some(language)))
     }
 }
 
@@ -266,9 +316,7 @@ async fn erase(state: &Arc<AppState>, id: ReceiptId) -> Result<Response, ApiErro
         return Err(ApiError::ReceiptNotFound);
     }
     state.metrics.receipts_erased.inc();
-    let mut response = hyper::Response::new(http_body_util::Full::new(bytes::Bytes::new()));
-    *response.status_mut() = StatusCode::NO_CONTENT;
-    Ok(response)
+    Ok(no_content())
 }
 
 /// A receipt as the visitor reads it: times as RFC 3339, to the second.

@@ -47,6 +47,7 @@ pub enum Route {
     ConsentNotice,
     Consent,
     Receipt,
+    ReceiptStatus,
     StatsConsent,
     StatsExport,
     PrivacyPage,
@@ -76,6 +77,7 @@ impl Route {
             Route::ConsentNotice => "consent_notice",
             Route::Consent => "consent",
             Route::Receipt => "consent_receipt",
+            Route::ReceiptStatus => "consent_receipt_status",
             Route::StatsConsent => "stats_consent",
             Route::StatsExport => "stats_export",
             Route::PrivacyPage => "privacy_page",
@@ -106,12 +108,13 @@ fn status_class(status: hyper::StatusCode) -> usize {
 }
 
 impl Route {
-    const ALL: [Route; 24] = [
+    const ALL: [Route; 25] = [
         Route::Event,
         Route::Script,
         Route::ConsentNotice,
         Route::Consent,
         Route::Receipt,
+        Route::ReceiptStatus,
         Route::StatsConsent,
         Route::StatsExport,
         Route::PrivacyPage,

@@ -24,6 +24,9 @@ pub fn route_of(request: &Request<Incoming>) -> Route {
         "/js/kruimel.js" => Route::Script,
         "/api/consent" => Route::Consent,
         "/api/consent/notice" => Route::ConsentNotice,
+        path if path.starts_with("/api/consent/") && path.ends_with("/status") => {
+            Route::ReceiptStatus
+        }
         path if path.starts_with("/api/consent/") => Route::Receipt,
         "/api/v1/stats/consent" => Route::StatsConsent,
         "/api/v1/stats/export" => Route::StatsExport,
@@ -94,6 +97,7 @@ pub async fn handle(
         Route::PrivacyPage => privacy_page::serve(&state, &request),
         Route::Asset => privacy_page::stylesheet(),
         Route::ConsentNotice => consent::notice(&state, &request),
+        Route::ReceiptStatus => consent::receipt_status(state, request).await,
         Route::StatsConsent => consent_stats::handle(state, request).await,
         Route::StatsExport => stats::handle(state, request, StatsRoute::Export).await,
         Route::OpenApi => {

@@ -1,14 +1,38 @@
 //! A consent receipt as a page, for a visitor who follows the notice's
-//! link (`GET /api/consent/{id}` asking for HTML), with a button that
-//! erases it (`POST /api/consent/{id}`, form field `action=erase`).
-//! In the language of the receipt's last choice.
+//! link (`GET /api/consent/{id}` asking for HTML), and its erasure in two
+//! steps: the page's button asks "are you sure?" (`GET …?step=erase`), and
+//! only that page's button erases (`POST /api/consent/{id}`, form fields
+//! `action=erase` and `lang`). Plain forms, no script: it works without
+//! JavaScript and under the pages' policy, which allows none.
+//! In the language of the receipt's last choice, to the end.
 
 use hyper::StatusCode;
 
 use super::Response;
 use super::page::{self, escape};
-use crate::consent::{Receipt, ReceiptId};
-use crate::disclosure::text;
+use crate::consent::Receipt;
+use crate::disclosure::{LANGUAGES, text};
+
+/// A language the pages have, from a form or a receipt; Dutch otherwise.
+pub fn language(tag: Option<&str>) -> &'static str {
+    LANGUAGES
+        .into_iter()
+        .find(|known| Some(*known) == tag)
+        .unwrap_or(LANGUAGES[0])
+}
+
+fn language_of(receipt: &Receipt) -> &'static str {
+    language(
+        receipt
+            .history
+            .last()
+            .map(|choice| choice.language.as_str()),
+    )
+}
+
+fn escaped_text(language: &str, key: &str, values: &[(&str, String)]) -> String {
+    escape(&text(language, key, values))
+}
 
 fn date(seconds: i64, language: &str) -> String {
     let Ok(at) = jiff::Timestamp::from_second(seconds) else {
@@ -44,11 +68,8 @@ fn date(seconds: i64, language: &str) -> String {
 }
 
 pub fn shown(receipt: &Receipt) -> Response {
-    let language = receipt
-        .history
-        .last()
-        .map_or("nl", |choice| choice.language.as_str());
-    let say = |key: &str, values: &[(&str, String)]| escape(&text(language, key, values));
+    let language = language_of(receipt);
+    let say = |key: &str, values: &[(&str, String)]| escaped_text(language, key, values);
     let nothing = say("receipt_nothing", &[]);
     let list = |ids: &[String]| {
         if ids.is_empty() {
@@ -86,7 +107,7 @@ pub fn shown(receipt: &Receipt) -> Response {
     }
     main.push_str(&format!(
         "</tbody>\n</table>\n</div>\n<p>{}</p>\n<p>{}</p>\n\
-         <form method=\"post\" action=\"/api/consent/{}\"><input type=\"hidden\" name=\"action\" value=\"erase\"><button type=\"submit\">{}</button></form>\n",
+         <form method=\"get\" action=\"/api/consent/{}\"><input type=\"hidden\" name=\"step\" value=\"erase\"><button type=\"submit\">{}</button></form>\n",
         say("receipt_expires", &[("expires", date(receipt.expires, language))]),
         say("receipt_change", &[]),
         receipt.receipt.hex(),
@@ -101,30 +122,66 @@ pub fn shown(receipt: &Receipt) -> Response {
     )
 }
 
-pub fn erased(_id: ReceiptId) -> Response {
+/// The second step: what erasing means, and the button that does it.
+pub fn confirm(receipt: &Receipt) -> Response {
+    let language = language_of(receipt);
+    let id = receipt.receipt.hex();
     page::html(
         StatusCode::OK,
-        "nl",
-        &text("nl", "receipt_erased_title", &[]),
+        language,
+        &text(language, "receipt_confirm_title", &[]),
         "",
         &format!(
-            "<p>{}</p>\n<p lang=\"en\">{}</p>\n",
-            escape(&text("nl", "receipt_erased", &[])),
-            escape(&text("en", "receipt_erased", &[]))
+            "<p>{}</p>\n<form method=\"post\" action=\"/api/consent/{id}\">\
+             <input type=\"hidden\" name=\"action\" value=\"erase\">\
+             <input type=\"hidden\" name=\"lang\" value=\"{language}\">\
+             <button type=\"submit\">{}</button></form>\n<p><a href=\"/api/consent/{id}\">{}</a></p>\n",
+            escaped_text(language, "receipt_confirm", &[]),
+            escaped_text(language, "receipt_confirm_yes", &[]),
+            escaped_text(language, "receipt_confirm_no", &[]),
         ),
     )
 }
 
-pub fn unknown() -> Response {
+pub fn erased(language: &str) -> Response {
+    page::html(
+        StatusCode::OK,
+        language,
+        &text(language, "receipt_erased_title", &[]),
+        "",
+        &format!("<p>{}</p>\n", escaped_text(language, "receipt_erased", &[])),
+    )
+}
+
+/// No receipt under this id. In the language of the form that led here;
+/// a link followed from elsewhere says it in every language.
+pub fn unknown(language: Option<&'static str>) -> Response {
+    let main = match language {
+        Some(language) => format!(
+            "<p>{}</p>\n",
+            escaped_text(language, "receipt_unknown", &[])
+        ),
+        None => LANGUAGES
+            .into_iter()
+            .map(|each| {
+                let lang = if each == LANGUAGES[0] {
+                    String::new()
+                } else {
+                    format!(" lang=\"{each}\"")
+                };
+                format!(
+                    "<p{lang}>{}</p>\n",
+                    escaped_text(each, "receipt_unknown", &[])
+                )
+            })
+            .collect(),
+    };
+    let language = language.unwrap_or(LANGUAGES[0]);
     page::html(
         StatusCode::NOT_FOUND,
-        "nl",
-        &text("nl", "receipt_title", &[]),
+        language,
+        &text(language, "receipt_title", &[]),
         "",
-        &format!(
-            "<p>{}</p>\n<p lang=\"en\">{}</p>\n",
-            escape(&text("nl", "receipt_unknown", &[])),
-            escape(&text("en", "receipt_unknown", &[]))
-        ),
+        &main,
     )
 }

@@ -96,6 +96,64 @@ async fn erase(app: &TestApp, id: &str) -> u16 {
         .as_u16()
 }
 
+/// `GET /api/consent/{id}/status` as the script sends it from the site:
+/// status, CORS grant, cache header and body.
+async fn status(app: &TestApp, id: &str) -> (u16, String, String, String) {
+    let response = app
+        .client
+        .get(format!("http://{}/api/consent/{id}/status", app.public))
+        .header("origin", ORIGIN)
+        .send()
+        .await
+        .unwrap();
+    let header = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .map_or(String::new(), |value| value.to_str().unwrap().to_owned())
+    };
+    let (cors, cache) = (
+        header("access-control-allow-origin"),
+        header("cache-control"),
+    );
+    let status = response.status().as_u16();
+    (status, cors, cache, response.text().await.unwrap())
+}
+
+async fn a_receipt_status_says_whether_the_receipt_is_still_kept(backend: Backend) {
+    let app = spawn(backend).await;
+    let nl = notice(&app, "nl").await;
+    let (_, created) = post(&app, &choice(&nl, None, &["media"], "custom").to_string()).await;
+    let id = created["receipt"].as_str().unwrap();
+    assert_eq!(
+        status(&app, id).await,
+        (204, ORIGIN.to_owned(), "no-store".to_owned(), String::new()),
+        "kept: no body, never cached, readable by the site"
+    );
+    assert_eq!(erase(&app, id).await, 204);
+    let (code, cors, cache, body) = status(&app, id).await;
+    assert_eq!(
+        (code, cors.as_str(), cache.as_str()),
+        (404, ORIGIN, "no-store")
+    );
+    assert_eq!(
+        serde_json::from_str::<Value>(&body).unwrap()["code"],
+        "receipt_not_found"
+    );
+    let (code, _, _, body) = status(&app, "not-a-receipt").await;
+    assert_eq!(code, 400);
+    assert_eq!(
+        serde_json::from_str::<Value>(&body).unwrap()["code"],
+        "invalid_receipt_id"
+    );
+    let (code, _, _, _) = status(&app, "0123456789abcdef0123456789abcdef").await;
+    assert_eq!(code, 404, "an id never stored");
+    let requests = app
+        .sample(r#"kruimel_http_requests_total{route="consent_receipt_status",status="4xx"}"#)
+        .await;
+    assert_eq!(requests, 3.0, "counted under a route of its own");
+}
+
 async fn a_receipt_is_created_appended_read_and_erased(backend: Backend) {
     let app = spawn(backend).await;
     let nl = notice(&app, "nl").await;
@@ -420,6 +478,7 @@ async fn bad_choices_get_their_error_code_and_store_nothing(backend: Backend) {
 
 on_every_backend!(
     a_receipt_is_created_appended_read_and_erased,
+    a_receipt_status_says_whether_the_receipt_is_still_kept,
     consent_choices_are_counted_per_day_banner_and_category,
     receipts_are_deleted_when_their_retention_ends,
     a_choice_on_an_earlier_notice_is_checked_against_its_archived_version,
@@ -491,16 +550,60 @@ async fn a_browser_sees_its_receipt_as_a_page_and_can_erase_it_there() {
     assert!(html.contains("chose") && html.contains("media") && html.contains("marketing"));
     assert!(html.contains(id));
 
-    let erased = app
+    assert!(
+        !html.contains("method=\"post\""),
+        "the receipt page's button only asks, it does not erase"
+    );
+    assert!(html.contains("<form method=\"get\""));
+    assert!(html.contains("name=\"step\" value=\"erase\""));
+
+    // The second step: are you sure? In the receipt's language; nothing erased yet.
+    let confirm = app
         .client
-        .post(&url)
-        .header("content-type", "application/x-www-form-urlencoded")
+        .get(format!("{url}?step=erase"))
         .header("accept", "text/html")
-        .body("action=erase")
         .send()
         .await
         .unwrap();
+    assert_eq!(confirm.status(), 200);
+    let html = confirm.text().await.unwrap();
+    assert!(html.contains("<html lang=\"en\">") && html.contains("Are you sure?"));
+    assert!(html.contains(&format!(
+        "<form method=\"post\" action=\"/api/consent/{id}\">"
+    )));
+    assert!(html.contains("name=\"action\" value=\"erase\""));
+    assert!(html.contains("name=\"lang\" value=\"en\""));
+    assert!(html.contains(&format!(
+        "<a href=\"/api/consent/{id}\">No, back to my choices</a>"
+    )));
+    assert_eq!(receipt(&app, id).await.0, 200, "asking erases nothing");
+
+    let post_form = |body: &'static str| {
+        app.client
+            .post(&url)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("accept", "text/html")
+            .body(body)
+            .send()
+    };
+    let erased = post_form("action=erase&lang=en").await.unwrap();
     assert_eq!(erased.status(), 200);
-    assert!(erased.text().await.unwrap().contains("Gewist"));
+    let html = erased.text().await.unwrap();
+    assert!(html.contains("<html lang=\"en\">") && html.contains("<h1>Erased</h1>"));
+    assert!(
+        !html.contains("Gewist") && !html.contains("lang=\"nl\""),
+        "one language, the page's: {html}"
+    );
     assert_eq!(receipt(&app, id).await.0, 404);
+
+    // Sent twice: there is nothing left, still in English.
+    let again = post_form("action=erase&lang=en").await.unwrap();
+    assert_eq!(again.status(), 404);
+    let html = again.text().await.unwrap();
+    assert!(html.contains("<html lang=\"en\">") && html.contains("There are no choices"));
+    assert!(!html.contains("Er zijn geen keuzes"));
+    // A language the pages lack falls back to Dutch; a form without action is refused.
+    let odd = post_form("action=erase&lang=%22%3E").await.unwrap();
+    assert!(odd.text().await.unwrap().contains("<html lang=\"nl\">"));
+    assert_eq!(post_form("lang=en").await.unwrap().status(), 400);
 }

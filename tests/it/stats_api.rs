@@ -88,6 +88,7 @@ async fn the_openapi_document_describes_every_route() {
         "/api/consent/notice",
         "/api/consent",
         "/api/consent/{id}",
+        "/api/consent/{id}/status",
         "/api/v1/stats/export",
         "/dashboard/api/login",
         "/dashboard/api/session",
