@@ -3,6 +3,7 @@
 //! how many granted and denied. Bearer token as the other stats endpoints.
 
 use std::collections::BTreeMap;
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use hyper::body::Incoming;
@@ -18,16 +19,24 @@ use crate::query::params::parse_range;
 use crate::query::period::date_of;
 use crate::store::consent::Tally;
 
-pub async fn handle(state: Arc<AppState>, request: Request<Incoming>) -> Response {
-    match answer(&state, &request).await {
+pub async fn handle(
+    state: Arc<AppState>,
+    request: Request<Incoming>,
+    peer: SocketAddr,
+) -> Response {
+    match answer(&state, &request, peer).await {
         Ok(response) => response,
         Err(error) => error.response(),
     }
 }
 
-async fn answer(state: &Arc<AppState>, request: &Request<Incoming>) -> Result<Response, ApiError> {
+async fn answer(
+    state: &Arc<AppState>,
+    request: &Request<Incoming>,
+    peer: SocketAddr,
+) -> Result<Response, ApiError> {
     let params = query_params(request.uri().query().unwrap_or(""))?;
-    let (site, audience) = authorise(state, request, &params).await?;
+    let (site, audience) = authorise(state, request, peer, &params).await?;
     if audience != crate::query::fold::Audience::Owner {
         // Consent choices are for the site's own people only.
         return Err(ApiError::Unauthorized);

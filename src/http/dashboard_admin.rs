@@ -36,7 +36,7 @@ pub async fn share_links(
     peer: SocketAddr,
 ) -> Response {
     let tls = over_tls(&state, peer, request.headers());
-    let mut response = match handle(&state, request, peer).await {
+    let mut response = match handle(&state, request, peer, tls).await {
         Ok(response) => response,
         Err(error) => error.response(),
     };
@@ -48,6 +48,7 @@ async fn handle(
     state: &Arc<AppState>,
     request: Request<Incoming>,
     peer: SocketAddr,
+    tls: bool,
 ) -> Result<Response, ApiError> {
     let path = request.uri().path().to_owned();
     let rest = path.strip_prefix("/dashboard/api/sites/").unwrap_or("");
@@ -66,7 +67,7 @@ async fn handle(
     }
     let (parts, body) = request.into_parts();
     let headers = &parts.headers;
-    let (session, user) = signed_in(state, headers)
+    let (session, user) = signed_in(state, headers, tls)
         .await?
         .ok_or(ApiError::Unauthorized)?;
     let changes = parts.method != Method::GET && parts.method != Method::HEAD;

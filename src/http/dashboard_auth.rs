@@ -2,8 +2,8 @@
 //! /dashboard/api/logout`, `GET /dashboard/api/session`, and the session
 //! check the stats API uses for signed-in users.
 //!
-//! The session lives in a technical cookie, `kruimel_session` (HttpOnly,
-//! SameSite=Strict, Secure behind TLS). Every change needs the session's
+//! The session lives in a technical cookie, HttpOnly and SameSite=Strict:
+//! `__Host-kruimel_session` (Secure) behind TLS, `kruimel_session` without. Every change needs the session's
 //! CSRF token in `X-CSRF-Token` and, when the browser sends one, an
 //! `Origin` of this server. Every sign-in, failed sign-in and sign-out is
 //! in the audit log.
@@ -27,6 +27,16 @@ use crate::accounts::{LoginSession, Role, User, password};
 use crate::config::SecureCookies;
 
 pub const COOKIE: &str = "kruimel_session";
+/// The session cookie's name behind TLS: the `__Host-` prefix makes the
+/// browser refuse it unless it is Secure, for this host only (no `Domain`)
+/// and for every path, so a sibling subdomain cannot plant one that wins.
+pub const SECURE_COOKIE: &str = "__Host-kruimel_session";
+
+/// The name the session cookie has on this transport; the other name is
+/// never read, so a plain cookie planted from elsewhere is ignored.
+pub fn cookie_name(tls: bool) -> &'static str {
+    if tls { SECURE_COOKIE } else { COOKIE }
+}
 const BODY_LIMIT: usize = 2 * 1024;
 
 #[derive(Deserialize)]
@@ -39,14 +49,15 @@ struct Login {
 }
 
 /// The session token the request's cookie carries.
-pub fn token(headers: &HeaderMap) -> Option<String> {
+pub fn token(headers: &HeaderMap, tls: bool) -> Option<String> {
+    let name = cookie_name(tls);
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|value| value.to_str().ok())
         .flat_map(|value| value.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE)
+        .find(|(found, _)| *found == name)
         .map(|(_, value)| value.to_owned())
 }
 
@@ -56,8 +67,9 @@ pub fn token(headers: &HeaderMap) -> Option<String> {
 pub async fn signed_in(
     state: &AppState,
     headers: &HeaderMap,
+    tls: bool,
 ) -> Result<Option<(LoginSession, User)>, ApiError> {
-    let Some(token) = token(headers) else {
+    let Some(token) = token(headers, tls) else {
         return Ok(None);
     };
     let (sessions, now) = (state.sessions.clone(), state.clock.now().as_second());
@@ -285,7 +297,8 @@ async fn sign_in(
     audit(state, peer, headers, "login", "dashboard", "ok", &user.name);
     let mut response = json_response(StatusCode::OK, &session_body(state, user, &session));
     let cookie = format!(
-        "{COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict{}",
+        "{}={token}; Path=/; HttpOnly; SameSite=Strict{}",
+        cookie_name(tls),
         if tls { "; Secure" } else { "" }
     );
     if let Ok(value) = HeaderValue::from_str(&cookie) {
@@ -301,7 +314,7 @@ pub async fn logout(
 ) -> Response {
     let headers = request.headers();
     let tls = over_tls(&state, peer, headers);
-    let result = match signed_in(&state, headers).await {
+    let result = match signed_in(&state, headers, tls).await {
         Err(error) => Err(error),
         Ok(None) => Err(ApiError::Unauthorized),
         Ok(Some((session, _))) if !csrf_ok(headers, &session) || !same_origin(headers) => {
@@ -331,7 +344,7 @@ async fn end_session(
     tls: bool,
     session: &LoginSession,
 ) -> Result<Response, ApiError> {
-    if let Some(token) = token(headers) {
+    if let Some(token) = token(headers, tls) {
         let sessions = state.sessions.clone();
         store_call("session end", move || sessions.end(&token)).await?;
     }
@@ -347,7 +360,8 @@ async fn end_session(
     let mut response = hyper::Response::new(http_body_util::Full::new(bytes::Bytes::new()));
     *response.status_mut() = StatusCode::NO_CONTENT;
     let expired = format!(
-        "{COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{}",
+        "{}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{}",
+        cookie_name(tls),
         if tls { "; Secure" } else { "" }
     );
     if let Ok(value) = HeaderValue::from_str(&expired) {
@@ -366,7 +380,7 @@ pub fn csrf_ok(headers: &HeaderMap, session: &LoginSession) -> bool {
 
 pub async fn session(state: &AppState, request: &Request<Incoming>, peer: SocketAddr) -> Response {
     let tls = over_tls(state, peer, request.headers());
-    let mut response = match signed_in(state, request.headers()).await {
+    let mut response = match signed_in(state, request.headers(), tls).await {
         Ok(Some((session, user))) => {
             json_response(StatusCode::OK, &session_body(state, &user, &session))
         }
@@ -381,8 +395,10 @@ pub async fn session(state: &AppState, request: &Request<Incoming>, peer: Socket
 pub async fn role_on(
     state: &AppState,
     headers: &HeaderMap,
+    peer: SocketAddr,
     site: &str,
 ) -> Result<Option<Role>, ApiError> {
-    let signed_in = signed_in(state, headers).await?;
+    let tls = over_tls(state, peer, headers);
+    let signed_in = signed_in(state, headers, tls).await?;
     Ok(signed_in.and_then(|(_, user)| user.role(site)))
 }

@@ -98,8 +98,8 @@ pub async fn handle(
         Route::Asset => privacy_page::stylesheet(),
         Route::ConsentNotice => consent::notice(&state, &request),
         Route::ReceiptStatus => consent::receipt_status(state, request).await,
-        Route::StatsConsent => consent_stats::handle(state, request).await,
-        Route::StatsExport => stats::handle(state, request, StatsRoute::Export).await,
+        Route::StatsConsent => consent_stats::handle(state, request, peer).await,
+        Route::StatsExport => stats::handle(state, request, peer, StatsRoute::Export).await,
         Route::OpenApi => {
             let mut response = hyper::Response::new(http_body_util::Full::new(
                 bytes::Bytes::from_static(OPENAPI.as_bytes()),
@@ -112,15 +112,21 @@ pub async fn handle(
             response
         }
         Route::StatsAggregate => {
-            stats::handle(state, request, StatsRoute::Query(Endpoint::Aggregate)).await
+            stats::handle(state, request, peer, StatsRoute::Query(Endpoint::Aggregate)).await
         }
         Route::StatsTimeseries => {
-            stats::handle(state, request, StatsRoute::Query(Endpoint::Timeseries)).await
+            stats::handle(
+                state,
+                request,
+                peer,
+                StatsRoute::Query(Endpoint::Timeseries),
+            )
+            .await
         }
         Route::StatsBreakdown => {
-            stats::handle(state, request, StatsRoute::Query(Endpoint::Breakdown)).await
+            stats::handle(state, request, peer, StatsRoute::Query(Endpoint::Breakdown)).await
         }
-        Route::StatsRealtime => stats::handle(state, request, StatsRoute::Realtime).await,
+        Route::StatsRealtime => stats::handle(state, request, peer, StatsRoute::Realtime).await,
         Route::Healthz | Route::Readyz | Route::Metrics | Route::Reload => {
             ApiError::NotFound.response()
         }

@@ -8,6 +8,7 @@
 //! `null`.
 
 use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use hyper::body::Incoming;
@@ -36,9 +37,10 @@ pub enum StatsRoute {
 pub async fn handle(
     state: Arc<AppState>,
     request: Request<Incoming>,
+    peer: SocketAddr,
     route: StatsRoute,
 ) -> Response {
-    match answer(&state, &request, route).await {
+    match answer(&state, &request, peer, route).await {
         Ok(response) => response,
         Err(error) => error.response(),
     }
@@ -47,10 +49,11 @@ pub async fn handle(
 async fn answer(
     state: &Arc<AppState>,
     request: &Request<Incoming>,
+    peer: SocketAddr,
     route: StatsRoute,
 ) -> Result<Response, ApiError> {
     let params = query_params(request.uri().query().unwrap_or(""))?;
-    let (site, audience) = match authorise(state, request, &params).await {
+    let (site, audience) = match authorise(state, request, peer, &params).await {
         Err(ApiError::Unauthorized) => shared_in_dashboard(state, &params).await?,
         decided => decided?,
     };
@@ -156,6 +159,7 @@ async fn shared_in_dashboard(
 pub(super) async fn authorise(
     state: &AppState,
     request: &Request<Incoming>,
+    peer: SocketAddr,
     params: &HashMap<String, String>,
 ) -> Result<(Site, Audience), ApiError> {
     let site_id = params
@@ -193,7 +197,8 @@ pub(super) async fn authorise(
             .ok_or(ApiError::Unauthorized);
     }
     // A signed-in user with a role on the site reads it like its token.
-    let role = super::dashboard_auth::role_on(state, request.headers(), site.id.as_str()).await?;
+    let role =
+        super::dashboard_auth::role_on(state, request.headers(), peer, site.id.as_str()).await?;
     if role.is_some() {
         return Ok((site, Audience::Owner));
     }

@@ -283,16 +283,31 @@ async fn behind_a_tls_proxy_the_cookie_is_secure_and_hsts_is_sent() {
         .await
         .unwrap();
     assert_eq!(response.status(), 200);
+    let set_cookie = response.headers()["set-cookie"].to_str().unwrap();
     assert!(
-        response.headers()["set-cookie"]
-            .to_str()
-            .unwrap()
-            .contains("; Secure")
+        set_cookie.starts_with("__Host-kruimel_session="),
+        "{set_cookie}"
     );
+    assert!(set_cookie.contains("; Secure") && set_cookie.contains("; Path=/"));
+    assert!(!set_cookie.to_ascii_lowercase().contains("domain="));
     assert_eq!(
         response.headers()["strict-transport-security"],
         "max-age=31536000"
     );
+    let session = |cookie: String| {
+        app.client
+            .get(format!("http://{}/dashboard/api/session", app.public))
+            .header("x-forwarded-proto", "https")
+            .header("cookie", cookie)
+            .send()
+    };
+    let token = cookie_of(&response);
+    let value = token.split_once('=').unwrap().1.to_owned();
+    assert_eq!(session(token.clone()).await.unwrap().status(), 200);
+    // A sibling subdomain can set `kruimel_session` for the parent domain,
+    // but not a `__Host-` cookie: behind TLS the plain name is not read.
+    let planted = format!("kruimel_session={value}");
+    assert_eq!(session(planted).await.unwrap().status(), 401);
     let foreign = app
         .client
         .post(format!("http://{}/dashboard/api/login", app.public))
