@@ -96,12 +96,13 @@ fn cookie_row(say: &Say, cookie: &Cookie) -> Vec<String> {
     let purpose = match cookie.purpose {
         CookiePurpose::ConsentChoice => "cookie_purpose_consent",
         CookiePurpose::NoticeClosed => "cookie_purpose_info",
+        CookiePurpose::ReceiptChecked => "cookie_purpose_checked",
     };
-    vec![
-        cookie.name.to_owned(),
-        say.say(purpose),
-        say.days(cookie.lifetime_days),
-    ]
+    let lifetime = match cookie.lifetime_days {
+        Some(days) => say.days(days),
+        None => say.say("cookie_lifetime_tab"),
+    };
+    vec![cookie.name.to_owned(), say.say(purpose), lifetime]
 }
 
 fn recipients(say: &Say, site: &Site) -> Vec<String> {

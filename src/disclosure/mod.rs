@@ -47,6 +47,9 @@ pub const LANGUAGES: [&str; 2] = ["nl", "en"];
 
 /// The name of the one cookie the script sets, on the site's own domain.
 pub const CONSENT_COOKIE: &str = "kruimel_consent";
+/// The `sessionStorage` key where the script notes, for one visit, that the
+/// stored choice's receipt is still kept.
+pub const RECEIPT_CHECKED: &str = "kruimel_consent_checked";
 
 /// A page text in `language` (Dutch when unknown), with `{name}`s filled.
 pub fn text(language: &str, key: &str, values: &[(&str, String)]) -> String {
@@ -142,15 +145,29 @@ enum CookiePurpose {
     ConsentChoice,
     /// That an information-only notice was closed, and when.
     NoticeClosed,
+    /// For the rest of a visit, that the stored choice's receipt is still
+    /// kept (the script asks once a visit, so an erased choice asks again).
+    ReceiptChecked,
 }
 
-/// A cookie a visitor can get through Kruimel.
+/// Where in the browser an entry lives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+enum Storage {
+    Cookie,
+    /// The tab's `sessionStorage`: gone when the tab closes.
+    SessionStorage,
+}
+
+/// A cookie, or other entry in the browser, a visitor can get through Kruimel.
 #[derive(Debug, Clone, Serialize)]
 struct Cookie {
     name: &'static str,
     purpose: CookiePurpose,
-    /// `Max-Age` as the script sets it: the site's `reask_days`.
-    lifetime_days: u32,
+    storage: Storage,
+    /// A cookie's `Max-Age` as the script sets it (the site's `reask_days`);
+    /// none for what lives only as long as the tab.
+    lifetime_days: Option<u32>,
     /// Set by the script on the site's own domain, never by Kruimel's.
     domain: &'static str,
 }
@@ -163,12 +180,23 @@ fn cookies(site: &Site) -> Vec<Cookie> {
         Mode::Info => CookiePurpose::NoticeClosed,
         Mode::None => return Vec::new(),
     };
-    vec![Cookie {
+    let mut listed = vec![Cookie {
         name: CONSENT_COOKIE,
         purpose,
-        lifetime_days: site.consent.reask_days,
+        storage: Storage::Cookie,
+        lifetime_days: Some(site.consent.reask_days),
         domain: "site",
-    }]
+    }];
+    if site.consent.mode == Mode::Consent {
+        listed.push(Cookie {
+            name: RECEIPT_CHECKED,
+            purpose: CookiePurpose::ReceiptChecked,
+            storage: Storage::SessionStorage,
+            lifetime_days: None,
+            domain: "site",
+        });
+    }
+    listed
 }
 
 /// The texts of one language with the values of one site filled in.

@@ -293,7 +293,10 @@ fn every_cookie_is_named_with_its_purpose_and_lifetime() {
     );
     assert_eq!(
         consent["settings"]["cookies"],
-        json!([{ "name": "kruimel_consent", "purpose": "consent_choice", "lifetime_days": 182, "domain": "site" }])
+        json!([
+            { "name": "kruimel_consent", "purpose": "consent_choice", "storage": "cookie", "lifetime_days": 182, "domain": "site" },
+            { "name": "kruimel_consent_checked", "purpose": "receipt_checked", "storage": "session_storage", "lifetime_days": null, "domain": "site" }
+        ])
     );
     assert_eq!(consent["settings"]["statistics_cookies"], false);
     let cookies = &consent["sections"][2];
@@ -307,6 +310,9 @@ fn every_cookie_is_named_with_its_purpose_and_lifetime() {
     assert_eq!(row[0], "kruimel_consent");
     assert!(row[1].as_str().unwrap().starts_with("Onthoudt uw keuze"));
     assert_eq!(row[2], "6 maanden");
+    let checked = &cookies["table"]["rows"][1];
+    assert_eq!(checked[0], "kruimel_consent_checked");
+    assert_eq!(checked[2], "Tot u het tabblad sluit");
 
     let info = disclose(
         &facts(),
@@ -315,6 +321,7 @@ fn every_cookie_is_named_with_its_purpose_and_lifetime() {
         true,
     );
     assert_eq!(info["settings"]["cookies"][0]["purpose"], "notice_closed");
+    assert_eq!(info["settings"]["cookies"].as_array().unwrap().len(), 1);
     assert_eq!(info["sections"][2]["table"]["rows"][0][2], "30 days");
 
     let none = disclose(&facts(), &site(""), "en", true);
