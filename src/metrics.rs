@@ -35,6 +35,7 @@ pub struct Metrics {
     pub site_visitors_today: IntGaugeVec,
     pub ready: IntGauge,
     pub consent_choices: IntCounterVec,
+    pub consent_capped: IntCounterVec,
     pub receipts_erased: IntCounter,
     pub receipts_expired: IntCounter,
     pub rollup_months: IntCounter,
@@ -171,6 +172,14 @@ impl Metrics {
                 &["method"],
             )
             .expect("valid metric"),
+            consent_capped: IntCounterVec::new(
+                Opts::new(
+                    "consent_choices_capped_total",
+                    "Consent choices not stored because the site reached consent.max_choices_per_day.",
+                ),
+                &["site"],
+            )
+            .expect("valid metric"),
             receipts_erased: IntCounter::new(
                 "consent_receipts_erased_total",
                 "Consent receipts erased at the visitor's request.",
@@ -234,6 +243,7 @@ impl Metrics {
             Box::new(self.site_visitors_today.clone()),
             Box::new(self.ready.clone()),
             Box::new(self.consent_choices.clone()),
+            Box::new(self.consent_capped.clone()),
             Box::new(self.receipts_erased.clone()),
             Box::new(self.receipts_expired.clone()),
             Box::new(self.rollup_months.clone()),

@@ -262,6 +262,7 @@ pub async fn run_with_clock(
         login_limit: RateLimit::new(LOGIN_ATTEMPTS_PER_MINUTE, Duration::from_secs(60), 100_000),
         dashboard: config.dashboard.clone(),
         consent_limit: RateLimit::new(CONSENT_CHOICES_PER_MINUTE, Duration::from_secs(60), 100_000),
+        consent_cap: Default::default(),
         archived: Default::default(),
         draining: Default::default(),
     });

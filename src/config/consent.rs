@@ -30,6 +30,9 @@ pub struct ConsentConfig {
     pub reask_days: u32,
     /// A receipt is deleted this many days after its last change.
     pub retention_days: u32,
+    /// Choices stored at most per local day (per instance): the bound on
+    /// the disk an unauthenticated flood of receipts can take.
+    pub max_choices_per_day: u32,
     /// The notice's language when the page asks for none the server has.
     pub default_language: String,
     pub privacy_url: Option<String>,
@@ -43,6 +46,7 @@ impl Default for ConsentConfig {
             categories: Vec::new(),
             reask_days: 182,
             retention_days: 365,
+            max_choices_per_day: 20_000,
             default_language: "nl".to_owned(),
             privacy_url: None,
         }

@@ -101,6 +101,7 @@ pub struct SiteConsent {
     pub mode: Mode,
     pub reask_days: u32,
     pub retention_days: u32,
+    pub max_choices_per_day: u32,
     default_language: &'static str,
     notices: Vec<Arc<Notice>>,
 }
@@ -119,8 +120,10 @@ impl SiteConsent {
             }
         }
         check_categories(&config.categories)?;
-        if config.reask_days == 0 || config.retention_days == 0 {
-            return Err("reask_days and retention_days must be at least 1".to_owned());
+        if config.reask_days == 0 || config.retention_days == 0 || config.max_choices_per_day == 0 {
+            return Err(
+                "reask_days, retention_days and max_choices_per_day must be at least 1".to_owned(),
+            );
         }
         let mode = match (config.notice, config.categories.is_empty()) {
             (NoticeMode::None, _) => Mode::None,
@@ -157,6 +160,7 @@ impl SiteConsent {
             mode,
             reask_days: config.reask_days,
             retention_days: config.retention_days,
+            max_choices_per_day: config.max_choices_per_day,
             default_language,
             notices,
         })

@@ -119,6 +119,21 @@ async fn record(
     let choice = wanted.check(&terms, now.as_second())?;
     let method = choice.method;
     let day = site.moment(now).day;
+    if !state
+        .consent_cap
+        .take(site.id.as_str(), day, site.consent.max_choices_per_day)
+    {
+        state
+            .metrics
+            .consent_capped
+            .with_label_values(&[site.id.as_str()])
+            .inc();
+        let next_day = site.start_of_day(day + 1).as_second();
+        let until_then = u64::try_from(next_day - now.as_second()).unwrap_or(1);
+        return Err(ApiError::ConsentCapReached(std::time::Duration::from_secs(
+            until_then,
+        )));
+    }
     let expires = now.as_second() + i64::from(site.consent.retention_days) * SECONDS_PER_DAY;
     let store = state.store.clone();
     let site_id = site.id.as_str().to_owned();

@@ -44,6 +44,10 @@ pub enum ApiError {
     InvalidRequest(String),
     #[error("too many requests from this network; retry later")]
     TooManyRequests(std::time::Duration),
+    #[error(
+        "the site stored as many consent choices today as it may; the choice is kept in the browser only"
+    )]
+    ConsentCapReached(std::time::Duration),
     #[error("no site is configured under that id")]
     UnknownSite,
     #[error("wrong name or password, or the account is locked for a while")]
@@ -89,7 +93,9 @@ impl ApiError {
             | ApiError::Choice(_)
             | ApiError::InvalidReceiptId => StatusCode::BAD_REQUEST,
             ApiError::UnknownSite | ApiError::ReceiptNotFound => StatusCode::NOT_FOUND,
-            ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::TooManyRequests(_) | ApiError::ConsentCapReached(_) => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
             ApiError::LoginFailed | ApiError::SecondFactorNeeded => StatusCode::UNAUTHORIZED,
             ApiError::SecondFactorMissing
             | ApiError::CsrfRefused
@@ -137,6 +143,7 @@ impl ApiError {
             ApiError::InvalidChoice(_) => "invalid_choice",
             ApiError::InvalidRequest(_) => "invalid_request",
             ApiError::TooManyRequests(_) => "too_many_requests",
+            ApiError::ConsentCapReached(_) => "consent_cap_reached",
             ApiError::UnknownSite => "unknown_site",
             ApiError::LoginFailed => "login_failed",
             ApiError::SecondFactorNeeded => "second_factor_needed",
@@ -166,7 +173,9 @@ impl ApiError {
                 .headers_mut()
                 .insert(hyper::header::CONNECTION, HeaderValue::from_static("close"));
         }
-        if let ApiError::TooManyRequests(retry_after) = self {
+        if let ApiError::TooManyRequests(retry_after) | ApiError::ConsentCapReached(retry_after) =
+            self
+        {
             let seconds = retry_after.as_secs().max(1).to_string();
             if let Ok(value) = HeaderValue::from_str(&seconds) {
                 response

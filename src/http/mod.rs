@@ -13,6 +13,7 @@ mod conditional;
 mod consent;
 mod consent_stats;
 mod cors;
+mod daily_cap;
 mod dashboard_admin;
 mod dashboard_auth;
 mod dashboard_pages;

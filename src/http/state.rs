@@ -42,6 +42,8 @@ pub struct AppState {
     pub dashboard: crate::config::DashboardConfig,
     /// Consent choices per network and minute: each one is stored.
     pub consent_limit: super::rate_limit::RateLimit,
+    /// Consent choices stored per site and local day.
+    pub consent_cap: super::daily_cap::DailyCap,
     /// Notices (site NUL banner version) this process knows are archived.
     pub archived: std::sync::Mutex<std::collections::HashSet<String>>,
     /// Set when shutdown begins: `/readyz` turns not-ready.

@@ -6,6 +6,7 @@ mod bad_input;
 mod check_config;
 mod cluster;
 mod consent;
+mod consent_flood;
 mod counting;
 mod country;
 mod dashboard_auth;
