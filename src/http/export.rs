@@ -4,9 +4,18 @@
 //! readers). Built from the same answers as the JSON, so an export
 //! folds small counts exactly as the API does for the same reader.
 //!
-//! Cells that a spreadsheet would run as a formula (starting with `=`,
-//! `+`, `-`, `@`, tab or carriage return) are prefixed with `'`: paths
-//! and referrers come from the internet.
+//! Paths, referrers and property values come from the internet, and a
+//! spreadsheet runs a cell that starts with `=`, `+`, `-`, `@`, a tab or a
+//! carriage return as a formula. The file is read with `,` between cells,
+//! but Dutch Excel splits it on `;`, and there a cell can start in the
+//! middle of one of ours: a `"` that is not at the start of a cell does
+//! not quote, so `/afval,"/x;=1+1"` is the cells `/afval,"/x` and `=1+1"`.
+//! So a text is defused wherever a cell could start in either reading:
+//! at its start, and after every `,`, `;`, tab and line break in it, a
+//! formula character (or a `"`, which would open a quoted `=…`) gets a `'`
+//! before it. A text holding either delimiter, a tab, a line break or a
+//! `"` is quoted. Numbers the server computes are written plain, so a
+//! change of −25 stays a number.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -44,32 +53,76 @@ const PANELS: [(&str, &str); 16] = [
 
 const VISIT_METRICS: &str = "visitors,visits,pageviews,views_per_visit,bounce_rate,visit_duration";
 
+/// What makes a spreadsheet read a cell as a formula.
+const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// Where a spreadsheet may start a new cell inside a text: the delimiter
+/// of either locale, a tab, a line break.
+const CELL_BREAKS: [char; 5] = [',', ';', '\t', '\n', '\r'];
+
+/// A value as one field: numbers as they are, text defused and quoted.
 fn cell(value: &Json) -> String {
-    let text = match value {
+    match value {
         Json::Null => String::new(),
-        Json::String(text) => text.clone(),
+        Json::String(text) => quoted(&defused(text)),
         other => other.to_string(),
-    };
-    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{text}")
-    } else {
-        text
     }
+}
+
+/// `text` with a `'` wherever a cell could start on a formula character
+/// (or on a `"` that would quote one), in the reading on `,` or on `;`.
+fn defused(text: &str) -> String {
+    let opens_a_formula = |char: &char| FORMULA_STARTS.contains(char) || *char == '"';
+    let mut out = String::with_capacity(text.len() + 2);
+    if text.chars().next().as_ref().is_some_and(opens_a_formula) {
+        out.push('\'');
+    }
+    let mut chars = text.chars().peekable();
+    while let Some(char) = chars.next() {
+        out.push(char);
+        if CELL_BREAKS.contains(&char) && chars.peek().is_some_and(opens_a_formula) {
+            out.push('\'');
+        }
+    }
+    out
+}
+
+/// A field in double quotes when it holds a delimiter of either locale,
+/// a tab, a line break or a quote; quotes inside are doubled.
+fn quoted(text: &str) -> String {
+    if !text.contains(|char| CELL_BREAKS.contains(&char) || char == '"') {
+        return text.to_owned();
+    }
+    format!("\"{}\"", text.replace('"', "\"\""))
+}
+
+/// Appends one line of fields.
+fn push_record(out: &mut String, fields: impl IntoIterator<Item = String>) {
+    for (at, field) in fields.into_iter().enumerate() {
+        if at > 0 {
+            out.push(',');
+        }
+        out.push_str(&field);
+    }
+    out.push('\n');
 }
 
 /// A stats answer (`{"results": …}`) as CSV.
 pub fn csv(endpoint: Endpoint, answer: &Json) -> Vec<u8> {
-    let mut writer = csv::Writer::from_writer(Vec::new());
+    let mut out = String::new();
     let results = &answer["results"];
     match endpoint {
         Endpoint::Aggregate => {
-            let _ = writer.write_record(["metric", "value", "change"]);
+            push_record(&mut out, ["metric", "value", "change"].map(str::to_owned));
             for (metric, entry) in results.as_object().into_iter().flatten() {
-                let _ = writer.write_record([
-                    metric.clone(),
-                    cell(&entry["value"]),
-                    cell(&entry["change"]),
-                ]);
+                push_record(
+                    &mut out,
+                    [
+                        cell(&Json::from(metric.as_str())),
+                        cell(&entry["value"]),
+                        cell(&entry["change"]),
+                    ],
+                );
             }
         }
         Endpoint::Timeseries | Endpoint::Breakdown => {
@@ -85,13 +138,14 @@ pub fn csv(endpoint: Endpoint, answer: &Json) -> Vec<u8> {
             let (metrics, mut ordered): (Vec<String>, Vec<String>) =
                 header.into_iter().partition(is_metric);
             ordered.extend(metrics);
-            let _ = writer.write_record(&ordered);
+            let names = ordered.iter().map(|name| cell(&Json::from(name.as_str())));
+            push_record(&mut out, names);
             for row in rows {
-                let _ = writer.write_record(ordered.iter().map(|key| cell(&row[key.as_str()])));
+                push_record(&mut out, ordered.iter().map(|key| cell(&row[key.as_str()])));
             }
         }
     }
-    writer.into_inner().unwrap_or_default()
+    out.into_bytes()
 }
 
 pub fn csv_response(bytes: Vec<u8>, name: &str) -> Response {
@@ -234,6 +288,86 @@ mod tests {
             text,
             "page,visitors\n/afval,3\n\"'=HYPERLINK(\"\"http://evil\"\")\",2\n\"/a,b\",1\n"
         );
+    }
+
+    #[test]
+    fn a_text_is_defused_wherever_either_locale_could_start_a_cell() {
+        for (text, expected) in [
+            ("/x;=1+1;", "/x;'=1+1;"),
+            ("/a,@SUM(1)", "/a,'@SUM(1)"),
+            ("/-2+3", "/-2+3"),
+            ("-2+3", "'-2+3"),
+            ("a\n=1", "a\n'=1"),
+            ("a;\"=1", "a;'\"=1"),
+            ("a;\t=1", "a;'\t'=1"),
+            ("\"=1", "'\"=1"),
+            ("/afval", "/afval"),
+        ] {
+            assert_eq!(defused(text), expected, "{text:?}");
+        }
+        assert_eq!(cell(&json!("/x;=1+1;")), "\"/x;'=1+1;\"");
+        assert_eq!(cell(&json!(-50)), "-50", "numbers stay numbers");
+        assert_eq!(cell(&json!(2.25)), "2.25");
+    }
+
+    /// Every cell a spreadsheet could make of `text`, split on `,`, `;` or
+    /// a tab: honouring quotes at the start of a cell (as Excel does), and
+    /// ignoring them altogether.
+    fn cells_in_every_reading(text: &str) -> Vec<String> {
+        let mut cells = Vec::new();
+        for delimiter in [b',', b';', b'\t'] {
+            let mut reader = ::csv::ReaderBuilder::new()
+                .delimiter(delimiter)
+                .has_headers(false)
+                .flexible(true)
+                .from_reader(text.as_bytes());
+            for record in reader.records().flatten() {
+                cells.extend(record.iter().map(str::to_owned));
+            }
+            for line in text.split(['\n', '\r']) {
+                let naive = line.split(char::from(delimiter));
+                cells.extend(naive.map(|cell| cell.trim_start_matches('"').to_owned()));
+            }
+        }
+        cells
+    }
+
+    #[test]
+    fn no_short_text_makes_a_formula_in_any_reading() {
+        const ALPHABET: [char; 13] = [
+            ',', ';', '\t', '\n', '\r', '"', '=', '-', '+', '@', '\'', ' ', 'a',
+        ];
+        // Every text of up to three characters, alone and after a letter.
+        let mut texts = vec![String::new()];
+        let mut last = texts.clone();
+        for _ in 0..3 {
+            last = last
+                .iter()
+                .flat_map(|text| ALPHABET.map(|char| format!("{text}{char}")))
+                .collect();
+            texts.extend(last.iter().cloned());
+        }
+        texts.extend(texts.clone().iter().map(|text| format!("a{text}")));
+        for text in &texts {
+            let mut lines = String::new();
+            push_record(&mut lines, [cell(&json!(text)), "-1".to_owned()]);
+            push_record(
+                &mut lines,
+                ["x".to_owned(), cell(&json!(text)), "-1".to_owned()],
+            );
+            for found in cells_in_every_reading(&lines) {
+                assert!(
+                    !found.starts_with(FORMULA_STARTS) || found.parse::<f64>().is_ok(),
+                    "{text:?} gave the cell {found:?} in {lines:?}"
+                );
+            }
+            let mut reader = ::csv::ReaderBuilder::new()
+                .has_headers(false)
+                .from_reader(lines.as_bytes());
+            let first = reader.records().next().unwrap().unwrap();
+            assert_eq!(&first[0], defused(text), "the reading on `,` is exact");
+            assert_eq!(&first[1], "-1");
+        }
     }
 
     #[test]

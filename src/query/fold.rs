@@ -11,8 +11,10 @@
 //!   suppression), so no remainder can be read off;
 //! - a range's figure is the sum of its days' published cells, so what is
 //!   withheld on a day stays withheld in every range that holds it;
-//! - figures per visit (visits, bounce rate, views per visit, duration)
-//!   need k visits of their own.
+//! - a cell's visit part (visits, and so bounce rate, views per visit,
+//!   duration) is a cell of its own: shown with at least k visits, and
+//!   hidden further when the day's visits minus those shown would leave
+//!   fewer than k.
 //!
 //! This module holds the rules on plain counts; `published` applies them
 //! to stored rows.
@@ -83,24 +85,32 @@ impl Audience {
         }
     }
 
-    /// Whether a remainder (a day's total minus the cells shown) is a small
-    /// group someone could read off: between one person and k − 1, counted
-    /// as visitors or as visits. A negative remainder is overlap (one
-    /// person on two pages), not a hidden group.
-    fn leaves_few(self, total: &Counts, shown: &Counts) -> bool {
+    /// Whether a remainder (a day's total minus what is shown) is a small
+    /// group someone could read off: between one and k − 1. A negative
+    /// remainder is overlap (one person on two pages), not a hidden group.
+    fn small(self, left: i64) -> bool {
         let Audience::Public { k } = self else {
             return false;
         };
-        let k = i64::try_from(k).unwrap_or(i64::MAX);
-        let small = |left: i64| (1..k).contains(&left);
-        small(total.visitors - shown.visitors) || small(total.visits - shown.visits)
+        (1..i64::try_from(k).unwrap_or(i64::MAX)).contains(&left)
+    }
+
+    /// A day's total with its visit part withheld when it holds fewer
+    /// than k visits, so that a range sums only published visit cells.
+    pub fn publish_visits(self, counts: Counts) -> Counts {
+        match self.small(counts.visits) {
+            true => without_visits(counts),
+            false => counts,
+        }
     }
 
     /// One day's cells, judged against the day's published `total`:
     /// cells under k (and a stored value spelt "(other)") are hidden and
-    /// summed into "(other)"; then, while the total minus what is shown
-    /// leaves fewer than k people, "(other)" is withheld or the smallest
-    /// shown cell joins it. `rows` come largest first.
+    /// summed into "(other)"; a shown cell's visit part (visits, bounces,
+    /// duration) is itself a cell and withheld under k visits. Then, while
+    /// the total minus what is shown leaves a small group of people or of
+    /// visits, "(other)" is withheld or the smallest cell (or visit part)
+    /// joins the hidden ones. `rows` come largest first.
     pub fn fold_day(self, rows: Vec<BreakdownRow>, total: &Counts, other: OtherRow) -> FoldedDay {
         if self == Audience::Owner {
             return FoldedDay {
@@ -108,42 +118,150 @@ impl Audience {
                 other: None,
             };
         }
-        let mut hidden = Counts::default();
-        let mut shown: Vec<BreakdownRow> = Vec::with_capacity(rows.len());
+        let mut table = Table {
+            shown: Vec::with_capacity(rows.len()),
+            hidden: Counts::default(),
+            other_allowed: other == OtherRow::Allowed,
+            other_visits_allowed: true,
+        };
         for row in rows {
             if self.withholds(&row.counts) || row.value == OTHER {
-                hidden += row.counts;
+                table.hidden += row.counts;
             } else {
-                shown.push(row);
+                let visits = !self.small(row.counts.visits);
+                table.shown.push((row, visits));
             }
         }
-        let mut other_allowed = other == OtherRow::Allowed;
         loop {
-            let other_shown = other_allowed && !self.withholds(&hidden);
-            let mut visible = Counts::default();
-            for row in &shown {
-                visible += row.counts;
-            }
-            if other_shown {
-                visible += hidden;
-            }
-            if !self.leaves_few(total, &visible) {
-                return FoldedDay {
-                    shown,
-                    other: other_shown.then_some(hidden),
-                };
-            }
-            // Shown, "(other)" already holds every hidden cell: only
-            // withholding it changes the remainder.
-            if other_shown {
-                other_allowed = false;
-                continue;
-            }
-            match shown.pop() {
-                Some(smallest) => hidden += smallest.counts,
-                None => return FoldedDay::default(),
+            let visible = table.visible(self);
+            if self.small(total.visitors - visible.visitors) {
+                if !table.hide_other(self) && !table.hide_smallest_row() {
+                    return FoldedDay::default();
+                }
+            } else if self.small(total.visits - visible.visits) {
+                if !table.hide_other_visits(self) && !table.hide_smallest_visits() {
+                    // Nothing of the day's visits is shown: the remainder
+                    // is the day's own visit cell, published by its rule.
+                    return table.folded(self);
+                }
+            } else {
+                return table.folded(self);
             }
         }
+    }
+}
+
+/// Counts without their visit part.
+pub fn without_visits(counts: Counts) -> Counts {
+    Counts {
+        visits: 0,
+        bounces: 0,
+        duration: 0,
+        ..counts
+    }
+}
+
+/// A day's cells while they are folded: the rows shown (each with
+/// whether its visit part is shown), and the hidden rows' sum.
+struct Table {
+    shown: Vec<(BreakdownRow, bool)>,
+    hidden: Counts,
+    other_allowed: bool,
+    other_visits_allowed: bool,
+}
+
+impl Table {
+    fn other_shown(&self, audience: Audience) -> bool {
+        self.other_allowed && !audience.withholds(&self.hidden)
+    }
+
+    fn other_visits_shown(&self, audience: Audience) -> bool {
+        self.other_shown(audience)
+            && self.other_visits_allowed
+            && !audience.small(self.hidden.visits)
+    }
+
+    /// "(other)" as shown, if it is.
+    fn other(&self, audience: Audience) -> Option<Counts> {
+        let other = self.other_shown(audience).then_some(self.hidden)?;
+        Some(match self.other_visits_shown(audience) {
+            true => other,
+            false => without_visits(other),
+        })
+    }
+
+    /// The sum of everything shown.
+    fn visible(&self, audience: Audience) -> Counts {
+        let mut visible = self.other(audience).unwrap_or_default();
+        for (row, visits) in &self.shown {
+            visible += match visits {
+                true => row.counts,
+                false => without_visits(row.counts),
+            };
+        }
+        visible
+    }
+
+    /// Withholds "(other)" if it is shown; a withheld "(other)" may come
+    /// back once more rows join it and it is large enough.
+    fn hide_other(&mut self, audience: Audience) -> bool {
+        let shown = self.other_shown(audience);
+        if shown {
+            self.other_allowed = false;
+        }
+        shown
+    }
+
+    /// The smallest shown row joins the hidden ones.
+    fn hide_smallest_row(&mut self) -> bool {
+        self.shown
+            .pop()
+            .map(|(row, _)| self.hidden += row.counts)
+            .is_some()
+    }
+
+    fn hide_other_visits(&mut self, audience: Audience) -> bool {
+        let shown = self.other_visits_shown(audience) && self.hidden.visits > 0;
+        if shown {
+            self.other_visits_allowed = false;
+        }
+        shown
+    }
+
+    /// The smallest visit part shown is withheld; a row that counts
+    /// nothing but visits (exit pages) joins the hidden rows whole.
+    fn hide_smallest_visits(&mut self) -> bool {
+        let smallest = self
+            .shown
+            .iter()
+            .enumerate()
+            .filter(|(_, (row, visits))| *visits && row.counts.visits > 0)
+            .min_by_key(|(_, (row, _))| row.counts.visits)
+            .map(|(at, _)| at);
+        let Some(at) = smallest else { return false };
+        if self.shown[at].0.counts.visitors > 0 {
+            self.shown[at].1 = false;
+        } else {
+            let (row, _) = self.shown.remove(at);
+            self.hidden += row.counts;
+        }
+        true
+    }
+
+    fn folded(self, audience: Audience) -> FoldedDay {
+        let other = self.other(audience);
+        let shown = self
+            .shown
+            .into_iter()
+            .map(|(row, visits)| match visits {
+                true => row,
+                false => BreakdownRow {
+                    counts: without_visits(row.counts),
+                    ..row
+                },
+            })
+            .collect();
+        FoldedDay { shown, other }
     }
 }
 
@@ -262,6 +380,45 @@ mod tests {
         };
         assert!(!PUBLIC.withholds(&exit));
         assert!(Audience::Public { k: 13 }.withholds(&exit));
+    }
+
+    #[test]
+    fn a_visit_part_under_k_is_withheld_and_so_is_the_one_that_would_tell_it() {
+        // Eleven enter on / and go on to /x; one enters on /x.
+        let home = row("/", 11);
+        let mut x = row("/x", 12);
+        x.counts.visits = 1;
+        x.counts.bounces = 1;
+        let folded = PUBLIC.fold_day(vec![x, home], &total(12), OtherRow::Allowed);
+        let shown: Vec<(&str, i64, i64)> = folded
+            .shown
+            .iter()
+            .map(|row| (row.value.as_str(), row.counts.visitors, row.counts.visits))
+            .collect();
+        assert_eq!(
+            shown,
+            [("/x", 12, 0), ("/", 11, 0)],
+            "12 − 11 would be /x's 1"
+        );
+        assert_eq!(folded.shown[0].counts.bounces, 0);
+        assert_eq!(PUBLIC.publish_visits(total(9)).visits, 0);
+        assert_eq!(PUBLIC.publish_visits(total(10)).visits, 10);
+    }
+
+    #[test]
+    fn exit_pages_leave_no_small_group_of_visits() {
+        let exit = |value: &str, visits: i64| BreakdownRow {
+            value: value.to_owned(),
+            counts: Counts {
+                visits,
+                ..Counts::default()
+            },
+        };
+        let rows = vec![exit("/a", 20), exit("/b", 12), exit("/c", 3)];
+        let folded = PUBLIC.fold_day(rows, &total(35), OtherRow::Allowed);
+        let shown: Vec<&str> = folded.shown.iter().map(|r| r.value.as_str()).collect();
+        assert_eq!(shown, ["/a"], "35 − 20 − 12 would be /c's 3");
+        assert_eq!(folded.other.map(|other| other.visits), Some(15));
     }
 
     #[test]

@@ -5,13 +5,20 @@
 //! The public always reads daily rows, never a rolled-up month: a month's
 //! row would hold the days withheld inside it. A filtered day is published
 //! only where the unfiltered breakdown of the filter's property shows the
-//! value by name that day, so a filter cannot bring back a cell that the
-//! breakdown hid to protect another.
+//! value by name that day, and it is that cell: its visit figures only
+//! where the breakdown shows them, so a filter cannot bring back a cell
+//! that the breakdown hid to protect another.
+//!
+//! Tables are published one property at a time. A filter broken down by
+//! another property (or by hour) would be a table of two properties, and
+//! two such tables ("desktop" by page, "/afval" by device) make different
+//! choices of what to hide to protect a small cell, so one could be
+//! subtracted from the other: the public reads a filter's own cell only.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use super::compute::{BreakdownRow, SeriesPoint, Stats, happened, hour_label, per_key, sort_rows};
-use super::fold::{OTHER, OtherRow};
+use super::fold::{FoldedDay, OTHER, OtherRow, without_visits};
 use super::params::{Filter, Interval, Property, StatsQuery};
 use super::period::{DateRange, date_of, month_key};
 use crate::store::{Counts, Dim, Granularity, StoreError};
@@ -31,12 +38,21 @@ impl Stats<'_> {
         let mut days = Vec::with_capacity(usize::try_from(range.days()).unwrap_or(0));
         for day in range.first..=range.last {
             let counts = stored.remove(&day).unwrap_or_default();
-            let published = !self.audience.withholds(&counts)
-                && match filter {
-                    None => true,
-                    Some(filter) => self.names_on(filter, day)?,
-                };
-            days.push((day, published.then_some(counts)));
+            let published = match self.audience.withholds(&counts) {
+                true => None,
+                false => match filter {
+                    None => Some(self.audience.publish_visits(counts)),
+                    Some(filter) => self.named_on(filter, day)?.map(|cell| {
+                        // The filtered figures, with visit figures only
+                        // where the breakdown shows them.
+                        match cell.visits > 0 {
+                            true => self.audience.publish_visits(counts),
+                            false => without_visits(counts),
+                        }
+                    }),
+                },
+            };
+            days.push((day, published));
         }
         Ok(days)
     }
@@ -54,35 +70,61 @@ impl Stats<'_> {
         Ok(total)
     }
 
-    /// Whether the unfiltered breakdown of the filter's property shows the
-    /// filter's value by name on `day`.
-    fn names_on(&self, filter: &Filter, day: i32) -> Result<bool, StoreError> {
-        let [(_, total)] = self.published_days(
+    /// The filter's value as the unfiltered breakdown of its property
+    /// shows it on `day`, if it shows it by name.
+    fn named_on(&self, filter: &Filter, day: i32) -> Result<Option<Counts>, StoreError> {
+        let [(_, Some(total))] = self.published_days(
             &None,
             DateRange {
                 first: day,
                 last: day,
             },
         )?[..] else {
-            return Ok(false);
+            return Ok(None);
         };
-        let Some(total) = total else {
-            return Ok(false);
-        };
-        let rows = self.day_rows(&None, &Property::Plain(filter.dim), day)?;
-        let folded = self.audience.fold_day(rows, &total, OtherRow::Allowed);
-        Ok(folded.shown.iter().any(|row| row.value == filter.value))
+        let table = self.day_table(&Property::Plain(filter.dim), day, &total)?;
+        Ok(table
+            .shown
+            .into_iter()
+            .find(|row| row.value == filter.value)
+            .map(|row| row.counts))
     }
 
-    /// One day's rows of a property under a filter, largest first.
-    fn day_rows(
+    /// One day's unfiltered table of a property as the public sees it.
+    /// A page's visit figures are those of the visits that entered on it,
+    /// which the entry pages' table publishes too: a page shows them only
+    /// where that table does, so one table cannot be set against the other.
+    fn day_table(
         &self,
-        filter: &Option<Filter>,
         property: &Property,
         day: i32,
-    ) -> Result<Vec<BreakdownRow>, StoreError> {
+        total: &Counts,
+    ) -> Result<FoldedDay, StoreError> {
+        let rows = self.day_rows(property, day)?;
+        let mut table = self.audience.fold_day(rows, total, OtherRow::Allowed);
+        if *property == Property::Plain(Dim::Page) {
+            let entries = self.day_rows(&Property::Plain(Dim::EntryPage), day)?;
+            let entries = self.audience.fold_day(entries, total, OtherRow::Allowed);
+            let entered: HashSet<&str> = entries
+                .shown
+                .iter()
+                .filter(|row| row.counts.visits > 0)
+                .map(|row| row.value.as_str())
+                .collect();
+            for row in &mut table.shown {
+                if !entered.contains(row.value.as_str()) {
+                    row.counts = without_visits(row.counts);
+                }
+            }
+            table.other = table.other.map(without_visits);
+        }
+        Ok(table)
+    }
+
+    /// One day's unfiltered rows of a property, largest first.
+    fn day_rows(&self, property: &Property, day: i32) -> Result<Vec<BreakdownRow>, StoreError> {
         let mut grouped = Values::default();
-        self.values_in(filter, property, (Granularity::Day, day, day), &mut grouped)?;
+        self.values_in(&None, property, (Granularity::Day, day, day), &mut grouped)?;
         let mut rows: Vec<BreakdownRow> = grouped
             .into_iter()
             .filter(|(_, counts)| happened(counts))
@@ -102,18 +144,21 @@ impl Stats<'_> {
     }
 
     /// A breakdown summed from each published day's folded cells, with
-    /// the days' published "(other)" cells last.
+    /// the days' published "(other)" cells last; nothing under a filter
+    /// (see the module's note on tables of two properties).
     pub(super) fn published_breakdown(
         &self,
         query: &StatsQuery,
         property: &Property,
     ) -> Result<Vec<BreakdownRow>, StoreError> {
+        if query.filter.is_some() {
+            return Ok(Vec::new());
+        }
         let mut sums = Values::default();
         let mut other = Counts::default();
-        for (day, total) in self.published_days(&query.filter, query.range)? {
+        for (day, total) in self.published_days(&None, query.range)? {
             let Some(total) = total else { continue };
-            let rows = self.day_rows(&query.filter, property, day)?;
-            let folded = self.audience.fold_day(rows, &total, OtherRow::Allowed);
+            let folded = self.day_table(property, day, &total)?;
             for row in folded.shown {
                 *sums.entry(row.value).or_default() += row.counts;
             }
@@ -168,7 +213,15 @@ impl Stats<'_> {
                     })
                     .collect()
             }
-            Interval::Hour => self.published_hours(&query.filter, query.range, days)?,
+            // Hours under a filter would be a table of two properties.
+            Interval::Hour if query.filter.is_some() => (query.range.first * 24
+                ..=query.range.last * 24 + 23)
+                .map(|hour| SeriesPoint {
+                    label: hour_label(hour),
+                    counts: None,
+                })
+                .collect(),
+            Interval::Hour => self.published_hours(query.range, days)?,
         })
     }
 
@@ -177,12 +230,11 @@ impl Stats<'_> {
     /// cannot be read off the day.
     fn published_hours(
         &self,
-        filter: &Option<Filter>,
         range: DateRange,
         days: Vec<(i32, Option<Counts>)>,
     ) -> Result<Vec<SeriesPoint>, StoreError> {
         let (first, last) = (range.first * 24, range.last * 24 + 23);
-        let prefix = self.prefix(filter, Dim::None, Granularity::Hour);
+        let prefix = self.prefix(&None, Dim::None, Granularity::Hour);
         let stored = self.sums_by(&prefix, (first, last), |hour| hour)?;
         let mut points = Vec::with_capacity(days.len() * 24);
         for (day, total) in days {

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use crate::{
     bad_input, consent, counting, event_props, ingest, login_sessions, midnight, privacy_audit,
-    public_stats, retention, rollup, share_links, small_counts, stats_api,
+    public_stats, retention, rollup, share_links, small_count_links, small_counts, stats_api,
 };
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -29,6 +29,7 @@ async fn the_behavioural_suite_passes_on_a_redis_cluster() {
         public_stats::scenarios(),
         share_links::scenarios(),
         small_counts::scenarios(),
+        small_count_links::scenarios(),
         login_sessions::scenarios(),
         event_props::scenarios(),
     ]

@@ -171,3 +171,120 @@ async fn the_export_zip_holds_every_panel_of_the_period() {
     let foreign = fetch(&app, "export?site_id=elders.example&period=7d", true).await;
     assert_eq!(foreign.status(), 401);
 }
+
+/// Paths that a spreadsheet would run as formulas, read on `,` or on `;`.
+const HOSTILE: [&str; 3] = ["/x;=1+1;", "/a,@SUM(1)", "/-2+3"];
+
+/// Every cell a spreadsheet could make of `text`, split on `,`, `;` or a
+/// tab: honouring quotes at the start of a cell (as Excel does), and
+/// ignoring them altogether.
+fn cells_in_every_reading(text: &str) -> Vec<String> {
+    let mut cells = Vec::new();
+    for delimiter in [b',', b';', b'\t'] {
+        let mut reader = csv::ReaderBuilder::new()
+            .delimiter(delimiter)
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(text.as_bytes());
+        for record in reader.records().flatten() {
+            cells.extend(record.iter().map(str::to_owned));
+        }
+        for line in text.split(['\n', '\r']) {
+            let naive = line.split(char::from(delimiter));
+            cells.extend(naive.map(|cell| cell.trim_start_matches('"').to_owned()));
+        }
+    }
+    cells
+}
+
+fn assert_no_formula(name: &str, text: &str) {
+    for cell in cells_in_every_reading(text) {
+        let formula = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
+        assert!(
+            !formula || cell.parse::<f64>().is_ok(),
+            "{name}: the cell {cell:?} would run in\n{text}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exports_run_no_formula_in_comma_or_semicolon_spreadsheets_and_numbers_stay_numbers() {
+    let sites = format!(
+        r#"[{{ id = "{SITE}", k_anonymity = 2, tokens = ["{}"] }}]"#,
+        TokenHash::of_token(TOKEN).stored_form()
+    );
+    let app = TestApp::spawn_with(&[("KRUIMEL_SITES", &sites)], "2026-11-22T10:00:00Z").await;
+    let send = |ip: String, page: &str| {
+        let body = json!({ "n": "pageview", "u": format!("https://{SITE}{page}"), "d": SITE });
+        let app = &app;
+        async move {
+            assert_eq!(
+                app.send(&ip, FIREFOX, &body.to_string()).await.status(),
+                202
+            )
+        }
+    };
+    for n in 0..4 {
+        send(format!("81.205.{n}.1"), "/afval").await;
+    }
+    app.wait_for_events(4, "period=day").await;
+    app.set_time("2026-11-23T10:00:00Z");
+    for (n, page) in HOSTILE.iter().enumerate() {
+        send(format!("81.206.{n}.1"), page).await;
+    }
+    app.wait_for_events(3, "period=day").await;
+
+    let pages = fetch(
+        &app,
+        &format!(
+            "breakdown?site_id={SITE}&period=day&property=event:page&metrics=visitors&format=csv"
+        ),
+        true,
+    )
+    .await
+    .text()
+    .await
+    .unwrap();
+    assert_no_formula("pages", &pages);
+    let mut read: Vec<String> = csv::Reader::from_reader(pages.as_bytes())
+        .records()
+        .map(|record| record.unwrap()[0].to_owned())
+        .collect();
+    read.sort();
+    assert_eq!(
+        read,
+        ["/-2+3", "/a,'@SUM(1)", "/x;'=1+1;"],
+        "each path one cell, defused where a cell could start: {pages}"
+    );
+
+    let change = fetch(
+        &app,
+        &format!("aggregate?site_id={SITE}&period=day&metrics=visitors&compare=previous_period&format=csv"),
+        true,
+    )
+    .await
+    .text()
+    .await
+    .unwrap();
+    assert_eq!(
+        change, "metric,value,change\nvisitors,3,-25.0\n",
+        "a fall of 25 % stays a number"
+    );
+
+    let zip = fetch(&app, &format!("export?site_id={SITE}&period=7d"), true).await;
+    let bytes = zip.bytes().await.unwrap();
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let names: Vec<String> = archive.file_names().map(str::to_owned).collect();
+    for name in names {
+        let mut text = String::new();
+        archive
+            .by_name(&name)
+            .unwrap()
+            .read_to_string(&mut text)
+            .unwrap();
+        assert_no_formula(&name, &text);
+        if name == "pages.csv" || name == "entry_pages.csv" {
+            assert!(text.contains("\"/x;'=1+1;\""), "{name}: {text}");
+        }
+    }
+}

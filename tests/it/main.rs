@@ -40,6 +40,7 @@ mod retention;
 mod rollup;
 mod script;
 mod share_links;
+mod small_count_links;
 mod small_counts;
 mod stats_api;
 mod two_instances;

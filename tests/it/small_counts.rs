@@ -18,14 +18,21 @@ use serde_json::{Value, json};
 use crate::backends::{Backend, on_every_backend};
 use crate::helpers::{FIREFOX, SITE, TOKEN, TestApp, rows};
 
-const SHARE: &str = "share-secret-9c4a";
-const K: i64 = 10;
+pub(crate) const SHARE: &str = "share-secret-9c4a";
+pub(crate) const K: i64 = 10;
 const WEEK: &str = "period=custom&date=2026-11-16,2026-11-23";
 
 const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1";
 const IPAD: &str = "Mozilla/5.0 (iPad; CPU OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1";
 
-async fn visits(app: &TestApp, at: &str, count: u32, block: u32, page: &str, agent: &str) {
+pub(crate) async fn visits(
+    app: &TestApp,
+    at: &str,
+    count: u32,
+    block: u32,
+    page: &str,
+    agent: &str,
+) {
     app.set_time(at);
     for n in 0..count {
         let ip = format!("81.{block}.{n}.1");
@@ -35,18 +42,18 @@ async fn visits(app: &TestApp, at: &str, count: u32, block: u32, page: &str, age
     }
 }
 
-async fn seeded(backend: Backend) -> TestApp {
+/// The site with k = 10, its token and its share link, and nothing counted yet.
+pub(crate) async fn spawn_shared(backend: Backend, start: &str) -> TestApp {
     let sites = format!(
         r#"[{{ id = "{SITE}", hostnames = ["{SITE}"], k_anonymity = {K}, tokens = ["{}"], share_links = ["{}"] }}]"#,
         TokenHash::of_token(TOKEN).stored_form(),
         TokenHash::of_token(SHARE).stored_form(),
     );
-    let app = TestApp::spawn_on_with(
-        backend,
-        &[("KRUIMEL_SITES", &sites)],
-        "2026-11-16T10:00:00Z",
-    )
-    .await;
+    TestApp::spawn_on_with(backend, &[("KRUIMEL_SITES", &sites)], start).await
+}
+
+pub(crate) async fn seeded(backend: Backend) -> TestApp {
+    let app = spawn_shared(backend, "2026-11-16T10:00:00Z").await;
     visits(&app, "2026-11-16T10:00:00Z", 12, 16, "/afval", FIREFOX).await;
     visits(&app, "2026-11-22T10:00:00Z", 3, 22, "/afval", FIREFOX).await;
     let newsletter = "/afval?utm_source=nieuwsbrief&utm_medium=email&utm_campaign=najaar";
@@ -61,13 +68,13 @@ async fn seeded(backend: Backend) -> TestApp {
 }
 
 /// A stats answer through the share link.
-async fn shared(app: &TestApp, path: &str) -> Value {
+pub(crate) async fn shared(app: &TestApp, path: &str) -> Value {
     let response = shared_response(app, path).await;
     assert_eq!(response.status(), 200, "{path}");
     response.json().await.unwrap()
 }
 
-async fn shared_response(app: &TestApp, path: &str) -> reqwest::Response {
+pub(crate) async fn shared_response(app: &TestApp, path: &str) -> reqwest::Response {
     app.client
         .get(format!(
             "http://{}/api/v1/stats/{path}&site_id={SITE}&share={SHARE}",
@@ -78,18 +85,18 @@ async fn shared_response(app: &TestApp, path: &str) -> reqwest::Response {
         .unwrap()
 }
 
-async fn shared_visitors(app: &TestApp, query: &str) -> Value {
+pub(crate) async fn shared_visitors(app: &TestApp, query: &str) -> Value {
     let body = shared(app, &format!("aggregate?metrics=visitors&{query}")).await;
     body["results"]["visitors"]["value"].clone()
 }
 
-async fn shared_rows(app: &TestApp, property: &str, query: &str) -> Vec<(String, i64)> {
+pub(crate) async fn shared_rows(app: &TestApp, property: &str, query: &str) -> Vec<(String, i64)> {
     let field = property.split(':').next_back().unwrap();
     let path = format!("breakdown?property={property}&metrics=visitors&{query}");
     rows(&shared(app, &path).await, field, "visitors")
 }
 
-fn owned(rows: &[(&str, i64)]) -> Vec<(String, i64)> {
+pub(crate) fn owned(rows: &[(&str, i64)]) -> Vec<(String, i64)> {
     rows.iter().map(|(v, n)| (v.to_string(), *n)).collect()
 }
 
@@ -214,6 +221,44 @@ async fn a_range_is_the_sum_of_its_published_days(backend: Backend) {
     assert_eq!(november["visitors"], 45, "12 + 33, without the 3");
 }
 
+/// The same for a named page: the page's filter over two days minus its
+/// filter over one would be the other day's visitors of the page.
+async fn a_named_page_over_a_range_is_the_sum_of_its_published_days(backend: Backend) {
+    let app = seeded(backend).await;
+    let afval = "filters=event:page%3D%3D/afval";
+    let on = |dates: &str| format!("period=custom&date={dates}&{afval}");
+    assert_eq!(
+        shared_visitors(&app, &on("2026-11-22,2026-11-22")).await,
+        Value::Null,
+        "3 visitors of /afval on 22 November"
+    );
+    assert_eq!(
+        shared_visitors(&app, &on("2026-11-23,2026-11-23")).await,
+        13
+    );
+    assert_eq!(
+        shared_visitors(&app, &on("2026-11-22,2026-11-23")).await,
+        13,
+        "both days minus 23 November would be 22 November's 3"
+    );
+    assert_eq!(shared_visitors(&app, &format!("{WEEK}&{afval}")).await, 25);
+    let days = shared(&app, &format!("timeseries?metrics=visitors&{WEEK}&{afval}")).await;
+    let days: Vec<Value> = days["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|point| point["visitors"].clone())
+        .collect();
+    assert_eq!(days[0], 12);
+    assert_eq!(days[6], Value::Null);
+    assert_eq!(days[7], 13);
+    assert_eq!(
+        app.metric("visitors", &on("2026-11-22,2026-11-23")).await,
+        16,
+        "owners see all"
+    );
+}
+
 async fn hours_hide_what_the_day_would_tell(backend: Backend) {
     let app = seeded(backend).await;
     let hours = shared(
@@ -279,6 +324,7 @@ async fn filters_answer_nothing_for_hidden_or_unseen_values(backend: Backend) {
 on_every_backend!(
     rows_just_below_and_above_k_and_a_small_other_give_nothing_away,
     a_range_is_the_sum_of_its_published_days,
+    a_named_page_over_a_range_is_the_sum_of_its_published_days,
     hours_hide_what_the_day_would_tell,
     filters_answer_nothing_for_hidden_or_unseen_values,
 );
