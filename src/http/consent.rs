@@ -295,6 +295,11 @@ async fn erase_from_page(
     id: ReceiptId,
 ) -> Result<Response, ApiError> {
     let (parts, body) = request.into_parts();
+    // A form on another site that knows the id must not erase the receipt:
+    // only the receipt page's own form may.
+    if !super::dashboard_auth::same_origin(&parts.headers) {
+        return Err(ApiError::CrossOrigin);
+    }
     let bytes = read_limited(body, &parts.headers, 256, state.body_timeout).await?;
     let form: Vec<(String, String)> = url::form_urlencoded::parse(&bytes).into_owned().collect();
     let field = |name: &str| {

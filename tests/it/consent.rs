@@ -586,6 +586,18 @@ async fn a_browser_sees_its_receipt_as_a_page_and_can_erase_it_there() {
             .body(body)
             .send()
     };
+    // A form on another site that learnt the id cannot erase it.
+    let cross_site = app
+        .client
+        .post(&url)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("origin", "https://evil.example")
+        .body("action=erase&lang=en")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cross_site.status(), 403);
+    assert_eq!(receipt(&app, id).await.0, 200, "still kept");
     let erased = post_form("action=erase&lang=en").await.unwrap();
     assert_eq!(erased.status(), 200);
     let html = erased.text().await.unwrap();
