@@ -45,6 +45,15 @@ pub struct Metrics {
 }
 
 impl Metrics {
+    /// Per-site series that would otherwise appear only at their first
+    /// event, exported at 0 from the start, so alerts and dashboards see
+    /// them and `increase()` counts the first one.
+    pub fn expose_sites(&self, sites: &crate::sites::Sites) {
+        for site in sites.iter() {
+            self.consent_capped.with_label_values(&[site.id.as_str()]);
+        }
+    }
+
     pub fn new() -> Metrics {
         let registry =
             Registry::new_custom(Some("kruimel".to_owned()), None).expect("a valid metric prefix");

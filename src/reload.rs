@@ -82,6 +82,7 @@ impl Reloader {
                 .map_or(0, |db| i64::try_from(db.build_epoch()).unwrap_or(i64::MAX)),
         );
         state.pipeline.count_pageviews_of(&sites);
+        state.metrics.expose_sites(&sites);
         state.sites.replace(sites);
         crate::startup::archive_notices(&state.store, &state.sites.load());
         state.pipeline.replace_countries(checked.countries);

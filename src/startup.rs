@@ -219,6 +219,7 @@ pub async fn run_with_clock(
     let site_count = sites.load().len();
     let salts = Arc::new(SaltBook::new(site_count, timeout_seconds));
     let metrics = Arc::new(Metrics::new());
+    metrics.expose_sites(&sites.load());
     if let Some(countries) = &checked.countries {
         metrics
             .geoip_build
