@@ -40,7 +40,7 @@ pub async fn share_links(
         Ok(response) => response,
         Err(error) => error.response(),
     };
-    secure(&mut response, tls);
+    secure(&mut response);
     response
 }
 

@@ -99,8 +99,9 @@ pub fn over_tls(state: &AppState, peer: SocketAddr, headers: &HeaderMap) -> bool
 }
 
 /// The headers of every dashboard answer: a policy without inline script,
-/// never framed, no referrer to other sites, HSTS behind TLS.
-pub fn secure(response: &mut Response, tls: bool) {
+/// never framed, no referrer to other sites. (HSTS is the edge's, for every
+/// answer of the public listener behind TLS: `server::dispatch`.)
+pub fn secure(response: &mut Response) {
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_SECURITY_POLICY,
@@ -118,12 +119,6 @@ pub fn secure(response: &mut Response, tls: bool) {
         HeaderValue::from_static("nosniff"),
     );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    if tls {
-        headers.insert(
-            header::STRICT_TRANSPORT_SECURITY,
-            HeaderValue::from_static("max-age=31536000"),
-        );
-    }
 }
 
 /// Writes one audit line: the request's truncated network is the origin.
@@ -201,7 +196,7 @@ pub async fn login(state: Arc<AppState>, request: Request<Incoming>, peer: Socke
         Ok(response) => response,
         Err(error) => error.response(),
     };
-    secure(&mut response, tls);
+    secure(&mut response);
     response
 }
 
@@ -332,7 +327,7 @@ pub async fn logout(
         Ok(Some((session, _))) => end_session(&state, peer, headers, tls, &session).await,
     };
     let mut response = result.unwrap_or_else(|error| error.response());
-    secure(&mut response, tls);
+    secure(&mut response);
     response
 }
 
@@ -387,7 +382,7 @@ pub async fn session(state: &AppState, request: &Request<Incoming>, peer: Socket
         Ok(None) => ApiError::Unauthorized.response(),
         Err(error) => error.response(),
     };
-    secure(&mut response, tls);
+    secure(&mut response);
     response
 }
 

@@ -3,16 +3,14 @@
 //! is the front end's `index.html` (it routes by path). All of it with
 //! the dashboard's security headers.
 
-use std::net::SocketAddr;
-
 use hyper::Request;
 use hyper::header::{self, HeaderValue};
 
 use super::errors::ApiError;
-use super::{AppState, Response, conditional, dashboard_auth};
+use super::{Response, conditional, dashboard_auth};
 use crate::dashboard;
 
-pub fn serve<B>(state: &AppState, request: &Request<B>, peer: SocketAddr) -> Response {
+pub fn serve<B>(request: &Request<B>) -> Response {
     let path = request.uri().path();
     let (bytes, content_type) = match path.strip_prefix("/dashboard/assets/") {
         Some(name) => match dashboard::asset(name) {
@@ -24,10 +22,7 @@ pub fn serve<B>(state: &AppState, request: &Request<B>, peer: SocketAddr) -> Res
     let tag = blake3::hash(bytes).to_hex()[..16].to_owned();
     let mut response =
         conditional::tagged(request.headers(), &tag, || bytes::Bytes::from_static(bytes));
-    dashboard_auth::secure(
-        &mut response,
-        dashboard_auth::over_tls(state, peer, request.headers()),
-    );
+    dashboard_auth::secure(&mut response);
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     // Revalidated every time: a new build must reach every browser at once.

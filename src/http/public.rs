@@ -93,7 +93,7 @@ pub async fn handle(
         }
         Route::Script => script::serve(&request),
         Route::Session => dashboard_auth::session(&state, &request, peer).await,
-        Route::Dashboard => dashboard_pages::serve(&state, &request, peer),
+        Route::Dashboard => dashboard_pages::serve(&request),
         Route::PrivacyPage => privacy_page::serve(&state, &request),
         Route::Asset => privacy_page::stylesheet(),
         Route::ConsentNotice => consent::notice(&state, &request),

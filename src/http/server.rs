@@ -99,7 +99,19 @@ async fn dispatch(
         Face::Admin => admin::route_of(&request),
     };
     let response = match face {
-        Face::Public => public::handle(state.clone(), request, peer, route).await,
+        Face::Public => {
+            let tls = super::dashboard_auth::over_tls(&state, peer, request.headers());
+            let mut response = public::handle(state.clone(), request, peer, route).await;
+            // Every answer, not only the dashboard's: a browser that once
+            // reached the script or the privacy page over TLS keeps to it.
+            if tls {
+                response.headers_mut().insert(
+                    hyper::header::STRICT_TRANSPORT_SECURITY,
+                    hyper::header::HeaderValue::from_static("max-age=31536000"),
+                );
+            }
+            response
+        }
         Face::Admin => admin::handle(state.clone(), request, peer, route).await,
     };
     let status = response.status();

@@ -308,6 +308,25 @@ async fn behind_a_tls_proxy_the_cookie_is_secure_and_hsts_is_sent() {
     // but not a `__Host-` cookie: behind TLS the plain name is not read.
     let planted = format!("kruimel_session={value}");
     assert_eq!(session(planted).await.unwrap().status(), 401);
+    // HSTS on every answer behind TLS, not only the dashboard's.
+    for path in [
+        "/js/kruimel.js",
+        "/privacy/gemeente.example",
+        "/api/consent/notice?site=gemeente.example",
+    ] {
+        let answer = app
+            .client
+            .get(format!("http://{}{path}", app.public))
+            .header("x-forwarded-proto", "https")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            answer.headers()["strict-transport-security"],
+            "max-age=31536000",
+            "{path}"
+        );
+    }
     let foreign = app
         .client
         .post(format!("http://{}/dashboard/api/login", app.public))
