@@ -281,6 +281,7 @@ pub async fn run_with_clock(
         metrics,
         clock,
         config: config.aggregate.clone(),
+        distinct: config.limits.distinct_values_per_day.clone(),
         shared,
     }
     .spawn()

@@ -12,6 +12,7 @@
 
 mod credit_memo;
 mod deltas;
+pub mod distinct;
 pub mod realtime;
 pub mod rollup;
 mod scopes;
@@ -25,7 +26,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
 use crate::clock::Clock;
-use crate::config::AggregateConfig;
+use crate::config::{AggregateConfig, DistinctValues};
 use crate::ingest::hit::Hit;
 use crate::metrics::Metrics;
 use crate::privacy::salt::SaltBook;
@@ -62,6 +63,8 @@ pub struct Aggregator {
     pub metrics: Arc<Metrics>,
     pub clock: Clock,
     pub config: AggregateConfig,
+    /// The daily cap on distinct values per site and property.
+    pub distinct: DistinctValues,
     /// The shared hot state, with the Redis backend.
     pub shared: Option<Shared>,
 }
@@ -70,6 +73,7 @@ struct Running {
     parts: Aggregator,
     deltas: Deltas,
     scratch: scopes::Scratch,
+    cap: distinct::DistinctCap,
     /// Hits waiting for the shared hot state, with the Redis backend.
     flow: Option<shared::Flow>,
     /// A batch the store refused and its id, retried before any other.
@@ -114,10 +118,12 @@ impl Aggregator {
             .shared
             .take()
             .map(|shared| shared::Flow::new(shared, self.sites.load().len()));
+        let cap = distinct::DistinctCap::new(self.distinct.clone());
         let mut running = Running {
             parts: self,
             deltas: Deltas::default(),
             scratch: scopes::Scratch::default(),
+            cap,
             flow,
             unwritten: None,
             failing: false,
@@ -185,7 +191,8 @@ impl Running {
         }
     }
 
-    fn apply(&mut self, hit: Hit) {
+    fn apply(&mut self, mut hit: Hit) {
+        self.cap.apply(&mut hit);
         if let Some(flow) = &mut self.flow {
             flow.push(hit);
             return;
@@ -248,6 +255,8 @@ impl Running {
         metrics
             .salt_age
             .set(self.parts.salts.oldest_age(&sites, now));
+        self.report_capped(&sites);
+        let metrics = &self.parts.metrics;
         if let Some(flow) = &mut self.flow {
             metrics.redis_backlog.set(flow.waiting() as i64);
             metrics.redis_dropped.inc_by(flow.take_dropped());

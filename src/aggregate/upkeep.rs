@@ -1,8 +1,9 @@
 //! The aggregator's upkeep at its ticks: retention (aggregates, consent
-//! counts and expired consent receipts) and the per-site gauges read back
-//! from the store.
+//! counts and expired consent receipts), the per-site gauges read back
+//! from the store, and what the daily cap on distinct values did.
 
 use super::Running;
+use super::distinct::Property;
 use crate::sites::{Moment, Sites};
 use crate::store::{Dim, Granularity, RowPrefix};
 
@@ -29,6 +30,25 @@ impl Running {
                 }
                 Err(error) => tracing::debug!(%error, "visitors today unavailable"),
             }
+        }
+    }
+
+    /// Counts the values the daily cap turned into "(other)", and logs
+    /// each site and property that reached its cap today, once.
+    pub(super) fn report_capped(&mut self, sites: &Sites) {
+        let capped = self.cap.take_capped();
+        for (property, count) in Property::ALL.iter().zip(capped) {
+            if count > 0 {
+                self.parts.metrics.values_capped(*property).inc_by(count);
+            }
+        }
+        for (site, property) in self.cap.take_newly_full() {
+            let site = sites.iter().find(|s| s.idx.index() == site);
+            tracing::warn!(
+                site = site.map_or("", |s| s.id.as_str()),
+                property = property.as_str(),
+                "distinct values of the day reached the cap; new ones count under (other)"
+            );
         }
     }
 
