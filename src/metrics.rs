@@ -213,7 +213,7 @@ impl Metrics {
             site_max_bytes: IntGaugeVec::new(
                 Opts::new(
                     "site_max_bytes",
-                    "The site's configured budget of bytes at rest (only sites that have one).",
+                    "The site's budget of bytes at rest (sites[].max_bytes); 0 when it has none.",
                 ),
                 &["site"],
             )

@@ -18,6 +18,10 @@
 //! would cost a Redis round trip per hit for a bound only a constant
 //! factor tighter.
 //!
+//! At start, each site's day begins with the values the store already
+//! holds for it (`seed`): a restart does not open the cap again, and on
+//! Redis an instance that starts late sees the others' values.
+//!
 //! A client that sends the literal "(other)" is counted under
 //! `OTHER_AS_SENT`, so "(other)" in the counts only ever means the cap.
 
@@ -28,6 +32,7 @@ use crate::config::DistinctValues;
 use crate::ingest::hit::{Hit, HitKind};
 use crate::privacy::link;
 use crate::query::fold::OTHER;
+use crate::sites::SiteIdx;
 
 /// What a value a client sent as "(other)" is counted as.
 pub const OTHER_AS_SENT: &str = "(other, as sent)";
@@ -103,6 +108,13 @@ impl Property {
             Property::PropValue
         }
     }
+}
+
+/// A stored value, as `seed` takes it.
+pub enum Seeded<'a> {
+    Text(&'a str),
+    /// A custom property's key and value.
+    Pair(&'a str, &'a str),
 }
 
 type Seen = HashSet<u64, foldhash::fast::FixedState>;
@@ -214,6 +226,21 @@ fn escape(text: &mut String) {
     }
 }
 
+/// The values of `site`'s local `day`, started over when it is new.
+fn site_day(sites: &mut Vec<Option<SiteDay>>, site: SiteIdx, day: i32) -> &mut SiteDay {
+    let index = site.index();
+    if sites.len() <= index {
+        sites.resize_with(index + 1, || None);
+    }
+    let site = sites[index].get_or_insert_with(|| SiteDay::new(day));
+    // A hit of the day before, still queued at midnight, is judged
+    // against the new day's values.
+    if day > site.day {
+        *site = SiteDay::new(day);
+    }
+    site
+}
+
 impl DistinctCap {
     pub fn new(limits: DistinctValues) -> DistinctCap {
         DistinctCap {
@@ -225,19 +252,26 @@ impl DistinctCap {
         }
     }
 
+    /// Counts a value the store already holds for `site` and `day` as
+    /// seen, so a restart (or, on Redis, another instance's values) does
+    /// not let another cap of new values in. Up to the cap, like any value.
+    pub fn seed(&mut self, site: SiteIdx, day: i32, property: Property, value: Seeded) {
+        let hash = match value {
+            Seeded::Text(text) if text == OTHER => return,
+            Seeded::Text(text) => self.hasher.hash_one(text),
+            Seeded::Pair(key, value) => self.hasher.hash_one((key, value)),
+        };
+        let cap = property.cap(&self.limits);
+        let seen = &mut site_day(&mut self.sites, site, day).seen[property as usize];
+        if seen.len() < cap {
+            seen.insert(hash);
+        }
+    }
+
     /// Replaces each value of `hit` past its cap with "(other)".
     pub fn apply(&mut self, hit: &mut Hit) {
         let index = hit.site.index();
-        if self.sites.len() <= index {
-            self.sites.resize_with(index + 1, || None);
-        }
-        let day = hit.at.day;
-        let site = self.sites[index].get_or_insert_with(|| SiteDay::new(day));
-        // A hit of the day before, still queued at midnight, is judged
-        // against the new day's values.
-        if day > site.day {
-            *site = SiteDay::new(day);
-        }
+        let site = site_day(&mut self.sites, hit.site, hit.at.day);
         let mut judge = Judge {
             limits: &self.limits,
             hasher: &self.hasher,

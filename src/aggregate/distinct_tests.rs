@@ -177,3 +177,22 @@ fn memory_holds_at_most_the_cap_of_hashes_per_property() {
     let site = cap.sites[0].as_ref().unwrap();
     assert_eq!(site.seen[Property::Page as usize].len(), 50);
 }
+
+#[test]
+fn values_seeded_from_the_store_fill_the_cap_like_values_seen() {
+    let mut cap = DistinctCap::new(limits(2));
+    let site = crate::sites::Sites::default_idx();
+    cap.seed(site, 1, Property::Page, Seeded::Text("/a"));
+    cap.seed(site, 1, Property::Page, Seeded::Text(OTHER));
+    cap.seed(site, 1, Property::Page, Seeded::Text("/b"));
+    assert_eq!(page_after(&mut cap, 1, "/a"), "/a");
+    assert_eq!(
+        page_after(&mut cap, 1, "/c"),
+        OTHER,
+        "full: \"(other)\" took no room"
+    );
+    cap.seed(site, 1, Property::PropValue, Seeded::Pair("a", "1"));
+    cap.seed(site, 1, Property::PropKey, Seeded::Text("a"));
+    let kind = event_after(&mut cap, event("Form", &[("a", "1")]));
+    assert_eq!(kind, event("Form", &[("a", "1")]));
+}

@@ -17,6 +17,7 @@ pub mod realtime;
 pub mod rollup;
 mod scopes;
 pub mod shared;
+pub mod stored_bytes;
 mod upkeep;
 
 use std::sync::Arc;
@@ -130,6 +131,10 @@ impl Aggregator {
             ticks: 0,
         };
         running.sync_salts();
+        let sites = running.parts.sites.load_full();
+        let now = running.parts.clock.now();
+        let moments: Vec<Moment> = sites.iter().map(|site| site.moment(now)).collect();
+        running.seed_cap(&sites, &moments);
         let mut next_tick = Instant::now();
         loop {
             let closed = closing.load(Ordering::Acquire);

@@ -11,6 +11,10 @@ pub struct LimitsConfig {
     /// 0 turns the limit off.
     pub ingest_per_network: u32,
     pub ingest_window_seconds: u64,
+    /// Networks remembered per window; past it, newcomers share one
+    /// budget of four networks' (memory stays bounded, about 24 bytes a
+    /// network).
+    pub ingest_networks: usize,
     /// Distinct values each site may gain per property and local day;
     /// past it new values count under "(other)".
     pub distinct_values_per_day: DistinctValues,
@@ -24,6 +28,7 @@ impl Default for LimitsConfig {
             // office or a carrier's NAT behind one network stays whole.
             ingest_per_network: 500,
             ingest_window_seconds: 10,
+            ingest_networks: 250_000,
             distinct_values_per_day: DistinctValues::default(),
         }
     }

@@ -1,5 +1,6 @@
 //! Kruimel's integration tests: one binary, the real server on real sockets.
 
+mod amplification;
 mod backends;
 mod bad_input;
 mod check_config;
