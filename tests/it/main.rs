@@ -19,6 +19,7 @@ mod faults;
 mod helpers;
 mod hostile_http;
 mod ingest;
+mod ingest_limit;
 mod load;
 mod login_sessions;
 mod metrics;
