@@ -40,6 +40,9 @@ pub struct Metrics {
     pub receipts_expired: IntCounter,
     pub rollup_months: IntCounter,
     pub rollup_pending: IntGauge,
+    values_capped: IntCounterVec,
+    pub site_stored_bytes: IntGaugeVec,
+    pub site_max_bytes: IntGaugeVec,
     /// The standard `process_*` metrics, without the `kruimel_` prefix.
     process: Registry,
 }
@@ -209,6 +212,30 @@ impl Metrics {
                 "Finished months waiting to be rolled up (read by day until then).",
             )
             .expect("valid metric"),
+            values_capped: IntCounterVec::new(
+                Opts::new(
+                    "values_capped_total",
+                    "Values counted under \"(other)\" because their site reached the day's cap of distinct values of that property.",
+                ),
+                &["property"],
+            )
+            .expect("valid metric"),
+            site_stored_bytes: IntGaugeVec::new(
+                Opts::new(
+                    "site_stored_bytes",
+                    "Bytes of the site's counts at rest, as last measured (keys and values; see README).",
+                ),
+                &["site"],
+            )
+            .expect("valid metric"),
+            site_max_bytes: IntGaugeVec::new(
+                Opts::new(
+                    "site_max_bytes",
+                    "The site's budget of bytes at rest (sites[].max_bytes); 0 when it has none.",
+                ),
+                &["site"],
+            )
+            .expect("valid metric"),
             registry,
             process: Registry::new(),
         };
@@ -219,6 +246,9 @@ impl Metrics {
                     .beacons_dropped
                     .with_label_values(&[reason.as_str()]);
             }
+        }
+        for property in crate::aggregate::distinct::Property::ALL {
+            metrics.values_capped(property);
         }
         for method in crate::consent::Method::ALL {
             metrics
@@ -256,6 +286,9 @@ impl Metrics {
             Box::new(self.receipts_erased.clone()),
             Box::new(self.receipts_expired.clone()),
             Box::new(self.rollup_months.clone()),
+            Box::new(self.values_capped.clone()),
+            Box::new(self.site_stored_bytes.clone()),
+            Box::new(self.site_max_bytes.clone()),
             Box::new(self.rollup_pending.clone()),
         ];
         for collector in collectors {
@@ -275,6 +308,11 @@ impl Metrics {
         self.beacons_dropped
             .with_label_values(&[reason.as_str()])
             .inc();
+    }
+
+    /// Values of `property` counted under "(other)" by the daily cap.
+    pub fn values_capped(&self, property: crate::aggregate::distinct::Property) -> IntCounter {
+        self.values_capped.with_label_values(&[property.as_str()])
     }
 
     /// The Prometheus text exposition of every metric.

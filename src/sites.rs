@@ -64,6 +64,8 @@ pub struct Site {
     pub public: bool,
     /// The smallest number of visitors shown without the site's credentials.
     pub k_anonymity: u32,
+    /// Bytes of counts at rest past which the operator is warned.
+    pub max_bytes: Option<u64>,
     pub consent: SiteConsent,
     /// Who answers for the processing, for the privacy page's register entry.
     pub register: RegisterConfig,
@@ -279,6 +281,7 @@ fn build_site(idx: SiteIdx, config: &SiteConfig) -> Result<Site, SiteError> {
         share_links: config.share_links.clone(),
         public: config.public,
         k_anonymity: config.k_anonymity,
+        max_bytes: config.max_bytes,
         consent,
         register: config.register.clone(),
     })

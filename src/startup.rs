@@ -47,6 +47,17 @@ const LOGIN_ATTEMPTS_PER_MINUTE: u32 = 20;
 /// people behind one office's address make, far below filling a disk.
 const CONSENT_CHOICES_PER_MINUTE: u32 = 120;
 
+/// The per-network budget of beacons, unless it is turned off (0).
+fn ingest_limit(limits: &crate::config::LimitsConfig) -> Option<RateLimit> {
+    (limits.ingest_per_network > 0).then(|| {
+        RateLimit::new(
+            limits.ingest_per_network,
+            Duration::from_secs(limits.ingest_window_seconds.max(1)),
+            limits.ingest_networks.max(1),
+        )
+    })
+}
+
 /// What the configuration yields before anything is opened or bound.
 pub struct Checked {
     pub sites: Sites,
@@ -262,6 +273,7 @@ pub async fn run_with_clock(
             .with_context(|| format!("audit log {}", config.audit_log().display()))?,
         login_limit: RateLimit::new(LOGIN_ATTEMPTS_PER_MINUTE, Duration::from_secs(60), 100_000),
         dashboard: config.dashboard.clone(),
+        ingest_limit: ingest_limit(&config.limits),
         consent_limit: RateLimit::new(CONSENT_CHOICES_PER_MINUTE, Duration::from_secs(60), 100_000),
         consent_cap: Default::default(),
         archived: Default::default(),
@@ -285,6 +297,7 @@ pub async fn run_with_clock(
         metrics,
         clock,
         config: config.aggregate.clone(),
+        distinct: config.limits.distinct_values_per_day.clone(),
         shared,
     }
     .spawn()

@@ -12,10 +12,12 @@
 
 mod credit_memo;
 mod deltas;
+pub mod distinct;
 pub mod realtime;
 pub mod rollup;
 mod scopes;
 pub mod shared;
+pub mod stored_bytes;
 mod upkeep;
 
 use std::sync::Arc;
@@ -25,7 +27,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
 use crate::clock::Clock;
-use crate::config::AggregateConfig;
+use crate::config::{AggregateConfig, DistinctValues};
 use crate::ingest::hit::Hit;
 use crate::metrics::Metrics;
 use crate::privacy::salt::SaltBook;
@@ -62,6 +64,8 @@ pub struct Aggregator {
     pub metrics: Arc<Metrics>,
     pub clock: Clock,
     pub config: AggregateConfig,
+    /// The daily cap on distinct values per site and property.
+    pub distinct: DistinctValues,
     /// The shared hot state, with the Redis backend.
     pub shared: Option<Shared>,
 }
@@ -70,6 +74,7 @@ struct Running {
     parts: Aggregator,
     deltas: Deltas,
     scratch: scopes::Scratch,
+    cap: distinct::DistinctCap,
     /// Hits waiting for the shared hot state, with the Redis backend.
     flow: Option<shared::Flow>,
     /// A batch the store refused and its id, retried before any other.
@@ -114,16 +119,22 @@ impl Aggregator {
             .shared
             .take()
             .map(|shared| shared::Flow::new(shared, self.sites.load().len()));
+        let cap = distinct::DistinctCap::new(self.distinct.clone());
         let mut running = Running {
             parts: self,
             deltas: Deltas::default(),
             scratch: scopes::Scratch::default(),
+            cap,
             flow,
             unwritten: None,
             failing: false,
             ticks: 0,
         };
         running.sync_salts();
+        let sites = running.parts.sites.load_full();
+        let now = running.parts.clock.now();
+        let moments: Vec<Moment> = sites.iter().map(|site| site.moment(now)).collect();
+        running.seed_cap(&sites, &moments);
         let mut next_tick = Instant::now();
         loop {
             let closed = closing.load(Ordering::Acquire);
@@ -185,7 +196,8 @@ impl Running {
         }
     }
 
-    fn apply(&mut self, hit: Hit) {
+    fn apply(&mut self, mut hit: Hit) {
+        self.cap.apply(&mut hit);
         if let Some(flow) = &mut self.flow {
             flow.push(hit);
             return;
@@ -248,6 +260,8 @@ impl Running {
         metrics
             .salt_age
             .set(self.parts.salts.oldest_age(&sites, now));
+        self.report_capped(&sites);
+        let metrics = &self.parts.metrics;
         if let Some(flow) = &mut self.flow {
             metrics.redis_backlog.set(flow.waiting() as i64);
             metrics.redis_dropped.inc_by(flow.take_dropped());

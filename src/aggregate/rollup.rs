@@ -10,6 +10,8 @@
 //! so its monthly rows are the exact sums of its days. Queries read a month
 //! from its monthly rows only while it is listed as rolled up; a flush that
 //! writes one of its days later takes it off the list, and it is due again.
+//! The same thread measures each site's bytes at rest (`stored_bytes`)
+//! before its first pass and every hour after.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -24,6 +26,8 @@ use crate::store::Store;
 
 /// How often the roll-up looks for months that are due.
 const ROLLUP_EVERY: Duration = Duration::from_secs(600);
+/// Every how many passes each site's bytes at rest are measured (hourly).
+const MEASURE_EVERY_PASSES: u64 = 6;
 /// A month is due on this day after its last day, in local time: the
 /// whole day between has passed.
 const DAYS_AFTER_MONTH: i32 = 2;
@@ -66,7 +70,11 @@ impl Rollup {
     }
 
     fn run(self, closing: &AtomicBool) {
-        loop {
+        for passes in 0u64.. {
+            if passes % MEASURE_EVERY_PASSES == 0 {
+                let sites = self.sites.load_full();
+                super::stored_bytes::measure(&self.store, &sites, &self.metrics);
+            }
             self.pass(closing);
             let next = Instant::now() + ROLLUP_EVERY;
             while Instant::now() < next {

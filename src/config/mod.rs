@@ -6,6 +6,7 @@
 
 mod consent;
 mod dashboard;
+mod limits;
 mod load;
 mod register;
 
@@ -17,6 +18,7 @@ use serde::Deserialize;
 
 pub use consent::{CategoryConfig, ConsentConfig, NoticeMode, OwnCategory};
 pub use dashboard::{DashboardConfig, SecureCookies};
+pub use limits::{DistinctValues, LimitsConfig};
 pub use load::{ConfigError, load};
 pub use register::{NoProcessor, Party, Processor, RegisterConfig, RegisterDate};
 
@@ -33,6 +35,8 @@ pub struct Config {
     pub aggregate: AggregateConfig,
     #[serde(default)]
     pub store: StoreConfig,
+    #[serde(default)]
+    pub limits: LimitsConfig,
     #[serde(default)]
     pub geoip: GeoIpConfig,
     #[serde(default)]
@@ -336,6 +340,9 @@ pub struct SiteConfig {
     /// this are folded into "(other)" and smaller totals are withheld.
     #[serde(default = "default_k_anonymity")]
     pub k_anonymity: u32,
+    /// Bytes of counts at rest past which `/readyz` and an alert warn.
+    #[serde(default)]
+    pub max_bytes: Option<u64>,
     /// The cookie notice and consent receipts.
     #[serde(default)]
     pub consent: ConsentConfig,

@@ -120,14 +120,31 @@ async fn reload(state: Arc<AppState>) -> Response {
 
 async fn readiness(state: &Arc<AppState>) -> Response {
     let failed = readiness_failures(state).await;
+    let warnings = readiness_warnings(state);
     if failed.is_empty() {
-        json_response(StatusCode::OK, &json!({ "status": "ready", "failed": [] }))
+        json_response(
+            StatusCode::OK,
+            &json!({ "status": "ready", "failed": [], "warnings": warnings }),
+        )
     } else {
         json_response(
             StatusCode::SERVICE_UNAVAILABLE,
-            &json!({ "status": "not_ready", "failed": failed }),
+            &json!({ "status": "not_ready", "failed": failed, "warnings": warnings }),
         )
     }
+}
+
+/// What an operator must act on soon but does not keep the server from
+/// serving: sites over their storage budget, as `storage_budget:<site>`.
+/// Not a failure: every instance shares the store, so a load balancer
+/// would take them all out of service at once, and beacons would be lost
+/// rather than stored.
+fn readiness_warnings(state: &AppState) -> Vec<String> {
+    let sites = state.sites.load();
+    crate::aggregate::stored_bytes::sites_over_budget(&sites, &state.metrics)
+        .into_iter()
+        .map(|site| format!("storage_budget:{}", site.id.as_str()))
+        .collect()
 }
 
 /// What keeps the server from being ready; empty when it is.

@@ -19,8 +19,8 @@ use serde_json::Value as Json;
 use super::body::read_limited;
 use super::errors::ApiError;
 use super::{AppState, Response, cors};
-use crate::ingest::Outcome;
 use crate::ingest::beacon::{Beacon, EventName, Interaction, MAX_PROPS, Sender};
+use crate::ingest::{DropReason, Outcome};
 use crate::privacy::Signals;
 
 pub const BODY_LIMIT: usize = 16 * 1024;
@@ -80,6 +80,10 @@ async fn accept(
     check_content_type(&parts.headers)?;
     let bytes = read_limited(body, &parts.headers, BODY_LIMIT, state.body_timeout).await?;
     let beacon = parse(&bytes)?;
+    if over_budget(state, peer, &parts.headers) {
+        state.metrics.dropped(DropReason::RateLimited);
+        return Ok(dropped(DropReason::RateLimited));
+    }
     let sender = Sender {
         ip: state.proxies.client_ip(peer.ip(), &parts.headers),
         user_agent: parts
@@ -88,17 +92,33 @@ async fn accept(
             .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned()),
         signals: signals(&parts.headers),
     };
-    let mut response = accepted();
     match state.pipeline.process(beacon, sender, state.clock.now()) {
-        Outcome::Counted => {}
-        Outcome::Dropped(reason) => {
-            response
-                .headers_mut()
-                .insert(DROPPED_HEADER, HeaderValue::from_static(reason.as_str()));
-        }
-        Outcome::InvalidUrl => return Err(ApiError::InvalidUrl),
+        Outcome::Counted => Ok(accepted()),
+        Outcome::Dropped(reason) => Ok(dropped(reason)),
+        Outcome::InvalidUrl => Err(ApiError::InvalidUrl),
     }
-    Ok(response)
+}
+
+/// Whether the sender's network has used up its budget of beacons. The
+/// tracker ignores the answer, so past it beacons are answered like any
+/// other drop (202 with the reason), never 429.
+fn over_budget(state: &AppState, peer: SocketAddr, headers: &HeaderMap) -> bool {
+    let Some(limit) = &state.ingest_limit else {
+        return false;
+    };
+    let network = state
+        .pipeline
+        .truncate(state.proxies.client_ip(peer.ip(), headers));
+    limit.check(network, std::time::Instant::now()).is_err()
+}
+
+/// `202 {}` with the reason the beacon was not counted.
+fn dropped(reason: DropReason) -> Response {
+    let mut response = accepted();
+    response
+        .headers_mut()
+        .insert(DROPPED_HEADER, HeaderValue::from_static(reason.as_str()));
+    response
 }
 
 /// `202 {}`: the same bytes for every beacon, built without serialising.

@@ -40,6 +40,9 @@ pub struct AppState {
     /// Sign-in attempts per network and minute.
     pub login_limit: super::rate_limit::RateLimit,
     pub dashboard: crate::config::DashboardConfig,
+    /// Beacons per network and window (`limits.ingest_per_network`);
+    /// `None` when the limit is off.
+    pub ingest_limit: Option<super::rate_limit::RateLimit>,
     /// Consent choices per network and minute: each one is stored.
     pub consent_limit: super::rate_limit::RateLimit,
     /// Consent choices stored per site and local day.

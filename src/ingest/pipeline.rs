@@ -38,16 +38,19 @@ pub enum DropReason {
     PrivacySignal,
     /// The aggregator's queue was full: shed to protect the server.
     Overloaded,
+    /// The sender's network sent more beacons than its budget.
+    RateLimited,
 }
 
 impl DropReason {
-    pub const ALL: [DropReason; 6] = [
+    pub const ALL: [DropReason; 7] = [
         DropReason::Bot,
         DropReason::MissingUserAgent,
         DropReason::UnknownSite,
         DropReason::HostnameNotAllowed,
         DropReason::PrivacySignal,
         DropReason::Overloaded,
+        DropReason::RateLimited,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -58,6 +61,7 @@ impl DropReason {
             DropReason::HostnameNotAllowed => "hostname_not_allowed",
             DropReason::PrivacySignal => "privacy_signal",
             DropReason::Overloaded => "overloaded",
+            DropReason::RateLimited => "rate_limited",
         }
     }
 }

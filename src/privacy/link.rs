@@ -9,6 +9,11 @@ use super::pii::{self, PiiPattern};
 const OUTBOUND: [&str; 2] = ["Outbound Link: Click", "Cloaked Link: Click"];
 const DOWNLOAD: &str = "File Download";
 
+/// Whether property `key` of event `event` is a link target.
+pub fn reports_target(event: &str, key: &str) -> bool {
+    key == "url" && (OUTBOUND.contains(&event) || event == DOWNLOAD)
+}
+
 /// The value to count for property `key` of event `event`, when it is a
 /// link target; `None` leaves the property to the general rules.
 pub fn clean_target(
@@ -17,13 +22,10 @@ pub fn clean_target(
     value: &str,
     patterns: &[PiiPattern],
 ) -> Option<String> {
-    if key != "url" {
+    if !reports_target(event, key) {
         return None;
     }
     let outbound = OUTBOUND.contains(&event);
-    if !outbound && event != DOWNLOAD {
-        return None;
-    }
     let parsed = value
         .contains("://")
         .then(|| url::Url::parse(value).ok())

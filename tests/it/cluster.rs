@@ -9,14 +9,16 @@ use crate::redis_server::RedisCluster;
 use std::sync::Arc;
 
 use crate::{
-    bad_input, consent, counting, event_props, ingest, login_sessions, midnight, privacy_audit,
-    public_stats, retention, rollup, share_links, small_count_links, small_counts, stats_api,
+    amplification, bad_input, consent, counting, event_props, ingest, login_sessions, midnight,
+    privacy_audit, public_stats, retention, rollup, share_links, small_count_links, small_counts,
+    stats_api,
 };
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_behavioural_suite_passes_on_a_redis_cluster() {
     let cluster = Arc::new(RedisCluster::start());
     let scenarios = [
+        amplification::scenarios(),
         counting::scenarios(),
         stats_api::scenarios(),
         midnight::scenarios(),

@@ -22,6 +22,9 @@ async fn start() -> (tempfile::TempDir, ServerProcess) {
     let env = [
         ("KRUIMEL_SERVER__HEADER_TIMEOUT_MS", "1000"),
         ("KRUIMEL_SERVER__BODY_TIMEOUT_MS", "1000"),
+        // These attacks are on HTTP handling, with every beacon from one
+        // network, which the ingest budget would drop (`ingest_limit`).
+        ("KRUIMEL_LIMITS__INGEST_PER_NETWORK", "0"),
     ]
     .map(|(name, value)| (name.to_owned(), value.to_owned()));
     let server =

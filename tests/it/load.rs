@@ -39,7 +39,10 @@ impl Load {
                             .header("content-type", "text/plain")
                             .header(
                                 "x-forwarded-for",
-                                format!("81.204.{client}.{}", index % 250),
+                                // A new /24 every 250 beacons: load from
+                                // many people, not one network's flood
+                                // (which the ingest rate limit drops).
+                                format!("81.{client}.{}.{}", (index / 250) % 250, index % 250),
                             )
                             .header("user-agent", FIREFOX)
                             .body(body.to_string())

@@ -1,6 +1,7 @@
 //! Kruimel's integration tests: one binary, the real server on real sockets.
 
 mod admin_listener;
+mod amplification;
 mod backends;
 mod bad_input;
 mod check_config;
@@ -20,6 +21,7 @@ mod faults;
 mod helpers;
 mod hostile_http;
 mod ingest;
+mod ingest_limit;
 mod load;
 mod lockout;
 mod login_sessions;

@@ -145,6 +145,23 @@ pub(super) fn unlist_touched(
 impl Embedded {
     /// The months of a site whose daily rows have been summed into monthly
     /// rows, as the day numbers of their first days, in order.
+    /// The length of every key and value of the site's rows, summed, in
+    /// one read snapshot (writers are not held up).
+    pub fn site_bytes(&self, site: &str) -> Result<u64, StoreError> {
+        let (start, end) = site_range(site);
+        let read = self.db()?.begin_read().map_err(operation)?;
+        let table = read.open_table(COUNTS).map_err(operation)?;
+        let mut bytes = 0u64;
+        for entry in table
+            .range(start.as_slice()..end.as_slice())
+            .map_err(operation)?
+        {
+            let (key, value) = entry.map_err(operation)?;
+            bytes += (key.value().len() + value.value().len()) as u64;
+        }
+        Ok(bytes)
+    }
+
     pub fn rolled_months(&self, site: &str) -> Result<Vec<i32>, StoreError> {
         self.months_in(ROLLUPS, site)
     }
