@@ -49,11 +49,20 @@ pub fn to_limit(mut text: String, max: usize, clean: impl Fn(&str) -> Cow<'_, st
 
 /// The longest prefix of at most `max` bytes that splits no character, `%XX` escape, escaped
 /// multi-byte character or `{name}` placeholder.
+/// Each rule moves the end back; one may uncover what another must move before (`%2%C3`), so
+/// they run until none moves it.
 fn cut_point(text: &str, max: usize) -> usize {
-    let end = floor_char_boundary(text, max);
-    let end = before_partial_escape(text.as_bytes(), end);
-    let end = before_partial_escaped_char(text.as_bytes(), end);
-    before_partial_placeholder(text.as_bytes(), end)
+    let bytes = text.as_bytes();
+    let mut end = floor_char_boundary(text, max);
+    loop {
+        let moved = before_partial_escape(bytes, end);
+        let moved = before_partial_escaped_char(bytes, moved);
+        let moved = before_partial_placeholder(bytes, moved);
+        if moved == end {
+            return end;
+        }
+        end = moved;
+    }
 }
 
 /// `str::floor_char_boundary` is newer than the crate's minimum Rust version.
@@ -65,13 +74,16 @@ fn floor_char_boundary(text: &str, max: usize) -> usize {
     end
 }
 
-/// Moves `end` before a `%` in the last two bytes: `%` or `%X` is the start of an escape.
-fn before_partial_escape(bytes: &[u8], end: usize) -> usize {
-    let tail_start = end.saturating_sub(2);
-    // Bytes, not a str slice: two bytes back may fall inside a multi-byte character.
-    match bytes[tail_start..end].iter().position(|b| *b == b'%') {
-        Some(percent) => tail_start + percent,
-        None => end,
+/// Moves `end` before a `%` in the last two bytes (`%` or `%X` starts an escape), and again
+/// while that leaves one there: a segment kept as sent may hold `%2%20`.
+fn before_partial_escape(bytes: &[u8], mut end: usize) -> usize {
+    loop {
+        let tail_start = end.saturating_sub(2);
+        // Bytes, not a str slice: two bytes back may fall inside a multi-byte character.
+        match bytes[tail_start..end].iter().position(|b| *b == b'%') {
+            Some(percent) => end = tail_start + percent,
+            None => return end,
+        }
     }
 }
 
@@ -119,6 +131,19 @@ fn before_partial_placeholder(bytes: &[u8], end: usize) -> usize {
     }
 }
 
+/// The property tests of the cut rule run the same cases on every run (a fixed seed), so a
+/// test fails for the code and not for the draw; a failure is kept as a unit test, not in a
+/// file of regressions.
+#[cfg(test)]
+pub(super) fn property_config(cases: u32) -> proptest::test_runner::Config {
+    proptest::test_runner::Config {
+        cases,
+        failure_persistence: None,
+        rng_seed: proptest::test_runner::RngSeed::Fixed(0x6b72_7569_6d65_6c00),
+        ..proptest::test_runner::Config::default()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -154,6 +179,9 @@ mod tests {
         check_cut("a%F0%9F%99%82", 10, "a");
         check_cut("a%FFb", 4, "a%FF");
         check_cut("a%80%80x", 7, "a%80%80");
+        check_cut("a%2%20", 5, "a");
+        check_cut("a%2%C3%A9", 8, "a");
+        check_cut("a{x%C3%A9", 8, "a");
         check_cut("aa{postcode}", 7, "aa");
         check_cut("aa{postcode}", 3, "aa");
         check_cut("aa{postcode}x", 12, "aa{postcode}");

@@ -633,7 +633,7 @@ mod tests {
         }
 
         proptest! {
-            #![proptest_config(ProptestConfig::with_cases(1000))]
+            #![proptest_config(crate::privacy::cut::property_config(1000))]
             #[test]
             fn a_scrubbed_text_is_clean(text in text()) {
                 let custom = [PiiPattern::new("zaaknummer", r"Z-\d{6}").expect("valid pattern")];

@@ -347,6 +347,7 @@ mod properties {
     }
 
     proptest! {
+        #![proptest_config(crate::privacy::cut::property_config(256))]
         #[test]
         fn a_cut_path_fits_and_is_clean(
             fill in 980usize..1030,
@@ -368,7 +369,11 @@ mod properties {
                 "not clean: {path:?}"
             );
             prop_assert!(!path.ends_with('#'), "{path:?}");
-            prop_assert!(!ends_in_partial_escape(path), "{path:?}");
+            // A segment that is not UTF-8 is kept as sent, so it may end in `%2` of its own.
+            prop_assert!(
+                !ends_in_partial_escape(path) || ends_in_partial_escape(raw.trim_end()),
+                "{path:?}"
+            );
         }
 
         #[test]
