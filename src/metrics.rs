@@ -39,6 +39,8 @@ pub struct Metrics {
     pub receipts_expired: IntCounter,
     pub rollup_months: IntCounter,
     pub rollup_pending: IntGauge,
+    /// Chains of hops from a trusted proxy that were not addresses, by header.
+    pub forwarded_malformed: IntCounterVec,
     /// The standard `process_*` metrics, without the `kruimel_` prefix.
     process: Registry,
 }
@@ -191,6 +193,14 @@ impl Metrics {
                 "Finished months waiting to be rolled up (read by day until then).",
             )
             .expect("valid metric"),
+            forwarded_malformed: IntCounterVec::new(
+                Opts::new(
+                    "forwarded_for_malformed_total",
+                    "Requests from a trusted proxy whose forwarding header held a hop that is not an address; the proxy's own address was used.",
+                ),
+                &["header"],
+            )
+            .expect("valid metric"),
             registry,
             process: Registry::new(),
         };
@@ -206,6 +216,11 @@ impl Metrics {
             metrics
                 .consent_choices
                 .with_label_values(&[method.as_str()]);
+        }
+        for header in crate::http::client_ip::ForwardingHeader::ALL {
+            metrics
+                .forwarded_malformed
+                .with_label_values(&[header.as_str()]);
         }
         metrics
     }
@@ -238,6 +253,7 @@ impl Metrics {
             Box::new(self.receipts_expired.clone()),
             Box::new(self.rollup_months.clone()),
             Box::new(self.rollup_pending.clone()),
+            Box::new(self.forwarded_malformed.clone()),
         ];
         for collector in collectors {
             self.registry
