@@ -43,6 +43,8 @@ pub struct Metrics {
     values_capped: IntCounterVec,
     pub site_stored_bytes: IntGaugeVec,
     pub site_max_bytes: IntGaugeVec,
+    /// Chains of hops from a trusted proxy that were not addresses, by header.
+    pub forwarded_malformed: IntCounterVec,
     /// The standard `process_*` metrics, without the `kruimel_` prefix.
     process: Registry,
 }
@@ -236,6 +238,14 @@ impl Metrics {
                 &["site"],
             )
             .expect("valid metric"),
+            forwarded_malformed: IntCounterVec::new(
+                Opts::new(
+                    "forwarded_for_malformed_total",
+                    "Requests from a trusted proxy whose forwarding header held a hop that is not an address; the proxy's own address was used.",
+                ),
+                &["header"],
+            )
+            .expect("valid metric"),
             registry,
             process: Registry::new(),
         };
@@ -254,6 +264,11 @@ impl Metrics {
             metrics
                 .consent_choices
                 .with_label_values(&[method.as_str()]);
+        }
+        for header in crate::http::client_ip::ForwardingHeader::ALL {
+            metrics
+                .forwarded_malformed
+                .with_label_values(&[header.as_str()]);
         }
         metrics
     }
@@ -290,6 +305,7 @@ impl Metrics {
             Box::new(self.site_stored_bytes.clone()),
             Box::new(self.site_max_bytes.clone()),
             Box::new(self.rollup_pending.clone()),
+            Box::new(self.forwarded_malformed.clone()),
         ];
         for collector in collectors {
             self.registry

@@ -261,7 +261,10 @@ pub async fn run_with_clock(
         request_counters: RequestCounters::new(&metrics),
         metrics: metrics.clone(),
         clock: clock.clone(),
-        proxies: TrustedProxies::new(config.server.trusted_proxies.clone()),
+        proxies: TrustedProxies::new(
+            config.server.trusted_proxies.clone(),
+            metrics.forwarded_malformed.clone(),
+        ),
         body_timeout: Duration::from_millis(config.server.body_timeout_ms),
         admin_tokens: config.server.admin_tokens.clone(),
         disclosure: crate::disclosure::Facts::from_config(&config),

@@ -13,8 +13,13 @@
 
 use url::Url;
 
+/// The longest DNS name (RFC 1035), and so the longest referrer host that is stored.
+pub const MAX_HOST_BYTES: usize = 253;
+
 /// Lower-cased host of an http(s) referrer, without a leading "www." and without
-/// port; `None` when absent, unparsable or not http(s).
+/// port; `None` when absent, unparsable, not http(s) or longer than a DNS name.
+/// Personal data in it (a phone number as a label) is scrubbed by the caller, once it
+/// has compared the host with the site's own.
 pub fn referrer_host(raw: &str) -> Option<String> {
     let url = Url::parse(raw.trim()).ok()?;
     if !matches!(url.scheme(), "http" | "https") {
@@ -26,7 +31,8 @@ pub fn referrer_host(raw: &str) -> Option<String> {
     // A fully qualified "example.nl." is the same site as "example.nl".
     let host = host.strip_suffix('.').unwrap_or(host);
     let host = host.strip_prefix("www.").unwrap_or(host);
-    if host.is_empty() {
+    // Longer is not a DNS name: refused whole rather than cut, since a cut host names nothing.
+    if host.is_empty() || host.len() > MAX_HOST_BYTES {
         return None;
     }
     Some(host.to_owned())
@@ -280,6 +286,15 @@ mod tests {
             check("file:///C:/Users/jan/brief.html", None);
             check("ftp://files.example.nl/", None);
             check("https://", None);
+        }
+
+        #[test]
+        fn a_host_longer_than_a_dns_name_is_refused_not_cut() {
+            let label = "a".repeat(63);
+            let longest = format!("{label}.{label}.{label}.{}.nl", "a".repeat(58));
+            assert_eq!(longest.len(), MAX_HOST_BYTES);
+            check(&format!("https://{longest}/"), Some(&longest));
+            check(&format!("https://b{longest}/"), None);
         }
     }
 

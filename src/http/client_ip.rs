@@ -5,24 +5,66 @@
 //! not itself a trusted proxy. With no trusted proxies configured, those
 //! headers are ignored, so a client cannot choose its own address.
 //! The result is a `ClientIp`, handed straight to the privacy stage.
+//!
+//! A chain from a trusted proxy with a hop that is not an address (a proxy
+//! misconfigured, or a header mangled on the way) falls back to the proxy's
+//! own address, so every visitor behind it would count as one: that is
+//! counted in `kruimel_forwarded_for_malformed_total` by header and logged at
+//! most once a minute (`malformed_log`), never with the header or an address.
 
 use std::net::IpAddr;
+use std::time::Instant;
 
 use hyper::HeaderMap;
 use ipnet::IpNet;
+use prometheus::IntCounterVec;
 
 use crate::privacy::ip::ClientIp;
+use malformed_log::RateLimitedLog;
 
-pub struct TrustedProxies(Vec<IpNet>);
+mod malformed_log;
+
+pub struct TrustedProxies {
+    networks: Vec<IpNet>,
+    /// `kruimel_forwarded_for_malformed_total`, by [`ForwardingHeader`].
+    malformed: IntCounterVec,
+    malformed_log: RateLimitedLog,
+}
+
+/// The header a chain of hops was read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ForwardingHeader {
+    Forwarded,
+    XForwardedFor,
+}
+
+impl ForwardingHeader {
+    pub const ALL: [ForwardingHeader; 2] =
+        [ForwardingHeader::Forwarded, ForwardingHeader::XForwardedFor];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ForwardingHeader::Forwarded => "forwarded",
+            ForwardingHeader::XForwardedFor => "x_forwarded_for",
+        }
+    }
+}
 
 impl TrustedProxies {
-    pub fn new(networks: Vec<IpNet>) -> TrustedProxies {
-        TrustedProxies(networks)
+    /// `malformed` is the counter of chains that were not addresses, labelled by `header`.
+    pub fn new(networks: Vec<IpNet>, malformed: IntCounterVec) -> TrustedProxies {
+        TrustedProxies {
+            networks,
+            malformed,
+            malformed_log: RateLimitedLog::default(),
+        }
     }
 
     fn trusts(&self, address: IpAddr) -> bool {
         let address = canonical(address);
-        self.0.iter().any(|network| network.contains(&address))
+        self.networks
+            .iter()
+            .any(|network| network.contains(&address))
     }
 
     /// Whether the request reached the proxy over TLS: `X-Forwarded-Proto:
@@ -54,10 +96,10 @@ impl TrustedProxies {
         }
         let mut forwarded = forwarded_for(headers).peekable();
         let mut forwarded_x = x_forwarded_for(headers);
-        let hops: &mut dyn Iterator<Item = &str> = if forwarded.peek().is_some() {
-            &mut forwarded
+        let (header, hops): (_, &mut dyn Iterator<Item = &str>) = if forwarded.peek().is_some() {
+            (ForwardingHeader::Forwarded, &mut forwarded)
         } else {
-            &mut forwarded_x
+            (ForwardingHeader::XForwardedFor, &mut forwarded_x)
         };
         // The nearest hop first; the first untrusted one is the client. An
         // unparsable hop ends the walk: what lies beyond it cannot be trusted.
@@ -65,11 +107,35 @@ impl TrustedProxies {
             match parse_address(hop) {
                 Some(address) if !self.trusts(address) => return ClientIp::new(canonical(address)),
                 Some(_trusted) => {}
-                None => break,
+                None => {
+                    if !is_deliberately_hidden(hop) {
+                        self.count_malformed(header, Instant::now());
+                    }
+                    break;
+                }
             }
         }
         ClientIp::new(canonical(peer))
     }
+
+    fn count_malformed(&self, header: ForwardingHeader, now: Instant) {
+        self.malformed.with_label_values(&[header.as_str()]).inc();
+        if let Some(suppressed) = self.malformed_log.admit(now) {
+            tracing::warn!(
+                header = header.as_str(),
+                suppressed,
+                "a trusted proxy sent a forwarding header that is not a chain of addresses; \
+                 its own address was used"
+            );
+        }
+    }
+}
+
+/// RFC 7239 lets a proxy write `for=unknown` or an obfuscated `for=_name`: a
+/// choice, not a fault, so it ends the walk without being counted.
+fn is_deliberately_hidden(hop: &str) -> bool {
+    let hop = hop.trim().trim_matches('"');
+    hop.eq_ignore_ascii_case("unknown") || hop.starts_with('_')
 }
 
 fn canonical(address: IpAddr) -> IpAddr {
@@ -96,13 +162,14 @@ fn forwarded_for(headers: &HeaderMap) -> impl Iterator<Item = &str> {
         })
 }
 
-/// The elements of `X-Forwarded-For`, nearest hop first.
+/// The elements of `X-Forwarded-For`, nearest hop first. A line that is not
+/// visible ASCII reads as one empty element, which ends the walk there.
 fn x_forwarded_for(headers: &HeaderMap) -> impl Iterator<Item = &str> {
     headers
         .get_all("x-forwarded-for")
         .iter()
         .rev()
-        .filter_map(|value| value.to_str().ok())
+        .map(|value| value.to_str().unwrap_or(""))
         .flat_map(|value| value.rsplit(','))
 }
 
@@ -132,8 +199,20 @@ fn parse_bare(text: &str) -> Option<IpAddr> {
 mod tests {
     use super::*;
 
+    fn malformed_counter() -> IntCounterVec {
+        crate::metrics::Metrics::new().forwarded_malformed
+    }
+
+    fn proxies(trusted: &[&str]) -> TrustedProxies {
+        let networks = trusted.iter().map(|n| n.parse().unwrap()).collect();
+        TrustedProxies::new(networks, malformed_counter())
+    }
+
     fn resolve(trusted: &[&str], peer: &str, headers: &[(&str, &str)]) -> String {
-        let proxies = TrustedProxies::new(trusted.iter().map(|n| n.parse().unwrap()).collect());
+        resolve_with(&proxies(trusted), peer, headers)
+    }
+
+    fn resolve_with(proxies: &TrustedProxies, peer: &str, headers: &[(&str, &str)]) -> String {
         let mut map = HeaderMap::new();
         for (name, value) in headers {
             map.append(
@@ -216,15 +295,37 @@ mod tests {
     }
 
     #[test]
-    fn garbage_in_the_chain_stops_the_walk() {
-        assert_eq!(
-            resolve(
-                &["127.0.0.1/32"],
-                "127.0.0.1",
-                &[("x-forwarded-for", "81.204.23.1, <script>")]
-            ),
-            "127.0.0.0"
-        );
+    fn garbage_in_the_chain_stops_the_walk_and_is_counted() {
+        let proxies = proxies(&["127.0.0.1/32"]);
+        let count = |header: ForwardingHeader| {
+            proxies
+                .malformed
+                .with_label_values(&[header.as_str()])
+                .get()
+        };
+        let cases: [(&str, &str, &str); 4] = [
+            ("x-forwarded-for", "81.204.23.1, <script>", "127.0.0.0"),
+            ("x-forwarded-for", "", "127.0.0.0"),
+            ("x-forwarded-for", "81.204.23.1,", "127.0.0.0"),
+            ("forwarded", "for=81.204.23.1, for=nonsense", "127.0.0.0"),
+        ];
+        for (header, value, expected) in cases {
+            assert_eq!(
+                resolve_with(&proxies, "127.0.0.1", &[(header, value)]),
+                expected,
+                "the proxy's own address: {header}: {value}"
+            );
+        }
+        assert_eq!(count(ForwardingHeader::XForwardedFor), 3);
+        assert_eq!(count(ForwardingHeader::Forwarded), 1);
+        // Hidden on purpose (RFC 7239), or a good chain: not counted.
+        for value in ["for=unknown", "for=\"_proxy1\"", "for=81.204.23.1"] {
+            resolve_with(&proxies, "127.0.0.1", &[("forwarded", value)]);
+        }
+        assert_eq!(count(ForwardingHeader::Forwarded), 1);
+        // From a peer that is not trusted the header is not read at all.
+        resolve_with(&proxies, "203.0.113.9", &[("x-forwarded-for", "<script>")]);
+        assert_eq!(count(ForwardingHeader::XForwardedFor), 3);
     }
 
     #[test]

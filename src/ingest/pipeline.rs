@@ -244,19 +244,22 @@ impl Pipeline {
         }
     }
 
+    /// Event names, property keys and values are stored as dimension values, so each is
+    /// scrubbed like a path segment; link targets have their own rules (`privacy::link`).
+    /// None of them is cut: the edge refuses one that is too long.
     fn kind(&self, beacon: &Beacon) -> HitKind {
+        let patterns = &self.parts.pii_patterns;
         match &beacon.name {
             EventName::Pageview => HitKind::Pageview,
             EventName::Custom(name) => HitKind::Event {
-                name: name.clone(),
+                name: pii::scrub(name, patterns).into_owned(),
                 props: beacon
                     .props
                     .iter()
                     .map(|(key, value)| {
-                        let patterns = &self.parts.pii_patterns;
                         let value = link::clean_target(name, key, value, patterns)
                             .unwrap_or_else(|| pii::scrub(value, patterns).into_owned());
-                        (key.clone(), value)
+                        (pii::scrub(key, patterns).into_owned(), value)
                     })
                     .collect(),
             },
@@ -281,11 +284,13 @@ impl Pipeline {
                     .map(|salt| visitor_id(&salt, &site.id, counted.ip, counted.user_agent)),
             }
         });
-        // Navigation inside the site is not a source.
+        // Navigation inside the site is not a source. A host is scrubbed like any stored
+        // text (a label can hold a phone number), after it was compared with the site's own.
         let referrer = counted
             .referrer
-            .clone()
-            .filter(|host| !site.allows_hostname(host));
+            .as_deref()
+            .filter(|host| !site.allows_hostname(host))
+            .map(|host| pii::scrub(host, &self.parts.pii_patterns).into_owned());
         let source = source_name(referrer.as_deref(), counted.url.campaign.source.as_deref());
         Hit {
             site: site.idx,

@@ -1,4 +1,5 @@
-//! The pipeline's hand-off: shedding when the aggregator's queue is full.
+//! The pipeline's hand-off (shedding when the aggregator's queue is full) and what a hit
+//! holds of every stored text.
 
 use super::*;
 use crate::ingest::beacon::Interaction;
@@ -75,4 +76,41 @@ fn a_beacon_some_sites_could_take_is_counted_and_the_rest_is_shed() {
     assert_eq!(hit.page, "/");
     assert!(hit.visitor.is_some());
     assert!(queued.try_recv().is_err());
+}
+
+#[test]
+fn every_stored_text_of_a_hit_is_cleaned_after_its_cut() {
+    let (pipeline, mut queued, _) = pipeline(4);
+    let now = "2026-11-23T10:00:00Z".parse().unwrap();
+    let (mut event, sender) = beacon();
+    let long = "a".repeat(191);
+    let page = "a".repeat(1014);
+    event.name = EventName::Custom("aanvraag 111222333".to_owned());
+    event.url =
+        format!("https://a.example/{page}12345678202?utm_source={long}12345678202&utm_medium=x");
+    event.referrer = Some("https://0612345678.example.org/pad".to_owned());
+    event.props = vec![
+        ("bsn 111222333".to_owned(), "jan@example.nl".to_owned()),
+        ("plain".to_owned(), "06-12345678".to_owned()),
+    ];
+    assert_eq!(pipeline.process(event, sender, now), Outcome::Counted);
+    let hit = queued.try_recv().unwrap();
+    assert_eq!(hit.page, format!("/{page}{{bsn}}"));
+    assert_eq!(
+        hit.campaign.source.as_deref(),
+        Some(format!("{long}{{bsn}}").as_str())
+    );
+    assert_eq!(hit.referrer.as_deref(), Some("{phone}.example.org"));
+    assert_eq!(hit.source, "{phone}.example.org");
+    let HitKind::Event { name, props } = hit.kind else {
+        panic!("an event")
+    };
+    assert_eq!(name, "aanvraag {bsn}");
+    assert_eq!(
+        props,
+        [
+            ("bsn {bsn}".to_owned(), "{email}".to_owned()),
+            ("plain".to_owned(), "{phone}".to_owned()),
+        ]
+    );
 }

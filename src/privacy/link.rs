@@ -1,9 +1,11 @@
 //! Link targets that built-in events report (promise 5 for links): an
-//! outbound link keeps only its host, a file download its host and path
-//! with personal data replaced; neither keeps a query string, fragment or
-//! credentials, whatever tracker sent them.
+//! outbound link keeps only its host, a file download its host and path,
+//! both with personal data replaced (the path decoded and scrubbed segment
+//! by segment, as a page path is); neither keeps a query string, fragment
+//! or credentials, whatever tracker sent them.
 
 use super::pii::{self, PiiPattern};
+use super::url::clean_path;
 
 /// Event names trackers use for link clicks (Plausible's spelling).
 const OUTBOUND: [&str; 2] = ["Outbound Link: Click", "Cloaked Link: Click"];
@@ -37,12 +39,11 @@ pub fn clean_target(
         let host = first.split(':').next().unwrap_or("");
         return Some(pii::scrub(host, patterns).into_owned());
     };
-    let host = url.host_str().unwrap_or("").to_owned();
+    let host = pii::scrub(url.host_str().unwrap_or(""), patterns);
     if outbound {
-        return Some(host);
+        return Some(host.into_owned());
     }
-    let path = url.path();
-    Some(format!("{host}{}", pii::scrub(path, patterns)))
+    Some(format!("{host}{}", clean_path(url.path(), patterns)))
 }
 
 #[cfg(test)]
@@ -79,6 +80,24 @@ mod tests {
         );
         let scrubbed = clean("https://cdn.example/brief-jan@example.nl.pdf").unwrap();
         assert!(!scrubbed.contains("jan@example.nl"), "{scrubbed}");
+        assert_eq!(
+            clean("https://cdn.example/brieven/jan%40example.nl/aanslag%20123456782.pdf")
+                .as_deref(),
+            Some("cdn.example/brieven/{email}/aanslag {bsn}.pdf")
+        );
+    }
+
+    #[test]
+    fn hosts_of_link_targets_are_scrubbed_too() {
+        let outbound = |value| clean_target("Outbound Link: Click", "url", value, &[]);
+        assert_eq!(
+            outbound("https://0612345678.example/").as_deref(),
+            Some("{phone}.example")
+        );
+        assert_eq!(
+            outbound("0612345678.example/x").as_deref(),
+            Some("{phone}.example")
+        );
     }
 
     #[test]

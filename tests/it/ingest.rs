@@ -274,3 +274,53 @@ on_every_backend!(
     urls_are_scrubbed_before_they_are_counted,
     countries_come_from_the_configured_database_by_truncated_prefix,
 );
+
+/// A trusted proxy that sends a chain that is not addresses: each request still counts (under
+/// the proxy's address), is counted in a metric, and is logged once, without the header or
+/// an address.
+#[tokio::test]
+async fn a_malformed_chain_from_a_trusted_proxy_is_counted_and_logged_once() {
+    const MARKER: &str = "NotAnAddress5521";
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("kruimel.log");
+    let server = crate::process::ServerProcess::start(&dir.path().join("data"), &log).await;
+    for _ in 0..3 {
+        let status = server
+            .send(MARKER, FIREFOX, "https://gemeente.example/")
+            .await;
+        assert_eq!(status, 202);
+    }
+    let mut pageviews = 0;
+    for _ in 0..300 {
+        pageviews = server.pageviews().await;
+        if pageviews == 3 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(pageviews, 3, "the proxy's address stands in for the client");
+    let exposition = server.metrics().await;
+    let malformed = |header: &str| {
+        crate::helpers::sample(
+            &exposition,
+            &format!("kruimel_forwarded_for_malformed_total{{header=\"{header}\"}}"),
+        )
+    };
+    assert_eq!(malformed("x_forwarded_for"), 3.0);
+    assert_eq!(malformed("forwarded"), 0.0);
+    server.terminate();
+    let text = std::fs::read_to_string(&log).unwrap();
+    let lines: Vec<&str> = text
+        .lines()
+        .filter(|line| line.contains("forwarding header"))
+        .collect();
+    assert_eq!(lines.len(), 1, "at most one line a minute: {lines:?}");
+    assert!(lines[0].contains("x_forwarded_for"), "{}", lines[0]);
+    assert!(!text.contains(MARKER), "the header's value is never logged");
+    // The listeners' addresses are logged at start; the line itself names none.
+    assert!(
+        !lines[0].contains("127.0.0"),
+        "nor an address: {}",
+        lines[0]
+    );
+}

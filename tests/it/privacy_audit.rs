@@ -199,3 +199,20 @@ async fn consent_choice(server: &ServerProcess, agent: &str) -> String {
 }
 
 on_every_backend!(no_ip_user_agent_or_query_string_is_kept_anywhere);
+
+/// The data directory holds nothing another user of the machine may read: the database (and
+/// any other file the server makes there) is owner-only, whatever the umask.
+#[tokio::test]
+async fn files_the_server_creates_are_readable_by_their_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let app = crate::helpers::TestApp::spawn().await;
+    let files = files_under(app.data_dir());
+    assert!(
+        files.iter().any(|path| path.ends_with("kruimel.redb")),
+        "{files:?}"
+    );
+    for path in files {
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{}", path.display());
+    }
+}

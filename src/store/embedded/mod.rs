@@ -59,6 +59,48 @@ fn builder(cache_bytes: usize) -> redb::Builder {
     builder
 }
 
+/// A new database file is readable by its owner only, like the server's other data files:
+/// the mode is given at creation, so no other user can open it in between (the umask can
+/// only take bits away), and an existing file of that name is never taken over.
+fn create_owner_only(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true).write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)
+}
+
+/// A file made before databases were created owner-only (or copied in with a wider mode)
+/// loses its group and other bits; when that is not allowed (another owner), the server
+/// still opens it and says so.
+fn keep_to_owner(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let Ok(metadata) = std::fs::metadata(path) else {
+            return;
+        };
+        let mode = metadata.permissions().mode() & 0o777;
+        if mode & 0o077 == 0 {
+            return;
+        }
+        let owner_only = std::fs::Permissions::from_mode(mode & 0o700);
+        match std::fs::set_permissions(path, owner_only) {
+            Ok(()) => tracing::info!(
+                path = %path.display(),
+                was = format!("{mode:o}"),
+                "database file made owner-only"
+            ),
+            Err(error) => tracing::warn!(
+                path = %path.display(),
+                mode = format!("{mode:o}"),
+                %error,
+                "database file is readable by others and its mode could not be changed"
+            ),
+        }
+    }
+}
+
 fn operation(error: impl std::fmt::Display) -> StoreError {
     StoreError::Operation(error.to_string())
 }
@@ -79,15 +121,18 @@ impl Embedded {
             Embedded::probe(&path)?;
         }
         let builder = builder(cache_bytes);
+        let open_failed = |message: String| StoreError::Open {
+            path: path.display().to_string(),
+            message,
+        };
         let opened = if existed {
+            keep_to_owner(&path);
             builder.open(&path)
         } else {
-            builder.create(&path)
+            let file = create_owner_only(&path).map_err(|error| open_failed(error.to_string()))?;
+            builder.create_file(file)
         };
-        let db = opened.map_err(|error| StoreError::Open {
-            path: path.display().to_string(),
-            message: error.to_string(),
-        })?;
+        let db = opened.map_err(|error| open_failed(error.to_string()))?;
         let store = Embedded::with(db, path, cache_bytes);
         if !existed {
             store.mark_schema()?;

@@ -484,3 +484,23 @@ fn retention_forgets_months_an_interrupted_roll_up_left_pending() {
 
     assert_eq!(pending(), vec![130], "the month whose first day is gone");
 }
+
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+#[test]
+fn the_database_file_is_readable_by_its_owner_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(FILE_NAME);
+    drop(Embedded::open(dir.path(), CACHE).unwrap());
+    assert_eq!(mode(&path), 0o600, "created owner-only");
+
+    // A file made with a wider mode (by an older version, or copied in) is narrowed on open.
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let store = Embedded::open(dir.path(), CACHE).unwrap();
+    assert_eq!(mode(&path), 0o600, "narrowed on open");
+    assert!(store.ping().is_ok());
+}
