@@ -265,7 +265,7 @@ impl Metrics {
                 .consent_choices
                 .with_label_values(&[method.as_str()]);
         }
-        for header in crate::http::client_ip::ForwardingHeader::ALL {
+        for header in crate::config::ForwardingHeader::ALL {
             metrics
                 .forwarded_malformed
                 .with_label_values(&[header.as_str()]);

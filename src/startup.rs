@@ -263,6 +263,7 @@ pub async fn run_with_clock(
         clock: clock.clone(),
         proxies: TrustedProxies::new(
             config.server.trusted_proxies.clone(),
+            config.server.client_ip_header,
             metrics.forwarded_malformed.clone(),
         ),
         body_timeout: Duration::from_millis(config.server.body_timeout_ms),

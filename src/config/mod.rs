@@ -82,8 +82,11 @@ pub struct ServerConfig {
     /// Admin listener: metrics and health.
     pub admin_listen: SocketAddr,
     pub data_dir: PathBuf,
-    /// Peers whose `X-Forwarded-For` / `Forwarded` headers are believed.
+    /// Peers whose forwarding header is believed.
     pub trusted_proxies: Vec<IpNet>,
+    /// The one header the trusted proxies write the client's address in;
+    /// the other kind is never read, since a client can send it through.
+    pub client_ip_header: ForwardingHeader,
     pub header_timeout_ms: u64,
     pub body_timeout_ms: u64,
     /// How long shutdown waits for in-flight requests.
@@ -94,6 +97,30 @@ pub struct ServerConfig {
     /// `POST /reload` require on the admin listener. Without any, `/metrics`
     /// is open and `/reload` is accepted from loopback peers only.
     pub admin_tokens: Vec<TokenHash>,
+}
+
+/// A header that carries a chain of client addresses, one per hop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum ForwardingHeader {
+    /// `X-Forwarded-For: client, proxy1` with `X-Forwarded-Proto`.
+    #[serde(rename = "x-forwarded-for")]
+    XForwardedFor,
+    /// RFC 7239: `Forwarded: for=client;proto=https, for=proxy1`.
+    #[serde(rename = "forwarded")]
+    Forwarded,
+}
+
+impl ForwardingHeader {
+    pub const ALL: [ForwardingHeader; 2] =
+        [ForwardingHeader::Forwarded, ForwardingHeader::XForwardedFor];
+
+    /// Its metric label.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ForwardingHeader::Forwarded => "forwarded",
+            ForwardingHeader::XForwardedFor => "x_forwarded_for",
+        }
+    }
 }
 
 impl ServerConfig {
@@ -113,6 +140,7 @@ impl Default for ServerConfig {
             admin_listen: SocketAddr::from(([127, 0, 0, 1], 9090)),
             data_dir: PathBuf::from("data"),
             trusted_proxies: Vec::new(),
+            client_ip_header: ForwardingHeader::XForwardedFor,
             header_timeout_ms: 5_000,
             body_timeout_ms: 5_000,
             drain_timeout_ms: 10_000,

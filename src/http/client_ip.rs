@@ -26,35 +26,26 @@ mod malformed_log;
 
 pub struct TrustedProxies {
     networks: Vec<IpNet>,
+    /// The one header the proxies write (`server.client_ip_header`); the
+    /// other kind is the client's and never read.
+    header: ForwardingHeader,
     /// `kruimel_forwarded_for_malformed_total`, by [`ForwardingHeader`].
     malformed: IntCounterVec,
     malformed_log: RateLimitedLog,
 }
 
-/// The header a chain of hops was read from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ForwardingHeader {
-    Forwarded,
-    XForwardedFor,
-}
-
-impl ForwardingHeader {
-    pub const ALL: [ForwardingHeader; 2] =
-        [ForwardingHeader::Forwarded, ForwardingHeader::XForwardedFor];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ForwardingHeader::Forwarded => "forwarded",
-            ForwardingHeader::XForwardedFor => "x_forwarded_for",
-        }
-    }
-}
+pub use crate::config::ForwardingHeader;
 
 impl TrustedProxies {
     /// `malformed` is the counter of chains that were not addresses, labelled by `header`.
-    pub fn new(networks: Vec<IpNet>, malformed: IntCounterVec) -> TrustedProxies {
+    pub fn new(
+        networks: Vec<IpNet>,
+        header: ForwardingHeader,
+        malformed: IntCounterVec,
+    ) -> TrustedProxies {
         TrustedProxies {
             networks,
+            header,
             malformed,
             malformed_log: RateLimitedLog::default(),
         }
@@ -67,49 +58,58 @@ impl TrustedProxies {
             .any(|network| network.contains(&address))
     }
 
-    /// Whether the request reached the proxy over TLS: `X-Forwarded-Proto:
-    /// https` (or `Forwarded: proto=https`) from a trusted proxy.
+    /// Whether the request reached the proxy over TLS, as the nearest
+    /// trusted proxy says in the configured kind of header: the last
+    /// `X-Forwarded-Proto` value (a proxy that appends puts its own last; a
+    /// client's comes first), or `proto=` of the last `Forwarded` element.
     pub fn forwarded_https(&self, peer: IpAddr, headers: &HeaderMap) -> bool {
         if !self.trusts(peer) {
             return false;
         }
-        let says_https = |value: &str| value.trim().eq_ignore_ascii_case("https");
-        headers
-            .get("x-forwarded-proto")
-            .and_then(|value| value.to_str().ok())
-            .is_some_and(|value| value.split(',').next().is_some_and(says_https))
-            || headers
-                .get("forwarded")
+        let says_https = |value: &str| value.trim().trim_matches('"').eq_ignore_ascii_case("https");
+        let last_line = |name: &str| {
+            headers
+                .get_all(name)
+                .iter()
+                .next_back()
                 .and_then(|value| value.to_str().ok())
-                .is_some_and(|value| {
-                    value.split([';', ',']).any(|pair| {
-                        pair.trim()
-                            .strip_prefix("proto=")
-                            .is_some_and(|proto| says_https(proto.trim_matches('"')))
+        };
+        match self.header {
+            ForwardingHeader::XForwardedFor => last_line("x-forwarded-proto")
+                .and_then(|value| value.rsplit(',').next())
+                .is_some_and(says_https),
+            ForwardingHeader::Forwarded => last_line("forwarded")
+                .and_then(|value| value.rsplit(',').next())
+                .is_some_and(|element| {
+                    element.split(';').any(|pair| {
+                        pair.trim().split_once('=').is_some_and(|(key, value)| {
+                            key.eq_ignore_ascii_case("proto") && says_https(value)
+                        })
                     })
-                })
+                }),
+        }
     }
 
     pub fn client_ip(&self, peer: IpAddr, headers: &HeaderMap) -> ClientIp {
         if !self.trusts(peer) {
             return ClientIp::new(canonical(peer));
         }
-        let mut forwarded = forwarded_for(headers).peekable();
-        let mut forwarded_x = x_forwarded_for(headers);
-        let (header, hops): (_, &mut dyn Iterator<Item = &str>) = if forwarded.peek().is_some() {
-            (ForwardingHeader::Forwarded, &mut forwarded)
-        } else {
-            (ForwardingHeader::XForwardedFor, &mut forwarded_x)
-        };
-        // The nearest hop first; the first untrusted one is the client. An
-        // unparsable hop ends the walk: what lies beyond it cannot be trusted.
+        match self.header {
+            ForwardingHeader::Forwarded => self.walk(peer, forwarded_for(headers)),
+            ForwardingHeader::XForwardedFor => self.walk(peer, x_forwarded_for(headers)),
+        }
+    }
+
+    /// The nearest hop first; the first untrusted one is the client. An
+    /// unparsable hop ends the walk: what lies beyond it cannot be trusted.
+    fn walk<'h>(&self, peer: IpAddr, hops: impl Iterator<Item = &'h str>) -> ClientIp {
         for hop in hops {
             match parse_address(hop) {
                 Some(address) if !self.trusts(address) => return ClientIp::new(canonical(address)),
                 Some(_trusted) => {}
                 None => {
                     if !is_deliberately_hidden(hop) {
-                        self.count_malformed(header, Instant::now());
+                        self.count_malformed(self.header, Instant::now());
                     }
                     break;
                 }
@@ -145,8 +145,7 @@ fn canonical(address: IpAddr) -> IpAddr {
     }
 }
 
-/// The `for=` values of `Forwarded`, nearest hop first. When there are
-/// any, they are the chain, and `X-Forwarded-For` is not read.
+/// The `for=` values of `Forwarded`, nearest hop first.
 fn forwarded_for(headers: &HeaderMap) -> impl Iterator<Item = &str> {
     headers
         .get_all("forwarded")
@@ -204,8 +203,12 @@ mod tests {
     }
 
     fn proxies(trusted: &[&str]) -> TrustedProxies {
+        proxies_writing(ForwardingHeader::XForwardedFor, trusted)
+    }
+
+    fn proxies_writing(header: ForwardingHeader, trusted: &[&str]) -> TrustedProxies {
         let networks = trusted.iter().map(|n| n.parse().unwrap()).collect();
-        TrustedProxies::new(networks, malformed_counter())
+        TrustedProxies::new(networks, header, malformed_counter())
     }
 
     fn resolve(trusted: &[&str], peer: &str, headers: &[(&str, &str)]) -> String {
@@ -246,17 +249,18 @@ mod tests {
             "81.204.23.0",
             "a client-supplied left-most entry is not believed"
         );
+        let rfc7239 = proxies_writing(ForwardingHeader::Forwarded, &trusted);
         assert_eq!(
-            resolve(
-                &trusted,
+            resolve_with(
+                &rfc7239,
                 "127.0.0.1",
                 &[("forwarded", "for=81.204.23.1;proto=https, for=10.0.0.2")]
             ),
             "81.204.23.0"
         );
         assert_eq!(
-            resolve(
-                &trusted,
+            resolve_with(
+                &rfc7239,
                 "127.0.0.1",
                 &[("forwarded", "for=\"[2001:db8:cafe::17]:4711\"")]
             ),
@@ -265,7 +269,7 @@ mod tests {
     }
 
     #[test]
-    fn the_chain_runs_across_header_lines_and_forwarded_comes_first() {
+    fn the_chain_runs_across_header_lines() {
         let trusted = ["10.0.0.0/8", "127.0.0.1/32"];
         let lines = [
             ("x-forwarded-for", "6.6.6.6, 81.204.23.1"),
@@ -276,17 +280,77 @@ mod tests {
             "81.204.23.0",
             "a later line holds the nearer hops"
         );
-        let both = [
-            ("x-forwarded-for", "81.204.23.1"),
-            ("forwarded", "proto=https"),
-            ("forwarded", "for=145.97.1.2, for=10.0.0.2"),
-        ];
-        assert_eq!(resolve(&trusted, "127.0.0.1", &both), "145.97.1.0");
         assert_eq!(
             resolve(&trusted, "127.0.0.1", &[("x-forwarded-for", "10.0.0.3")]),
             "127.0.0.0",
             "when every hop is trusted, the peer is the client"
         );
+    }
+
+    #[test]
+    fn only_the_configured_header_is_read_so_a_client_cannot_forge_the_other() {
+        let trusted = ["127.0.0.1/32"];
+        // nginx and HAProxy pass a client's `Forwarded` through and append
+        // the real address to `X-Forwarded-For`.
+        let forged_forwarded = [
+            ("forwarded", "for=6.6.6.6"),
+            ("x-forwarded-for", "81.204.23.1"),
+        ];
+        assert_eq!(
+            resolve(&trusted, "127.0.0.1", &forged_forwarded),
+            "81.204.23.0"
+        );
+        let rfc7239 = proxies_writing(ForwardingHeader::Forwarded, &trusted);
+        let forged_x = [
+            ("x-forwarded-for", "6.6.6.6"),
+            ("forwarded", "for=81.204.23.1"),
+        ];
+        assert_eq!(
+            resolve_with(&rfc7239, "127.0.0.1", &forged_x),
+            "81.204.23.0"
+        );
+        assert_eq!(
+            resolve_with(&rfc7239, "127.0.0.1", &[("x-forwarded-for", "6.6.6.6")]),
+            "127.0.0.0",
+            "without its own header, the proxy is the client"
+        );
+    }
+
+    #[test]
+    fn tls_is_what_the_nearest_proxy_says_in_the_configured_header() {
+        let check = |proxies: &TrustedProxies, headers: &[(&str, &str)], expected: bool| {
+            let mut map = HeaderMap::new();
+            for (name, value) in headers {
+                map.append(
+                    hyper::header::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                    value.parse().unwrap(),
+                );
+            }
+            let peer = "127.0.0.1".parse().unwrap();
+            assert_eq!(proxies.forwarded_https(peer, &map), expected, "{headers:?}");
+        };
+        let x = proxies(&["127.0.0.1/32"]);
+        check(&x, &[("x-forwarded-proto", "https")], true);
+        check(&x, &[("x-forwarded-proto", "https, http")], false);
+        check(
+            &x,
+            &[
+                ("x-forwarded-proto", "https"),
+                ("x-forwarded-proto", "http"),
+            ],
+            false,
+        );
+        check(&x, &[("forwarded", "proto=https")], false);
+        let rfc7239 = proxies_writing(ForwardingHeader::Forwarded, &["127.0.0.1/32"]);
+        check(&rfc7239, &[("forwarded", "for=1.2.3.4;proto=https")], true);
+        check(
+            &rfc7239,
+            &[("forwarded", "proto=https, for=10.0.0.1;proto=http")],
+            false,
+        );
+        check(&rfc7239, &[("x-forwarded-proto", "https")], false);
+        let untrusted = proxies(&[]);
+        check(&untrusted, &[("x-forwarded-proto", "https")], false);
     }
 
     #[test]
@@ -296,36 +360,37 @@ mod tests {
 
     #[test]
     fn garbage_in_the_chain_stops_the_walk_and_is_counted() {
-        let proxies = proxies(&["127.0.0.1/32"]);
-        let count = |header: ForwardingHeader| {
+        let x = proxies(&["127.0.0.1/32"]);
+        let rfc7239 = proxies_writing(ForwardingHeader::Forwarded, &["127.0.0.1/32"]);
+        let count = |proxies: &TrustedProxies| {
             proxies
                 .malformed
-                .with_label_values(&[header.as_str()])
+                .with_label_values(&[proxies.header.as_str()])
                 .get()
         };
-        let cases: [(&str, &str, &str); 4] = [
-            ("x-forwarded-for", "81.204.23.1, <script>", "127.0.0.0"),
-            ("x-forwarded-for", "", "127.0.0.0"),
-            ("x-forwarded-for", "81.204.23.1,", "127.0.0.0"),
-            ("forwarded", "for=81.204.23.1, for=nonsense", "127.0.0.0"),
+        let cases = [
+            (&x, "x-forwarded-for", "81.204.23.1, <script>"),
+            (&x, "x-forwarded-for", ""),
+            (&x, "x-forwarded-for", "81.204.23.1,"),
+            (&rfc7239, "forwarded", "for=81.204.23.1, for=nonsense"),
         ];
-        for (header, value, expected) in cases {
+        for (proxies, header, value) in cases {
             assert_eq!(
-                resolve_with(&proxies, "127.0.0.1", &[(header, value)]),
-                expected,
+                resolve_with(proxies, "127.0.0.1", &[(header, value)]),
+                "127.0.0.0",
                 "the proxy's own address: {header}: {value}"
             );
         }
-        assert_eq!(count(ForwardingHeader::XForwardedFor), 3);
-        assert_eq!(count(ForwardingHeader::Forwarded), 1);
+        assert_eq!(count(&x), 3);
+        assert_eq!(count(&rfc7239), 1);
         // Hidden on purpose (RFC 7239), or a good chain: not counted.
         for value in ["for=unknown", "for=\"_proxy1\"", "for=81.204.23.1"] {
-            resolve_with(&proxies, "127.0.0.1", &[("forwarded", value)]);
+            resolve_with(&rfc7239, "127.0.0.1", &[("forwarded", value)]);
         }
-        assert_eq!(count(ForwardingHeader::Forwarded), 1);
+        assert_eq!(count(&rfc7239), 1);
         // From a peer that is not trusted the header is not read at all.
-        resolve_with(&proxies, "203.0.113.9", &[("x-forwarded-for", "<script>")]);
-        assert_eq!(count(ForwardingHeader::XForwardedFor), 3);
+        resolve_with(&x, "203.0.113.9", &[("x-forwarded-for", "<script>")]);
+        assert_eq!(count(&x), 3);
     }
 
     #[test]

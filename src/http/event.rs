@@ -22,6 +22,7 @@ use super::{AppState, Response, cors};
 use crate::ingest::beacon::{Beacon, EventName, Interaction, MAX_PROPS, Sender};
 use crate::ingest::{DropReason, Outcome};
 use crate::privacy::Signals;
+use crate::privacy::ip::TruncatedIp;
 
 pub const BODY_LIMIT: usize = 16 * 1024;
 const MAX_URL: usize = 4096;
@@ -80,12 +81,16 @@ async fn accept(
     check_content_type(&parts.headers)?;
     let bytes = read_limited(body, &parts.headers, BODY_LIMIT, state.body_timeout).await?;
     let beacon = parse(&bytes)?;
-    if over_budget(state, peer, &parts.headers) {
+    // The full address ends here: everything after sees the network only.
+    let network = state
+        .pipeline
+        .truncate(state.proxies.client_ip(peer.ip(), &parts.headers));
+    if over_budget(state, network) {
         state.metrics.dropped(DropReason::RateLimited);
         return Ok(dropped(DropReason::RateLimited));
     }
     let sender = Sender {
-        ip: state.proxies.client_ip(peer.ip(), &parts.headers),
+        network,
         user_agent: parts
             .headers
             .get(hyper::header::USER_AGENT)
@@ -102,13 +107,10 @@ async fn accept(
 /// Whether the sender's network has used up its budget of beacons. The
 /// tracker ignores the answer, so past it beacons are answered like any
 /// other drop (202 with the reason), never 429.
-fn over_budget(state: &AppState, peer: SocketAddr, headers: &HeaderMap) -> bool {
+fn over_budget(state: &AppState, network: TruncatedIp) -> bool {
     let Some(limit) = &state.ingest_limit else {
         return false;
     };
-    let network = state
-        .pipeline
-        .truncate(state.proxies.client_ip(peer.ip(), headers));
     limit.check(network, std::time::Instant::now()).is_err()
 }
 

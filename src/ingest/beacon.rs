@@ -4,7 +4,7 @@
 //! request's headers; the pipeline consumes them.
 
 use crate::privacy::Signals;
-use crate::privacy::ip::ClientIp;
+use crate::privacy::ip::TruncatedIp;
 
 /// Most property pairs a beacon may carry (Plausible's limit).
 pub const MAX_PROPS: usize = 30;
@@ -56,10 +56,12 @@ pub struct Beacon {
     pub interaction: Interaction,
 }
 
-/// What the request itself says about the sender.
+/// What the request itself says about the sender. The edge truncates the
+/// client's address (`Pipeline::truncate`) before it builds this, so the
+/// full address never reaches the pipeline.
 #[derive(Debug)]
 pub struct Sender {
-    pub ip: ClientIp,
+    pub network: TruncatedIp,
     pub user_agent: Option<String>,
     pub signals: Signals,
 }

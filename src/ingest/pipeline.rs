@@ -166,7 +166,7 @@ impl Pipeline {
 
     fn run(&self, beacon: Beacon, sender: Sender, now: Timestamp) -> Outcome {
         let parts = &self.parts;
-        let ip = parts.truncation.apply(sender.ip);
+        let ip = sender.network;
         let sites = parts.sites.load();
         let targets: Vec<&Site> = beacon
             .domains

@@ -4,7 +4,7 @@
 use super::*;
 use crate::ingest::beacon::Interaction;
 use crate::privacy::Signals;
-use crate::privacy::ip::ClientIp;
+use crate::privacy::ip::{ClientIp, Truncation};
 
 const FIREFOX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
 
@@ -44,7 +44,9 @@ fn beacon() -> (Beacon, Sender) {
         interaction: Interaction::Interactive,
     };
     let sender = Sender {
-        ip: ClientIp::new("81.204.23.1".parse().unwrap()),
+        network: Truncation::new(24, 48)
+            .unwrap()
+            .apply(ClientIp::new("81.204.23.1".parse().unwrap())),
         user_agent: Some(FIREFOX.to_owned()),
         signals: Signals::default(),
     };

@@ -205,6 +205,66 @@ async fn forwarding_headers_from_untrusted_peers_are_ignored() {
     assert_eq!(app.metric("visitors", "period=day").await, 1);
 }
 
+/// Visitors counted from two beacons, each sent with its headers.
+async fn visitors_of(app: &TestApp, beacons: [&[(&str, &str)]; 2]) -> i64 {
+    for headers in beacons {
+        let mut request = app
+            .client
+            .post(format!("http://{}/api/event", app.public))
+            .header("content-type", "text/plain")
+            .header("user-agent", FIREFOX);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let body = r#"{"n":"pageview","u":"https://gemeente.example/","d":"gemeente.example"}"#;
+        request.body(body).send().await.unwrap();
+    }
+    app.wait_for_events(2, "period=day").await;
+    app.metric("visitors", "period=day").await.as_i64().unwrap()
+}
+
+#[tokio::test]
+async fn a_client_cannot_choose_its_address_with_the_header_the_proxy_does_not_write() {
+    // The default: the proxy appends the real address to X-Forwarded-For
+    // and passes a client's own Forwarded through; that one is not read.
+    let app = TestApp::spawn().await;
+    let forged = [
+        &[
+            ("forwarded", "for=6.6.6.6"),
+            ("x-forwarded-for", "81.204.23.1"),
+        ][..],
+        &[
+            ("forwarded", "for=7.7.7.7"),
+            ("x-forwarded-for", "81.204.23.1"),
+        ][..],
+    ];
+    assert_eq!(visitors_of(&app, forged).await, 1, "one real address");
+
+    let rfc7239 = [("KRUIMEL_SERVER__CLIENT_IP_HEADER", "forwarded")];
+    let app = TestApp::spawn_with(&rfc7239, "2026-11-23T10:00:00Z").await;
+    let forged = [
+        &[
+            ("x-forwarded-for", "6.6.6.6"),
+            ("forwarded", "for=81.204.23.1"),
+        ][..],
+        &[
+            ("x-forwarded-for", "7.7.7.7"),
+            ("forwarded", "for=81.204.23.1"),
+        ][..],
+    ];
+    assert_eq!(visitors_of(&app, forged).await, 1, "one real address");
+    let app = TestApp::spawn_with(&rfc7239, "2026-11-23T10:00:00Z").await;
+    let real = [
+        &[("forwarded", "for=6.6.6.6")][..],
+        &[("forwarded", "for=7.7.7.7")][..],
+    ];
+    assert_eq!(
+        visitors_of(&app, real).await,
+        2,
+        "the configured header is read"
+    );
+}
+
 async fn urls_are_scrubbed_before_they_are_counted(backend: Backend) {
     let app = TestApp::spawn_on(backend).await;
     app.pageview(
