@@ -206,7 +206,15 @@ async fn a_site_over_its_budget_is_reported_by_readyz_and_its_gauges(backend: Ba
     app.wait_for_events(40, DAY).await;
     // Measured at start and hourly after: a restart measures again.
     let app = app.restart(&env, START).await;
-    let bytes = stored_bytes(&app, SITE).await;
+    // The roll-up thread measures at start, beside the server: wait for it.
+    let mut bytes = 0.0;
+    for _ in 0..250 {
+        bytes = stored_bytes(&app, SITE).await;
+        if bytes > 0.0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     assert!(bytes > 2_000.0, "{bytes}");
     let ready = readiness(&app).await;
     assert_eq!(ready["status"], "ready");
