@@ -14,10 +14,11 @@
 //! Personal-data rules see one decoded path segment or one query value at a time, so `^` and
 //! `$` in a configured pattern anchor to a segment.
 //!
-//! A path longer than [`MAX_PATH_BYTES`] and a campaign value longer than [`MAX_CAMPAIGN_BYTES`]
-//! are cut under the rule of [`super::cut`]: what a cut leaves is cleaned again, so a stored path
-//! or campaign never holds personal data that a cut made; a cut path never ends in a bare `#`,
-//! `?`, `&` or `=` (nor in a partial escape). Campaign values are plain text (control characters read as spaces).
+//! A path longer than [`MAX_PATH_BYTES`] and a campaign value longer than
+//! [`MAX_CAMPAIGN_BYTES`] are cut under the rule of [`super::cut`]: what a cut leaves is cleaned
+//! again, so a stored path or campaign never holds personal data that a cut made; a cut path
+//! never ends in a bare `#`, `?` or `&`, nor in a partial escape. Campaign values are plain
+//! text (control characters read as spaces).
 //!
 //! Deliberately not done here: the user info (`user:pass@`) and port are dropped, not kept;
 //! hosts are not mapped to sites and `www.` is not stripped (the edge decides which hosts
@@ -159,7 +160,7 @@ pub(super) fn clean_path(encoded: &str, patterns: &[PiiPattern]) -> String {
         if index > 0 {
             path.push('/');
         }
-        path.push_str(&clean_segment(segment, patterns, PATH_RESERVED));
+        push_clean_segment(&mut path, segment, patterns, PATH_RESERVED);
     }
     if path.is_empty() {
         path.push('/');
@@ -167,13 +168,13 @@ pub(super) fn clean_path(encoded: &str, patterns: &[PiiPattern]) -> String {
     path
 }
 
-/// One percent-encoded piece (a path segment, a stored query value): decoded, scrubbed and
-/// escaped again with `reserved` encoded.
-fn clean_segment<'s>(segment: &'s str, patterns: &[PiiPattern], reserved: &[char]) -> Cow<'s, str> {
+/// One percent-encoded piece (a path segment, a stored query value), decoded, scrubbed and
+/// escaped again with `reserved` encoded, pushed onto `out`.
+fn push_clean_segment(out: &mut String, segment: &str, patterns: &[PiiPattern], reserved: &[char]) {
     match percent_decode_str(segment).decode_utf8() {
         Ok(decoded) => {
             let scrubbed = pii::scrub(&decoded, patterns);
-            Cow::Owned(escape(&scrubbed, reserved).into_owned())
+            out.push_str(&escape(&scrubbed, reserved));
         }
         // Kept as sent, unless what it says (invalid bytes read as U+FFFD) holds personal
         // data: then that reading, scrubbed, is kept instead. Scrubbing the encoded form
@@ -182,8 +183,8 @@ fn clean_segment<'s>(segment: &'s str, patterns: &[PiiPattern], reserved: &[char
             let readable = percent_decode_str(segment).decode_utf8_lossy();
             match pii::scrub(&readable, patterns) {
                 // A fragment may hold a bare `#`, which would read as another route.
-                Cow::Borrowed(_) => escape(segment, &['#']),
-                Cow::Owned(scrubbed) => Cow::Owned(escape(&scrubbed, reserved).into_owned()),
+                Cow::Borrowed(_) => out.push_str(&escape(segment, &['#'])),
+                Cow::Owned(scrubbed) => out.push_str(&escape(&scrubbed, reserved)),
             }
         }
     }
@@ -221,7 +222,7 @@ fn clean_stored_part(part: &str, patterns: &[PiiPattern], cleaned: &mut String) 
         if index > 0 {
             cleaned.push('/');
         }
-        cleaned.push_str(&clean_segment(segment, patterns, PATH_RESERVED));
+        push_clean_segment(cleaned, segment, patterns, PATH_RESERVED);
     }
     let pairs = query.split('&').filter(|pair| !pair.is_empty());
     for (index, pair) in pairs.enumerate() {
@@ -229,10 +230,11 @@ fn clean_stored_part(part: &str, patterns: &[PiiPattern], cleaned: &mut String) 
         match pair.split_once('=') {
             Some((key, value)) => {
                 cleaned.push_str(key);
-                let value = clean_segment(value, patterns, QUERY_RESERVED);
-                if !value.is_empty() {
+                let mut value_cleaned = String::with_capacity(value.len());
+                push_clean_segment(&mut value_cleaned, value, patterns, QUERY_RESERVED);
+                if !value_cleaned.is_empty() {
                     cleaned.push('=');
-                    cleaned.push_str(&value);
+                    cleaned.push_str(&value_cleaned);
                 }
             }
             None => cleaned.push_str(pair),
