@@ -171,9 +171,14 @@ fn session_body(state: &AppState, user: &User, session: &LoginSession) -> serde_
     json!({ "user": user.name, "sites": sites, "csrf": session.csrf })
 }
 
-/// Refuses a change from another origin: a browser sends `Origin` with
-/// every POST, and it must name the host the request was sent to.
+/// Refuses a change from another origin. A browser that sends
+/// `Sec-Fetch-Site` says it outright (and says it even where a referrer
+/// policy makes `Origin` read `null`); otherwise `Origin`, which a browser
+/// sends with every POST, must name the host the request was sent to.
 pub fn same_origin(headers: &HeaderMap) -> bool {
+    if let Some(site) = headers.get("sec-fetch-site") {
+        return matches!(site.as_bytes(), b"same-origin" | b"none");
+    }
     let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
         return true;
     };

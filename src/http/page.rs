@@ -52,7 +52,10 @@ pub fn html(status: StatusCode, language: &str, title: &str, header: &str, main:
     );
     headers.insert(
         header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
+        // Not `no-referrer`: with it, a browser sends `Origin: null` on the
+        // page's own form, which the erase step refuses as cross-site. A
+        // receipt's address still never reaches another site.
+        HeaderValue::from_static("same-origin"),
     );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response

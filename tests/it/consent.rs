@@ -597,6 +597,17 @@ async fn a_browser_sees_its_receipt_as_a_page_and_can_erase_it_there() {
         .await
         .unwrap();
     assert_eq!(cross_site.status(), 403);
+    let said_cross_site = app
+        .client
+        .post(&url)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("sec-fetch-site", "cross-site")
+        .header("origin", "null")
+        .body("action=erase&lang=en")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(said_cross_site.status(), 403);
     assert_eq!(receipt(&app, id).await.0, 200, "still kept");
     let erased = post_form("action=erase&lang=en").await.unwrap();
     assert_eq!(erased.status(), 200);
