@@ -196,7 +196,10 @@ impl Flow {
             .enter_days(sites.iter().map(|site| site.moment(now).day));
     }
 
-    /// Ends idle visits of every site and counts their exit pages.
+    /// Ends idle visits of every site and counts their exit pages. Idle is
+    /// judged at the oldest hit still waiting, if it is older than `now`:
+    /// a visit that waiting hit continues must not end before the hit is
+    /// resolved, or the hit would open a second visit.
     pub fn sweep(
         &mut self,
         sites: &Sites,
@@ -204,12 +207,25 @@ impl Flow {
         now: Timestamp,
     ) -> Result<(), StoreError> {
         self.forget_past_days(sites, now);
+        let oldest_waiting = self
+            .job
+            .iter()
+            .filter_map(|job| job.hits.first())
+            .chain(self.backlog.front())
+            .map(|hit| hit.at.unix)
+            .min();
+        let judged_at = oldest_waiting
+            .and_then(|unix| Timestamp::from_second(unix).ok())
+            .map_or(now, |oldest| oldest.min(now));
         for site in sites.iter() {
             if self.sweeps.len() <= site.idx.index() {
                 self.sweeps.resize(site.idx.index() + 1, None);
             }
             let batch = *self.sweeps[site.idx.index()].get_or_insert_with(rand::random);
-            let ended = self.shared.sessions.sweep(site, batch, site.moment(now))?;
+            let ended = self
+                .shared
+                .sessions
+                .sweep(site, batch, site.moment(judged_at))?;
             for visit in &ended {
                 scopes::apply_ended(deltas, visit);
             }
