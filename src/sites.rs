@@ -99,17 +99,12 @@ impl Site {
     }
 
     pub fn accepts_token(&self, presented: &str) -> bool {
-        // Check every token so the time taken does not reveal which matched.
-        self.tokens
-            .iter()
-            .fold(false, |found, token| token.matches(presented) | found)
+        TokenHash::any_matches(&self.tokens, presented)
     }
 
     /// Whether `presented` is the secret of one of the site's share links.
     pub fn accepts_share_link(&self, presented: &str) -> bool {
-        self.share_links
-            .iter()
-            .fold(false, |found, link| link.matches(presented) | found)
+        TokenHash::any_matches(&self.share_links, presented)
     }
 
     pub fn moment(&self, at: Timestamp) -> Moment {

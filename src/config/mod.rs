@@ -408,6 +408,14 @@ impl TokenHash {
         self.0 == blake3::hash(presented.as_bytes())
     }
 
+    /// Whether `presented` matches any of `tokens`. Every one is checked,
+    /// so the time taken does not tell which matched.
+    pub fn any_matches(tokens: &[TokenHash], presented: &str) -> bool {
+        tokens
+            .iter()
+            .fold(false, |found, token| token.matches(presented) | found)
+    }
+
     pub fn stored_form(&self) -> String {
         format!("blake3:{}", self.0.to_hex())
     }

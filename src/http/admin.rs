@@ -43,16 +43,7 @@ fn authorised(tokens: &[TokenHash], headers: &HeaderMap, peer: SocketAddr, route
     if tokens.is_empty() {
         return route != Route::Reload || peer.ip().is_loopback();
     }
-    let presented = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map_or("", |(_, token)| token.trim());
-    // Every token is checked, so the time taken does not tell which matched.
-    tokens
-        .iter()
-        .fold(false, |found, token| token.matches(presented) | found)
+    TokenHash::any_matches(tokens, super::bearer_token(headers))
 }
 
 pub async fn handle(

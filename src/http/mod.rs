@@ -104,6 +104,16 @@ impl Route {
 
 const STATUS_CLASSES: [&str; 5] = ["1xx", "2xx", "3xx", "4xx", "5xx"];
 
+/// The token of an `Authorization: Bearer …` header; empty without one.
+pub(crate) fn bearer_token(headers: &hyper::HeaderMap) -> &str {
+    headers
+        .get(hyper::header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map_or("", |(_, token)| token.trim())
+}
+
 fn status_class(status: hyper::StatusCode) -> usize {
     usize::from((status.as_u16() / 100).clamp(1, 5) - 1)
 }

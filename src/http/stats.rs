@@ -165,14 +165,7 @@ pub(super) async fn authorise(
     let site_id = params
         .get("site_id")
         .ok_or(crate::query::QueryError::Missing("site_id"))?;
-    let token = request
-        .headers()
-        .get(hyper::header::AUTHORIZATION)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.split_once(' '))
-        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-        .map(|(_, token)| token.trim())
-        .unwrap_or("");
+    let token = super::bearer_token(request.headers());
     // An unknown site and a wrong token look the same from outside.
     let site = state
         .sites
