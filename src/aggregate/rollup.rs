@@ -10,8 +10,12 @@
 //! so its monthly rows are the exact sums of its days. Queries read a month
 //! from its monthly rows only while it is listed as rolled up; a flush that
 //! writes one of its days later takes it off the list, and it is due again.
-//! The same thread measures each site's bytes at rest (`stored_bytes`)
-//! before its first pass and every hour after.
+//! The same thread seals finished days first (`Store::seal`: the embedded
+//! store moves a day's rows into its compact form once the whole day after
+//! it has passed), and measures each site's bytes at rest (`stored_bytes`)
+//! before its first pass and every hour after. Besides every
+//! `ROLLUP_EVERY`, a pass runs when a site's local day changes, so days are
+//! sealed as they finish.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -26,8 +30,8 @@ use crate::store::Store;
 
 /// How often the roll-up looks for months that are due.
 const ROLLUP_EVERY: Duration = Duration::from_secs(600);
-/// Every how many passes each site's bytes at rest are measured (hourly).
-const MEASURE_EVERY_PASSES: u64 = 6;
+/// How often each site's bytes at rest are measured.
+const MEASURE_EVERY: Duration = Duration::from_secs(3600);
 /// A month is due on this day after its last day, in local time: the
 /// whole day between has passed.
 const DAYS_AFTER_MONTH: i32 = 2;
@@ -70,18 +74,45 @@ impl Rollup {
     }
 
     fn run(self, closing: &AtomicBool) {
-        for passes in 0u64.. {
-            if passes % MEASURE_EVERY_PASSES == 0 {
+        let mut measured = None;
+        loop {
+            if measured.is_none_or(|at: Instant| at.elapsed() >= MEASURE_EVERY) {
                 let sites = self.sites.load_full();
                 super::stored_bytes::measure(&self.store, &sites, &self.metrics);
+                measured = Some(Instant::now());
             }
+            let days = self.days();
             self.pass(closing);
             let next = Instant::now() + ROLLUP_EVERY;
-            while Instant::now() < next {
+            while Instant::now() < next && self.days() == days {
                 if closing.load(Ordering::Acquire) {
                     return;
                 }
                 std::thread::sleep(NAP);
+            }
+        }
+    }
+
+    /// Each site's local day now.
+    fn days(&self) -> Vec<i32> {
+        let now = self.clock.now();
+        let sites = self.sites.load_full();
+        sites.iter().map(|site| site.moment(now).day).collect()
+    }
+
+    /// Seals each site's days before yesterday: the whole day after them has
+    /// passed, so every visit of theirs has ended and been flushed.
+    fn seal(&self, site: &Site, today: i32) {
+        let started = Instant::now();
+        match self.store.seal(site.id.as_str(), today - 1) {
+            Ok(0) => {}
+            Ok(rows) => {
+                let seconds = started.elapsed().as_secs_f64();
+                tracing::info!(site = %site.id, rows, seconds, "finished days sealed");
+            }
+            Err(error) => {
+                self.metrics.store_errors.inc();
+                tracing::error!(site = %site.id, %error, "sealing finished days failed");
             }
         }
     }
@@ -92,15 +123,17 @@ impl Rollup {
         let now = self.clock.now();
         let mut work: Vec<(&Site, Vec<i32>)> = Vec::new();
         for site in sites.iter() {
+            let today = site.moment(now).day;
+            self.seal(site, today);
             match self.store.rolled_months(site.id.as_str()) {
                 Ok(rolled) => {
-                    let today = site.moment(now).day;
                     work.push((site, due_months(today, site.retention_days, &rolled)));
                 }
                 Err(error) => self.failed(site, &error),
             }
         }
         let mut pending: usize = work.iter().map(|(_, months)| months.len()).sum();
+        let due = pending;
         self.metrics.rollup_pending.set(pending as i64);
         for (site, months) in work {
             for month in months {
@@ -114,7 +147,9 @@ impl Rollup {
                 self.metrics.rollup_pending.set(pending as i64);
             }
         }
-        tracing::info!(pending, "monthly roll-up pass finished");
+        if due > 0 {
+            tracing::info!(due, pending, "monthly roll-up pass finished");
+        }
     }
 
     /// Whether the site's next month may follow.

@@ -33,6 +33,11 @@ pub enum StoreError {
     Open { path: String, message: String },
     #[error("database {path} is not a Kruimel database ({message}); it was left untouched")]
     Foreign { path: String, message: String },
+    #[error(
+        "database {path} holds counts in the format of an earlier Kruimel; it was left untouched. \
+         Run `kruimel migrate --dry-run` to see what converting it does, then `kruimel migrate`"
+    )]
+    Outdated { path: String },
     #[error("database operation failed: {0}")]
     Operation(String),
     /// The server answered, with an error that a retry will meet again.
@@ -105,6 +110,15 @@ impl Store {
         match self {
             Store::Embedded(store) => store.rolled_months(site),
             Store::Redis(store) => store.rolled_months(site),
+        }
+    }
+
+    /// Moves a site's counts of days before `before_day` into their sealed,
+    /// compact form; the rows moved. Redis keeps rows as they are.
+    pub fn seal(&self, site: &str, before_day: i32) -> Result<u64, StoreError> {
+        match self {
+            Store::Embedded(store) => store.seal(site, before_day),
+            Store::Redis(_) => Ok(0),
         }
     }
 

@@ -12,11 +12,9 @@
 //! the roll-up lists only a month still pending when it is done, so a
 //! flush the sum may have missed is never hidden behind a listed month.
 
-use std::collections::HashMap;
-
 use redb::{ReadableTable, TableDefinition};
 
-use super::{COUNTS, Embedded, operation};
+use super::{COUNTS, Embedded, operation, sealed};
 use crate::query::period::month_key;
 use crate::store::StoreError;
 use crate::store::schema::{Counts, Granularity, encoded_bucket, prefix_of, split_row};
@@ -27,11 +25,8 @@ pub(super) const ROLLUPS: TableDefinition<&[u8], ()> = TableDefinition::new("rol
 pub(super) const ROLLUPS_PENDING: TableDefinition<&[u8], ()> =
     TableDefinition::new("rollups_pending");
 
-/// Monthly rows written per transaction, so flushes are not held up long.
-const ROWS_PER_WRITE: usize = 20_000;
-
 /// The keys of a site lie in `start..end`.
-fn site_range(site: &str) -> (Vec<u8>, Vec<u8>) {
+pub(super) fn site_range(site: &str) -> (Vec<u8>, Vec<u8>) {
     let mut start = vec![site.len() as u8];
     start.extend_from_slice(site.as_bytes());
     let mut end = start.clone();
@@ -47,14 +42,14 @@ pub(super) fn rollup_key(site: &str, month: i32) -> Vec<u8> {
 }
 
 /// `prefix` followed by `bucket`: where the prefix's rows of that bucket start.
-fn at_bucket(prefix: &[u8], bucket: i32) -> Vec<u8> {
+pub(super) fn at_bucket(prefix: &[u8], bucket: i32) -> Vec<u8> {
     let mut key = prefix.to_vec();
     key.extend_from_slice(&encoded_bucket(bucket));
     key
 }
 
 /// The first prefix with a key in `from..end`, and its granularity.
-fn next_prefix(
+pub(super) fn next_prefix(
     table: &impl ReadableTable<&'static [u8], &'static [u8]>,
     from: &[u8],
     end: &[u8],
@@ -70,41 +65,12 @@ fn next_prefix(
 
 /// The first key after every key under `prefix`: its last byte is the
 /// granularity, which is never 0xFF.
-fn after(prefix: &[u8]) -> Vec<u8> {
+pub(super) fn after(prefix: &[u8]) -> Vec<u8> {
     let mut next = prefix.to_vec();
     if let Some(last) = next.last_mut() {
         *last += 1;
     }
     next
-}
-
-/// The same prefix at another granularity (its last byte).
-fn with_granularity(prefix: &[u8], granularity: Granularity) -> Vec<u8> {
-    let mut other = prefix.to_vec();
-    if let Some(last) = other.last_mut() {
-        *last = granularity as u8;
-    }
-    other
-}
-
-/// The sums per breakdown value of one prefix's daily rows in `first..=last`.
-fn sums_of(
-    table: &impl ReadableTable<&'static [u8], &'static [u8]>,
-    prefix: &[u8],
-    (first, last): (i32, i32),
-) -> Result<HashMap<Vec<u8>, Counts>, StoreError> {
-    let mut sums: HashMap<Vec<u8>, Counts> = HashMap::new();
-    let (start, end) = (at_bucket(prefix, first), at_bucket(prefix, last + 1));
-    for entry in table
-        .range(start.as_slice()..end.as_slice())
-        .map_err(operation)?
-    {
-        let (key, value) = entry.map_err(operation)?;
-        let (_, text) = split_row(&key.value()[prefix.len()..]).map_err(StoreError::Corrupt)?;
-        let counts = Counts::decode(value.value()).ok_or(StoreError::Corrupt("counts length"))?;
-        *sums.entry(text.as_bytes().to_vec()).or_default() += counts;
-    }
-    Ok(sums)
 }
 
 /// Takes off the roll-up list every month a batch writes a daily row in:
@@ -150,6 +116,11 @@ impl Embedded {
     pub fn site_bytes(&self, site: &str) -> Result<u64, StoreError> {
         let (start, end) = site_range(site);
         let read = self.db()?.begin_read().map_err(operation)?;
+        let sealed = sealed::bytes(
+            &read.open_table(sealed::SEGMENTS).map_err(operation)?,
+            &read.open_table(sealed::DICTIONARIES).map_err(operation)?,
+            site,
+        )?;
         let table = read.open_table(COUNTS).map_err(operation)?;
         let mut bytes = 0u64;
         for entry in table
@@ -159,7 +130,7 @@ impl Embedded {
             let (key, value) = entry.map_err(operation)?;
             bytes += (key.value().len() + value.value().len()) as u64;
         }
-        Ok(bytes)
+        Ok(bytes + sealed)
     }
 
     pub fn rolled_months(&self, site: &str) -> Result<Vec<i32>, StoreError> {
@@ -188,41 +159,24 @@ impl Embedded {
         Ok(months)
     }
 
-    /// Sums every daily row of the month `first..=last` into a monthly row
-    /// per prefix and value, then lists the month as rolled up unless a
-    /// flush wrote one of its days meanwhile (it is summed again next
-    /// time). Reading happens in one snapshot, writing in short
-    /// transactions; a roll-up cut short is simply run again (rows are
-    /// overwritten, not added to). Returns how many monthly rows were written.
+    /// Sums every daily row of the month `first..=last` (sealed or open)
+    /// into the month's sealed unit, then lists the month as rolled up
+    /// unless a flush wrote one of its days meanwhile (it is summed again
+    /// next time). Reading happens in one snapshot, so flushes are not held
+    /// up; the unit is written whole in one short transaction, replacing an
+    /// earlier one. Returns how many monthly rows were written.
     pub fn roll_up(&self, site: &str, first: i32, last: i32) -> Result<u64, StoreError> {
-        let (start, end) = site_range(site);
         let listed = rollup_key(site, first);
         // Pending before the snapshot: a flush after it unmarks the month.
         let write = self.begin_write()?;
         self.list(&write, ROLLUPS_PENDING, &listed)?;
         self.commit(write)?;
         let read = self.db()?.begin_read().map_err(operation)?;
-        let table = read.open_table(COUNTS).map_err(operation)?;
-        let mut rows: Vec<(Vec<u8>, Counts)> = Vec::new();
-        let mut written = 0;
-        let mut cursor = start;
-        while let Some((prefix, granularity)) = next_prefix(&table, &cursor, &end)? {
-            cursor = after(&prefix);
-            if granularity != Granularity::Day {
-                continue;
-            }
-            let monthly = with_granularity(&prefix, Granularity::Month);
-            for (value, counts) in sums_of(&table, &prefix, (first, last))? {
-                let mut key = at_bucket(&monthly, first);
-                key.extend_from_slice(&value);
-                rows.push((key, counts));
-            }
-            if rows.len() >= ROWS_PER_WRITE {
-                written += self.put(&mut rows)?;
-            }
-        }
-        written += self.put(&mut rows)?;
+        let rows = sealed::month_rows(&read, site, (first, last))?;
+        drop(read);
         let write = self.begin_write()?;
+        let written = sealed::write_month(&write, site, first, &rows)
+            .map_err(|error| self.write_failed(error))?;
         let untouched = write
             .open_table(ROLLUPS_PENDING)
             .map_err(operation)?
@@ -251,26 +205,6 @@ impl Embedded {
         Ok(())
     }
 
-    /// Writes rows as they are (replacing what was stored) and empties `rows`.
-    fn put(&self, rows: &mut Vec<(Vec<u8>, Counts)>) -> Result<u64, StoreError> {
-        if rows.is_empty() {
-            return Ok(0);
-        }
-        let write = self.begin_write()?;
-        {
-            let mut table = write.open_table(COUNTS).map_err(operation)?;
-            for (key, counts) in rows.iter() {
-                table
-                    .insert(key.as_slice(), counts.encode().as_slice())
-                    .map_err(|error| self.write_failed(error))?;
-            }
-        }
-        self.commit(write)?;
-        let count = rows.len() as u64;
-        rows.clear();
-        Ok(count)
-    }
-
     /// Deletes a site's rows in buckets before the given day and hour (a
     /// month's rows when its first day is before `before_day`) and forgets
     /// those months' roll-ups. Returns how many rows were deleted.
@@ -295,6 +229,8 @@ impl Embedded {
                     })
                     .map_err(|error| self.write_failed(error))?;
             }
+            removed += sealed::purge(&write, site, before_day, before_hour)
+                .map_err(|error| self.write_failed(error))?;
             let (from, to) = (rollup_key(site, i32::MIN), rollup_key(site, before_day));
             for listing in [ROLLUPS, ROLLUPS_PENDING] {
                 write

@@ -15,6 +15,8 @@ mod by_prefix;
 mod consent;
 mod logins;
 mod probe;
+mod sealed;
+mod segment;
 mod sharing;
 
 use std::path::{Path, PathBuf};
@@ -34,7 +36,10 @@ use super::schema::{Counts, Row, RowPrefix, split_row};
 const COUNTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("counts");
 const META: TableDefinition<&str, &str> = TableDefinition::new("meta");
 const SCHEMA_KEY: &str = "schema";
-const SCHEMA: &str = "kruimel-counts-2";
+const SCHEMA: &str = "kruimel-counts-3";
+/// The schema before sealed days: every row an open row. Opened only by
+/// `kruimel migrate`.
+const SCHEMA_OPEN_ROWS: &str = "kruimel-counts-2";
 pub const FILE_NAME: &str = "kruimel.redb";
 
 /// How often a closed handle may be reopened.
@@ -217,6 +222,9 @@ impl Embedded {
             .map_err(|error| foreign(error.to_string()))?;
         match schema_marker(&db)?.as_deref() {
             Some(SCHEMA) => Ok(()),
+            Some(SCHEMA_OPEN_ROWS) => Err(StoreError::Outdated {
+                path: path.display().to_string(),
+            }),
             Some(other) => Err(foreign(format!("unknown schema {other:?}"))),
             None => Err(foreign("no Kruimel schema marker".to_owned())),
         }
@@ -249,6 +257,8 @@ impl Embedded {
             .open_table(by_prefix::ROLLUPS_PENDING)
             .map_err(operation)?;
         write.open_table(logins::LOGINS).map_err(operation)?;
+        write.open_table(sealed::SEGMENTS).map_err(operation)?;
+        write.open_table(sealed::DICTIONARIES).map_err(operation)?;
         self.commit(write)
     }
 
@@ -285,8 +295,9 @@ impl Embedded {
     }
 
     /// Hands each row under `prefix` with a bucket in `first..=last` to
-    /// `each`, in key order, borrowing its value from the database page:
-    /// nothing is allocated per row.
+    /// `each`, in key order: open rows borrowed from the database page, and
+    /// sealed rows from their decoded table, one row per key (an open row
+    /// written to a sealed day is added to its sealed row).
     pub fn scan_each(
         &self,
         prefix: &RowPrefix,
@@ -297,28 +308,56 @@ impl Embedded {
         if first > last {
             return Ok(());
         }
-        let encoded = prefix.encode();
-        let start = prefix.bucket_start(first);
         let read = self.db()?.begin_read().map_err(operation)?;
+        let segments = read.open_table(sealed::SEGMENTS).map_err(operation)?;
+        let dictionaries = read.open_table(sealed::DICTIONARIES).map_err(operation)?;
         let table = read.open_table(COUNTS).map_err(operation)?;
-        let range = match last.checked_add(1) {
-            Some(after) => table.range(start.as_slice()..prefix.bucket_start(after).as_slice()),
-            None => table.range(start.as_slice()..),
-        }
-        .map_err(operation)?;
-        for entry in range {
-            let (key, value) = entry.map_err(operation)?;
-            // The prefix is self-delimiting (lengths before texts), so a key
-            // that starts with its bytes is a row under it.
-            let Some(after) = key.value().strip_prefix(encoded.as_slice()) else {
-                break;
-            };
-            let (bucket, text) = split_row(after).map_err(StoreError::Corrupt)?;
-            let counts =
-                Counts::decode(value.value()).ok_or(StoreError::Corrupt("counts length"))?;
-            each(bucket, text, counts);
+        let mut open: Vec<(i32, String, Counts)> = Vec::new();
+        each_open(&table, prefix, (first, last), |bucket, value, counts| {
+            open.push((bucket, value.to_owned(), counts));
+        })?;
+        let mut waiting = open.into_iter().peekable();
+        sealed::each_sealed(
+            &segments,
+            &dictionaries,
+            prefix,
+            (first, last),
+            |bucket, value, mut counts| {
+                while let Some((open_bucket, open_value, open_counts)) = waiting.peek() {
+                    match (*open_bucket, open_value.as_str()).cmp(&(bucket, value)) {
+                        std::cmp::Ordering::Less => each(*open_bucket, open_value, *open_counts),
+                        std::cmp::Ordering::Equal => counts += *open_counts,
+                        std::cmp::Ordering::Greater => break,
+                    }
+                    waiting.next();
+                }
+                each(bucket, value, counts);
+            },
+        )?;
+        for (bucket, value, counts) in waiting {
+            each(bucket, &value, counts);
         }
         Ok(())
+    }
+
+    /// Moves a site's open rows of days before `before_day` (and of months
+    /// that started before it) into sealed units, a unit per transaction;
+    /// the number of open rows moved. A day already sealed takes its late
+    /// rows in.
+    pub fn seal(&self, site: &str, before_day: i32) -> Result<u64, StoreError> {
+        let units = {
+            let read = self.db()?.begin_read().map_err(operation)?;
+            let table = read.open_table(COUNTS).map_err(operation)?;
+            sealed::open_units(&table, site, before_day)?
+        };
+        let mut moved = 0;
+        for unit in units {
+            let write = self.begin_write()?;
+            moved +=
+                sealed::reseal(&write, site, unit).map_err(|error| self.write_failed(error))?;
+            self.commit(write)?;
+        }
+        Ok(moved)
     }
 
     /// Fails while writes fail: reading alone would pass on a full disk.
@@ -330,6 +369,35 @@ impl Embedded {
         read.open_table(COUNTS).map_err(operation)?;
         Ok(())
     }
+}
+
+/// Hands the open rows under `prefix` with a bucket in `first..=last` to
+/// `each`, in key order, borrowing each from the database page.
+fn each_open(
+    table: &impl ReadableTable<&'static [u8], &'static [u8]>,
+    prefix: &RowPrefix,
+    (first, last): (i32, i32),
+    mut each: impl FnMut(i32, &str, Counts),
+) -> Result<(), StoreError> {
+    let encoded = prefix.encode();
+    let start = prefix.bucket_start(first);
+    let range = match last.checked_add(1) {
+        Some(after) => table.range(start.as_slice()..prefix.bucket_start(after).as_slice()),
+        None => table.range(start.as_slice()..),
+    }
+    .map_err(operation)?;
+    for entry in range {
+        let (key, value) = entry.map_err(operation)?;
+        // The prefix is self-delimiting (lengths before texts), so a key
+        // that starts with its bytes is a row under it.
+        let Some(after) = key.value().strip_prefix(encoded.as_slice()) else {
+            break;
+        };
+        let (bucket, text) = split_row(after).map_err(StoreError::Corrupt)?;
+        let counts = Counts::decode(value.value()).ok_or(StoreError::Corrupt("counts length"))?;
+        each(bucket, text, counts);
+    }
+    Ok(())
 }
 
 fn schema_marker(db: &Database) -> Result<Option<String>, StoreError> {
