@@ -165,6 +165,38 @@ async fn a_goal_breaks_down_by_the_page_and_visit_it_was_sent_in(backend: Backen
     // Broken down by its own property, a goal is one row: its totals.
     let own = breakdown(&app, "event:name").await;
     assert_eq!(rates(&own, "name"), [row("Formulier verzonden", 3, 60.0)]);
+
+    // The export of every panel answers the goal's figures too.
+    let csv = app
+        .stats_response(
+            "breakdown",
+            &format!("period=day&{GOAL}&property=visit:source&metrics=visitors,conversion_rate&format=csv"),
+        )
+        .await;
+    assert_eq!(
+        csv.text().await.unwrap(),
+        "source,conversion_rate,visitors\nGoogle,66.7,2\nDirect / None,50.0,1\n"
+    );
+    let zip = app
+        .client
+        .get(format!(
+            "http://{}/api/v1/stats/export?site_id={SITE}&period=day&{GOAL}",
+            app.public
+        ))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(zip.status(), 200);
+    let bytes = zip.bytes().await.unwrap();
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    assert!(archive.by_name("exit_pages.csv").is_err(), "no goal part");
+    let mut pages = String::new();
+    std::io::Read::read_to_string(&mut archive.by_name("pages.csv").unwrap(), &mut pages).unwrap();
+    assert_eq!(
+        pages,
+        "page,conversion_rate,events,visitors\n/melden,66.7,3,2\n/contact,100.0,1,1\n"
+    );
 }
 
 async fn a_goal_has_a_series_by_hour_and_by_day(backend: Backend) {
