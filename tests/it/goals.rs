@@ -98,6 +98,17 @@ async fn a_goal_counts_the_people_who_sent_it_once_with_their_conversion_rate(ba
     assert_eq!(goal["results"]["visitors"]["value"], 3, "A once: {goal}");
     assert_eq!(goal["results"]["events"]["value"], 4, "A's goal twice");
     assert_eq!(goal["results"]["conversion_rate"]["value"], 60.0);
+    let compared = app
+        .stats(
+            "aggregate",
+            &format!("period=day&{GOAL}&metrics=conversion_rate&compare=previous_period"),
+        )
+        .await;
+    assert_eq!(
+        compared["results"]["conversion_rate"],
+        json!({ "value": 60.0, "change": 60.0 }),
+        "a change in points, against nobody yesterday"
+    );
 
     // A goal never sent: nobody, a rate of 0, no rows.
     let never = "filters=event:goal%3D%3DNooit+verzonden";
@@ -350,6 +361,11 @@ async fn the_public_reads_a_goal_only_as_a_published_cell(backend: Backend) {
             .iter()
             .all(|point| point["visitors"].is_null() && point["conversion_rate"].is_null()),
         "{hours}"
+    );
+    let days = public_get(&app, &format!("timeseries?period=7d&{GOAL}&{metrics}")).await;
+    assert_eq!(
+        days["results"][6],
+        json!({ "date": "2026-11-23", "visitors": 3, "events": 3, "conversion_rate": 50.0 })
     );
     // The site's token still reads the small goal.
     let owner = app
