@@ -28,7 +28,7 @@ use super::Response;
 use crate::query::compute::Stats;
 use crate::query::fold::Audience;
 use crate::query::params::Endpoint;
-use crate::query::{QueryError, StatsQuery};
+use crate::query::{Filter, QueryError, StatsQuery};
 use crate::store::StoreError;
 
 /// The panels of the zip: file name and breakdown property.
@@ -52,6 +52,9 @@ const PANELS: [(&str, &str); 16] = [
 ];
 
 const VISIT_METRICS: &str = "visitors,visits,pageviews,views_per_visit,bounce_rate,visit_duration";
+
+/// What every panel answers under a goal filter.
+const GOAL_METRICS: &str = "visitors,events,conversion_rate";
 
 /// What makes a spreadsheet read a cell as a formula.
 const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
@@ -194,7 +197,16 @@ pub fn zip(
         files.push((format!("{name}.csv"), csv(endpoint, &answer)));
         Ok(Ok(()))
     };
-    let all_metrics = format!("{VISIT_METRICS},events");
+    // Under a goal the panels answer its people, events and rate; exit
+    // pages, counted when a visit ends, have no goal part.
+    let goal = params
+        .get("filters")
+        .and_then(|text| Filter::parse(text).ok())
+        .is_some_and(|filter| filter.is_goal());
+    let all_metrics = match goal {
+        true => GOAL_METRICS.to_owned(),
+        false => format!("{VISIT_METRICS},events"),
+    };
     if let Err(error) = add(
         "aggregate",
         Endpoint::Aggregate,
@@ -211,8 +223,10 @@ pub fn zip(
     }
     for (name, property) in PANELS {
         let metrics = match property {
+            "visit:exit_page" if goal => continue,
             "visit:exit_page" => "visits",
             "event:props" => "events",
+            _ if goal => GOAL_METRICS,
             "visit:entry_page" => "visitors,visits,views_per_visit,bounce_rate,visit_duration",
             _ if property.starts_with("event:") && property != "event:page" => "visitors,events",
             _ => VISIT_METRICS,

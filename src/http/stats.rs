@@ -203,7 +203,7 @@ pub(super) async fn authorise(
 
 fn number(metric: Metric, value: f64) -> Json {
     match metric {
-        Metric::ViewsPerVisit => json!(value),
+        Metric::ViewsPerVisit | Metric::ConversionRate => json!(value),
         _ => json!(value as i64),
     }
 }
@@ -219,16 +219,18 @@ fn realtime_shown(audience: Audience, visitors: u64) -> Option<u64> {
 }
 
 /// A row's or point's metrics; `null` where the audience may not see one
-/// (a figure per visit from fewer than k visits).
+/// (a figure per visit from fewer than k visits). `base` is what its
+/// conversion rate divides by.
 fn metric_fields(
     audience: Audience,
     metrics: &[Metric],
     counts: &crate::store::Counts,
+    base: Option<i64>,
 ) -> Map<String, Json> {
     metrics
         .iter()
         .map(|metric| {
-            let value = audience.metric(*metric, counts);
+            let value = audience.metric(*metric, counts, base);
             let shown = value.map_or(Json::Null, |value| number(*metric, value));
             (metric.name().to_owned(), shown)
         })
@@ -286,31 +288,41 @@ fn compute(
                 .collect();
             Json::Object(fields)
         }
-        Endpoint::Timeseries => Json::Array(
-            stats
-                .timeseries(query)?
-                .into_iter()
-                .map(|point| {
-                    let mut fields = match &point.counts {
-                        Some(counts) => metric_fields(stats.audience, &query.metrics, counts),
-                        None => null_fields(&query.metrics),
-                    };
-                    fields.insert("date".to_owned(), json!(point.label));
-                    Json::Object(fields)
-                })
-                .collect(),
-        ),
+        Endpoint::Timeseries => {
+            let bases = stats.series_bases(query)?;
+            Json::Array(
+                stats
+                    .timeseries(query)?
+                    .into_iter()
+                    .enumerate()
+                    .map(|(at, point)| {
+                        let base = bases.get(at).copied().flatten();
+                        let mut fields = match &point.counts {
+                            Some(counts) => {
+                                metric_fields(stats.audience, &query.metrics, counts, base)
+                            }
+                            None => null_fields(&query.metrics),
+                        };
+                        fields.insert("date".to_owned(), json!(point.label));
+                        Json::Object(fields)
+                    })
+                    .collect(),
+            )
+        }
         Endpoint::Breakdown => {
             let property = query
                 .property
                 .as_ref()
                 .expect("breakdown queries have a property");
+            let bases = stats.row_bases(query, property)?;
             Json::Array(
                 stats
                     .breakdown(query, property)?
                     .into_iter()
                     .map(|row| {
-                        let mut fields = metric_fields(stats.audience, &query.metrics, &row.counts);
+                        let base = bases.of(&row.value);
+                        let mut fields =
+                            metric_fields(stats.audience, &query.metrics, &row.counts, base);
                         fields.insert(property.field().to_owned(), json!(row.value));
                         Json::Object(fields)
                     })

@@ -36,8 +36,9 @@ pub struct BreakdownRow {
     pub counts: Counts,
 }
 
-/// A metric's value from summed counts.
-pub fn metric_value(metric: Metric, counts: &Counts) -> f64 {
+/// A metric's value from summed counts; `base` is the visitors a
+/// conversion rate divides by (see `conversion`).
+pub fn metric_value(metric: Metric, counts: &Counts, base: i64) -> f64 {
     let per_visit = |total: i64, scale: f64| {
         if counts.visits <= 0 {
             0.0
@@ -53,13 +54,17 @@ pub fn metric_value(metric: Metric, counts: &Counts) -> f64 {
         Metric::ViewsPerVisit => (per_visit(counts.pageviews, 1.0) * 100.0).round() / 100.0,
         Metric::BounceRate => per_visit(counts.bounces, 100.0).round(),
         Metric::VisitDuration => per_visit(counts.duration, 1.0).round(),
+        Metric::ConversionRate => super::conversion::rate(counts.visitors, base),
     }
 }
 
-/// Change against the previous period: percent, or points for bounce rate.
+/// Change against the previous period: percent, or points for the rates
+/// given in percent (bounce rate, conversion rate).
 pub fn change(metric: Metric, current: f64, previous: f64) -> f64 {
-    if metric == Metric::BounceRate {
-        return current - previous;
+    match metric {
+        Metric::BounceRate => return current - previous,
+        Metric::ConversionRate => return ((current - previous) * 10.0).round() / 10.0,
+        _ => {}
     }
     if previous == 0.0 {
         return if current > 0.0 { 100.0 } else { 0.0 };
@@ -122,18 +127,22 @@ impl Stats<'_> {
     /// values shown.
     pub fn aggregate(&self, query: &StatsQuery) -> Result<Vec<AggregateValue>, StoreError> {
         let current = self.totals(&query.filter, query.range)?;
+        let base = self.base_total(query, query.range)?;
         let previous = match query.compare {
-            true => Some(self.totals(&query.filter, query.range.previous())?),
+            true => Some((
+                self.totals(&query.filter, query.range.previous())?,
+                self.base_total(query, query.range.previous())?,
+            )),
             false => None,
         };
         Ok(query
             .metrics
             .iter()
             .map(|metric| {
-                let value = self.audience.metric(*metric, &current);
+                let value = self.audience.metric(*metric, &current, base);
                 let before = previous
                     .as_ref()
-                    .and_then(|before| self.audience.metric(*metric, before));
+                    .and_then(|(before, base)| self.audience.metric(*metric, before, *base));
                 let changed = value
                     .zip(before)
                     .map(|(value, before)| change(*metric, value, before));
@@ -366,7 +375,7 @@ mod tests {
     use super::*;
 
     fn check(metric: Metric, counts: Counts, expected: f64) {
-        assert_eq!(metric_value(metric, &counts), expected, "{metric:?}");
+        assert_eq!(metric_value(metric, &counts, 8), expected, "{metric:?}");
     }
 
     #[test]
@@ -384,6 +393,8 @@ mod tests {
         check(Metric::BounceRate, counts, 25.0);
         check(Metric::VisitDuration, counts, 153.0);
         check(Metric::BounceRate, Counts::default(), 0.0);
+        check(Metric::ConversionRate, counts, 37.5);
+        check(Metric::ConversionRate, Counts::default(), 0.0);
     }
 
     fn stored(value: &str, visitors: i64, events: i64) -> BreakdownRow {
@@ -417,5 +428,6 @@ mod tests {
         assert_eq!(change(Metric::Visitors, 150.0, 100.0), 50.0);
         assert_eq!(change(Metric::Visitors, 5.0, 0.0), 100.0);
         assert_eq!(change(Metric::BounceRate, 40.0, 55.0), -15.0);
+        assert_eq!(change(Metric::ConversionRate, 12.5, 10.2), 2.3);
     }
 }

@@ -72,9 +72,14 @@ impl Audience {
 
     /// A metric of a shown cell, or `None` where it would describe fewer
     /// than k visits: a row of twelve visitors and one visit would show
-    /// that one visit's duration and bounce.
-    pub fn metric(self, metric: Metric, counts: &Counts) -> Option<f64> {
-        let value = super::compute::metric_value(metric, counts);
+    /// that one visit's duration and bounce. `base` is the visitors a
+    /// conversion rate divides by (`None`: no rate can be given), read by
+    /// the same audience, so a rate is a quotient of two published figures.
+    pub fn metric(self, metric: Metric, counts: &Counts, base: Option<i64>) -> Option<f64> {
+        if metric == Metric::ConversionRate && base.is_none() {
+            return None;
+        }
+        let value = super::compute::metric_value(metric, counts, base.unwrap_or(0));
         match self {
             Audience::Owner => Some(value),
             Audience::Public { k } => {
@@ -430,15 +435,15 @@ mod tests {
             duration: 40,
             ..Counts::default()
         };
-        assert_eq!(PUBLIC.metric(Metric::Visitors, &entry), Some(12.0));
+        assert_eq!(PUBLIC.metric(Metric::Visitors, &entry, None), Some(12.0));
         for metric in [
             Metric::Visits,
             Metric::BounceRate,
             Metric::VisitDuration,
             Metric::ViewsPerVisit,
         ] {
-            assert_eq!(PUBLIC.metric(metric, &entry), None, "{metric:?}");
-            assert!(Audience::Owner.metric(metric, &entry).is_some());
+            assert_eq!(PUBLIC.metric(metric, &entry, None), None, "{metric:?}");
+            assert!(Audience::Owner.metric(metric, &entry, None).is_some());
         }
     }
 }

@@ -27,8 +27,18 @@ pub enum QueryError {
     },
     #[error("invalid property {0:?}")]
     Property(String),
+    #[error("metric {0} needs a goal: filters=event:goal==NAME, or property=event:name")]
+    MetricNeedsGoal(&'static str),
     #[error(
-        "invalid filter {0:?}: use PROPERTY==VALUE with one of event:page, visit:source, visit:utm_campaign, visit:country, visit:device"
+        "metric {0} is not available under a goal filter: use visitors, events or conversion_rate"
+    )]
+    MetricForGoal(&'static str),
+    #[error(
+        "property {0} is not available under a goal filter: a goal is counted when it is sent, and a visit's exit page only when the visit ends"
+    )]
+    PropertyForGoal(String),
+    #[error(
+        "invalid filter {0:?}: use PROPERTY==VALUE with one of event:page, event:goal, visit:source, visit:utm_campaign, visit:country, visit:device"
     )]
     Filter(String),
     #[error("invalid interval {0:?}: use hour (periods up to 31 days), day or month")]
@@ -46,8 +56,11 @@ impl QueryError {
             QueryError::Missing(_) => "missing_parameter",
             QueryError::Period(_) => "invalid_period",
             QueryError::Date(_) => "invalid_date",
-            QueryError::Metric(_) | QueryError::MetricForProperty { .. } => "invalid_metric",
-            QueryError::Property(_) => "invalid_property",
+            QueryError::Metric(_)
+            | QueryError::MetricForProperty { .. }
+            | QueryError::MetricNeedsGoal(_)
+            | QueryError::MetricForGoal(_) => "invalid_metric",
+            QueryError::Property(_) | QueryError::PropertyForGoal(_) => "invalid_property",
             QueryError::Filter(_) => "invalid_filter",
             QueryError::Interval(_) => "invalid_interval",
             QueryError::Number(..) => "invalid_pagination",
@@ -65,6 +78,9 @@ pub enum Metric {
     BounceRate,
     VisitDuration,
     Events,
+    /// Visitors who sent the goal, in percent of the visitors of the same
+    /// row, bucket or period without the goal filter.
+    ConversionRate,
 }
 
 impl Metric {
@@ -77,6 +93,7 @@ impl Metric {
             "bounce_rate" => Metric::BounceRate,
             "visit_duration" => Metric::VisitDuration,
             "events" => Metric::Events,
+            "conversion_rate" => Metric::ConversionRate,
             _ => return Err(QueryError::Metric(text.to_owned())),
         })
     }
@@ -90,6 +107,7 @@ impl Metric {
             Metric::BounceRate => "bounce_rate",
             Metric::VisitDuration => "visit_duration",
             Metric::Events => "events",
+            Metric::ConversionRate => "conversion_rate",
         }
     }
 
@@ -208,6 +226,11 @@ pub struct Filter {
 }
 
 impl Filter {
+    /// `event:goal==NAME`: the people who sent the custom event NAME.
+    pub fn is_goal(&self) -> bool {
+        self.dim == Dim::EventName
+    }
+
     pub fn parse(text: &str) -> Result<Filter, QueryError> {
         let refuse = || QueryError::Filter(text.to_owned());
         let (property, value) = text.split_once("==").ok_or_else(refuse)?;
@@ -216,6 +239,7 @@ impl Filter {
         }
         let (dim, value) = match property.trim() {
             "event:page" => (Dim::Page, value.to_owned()),
+            "event:goal" => (Dim::EventName, value.to_owned()),
             "visit:source" => (Dim::Source, value.to_owned()),
             "visit:utm_campaign" => (Dim::UtmCampaign, value.to_owned()),
             "visit:country" => (Dim::Country, value.to_ascii_uppercase()),
@@ -286,14 +310,8 @@ impl StatsQuery {
             .split(',')
             .map(|name| Metric::parse(name.trim()))
             .collect::<Result<Vec<_>, _>>()?;
-        if let Some(property) = &property
-            && let Some(metric) = metrics.iter().find(|metric| !property.allows(**metric))
-        {
-            return Err(QueryError::MetricForProperty {
-                metric: metric.name(),
-                property: property.name(),
-            });
-        }
+        let filter = get("filters").map(Filter::parse).transpose()?;
+        check_metrics(filter.as_ref(), property.as_ref(), &metrics)?;
         // A row holds the property's value under its field name beside the
         // metrics, so a property key may not be a requested metric's name.
         if let Some(Property::EventProp(key)) = &property
@@ -311,12 +329,50 @@ impl StatsQuery {
             compare,
             metrics,
             property,
-            filter: get("filters").map(Filter::parse).transpose()?,
+            filter,
             interval: parse_interval(get("interval"), get("period").unwrap_or("30d"), range)?,
             limit: parse_number(get("limit"), "limit", 100, MAX_LIMIT)?,
             page: parse_number(get("page"), "page", 1, 100_000)?,
         })
     }
+}
+
+/// Refuses a metric the rows under this filter and property cannot
+/// answer. A goal's rows hold the people who sent it and its events,
+/// counted when it was sent: no visits, no pageviews, no exit pages. A
+/// conversion rate needs a goal: the filter's, or each row's under
+/// `event:name`.
+fn check_metrics(
+    filter: Option<&Filter>,
+    property: Option<&Property>,
+    metrics: &[Metric],
+) -> Result<(), QueryError> {
+    let goal = filter.is_some_and(Filter::is_goal);
+    if goal && property == Some(&Property::Plain(Dim::ExitPage)) {
+        return Err(QueryError::PropertyForGoal("visit:exit_page".to_owned()));
+    }
+    for metric in metrics.iter().copied() {
+        if goal && (metric.is_visit_metric() || metric == Metric::Pageviews) {
+            return Err(QueryError::MetricForGoal(metric.name()));
+        }
+        let goal_per_row = property == Some(&Property::Plain(Dim::EventName));
+        if metric == Metric::ConversionRate && !goal && !goal_per_row {
+            return Err(QueryError::MetricNeedsGoal(metric.name()));
+        }
+        // Under a goal every row counts the goal's events, entry pages too.
+        let allowed = match property {
+            None => true,
+            Some(Property::Plain(Dim::EntryPage)) if goal => true,
+            Some(property) => property.allows(metric),
+        };
+        if let (false, Some(property)) = (allowed, property) {
+            return Err(QueryError::MetricForProperty {
+                metric: metric.name(),
+                property: property.name(),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Years before 1 are refused: the calendar ends at -9999, so a period reaching back from
@@ -534,6 +590,53 @@ mod tests {
         check(
             &[("period", "12mo"), ("date", "0001-01-15")],
             ("0000-02-01", "0001-01-15"),
+        );
+    }
+
+    #[test]
+    fn a_goal_filter_answers_people_events_and_conversion_rate_only() {
+        let code = |endpoint: Endpoint, pairs: &[(&str, &str)]| {
+            StatsQuery::parse(endpoint, &params(pairs), today())
+                .err()
+                .map_or("ok", |error| error.code())
+        };
+        let goal = ("filters", "event:goal==Formulier verzonden");
+        let rate = ("metrics", "visitors,events,conversion_rate");
+        assert_eq!(code(Endpoint::Aggregate, &[goal, rate]), "ok");
+        assert_eq!(code(Endpoint::Timeseries, &[goal, rate]), "ok");
+        for property in [
+            "event:page",
+            "visit:entry_page",
+            "visit:source",
+            "event:name",
+        ] {
+            let pairs = [goal, rate, ("property", property)];
+            assert_eq!(code(Endpoint::Breakdown, &pairs), "ok", "{property}");
+        }
+        for metric in ["visits", "pageviews", "bounce_rate", "views_per_visit"] {
+            let pairs = [goal, ("metrics", metric)];
+            assert_eq!(
+                code(Endpoint::Aggregate, &pairs),
+                "invalid_metric",
+                "{metric}"
+            );
+        }
+        let exits = [goal, ("property", "visit:exit_page")];
+        assert_eq!(code(Endpoint::Breakdown, &exits), "invalid_property");
+        let keys = [goal, rate, ("property", "event:props")];
+        assert_eq!(code(Endpoint::Breakdown, &keys), "invalid_metric");
+        // A rate needs a goal: the filter's, or each row's by name.
+        let no_goal = [("metrics", "conversion_rate")];
+        assert_eq!(code(Endpoint::Aggregate, &no_goal), "invalid_metric");
+        let by_page = [no_goal[0], ("property", "event:page")];
+        assert_eq!(code(Endpoint::Breakdown, &by_page), "invalid_metric");
+        let by_name = [no_goal[0], ("property", "event:name")];
+        assert_eq!(code(Endpoint::Breakdown, &by_name), "ok");
+        let filter = Filter::parse("event:goal==Formulier verzonden").unwrap();
+        assert!(filter.is_goal());
+        assert_eq!(
+            (filter.dim, filter.value.as_str()),
+            (Dim::EventName, "Formulier verzonden")
         );
     }
 

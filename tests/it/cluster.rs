@@ -9,9 +9,9 @@ use crate::redis_server::RedisCluster;
 use std::sync::Arc;
 
 use crate::{
-    amplification, bad_input, consent, counting, event_props, ingest, login_sessions, midnight,
-    privacy_audit, public_stats, retention, rollup, share_links, small_count_links, small_counts,
-    stats_api,
+    amplification, bad_input, consent, counting, event_props, goals, ingest, login_sessions,
+    midnight, privacy_audit, public_stats, retention, rollup, share_links, small_count_links,
+    small_counts, stats_api,
 };
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -34,6 +34,7 @@ async fn the_behavioural_suite_passes_on_a_redis_cluster() {
         small_count_links::scenarios(),
         login_sessions::scenarios(),
         event_props::scenarios(),
+        goals::scenarios(),
     ]
     .concat();
     assert!(scenarios.len() >= 25, "every scenario is listed");

@@ -18,6 +18,7 @@ mod event_props;
 mod export;
 mod exposition;
 mod faults;
+mod goals;
 mod helpers;
 mod hostile_http;
 mod ingest;

@@ -1,0 +1,150 @@
+//! What one hit costs: the rows it moves and the credit questions it asks,
+//! with and without a goal among them.
+
+use super::*;
+use crate::enrich::agent::Device;
+use crate::enrich::country::Country;
+use crate::ingest::beacon::Interaction;
+use crate::ingest::hit::HitVisitor;
+use crate::privacy::url::Campaign;
+use crate::privacy::visitor::VisitorId;
+use crate::sessions::Sessions;
+use crate::sites::Moment;
+use crate::store::schema::decode_key;
+
+const DAY: i32 = 20_415;
+
+/// A visitor from Google with a full campaign: the most rows a hit moves.
+fn hit(minute: i64, page: &str, kind: HitKind) -> Hit {
+    let unix = i64::from(DAY) * 86_400 + 10 * 3_600 + minute * 60;
+    Hit {
+        site: crate::sites::Sites::default_idx(),
+        at: Moment {
+            unix,
+            day: DAY,
+            hour: DAY * 24 + 10,
+        },
+        visitor: Some(HitVisitor {
+            today: VisitorId::from_value(7),
+            yesterday: None,
+        }),
+        kind,
+        interaction: Interaction::Interactive,
+        page: page.to_owned(),
+        referrer: Some("google.nl".to_owned()),
+        source: "Google".to_owned(),
+        campaign: Campaign {
+            source: Some("nieuwsbrief".to_owned()),
+            medium: Some("email".to_owned()),
+            campaign: Some("herfst".to_owned()),
+        },
+        country: Country::UNKNOWN,
+        browser: "Firefox",
+        os: "Linux",
+        device: Device::Desktop,
+    }
+}
+
+fn goal(minute: i64) -> Hit {
+    let kind = HitKind::Event {
+        name: "Formulier verzonden".to_owned(),
+        props: vec![("formulier".to_owned(), "melding".to_owned())],
+    };
+    hit(minute, "/melden", kind)
+}
+
+/// What one hit moved: every row, and the rows under the goal filter.
+struct Moved {
+    rows: usize,
+    goal_rows: Vec<(Dim, Granularity, String, Counts)>,
+    questions: usize,
+}
+
+fn apply_one(sessions: &mut Sessions, hit: &Hit) -> Moved {
+    let mut questions = Vec::new();
+    let mut scratch = Scratch::default();
+    let observation = sessions.observe(hit);
+    let dry = Observation {
+        credits: CreditCheck::Record(&mut questions),
+        visit: observation.visit.clone(),
+    };
+    apply(&mut Deltas::default(), &mut scratch, hit, dry);
+    let mut deltas = Deltas::default();
+    apply(&mut deltas, &mut scratch, hit, observation);
+    let batch = deltas.drain_to_batch(&["gemeente.example"]);
+    let goal_rows = batch
+        .iter()
+        .filter_map(|(key, counts)| {
+            let (prefix, row) = decode_key(key).unwrap();
+            (prefix.filter.0 == Dim::EventName).then_some((
+                prefix.breakdown,
+                prefix.granularity,
+                row.value,
+                *counts,
+            ))
+        })
+        .collect();
+    Moved {
+        rows: batch.len(),
+        goal_rows,
+        questions: questions.len(),
+    }
+}
+
+#[test]
+fn pageviews_move_no_goal_rows_and_a_goal_moves_a_row_per_breakdown() {
+    let mut sessions = Sessions::new(10, 30 * 60);
+    let landing = apply_one(&mut sessions, &hit(0, "/afval", HitKind::Pageview));
+    let next = apply_one(&mut sessions, &hit(1, "/melden", HitKind::Pageview));
+    assert!(landing.goal_rows.is_empty() && next.goal_rows.is_empty());
+    let first = apply_one(&mut sessions, &goal(2));
+    // None, page, source, referrer, three utm, four fixed dimensions,
+    // the entry page and the property: a day row each; and the hour.
+    assert_eq!(first.goal_rows.len(), 14, "{:?}", first.goal_rows);
+    let visitors = |moved: &Moved, dim: Dim| {
+        moved
+            .goal_rows
+            .iter()
+            .find(|(breakdown, granularity, ..)| {
+                *breakdown == dim && *granularity == Granularity::Day
+            })
+            .map(|(.., value, counts)| (value.clone(), counts.visitors, counts.events))
+    };
+    assert_eq!(visitors(&first, Dim::Page), Some(("/melden".into(), 1, 1)));
+    assert_eq!(
+        visitors(&first, Dim::EntryPage),
+        Some(("/afval".into(), 1, 1)),
+        "the entry page of the visit the goal was sent in"
+    );
+    assert_eq!(visitors(&first, Dim::Source), Some(("Google".into(), 1, 1)));
+    assert_eq!(
+        visitors(&first, Dim::Browser),
+        Some(("Firefox".into(), 1, 1))
+    );
+    assert!(
+        first
+            .goal_rows
+            .iter()
+            .all(|(.., counts)| counts.visits == 0 && counts.pageviews == 0 && counts.bounces == 0),
+        "a goal's rows hold no visit figures"
+    );
+    // Sent again: the same rows, its events only.
+    let again = apply_one(&mut sessions, &goal(3));
+    assert_eq!(again.goal_rows.len(), 14);
+    assert_eq!(visitors(&again, Dim::Page), Some(("/melden".into(), 0, 1)));
+    assert_eq!(
+        visitors(&again, Dim::EntryPage),
+        Some(("/afval".into(), 0, 1))
+    );
+    // The cost: printed for the record in ARCHITECTURE.md.
+    println!(
+        "rows per hit: pageview {} / {}; goal event {} ({} under the goal); \
+         credit questions: pageview {}, goal {}",
+        landing.rows,
+        next.rows,
+        first.rows,
+        first.goal_rows.len(),
+        next.questions,
+        first.questions
+    );
+}
