@@ -11,6 +11,7 @@ use kruimel::config::{self, TokenHash};
 use kruimel::disclosure;
 use kruimel::http::{Listeners, probe, script};
 use kruimel::startup;
+use kruimel::store::{Embedded, MigrationRun};
 
 /// Hits are allocated by request handlers and freed by the aggregator on
 /// another thread; mimalloc handles that pattern far better than glibc.
@@ -67,6 +68,17 @@ enum Command {
         config: Option<PathBuf>,
         #[command(subcommand)]
         action: UserAction,
+    },
+    /// Convert an embedded database written by an earlier Kruimel (the server
+    /// refuses to start on one). Stop the server first and keep a copy of
+    /// the file: a converted file cannot be read by the earlier version.
+    Migrate {
+        #[arg(long, short, env = "KRUIMEL_CONFIG")]
+        config: Option<PathBuf>,
+        /// Report what the file holds and what converting it would do;
+        /// change nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
     /// Print the stored form of a stats API token, for `tokens = [...]`.
     HashToken {
@@ -149,6 +161,48 @@ fn user(config: Option<PathBuf>, action: UserAction) -> anyhow::Result<()> {
     Ok(())
 }
 
+fn migrate(path: Option<PathBuf>, dry_run: bool) -> anyhow::Result<()> {
+    let config = config::load(path.as_deref(), std::env::vars())?;
+    anyhow::ensure!(
+        config.store.backend == config::Backend::Embedded,
+        "the store is Redis: there is no file to convert"
+    );
+    let run = if dry_run {
+        MigrationRun::DryRun
+    } else {
+        MigrationRun::Convert
+    };
+    let today = jiff::Timestamp::now().as_second().div_euclid(86_400) as i32;
+    let done = Embedded::migrate(
+        &config.server.data_dir,
+        config.store.cache_bytes(),
+        today,
+        run,
+    )?;
+    println!(
+        "{}: schema {}, {} site(s), {} open rows, {} bytes",
+        done.path,
+        done.schema,
+        done.sites.len(),
+        done.open_rows,
+        done.bytes_before
+    );
+    match (run, done.bytes_after) {
+        (_, Some(after)) => println!(
+            "converted: {} rows of finished days sealed; the file is now {after} bytes",
+            done.sealed_rows
+        ),
+        (_, None) if done.was_current() => {
+            println!("already in the current format: nothing to do")
+        }
+        (_, None) => println!(
+            "dry run: `kruimel migrate` would seal the rows of days before yesterday into \
+             compact days, compact the file and mark it converted; nothing was changed"
+        ),
+    }
+    Ok(())
+}
+
 fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Snippet {
@@ -198,6 +252,7 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::User { config, action } => user(config, action),
+        Command::Migrate { config, dry_run } => migrate(config, dry_run),
         Command::Serve { config } => serve(config),
     }
 }

@@ -39,6 +39,7 @@ pub struct Metrics {
     pub receipts_erased: IntCounter,
     pub receipts_expired: IntCounter,
     pub rollup_months: IntCounter,
+    pub sealed_rows: IntCounter,
     pub rollup_pending: IntGauge,
     values_capped: IntCounterVec,
     pub site_stored_bytes: IntGaugeVec,
@@ -209,6 +210,11 @@ impl Metrics {
                 "Finished months whose daily rows were summed into monthly rows.",
             )
             .expect("valid metric"),
+            sealed_rows: IntCounter::new(
+                "store_sealed_rows_total",
+                "Open rows of finished days moved into sealed, compact days (embedded store).",
+            )
+            .expect("valid metric"),
             rollup_pending: IntGauge::new(
                 "rollup_pending_months",
                 "Finished months waiting to be rolled up (read by day until then).",
@@ -301,6 +307,7 @@ impl Metrics {
             Box::new(self.receipts_erased.clone()),
             Box::new(self.receipts_expired.clone()),
             Box::new(self.rollup_months.clone()),
+            Box::new(self.sealed_rows.clone()),
             Box::new(self.values_capped.clone()),
             Box::new(self.site_stored_bytes.clone()),
             Box::new(self.site_max_bytes.clone()),

@@ -107,6 +107,7 @@ impl Rollup {
         match self.store.seal(site.id.as_str(), today - 1) {
             Ok(0) => {}
             Ok(rows) => {
+                self.metrics.sealed_rows.inc_by(rows);
                 let seconds = started.elapsed().as_secs_f64();
                 tracing::info!(site = %site.id, rows, seconds, "finished days sealed");
             }

@@ -18,7 +18,7 @@ pub mod sharing;
 
 use std::path::Path;
 
-pub use embedded::Embedded;
+pub use embedded::{Embedded, Migration, MigrationRun};
 pub use redis::RedisStore;
 pub use schema::{Counts, Dim, Granularity, KeyParts, Row, RowPrefix};
 

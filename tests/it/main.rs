@@ -28,6 +28,7 @@ mod lockout;
 mod login_sessions;
 mod metrics;
 mod midnight;
+mod migrate;
 mod privacy_audit;
 mod privacy_page;
 mod process;

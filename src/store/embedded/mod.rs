@@ -14,6 +14,7 @@
 mod by_prefix;
 mod consent;
 mod logins;
+mod migrate;
 mod probe;
 mod sealed;
 mod segment;
@@ -28,6 +29,7 @@ use std::time::{Duration, Instant};
 use arc_swap::ArcSwapOption;
 use redb::{Database, ReadableTable, TableDefinition, WriteTransaction};
 
+pub use migrate::{Migration, MigrationRun};
 use probe::Overlay;
 
 use super::StoreError;
@@ -215,12 +217,7 @@ impl Embedded {
             path: path.display().to_string(),
             message,
         };
-        let file = std::fs::File::open(path).map_err(|error| foreign(error.to_string()))?;
-        let overlay = Overlay::new(file).map_err(|error| foreign(error.to_string()))?;
-        let db = Database::builder()
-            .create_with_backend(overlay)
-            .map_err(|error| foreign(error.to_string()))?;
-        match schema_marker(&db)?.as_deref() {
+        match schema_marker(&Embedded::untouched(path)?)?.as_deref() {
             Some(SCHEMA) => Ok(()),
             Some(SCHEMA_OPEN_ROWS) => Err(StoreError::Outdated {
                 path: path.display().to_string(),
@@ -228,6 +225,20 @@ impl Embedded {
             Some(other) => Err(foreign(format!("unknown schema {other:?}"))),
             None => Err(foreign("no Kruimel schema marker".to_owned())),
         }
+    }
+
+    /// An existing file opened through an overlay that keeps every write
+    /// redb makes in memory: the file itself is left as it is.
+    fn untouched(path: &Path) -> Result<Database, StoreError> {
+        let foreign = |message: String| StoreError::Foreign {
+            path: path.display().to_string(),
+            message,
+        };
+        let file = std::fs::File::open(path).map_err(|error| foreign(error.to_string()))?;
+        let overlay = Overlay::new(file).map_err(|error| foreign(error.to_string()))?;
+        Database::builder()
+            .create_with_backend(overlay)
+            .map_err(|error| foreign(error.to_string()))
     }
 
     /// Writes the schema marker into a database this server just created.
@@ -345,17 +356,22 @@ impl Embedded {
     /// the number of open rows moved. A day already sealed takes its late
     /// rows in.
     pub fn seal(&self, site: &str, before_day: i32) -> Result<u64, StoreError> {
-        let units = {
+        let days = {
             let read = self.db()?.begin_read().map_err(operation)?;
             let table = read.open_table(COUNTS).map_err(operation)?;
-            sealed::open_units(&table, site, before_day)?
+            sealed::open_days(&table, site, before_day)?
+        };
+        let Some((mut day, last)) = days else {
+            return Ok(0);
         };
         let mut moved = 0;
-        for unit in units {
+        while day <= last {
+            let end = day.saturating_add(sealed::WINDOW_DAYS).min(last + 1);
             let write = self.begin_write()?;
-            moved +=
-                sealed::reseal(&write, site, unit).map_err(|error| self.write_failed(error))?;
+            moved += sealed::seal_window(&write, site, (day, end))
+                .map_err(|error| self.write_failed(error))?;
             self.commit(write)?;
+            day = end;
         }
         Ok(moved)
     }

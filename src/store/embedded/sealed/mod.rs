@@ -18,12 +18,17 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use redb::{ReadableTable, TableDefinition, WriteTransaction};
 
-use super::by_prefix::{after, at_bucket, next_prefix, site_range};
+mod open;
+mod retention;
+
+use super::by_prefix::site_range;
+use super::operation;
 use super::segment::{Dictionary, SealedRow, Table, encode_table, row_count};
-use super::{COUNTS, operation};
-use crate::query::period::month_end;
 use crate::store::StoreError;
 use crate::store::schema::{Counts, Dim, Granularity, RowPrefix, encoded_bucket, split_row};
+
+pub(super) use open::{WINDOW_DAYS, month_rows, open_days, seal_window, write_month};
+pub(super) use retention::purge;
 
 /// `[site len][site][unit kind][period][filter dim][breakdown dim][granularity]` → table block.
 pub(super) const SEGMENTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("segments");
@@ -73,30 +78,6 @@ impl Unit {
     fn period(self) -> i32 {
         match self {
             Unit::Day(day) | Unit::Month(day) => day,
-        }
-    }
-
-    fn granularities(self) -> &'static [Granularity] {
-        match self {
-            Unit::Day(_) => &[Granularity::Hour, Granularity::Day],
-            Unit::Month(_) => &[Granularity::Month],
-        }
-    }
-
-    /// The open-row buckets of `granularity` in this unit: `first..end`.
-    fn buckets(self, granularity: Granularity) -> (i32, i32) {
-        match (self, granularity) {
-            (Unit::Day(day), Granularity::Hour) => (day * 24, (day + 1) * 24),
-            (Unit::Month(month), _) => (month, month + 1),
-            (Unit::Day(day), _) => (day, day + 1),
-        }
-    }
-
-    /// The first bucket of `granularity` after this unit.
-    fn next_bucket(self, granularity: Granularity) -> i32 {
-        match self {
-            Unit::Month(month) => month_end(month) + 1,
-            Unit::Day(_) => self.buckets(granularity).1,
         }
     }
 
@@ -267,65 +248,6 @@ fn unit_rows(
     Ok(())
 }
 
-/// Adds the open rows of `unit` to `rows`; their keys.
-fn open_rows(
-    table: &impl ReadableTable<&'static [u8], &'static [u8]>,
-    site: &str,
-    unit: Unit,
-    rows: &mut Rows,
-) -> Result<Vec<Vec<u8>>, StoreError> {
-    let (mut cursor, end) = site_range(site);
-    let mut keys = Vec::new();
-    while let Some((prefix, granularity)) = next_prefix(table, &cursor, &end)? {
-        cursor = after(&prefix);
-        if !unit.granularities().contains(&granularity) {
-            continue;
-        }
-        let (decoded, _) = crate::store::schema::decode_key(&at_bucket(&prefix, 0))
-            .map_err(StoreError::Corrupt)?;
-        let into = rows
-            .entry(Shape {
-                filter: decoded.filter.0,
-                breakdown: decoded.breakdown,
-                granularity,
-            })
-            .or_default();
-        let (from, to) = unit.buckets(granularity);
-        let (from, to) = (at_bucket(&prefix, from), at_bucket(&prefix, to));
-        for entry in table
-            .range(from.as_slice()..to.as_slice())
-            .map_err(operation)?
-        {
-            let (key, value) = entry.map_err(operation)?;
-            let (bucket, text) =
-                split_row(&key.value()[prefix.len()..]).map_err(StoreError::Corrupt)?;
-            let counts = Counts::decode(value.value()).ok_or(corrupt("counts length"))?;
-            let (_, offset) = Unit::of(granularity, bucket);
-            *into
-                .entry((decoded.filter.1.clone(), offset, text.to_owned()))
-                .or_default() += counts;
-            keys.push(key.value().to_vec());
-        }
-    }
-    rows.retain(|_, rows| !rows.is_empty());
-    Ok(keys)
-}
-
-/// Takes the open rows of `unit` out of `COUNTS` into `rows`; the number taken.
-fn take_open_rows(
-    write: &WriteTransaction,
-    site: &str,
-    unit: Unit,
-    rows: &mut Rows,
-) -> Result<u64, StoreError> {
-    let mut table = write.open_table(COUNTS).map_err(operation)?;
-    let keys = open_rows(&table, site, unit, rows)?;
-    for key in &keys {
-        table.remove(key.as_slice()).map_err(operation)?;
-    }
-    Ok(keys.len() as u64)
-}
-
 /// Writes `rows` as the whole of `unit`, replacing what it held.
 fn write_unit(
     write: &WriteTransaction,
@@ -393,184 +315,6 @@ fn delete_unit(write: &WriteTransaction, site: &str, unit: Unit) -> Result<u64, 
         .remove(start.as_slice())
         .map_err(operation)?;
     Ok(removed)
-}
-
-/// Merges a unit's open rows into its sealed tables, in the caller's
-/// transaction; the number of open rows moved.
-pub(super) fn reseal(write: &WriteTransaction, site: &str, unit: Unit) -> Result<u64, StoreError> {
-    let mut rows = HashMap::new();
-    let moved = take_open_rows(write, site, unit, &mut rows)?;
-    if moved == 0 {
-        return Ok(0);
-    }
-    {
-        let segments = write.open_table(SEGMENTS).map_err(operation)?;
-        let dictionaries = write.open_table(DICTIONARIES).map_err(operation)?;
-        unit_rows(&segments, &dictionaries, site, unit, &mut rows)?;
-    }
-    write_unit(write, site, unit, &rows)?;
-    Ok(moved)
-}
-
-/// The units with open rows before `before_day` (months before it too),
-/// one seek per prefix and unit.
-pub(super) fn open_units(
-    table: &impl ReadableTable<&'static [u8], &'static [u8]>,
-    site: &str,
-    before_day: i32,
-) -> Result<BTreeSet<Unit>, StoreError> {
-    let mut units = BTreeSet::new();
-    let (mut cursor, end) = site_range(site);
-    while let Some((prefix, granularity)) = next_prefix(table, &cursor, &end)? {
-        cursor = after(&prefix);
-        let limit = match granularity {
-            Granularity::Hour => before_day.saturating_mul(24),
-            Granularity::Day | Granularity::Month => before_day,
-        };
-        let mut from = i32::MIN;
-        loop {
-            let (start, stop) = (at_bucket(&prefix, from), at_bucket(&prefix, limit));
-            let Some(entry) = table
-                .range(start.as_slice()..stop.as_slice())
-                .map_err(operation)?
-                .next()
-            else {
-                break;
-            };
-            let (key, _) = entry.map_err(operation)?;
-            let (bucket, _) =
-                split_row(&key.value()[prefix.len()..]).map_err(StoreError::Corrupt)?;
-            let (unit, _) = Unit::of(granularity, bucket);
-            units.insert(unit);
-            from = unit.next_bucket(granularity);
-        }
-    }
-    Ok(units)
-}
-
-/// Deletes a site's sealed units before the limits: days (with their
-/// hours) before `before_day`, hours before `before_hour`, months whose
-/// first day is before `before_day`. The rows deleted.
-pub(super) fn purge(
-    write: &WriteTransaction,
-    site: &str,
-    before_day: i32,
-    before_hour: i32,
-) -> Result<u64, StoreError> {
-    let hour_day = before_hour.div_euclid(24);
-    // The first day no retention limit reaches into.
-    let untouched = before_day.max(hour_day + i32::from(before_hour.rem_euclid(24) != 0));
-    let mut removed = 0;
-    for unit in units_between(write, site, Unit::Day(i32::MIN), Unit::Day(untouched))? {
-        removed += match unit {
-            Unit::Day(day) if day < before_day && day < hour_day => delete_unit(write, site, unit)?,
-            _ => trim_day(write, site, unit, before_day, before_hour)?,
-        };
-    }
-    for unit in units_between(write, site, Unit::Month(i32::MIN), Unit::Month(before_day))? {
-        removed += delete_unit(write, site, unit)?;
-    }
-    Ok(removed)
-}
-
-/// The sealed units of one kind in `from..limit`, by their dictionaries.
-fn units_between(
-    write: &WriteTransaction,
-    site: &str,
-    from: Unit,
-    limit: Unit,
-) -> Result<Vec<Unit>, StoreError> {
-    let table = write.open_table(DICTIONARIES).map_err(operation)?;
-    let (start, end) = (unit_key(site, from), unit_key(site, limit));
-    let site_len = start.len() - 5;
-    let mut units = Vec::new();
-    for entry in table
-        .range(start.as_slice()..end.as_slice())
-        .map_err(operation)?
-    {
-        let (key, _) = entry.map_err(operation)?;
-        units.push(unit_from(key.value(), site_len)?);
-    }
-    Ok(units)
-}
-
-/// Removes from a day the rows retention has reached (its daily rows when
-/// the day is before `before_day`, its hours before `before_hour`).
-fn trim_day(
-    write: &WriteTransaction,
-    site: &str,
-    unit: Unit,
-    before_day: i32,
-    before_hour: i32,
-) -> Result<u64, StoreError> {
-    let mut rows = HashMap::new();
-    {
-        let segments = write.open_table(SEGMENTS).map_err(operation)?;
-        let dictionaries = write.open_table(DICTIONARIES).map_err(operation)?;
-        unit_rows(&segments, &dictionaries, site, unit, &mut rows)?;
-    }
-    let mut removed = 0;
-    rows.retain(|shape, rows| {
-        rows.retain(|(_, offset, _), _| {
-            let bucket = unit.bucket(shape.granularity, *offset);
-            let gone = match shape.granularity {
-                Granularity::Hour => bucket < before_hour,
-                _ => bucket < before_day,
-            };
-            removed += u64::from(gone);
-            !gone
-        });
-        !rows.is_empty()
-    });
-    if removed > 0 {
-        write_unit(write, site, unit, &rows)?;
-    }
-    Ok(removed)
-}
-
-/// The monthly rows of the month `first..=last`: the sums of its sealed
-/// and open daily rows, read from one snapshot.
-pub(super) fn month_rows(
-    read: &redb::ReadTransaction,
-    site: &str,
-    (first, last): (i32, i32),
-) -> Result<Rows, StoreError> {
-    let segments = read.open_table(SEGMENTS).map_err(operation)?;
-    let dictionaries = read.open_table(DICTIONARIES).map_err(operation)?;
-    let open = read.open_table(COUNTS).map_err(operation)?;
-    let mut month: Rows = HashMap::new();
-    for day in first..=last {
-        let mut rows = HashMap::new();
-        unit_rows(&segments, &dictionaries, site, Unit::Day(day), &mut rows)?;
-        open_rows(&open, site, Unit::Day(day), &mut rows)?;
-        for (shape, rows) in rows {
-            if shape.granularity != Granularity::Day {
-                continue;
-            }
-            let monthly = Shape {
-                granularity: Granularity::Month,
-                ..shape
-            };
-            let into = month.entry(monthly).or_default();
-            for ((filter, _, value), counts) in rows {
-                *into.entry((filter, 0, value)).or_default() += counts;
-            }
-        }
-    }
-    Ok(month)
-}
-
-/// Writes a month's rows as its unit, replacing the unit and any monthly
-/// open rows (written before days were sealed); the rows written.
-pub(super) fn write_month(
-    write: &WriteTransaction,
-    site: &str,
-    first: i32,
-    rows: &Rows,
-) -> Result<u64, StoreError> {
-    take_open_rows(write, site, Unit::Month(first), &mut HashMap::new())?;
-    write_unit(write, site, Unit::Month(first), rows)?;
-    Ok(rows.values().map(|rows| rows.len() as u64).sum())
 }
 
 /// The bytes of a site's sealed units: keys and blocks.
