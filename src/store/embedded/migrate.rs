@@ -105,7 +105,7 @@ impl Embedded {
         let mut db = store
             .db
             .swap(None)
-            .and_then(|db| std::sync::Arc::into_inner(db))
+            .and_then(std::sync::Arc::into_inner)
             .ok_or(StoreError::Operation("database still in use".to_owned()))?;
         db.compact().map_err(operation)?;
         let write = db.begin_write().map_err(operation)?;
