@@ -186,8 +186,9 @@ events_in_stats() {
     grep -oE '"value":[0-9]+' | cut -d: -f2
 }
 
-# Hits answered 202 as counted but dropped later, from a full Redis
-# backlog. Shed beacons need no such correction: they are answered with
+# Hits answered 202 as counted but dropped later, because Redis refused
+# their batch. Shed beacons (also those shed once the Redis backlog is
+# full) need no such correction: they are answered with
 # X-Kruimel-Dropped: overloaded, so wrk never saw them as counted.
 LOST_METRIC=kruimel_redis_backlog_dropped_total
 
@@ -215,8 +216,8 @@ settle() {
   done
 }
 
-# Beacons answered as counted must all be in the stats, less those the
-# Redis backlog dropped. Requests wrk wrote but had no answer to when it
+# Beacons answered as counted must all be in the stats, less those
+# dropped from a batch Redis refused. Requests wrk wrote but had no answer to when it
 # stopped may or may not have been counted, so the count may exceed that
 # by at most their number. With two instances on one Redis, each must
 # report the sum of both.
