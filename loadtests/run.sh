@@ -120,7 +120,11 @@ measure() {
   fi
   local shed_before
   shed_before=$(metric_sum kruimel_beacons_shed_total)
-  [[ -n $redis_port ]] && redis-cli -p "$redis_port" config resetstat >/dev/null
+  local redis_cpu_before=""
+  if [[ -n $redis_port ]]; then
+    redis_start_stats
+    redis_cpu_before=$(redis_cpu_seconds)
+  fi
   before=$(cpu_snapshot)
   run_load "$target" "$DURATION" "$SITE" "${instance_ports[@]}"
   load_ended=$EPOCHREALTIME
@@ -144,7 +148,10 @@ measure() {
   shed[$target]=$(($(metric_sum kruimel_beacons_shed_total) - shed_before))
   check_counts "$target" "$lost_before"
   if [[ -n $redis_port ]]; then
+    local stored_events
+    stored_events=$(events_in_stats "${instance_ports[0]}" "$SITE") || stored_events=0
     redis_stats[$target]="$(redis_summary)
+$(redis_cpu_line "$redis_cpu_before" "$stored_events")
 redis-server peak RSS: $(peak_rss_mib "$redis_pid") MiB"
   fi
 }

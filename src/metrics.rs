@@ -10,6 +10,7 @@ use prometheus::{
 };
 
 use crate::ingest::DropReason;
+use crate::ingest::admission::ShedCause;
 
 pub struct Metrics {
     registry: Registry,
@@ -28,6 +29,7 @@ pub struct Metrics {
     pub salt_rotations: IntCounter,
     pub redis_backlog: IntGauge,
     pub redis_dropped: IntCounter,
+    redis_shed: IntCounterVec,
     pub http_duration: HistogramVec,
     pub salt_age: IntGauge,
     pub geoip_build: IntGauge,
@@ -79,7 +81,7 @@ impl Metrics {
             .expect("valid metric"),
             beacons_shed: IntCounter::new(
                 "beacons_shed_total",
-                "Beacons answered 202 but shed because the aggregator queue was full.",
+                "Beacons answered 202 but shed because the aggregator queue was full or, on Redis, the hits waiting for it reached their bound.",
             )
             .expect("valid metric"),
             beacons_invalid: IntCounterVec::new(
@@ -133,7 +135,15 @@ impl Metrics {
             .expect("valid metric"),
             redis_dropped: IntCounter::new(
                 "redis_backlog_dropped_total",
-                "Hits answered 202 but dropped because Redis stayed away past the backlog bound.",
+                "Hits answered 202 but dropped because Redis refused their batch five times (a script error, a key of another type, out of memory).",
+            )
+            .expect("valid metric"),
+            redis_shed: IntCounterVec::new(
+                Opts::new(
+                    "redis_shed_total",
+                    "Hits shed at the door (answered 202 with the drop header) because the hits queued and waiting for Redis reached store.redis.max_backlog, by cause: the writer behind a Redis that answers, or Redis away.",
+                ),
+                &["cause"],
             )
             .expect("valid metric"),
             http_duration: HistogramVec::new(
@@ -263,6 +273,9 @@ impl Metrics {
                     .with_label_values(&[reason.as_str()]);
             }
         }
+        for cause in ShedCause::ALL {
+            metrics.redis_shed.with_label_values(&[cause.as_str()]);
+        }
         for property in crate::aggregate::distinct::Property::ALL {
             metrics.values_capped(property);
         }
@@ -296,6 +309,7 @@ impl Metrics {
             Box::new(self.salt_rotations.clone()),
             Box::new(self.redis_backlog.clone()),
             Box::new(self.redis_dropped.clone()),
+            Box::new(self.redis_shed.clone()),
             Box::new(self.http_duration.clone()),
             Box::new(self.salt_age.clone()),
             Box::new(self.geoip_build.clone()),
@@ -331,6 +345,13 @@ impl Metrics {
         self.beacons_dropped
             .with_label_values(&[reason.as_str()])
             .inc();
+    }
+
+    /// A hit shed for want of admission budget on the Redis path: counted
+    /// as shed, and under its cause.
+    pub fn shed_for_redis(&self, cause: ShedCause) {
+        self.beacons_shed.inc();
+        self.redis_shed.with_label_values(&[cause.as_str()]).inc();
     }
 
     /// Values of `property` counted under "(other)" by the daily cap.

@@ -26,6 +26,7 @@ use crate::enrich::country::CountryDb;
 use crate::http::client_ip::TrustedProxies;
 use crate::http::rate_limit::RateLimit;
 use crate::http::{AppState, Listeners, RequestCounters, serve};
+use crate::ingest::admission::Admission;
 use crate::ingest::{Pipeline, PipelineParts};
 use crate::metrics::Metrics;
 use crate::privacy::ip::Truncation;
@@ -219,13 +220,17 @@ pub async fn run_with_clock(
             .context("archive task")?;
     }
     let timeout_seconds = i64::from(config.sessions.visit_timeout_minutes.max(1)) * 60;
-    let shared = match &*store {
-        Store::Redis(redis) => Some(Shared {
+    let admission = match &*store {
+        Store::Redis(_) => Some(Arc::new(Admission::new(config.store.redis.max_backlog))),
+        Store::Embedded(_) => None,
+    };
+    let shared = match (&*store, &admission) {
+        (Store::Redis(redis), Some(admission)) => Some(Shared {
             sessions: SharedSessions::new(redis.hot_pool(), timeout_seconds),
             salts: SharedSalts::new(redis.hot_pool(), timeout_seconds),
-            max_backlog: config.store.redis.max_backlog,
+            admission: admission.clone(),
         }),
-        Store::Embedded(_) => None,
+        _ => None,
     };
     let site_count = sites.load().len();
     let salts = Arc::new(SaltBook::new(site_count, timeout_seconds));
@@ -249,6 +254,7 @@ pub async fn run_with_clock(
         gpc: config.privacy.gpc,
         dnt: config.privacy.dnt,
         hits,
+        admission,
         metrics: metrics.clone(),
     });
     let state = Arc::new(AppState {

@@ -186,8 +186,9 @@ events_in_stats() {
     grep -oE '"value":[0-9]+' | cut -d: -f2
 }
 
-# Hits answered 202 as counted but dropped later, from a full Redis
-# backlog. Shed beacons need no such correction: they are answered with
+# Hits answered 202 as counted but dropped later, because Redis refused
+# their batch. Shed beacons (also those shed once the Redis backlog is
+# full) need no such correction: they are answered with
 # X-Kruimel-Dropped: overloaded, so wrk never saw them as counted.
 LOST_METRIC=kruimel_redis_backlog_dropped_total
 
@@ -215,8 +216,8 @@ settle() {
   done
 }
 
-# Beacons answered as counted must all be in the stats, less those the
-# Redis backlog dropped. Requests wrk wrote but had no answer to when it
+# Beacons answered as counted must all be in the stats, less those
+# dropped from a batch Redis refused. Requests wrk wrote but had no answer to when it
 # stopped may or may not have been counted, so the count may exceed that
 # by at most their number. With two instances on one Redis, each must
 # report the sum of both.
@@ -250,6 +251,49 @@ check_counts() {
   echo "${check_status[$target]}: ${check_detail[$target]}" >&2
 }
 
+# redis_cpu_seconds: redis-server's own CPU time so far (INFO cpu: the
+# main thread and its helpers, system and user).
+redis_cpu_seconds() {
+  redis-cli -p "$redis_port" info cpu |
+    awk -F: '/^used_cpu_(sys|user):/ { total += $2 } END { printf "%.3f", total }'
+}
+
+# redis_cpu_line BEFORE EVENTS: redis-server's CPU since BEFORE per stored beacon.
+redis_cpu_line() {
+  awk -v before="$1" -v after="$(redis_cpu_seconds)" -v events="$2" 'BEGIN {
+      per = 0
+      if (events > 0) per = (after - before) * 1e6 / events
+      printf "redis-server CPU, measured run and drain: %.2f s for %d stored beacons = %.1f µs per beacon",
+        after - before, events, per }'
+}
+
+# redis_start_stats: resets INFO commandstats and has SLOWLOG keep every
+# call, so redis_scripts can split EVALSHA's time by script.
+redis_start_stats() {
+  redis-cli -p "$redis_port" config resetstat >/dev/null
+  redis-cli -p "$redis_port" config set slowlog-max-len 1000000 >/dev/null
+  redis-cli -p "$redis_port" config set slowlog-log-slower-than 0 >/dev/null
+  redis-cli -p "$redis_port" slowlog reset >/dev/null
+}
+
+# redis_scripts: EVALSHA's time by script (SLOWLOG durations, execution
+# only), each named by the file whose SHA-1 it is.
+redis_scripts() {
+  local file names=""
+  for file in src/sessions/shared/*.lua src/store/redis/*.lua; do
+    names+="$(sha1sum "$file" | cut -d' ' -f1)=$(basename "$file") "
+  done
+  redis-cli -p "$redis_port" --json slowlog get 1000000 |
+    grep -oE '[0-9]+,[0-9]+,[0-9]+,\["(evalsha|EVALSHA)","[0-9a-f]{40}"' |
+    awk -F'[,"]+' -v names="$names" '
+      BEGIN { n = split(names, pairs, " "); for (i = 1; i <= n; i++) { split(pairs[i], kv, "="); name[kv[1]] = kv[2] } }
+      { sha = $6; calls[sha]++; total[sha] += $3; all += $3 }
+      END { for (sha in total) printf "%-18s calls=%-6d total=%7.2f s  share=%5.1f%%  per call=%9.1f µs\n",
+              (sha in name) ? name[sha] : substr(sha, 1, 12), calls[sha], total[sha] / 1e6,
+              100 * total[sha] / all, total[sha] / calls[sha] }' |
+    sort -t= -k3 -rn
+}
+
 # redis_summary: the commands that cost redis-server most during the
 # measured run (scripts appear as evalsha; commands they call are counted
 # both on their own line and inside evalsha's time).
@@ -259,4 +303,6 @@ redis_summary() {
         printf "%-14s calls=%-9d total=%7.2f s  per call=%9.1f µs\n",
           substr($1, 9), $3, $5 / 1e6, $7 }' |
     sort -t= -k3 -rn | head -n 8
+  echo
+  redis_scripts
 }

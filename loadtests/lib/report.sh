@@ -44,7 +44,7 @@ report() {
   echo "per second of the measured run, summed over the wrk processes of a target;"
   echo "latencies are wrk's, including its own queueing, one figure per wrk process."
   echo "Shed beacons were answered 202 with X-Kruimel-Dropped: overloaded and are lost;"
-  echo "lost in backlog are beacons answered as counted that a full Redis backlog dropped."
+  echo "lost in backlog are beacons answered as counted that were dropped because Redis refused their batch."
   echo "Stored beacons/s: the events in the stats API when the load stopped, per second"
   echo "of load. It counts only beacons answered as counted (no bots), and it trails by up"
   echo "to one flush; well below accepted beacons/s, the server took in beacons faster than"

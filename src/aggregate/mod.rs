@@ -265,6 +265,7 @@ impl Running {
         if let Some(flow) = &mut self.flow {
             metrics.redis_backlog.set(flow.waiting() as i64);
             metrics.redis_dropped.inc_by(flow.take_dropped());
+            flow.note_shedding();
         }
     }
 

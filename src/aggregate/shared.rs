@@ -1,26 +1,31 @@
 //! The aggregator's side of the shared hot state (Redis backend).
 //!
-//! Hits wait in a bounded backlog until a flush resolves them: in jobs of
-//! a few thousand hits, each site's share goes through `visits.lua`, then
-//! a dry run of the scopes collects the credit questions for
-//! `credits.lua`, then the hits are counted with the answers. A job that
-//! fails half-way is retried from where it stopped under the same batch
-//! ids, so nothing is counted twice. While Redis is away the backlog
-//! grows to its bound, then the oldest hits are dropped and counted; at
-//! most one job (`JOB_HITS`) more is held, the one Redis must finish.
+//! Hits wait in a backlog until a flush resolves them: in jobs of a few
+//! thousand hits, each site's share goes through `visits.lua`, then a dry
+//! run of the scopes collects the credit questions for `credits.lua`, then
+//! the hits are counted with the answers. A job that fails half-way is
+//! retried from where it stopped under the same batch ids, so nothing is
+//! counted twice. The backlog needs no bound of its own: the door admits
+//! a hit only within the budget of hits queued and waiting
+//! (`ingest::admission`), which this side gives back as hits are counted,
+//! so when the writer falls behind or Redis is away the door sheds new
+//! beacons, with the drop header, and no acknowledged hit is pushed out.
 //! A job part Redis refuses five times (a script error, a key of another
 //! type) is dropped and counted, so one bad batch cannot stop the rest;
 //! Redis does not roll a failed script back, so part of its visit state
 //! may have moved on.
-//! Invariant: a hit is counted once, or dropped and counted as dropped.
+//! Invariant: a hit is counted once, or dropped and counted as dropped;
+//! while Redis takes the hits' batches, none is dropped.
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 use jiff::Timestamp;
 
 use crate::aggregate::credit_memo::CreditMemo;
 use crate::aggregate::deltas::Deltas;
 use crate::aggregate::scopes::{self, Scratch};
+use crate::ingest::admission::{Admission, ShedCause};
 use crate::ingest::hit::Hit;
 use crate::privacy::salt::SaltBook;
 use crate::privacy::shared_salt::SharedSalts;
@@ -42,7 +47,9 @@ const REFUSALS_BEFORE_DROP: u32 = 5;
 pub struct Shared {
     pub sessions: SharedSessions,
     pub salts: SharedSalts,
-    pub max_backlog: usize,
+    /// The door's budget: hits queued or waiting here, given back as they
+    /// are counted.
+    pub admission: Arc<Admission>,
 }
 
 struct SiteJob {
@@ -67,8 +74,11 @@ pub struct Flow {
     unknown: Vec<u32>,
     memo: CreditMemo,
     /// Whether the last call to Redis failed: then a new job waits for a
-    /// ping, so hits stay in the backlog, where the bound applies.
+    /// ping, so hits stay in the backlog.
     failing: bool,
+    /// Why the door is shedding, while it is: logged when it starts and
+    /// when it stops.
+    shedding: Option<ShedCause>,
 }
 
 impl Flow {
@@ -83,15 +93,12 @@ impl Flow {
             unknown: Vec::new(),
             memo: CreditMemo::new(MEMO_VISITORS),
             failing: false,
+            shedding: None,
         }
     }
 
-    /// Queues a hit; past the bound the oldest waiting hit is dropped.
+    /// Queues a hit the door admitted; its budget holds its place.
     pub fn push(&mut self, hit: Hit) {
-        if self.backlog.len() >= self.shared.max_backlog.max(1) {
-            self.backlog.pop_front();
-            self.dropped += 1;
-        }
         self.backlog.push_back(hit);
     }
 
@@ -100,9 +107,32 @@ impl Flow {
         self.backlog.len() + self.job.iter().map(|job| job.hits.len()).sum::<usize>()
     }
 
-    /// Hits dropped from the backlog since the last call.
+    /// Hits dropped since the last call: batches Redis refused.
     pub fn take_dropped(&mut self) -> u64 {
         std::mem::take(&mut self.dropped)
+    }
+
+    /// Logs when the door starts shedding, with its cause, and when it
+    /// stops; called at each tick.
+    pub fn note_shedding(&mut self) {
+        let admission = &self.shared.admission;
+        let shed = admission.take_shed();
+        let now = (shed > 0).then(|| admission.cause());
+        match (self.shedding, now) {
+            (None, Some(cause)) => tracing::warn!(
+                cause = cause.as_str(),
+                waiting = admission.admitted(),
+                bound = admission.limit(),
+                "hits waiting for Redis reached their bound; shedding new beacons"
+            ),
+            (Some(before), Some(cause)) if before != cause => tracing::warn!(
+                cause = cause.as_str(),
+                "still shedding new beacons, for another cause"
+            ),
+            (Some(_), None) => tracing::info!("no longer shedding for Redis"),
+            _ => {}
+        }
+        self.shedding = now;
     }
 
     /// Jobs the waiting hits make: how many `resolve_job` calls empty
@@ -122,7 +152,7 @@ impl Flow {
         now: Timestamp,
     ) -> Result<bool, StoreError> {
         let result = self.run_job(sites, deltas, scratch, now);
-        self.failing = result.is_err();
+        self.note_answer(result.is_ok());
         result
     }
 
@@ -153,7 +183,8 @@ impl Flow {
             };
             match run_site_job(&self.shared, job, scratch_lists, deltas, scratch, site, now) {
                 Ok(()) => {
-                    self.job.remove(0);
+                    let done = self.job.remove(0);
+                    self.shared.admission.release(done.hits.len());
                 }
                 Err(error) if error.is_deterministic() => {
                     job.refusals += 1;
@@ -162,7 +193,8 @@ impl Flow {
                     }
                     tracing::error!(%error, hits = job.hits.len(), "Redis refused a batch repeatedly; its hits are dropped");
                     self.dropped += job.hits.len() as u64;
-                    self.job.remove(0);
+                    let refused = self.job.remove(0);
+                    self.shared.admission.release(refused.hits.len());
                 }
                 Err(error) => return Err(error),
             }
@@ -241,8 +273,17 @@ impl Flow {
             .iter()
             .map(|site| self.shared.sessions.realtime(site, site.moment(now)))
             .collect();
-        self.failing |= result.is_err();
+        if result.is_err() {
+            self.note_answer(false);
+        }
         result
+    }
+
+    /// Remembers whether Redis answered the last call, for the next job
+    /// and for the door's count of why it sheds.
+    fn note_answer(&mut self, answered: bool) {
+        self.failing = !answered;
+        self.shared.admission.set_redis_away(!answered);
     }
 
     pub fn sync_salts(

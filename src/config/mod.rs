@@ -286,9 +286,9 @@ pub struct RedisConfig {
     pub key_prefix: String,
     /// Connect and response timeout for every Redis call.
     pub timeout_ms: u64,
-    /// Hits held in memory while Redis is unreachable; past it the oldest
-    /// are dropped and counted. One batch in progress (4,000 hits) may be
-    /// held besides.
+    /// Hits queued or held in memory until Redis has counted them; past
+    /// it the door sheds new beacons (202 with the drop header), so no
+    /// acknowledged hit is dropped to make room.
     pub max_backlog: usize,
 }
 

@@ -2,10 +2,12 @@
 //!
 //! Owns the domain types a beacon becomes (`beacon`, `hit`) and the
 //! pipeline that runs `privacy` and `enrich` over it and hands the result
-//! to the aggregator without waiting (`pipeline`).
+//! to the aggregator without waiting (`pipeline`), within the budget of
+//! hits on their way to Redis (`admission`).
 //! Invariant: the request path never awaits storage; it does bounded CPU
 //! work and a `try_send`.
 
+pub mod admission;
 pub mod beacon;
 pub mod hit;
 mod pipeline;

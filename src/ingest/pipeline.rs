@@ -3,7 +3,8 @@
 //! Order: truncate the IP (before anything else can see it), clean the URL,
 //! find the sites, drop bots and honour privacy signals, hash the visitor,
 //! classify, and hand one hit per site to the aggregator with `try_send`.
-//! It never awaits: when the queue is full the beacon is shed and counted.
+//! It never awaits: when the queue is full, or on Redis the admission
+//! budget is spent, the beacon is shed and counted.
 
 use std::sync::Arc;
 
@@ -16,6 +17,7 @@ use crate::enrich::agent::{Agent, AgentClasses, Device};
 use crate::enrich::agent_cache::AgentCache;
 use crate::enrich::country::{Country, CountryDb};
 use crate::enrich::source;
+use crate::ingest::admission::Admission;
 use crate::ingest::beacon::{Beacon, EventName, Sender};
 use crate::ingest::hit::{Hit, HitKind, HitVisitor};
 use crate::metrics::Metrics;
@@ -36,7 +38,8 @@ pub enum DropReason {
     UnknownSite,
     HostnameNotAllowed,
     PrivacySignal,
-    /// The aggregator's queue was full: shed to protect the server.
+    /// The aggregator's queue was full, or on Redis the hits waiting for
+    /// it reached their bound: shed to protect the server.
     Overloaded,
     /// The sender's network sent more beacons than its budget.
     RateLimited,
@@ -87,6 +90,8 @@ pub struct PipelineParts {
     pub gpc: SignalPolicy,
     pub dnt: SignalPolicy,
     pub hits: mpsc::Sender<Hit>,
+    /// With the Redis backend: the bound on hits queued and waiting for it.
+    pub admission: Option<Arc<Admission>>,
     pub metrics: Arc<Metrics>,
 }
 
@@ -226,14 +231,11 @@ impl Pipeline {
         for site in &targets {
             let hit = self.hit(site, &counted, kind.clone(), &beacon, now);
             let pageview = hit.kind == HitKind::Pageview;
-            match parts.hits.try_send(hit) {
-                Ok(()) => {
-                    queued += 1;
-                    if pageview && let Some(counter) = pageview_counters.get(site.idx.index()) {
-                        counter.inc();
-                    }
+            if self.hand_over(hit) {
+                queued += 1;
+                if pageview && let Some(counter) = pageview_counters.get(site.idx.index()) {
+                    counter.inc();
                 }
-                Err(_) => parts.metrics.beacons_shed.inc(),
             }
         }
         // Counted when any site took it; shed only when none could.
@@ -242,6 +244,26 @@ impl Pipeline {
         } else {
             Outcome::Counted
         }
+    }
+
+    /// Queues one hit, within the admission budget when there is one;
+    /// false when it was shed (and counted as shed).
+    fn hand_over(&self, hit: Hit) -> bool {
+        let parts = &self.parts;
+        if let Some(admission) = &parts.admission
+            && let Err(cause) = admission.admit()
+        {
+            parts.metrics.shed_for_redis(cause);
+            return false;
+        }
+        if parts.hits.try_send(hit).is_ok() {
+            return true;
+        }
+        if let Some(admission) = &parts.admission {
+            admission.release(1);
+        }
+        parts.metrics.beacons_shed.inc();
+        false
     }
 
     /// Event names, property keys and values are stored as dimension values, so each is

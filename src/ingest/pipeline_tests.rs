@@ -2,6 +2,7 @@
 //! holds of every stored text.
 
 use super::*;
+use crate::ingest::admission::ShedCause;
 use crate::ingest::beacon::Interaction;
 use crate::privacy::Signals;
 use crate::privacy::ip::{ClientIp, Truncation};
@@ -9,6 +10,13 @@ use crate::privacy::ip::{ClientIp, Truncation};
 const FIREFOX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
 
 fn pipeline(queue: usize) -> (Pipeline, mpsc::Receiver<Hit>, Arc<Metrics>) {
+    pipeline_within(queue, None)
+}
+
+fn pipeline_within(
+    queue: usize,
+    admission: Option<Arc<Admission>>,
+) -> (Pipeline, mpsc::Receiver<Hit>, Arc<Metrics>) {
     let configs: Vec<crate::config::SiteConfig> = ["a.example", "b.example"]
         .iter()
         .map(|id| toml::from_str(&format!("id = \"{id}\"\nhostnames = [\"a.example\"]")).unwrap())
@@ -27,6 +35,7 @@ fn pipeline(queue: usize) -> (Pipeline, mpsc::Receiver<Hit>, Arc<Metrics>) {
         gpc: SignalPolicy::CountAnonymously,
         dnt: SignalPolicy::Ignore,
         hits,
+        admission,
         metrics: metrics.clone(),
     });
     (pipeline, queued, metrics)
@@ -78,6 +87,62 @@ fn a_beacon_some_sites_could_take_is_counted_and_the_rest_is_shed() {
     assert_eq!(hit.page, "/");
     assert!(hit.visitor.is_some());
     assert!(queued.try_recv().is_err());
+}
+
+#[test]
+fn past_the_admission_budget_hits_are_shed_under_their_cause_before_the_queue_is_full() {
+    let admission = Arc::new(Admission::new(3));
+    let (pipeline, mut queued, metrics) = pipeline_within(8, Some(admission.clone()));
+    let now = "2026-11-23T10:00:00Z".parse().unwrap();
+    let (first, sender) = beacon();
+    assert_eq!(pipeline.process(first, sender, now), Outcome::Counted);
+    let (second, sender) = beacon();
+    assert_eq!(
+        pipeline.process(second, sender, now),
+        Outcome::Counted,
+        "one of its two sites still fits"
+    );
+    assert_eq!(admission.admitted(), 3);
+    let shed = |cause: ShedCause| {
+        metrics
+            .render()
+            .lines()
+            .find_map(|line| {
+                line.strip_prefix(&format!(
+                    "kruimel_redis_shed_total{{cause=\"{}\"}} ",
+                    cause.as_str()
+                ))
+                .map(|value| value.parse::<u64>().unwrap())
+            })
+            .unwrap()
+    };
+    assert_eq!(shed(ShedCause::WriterBehind), 1);
+    assert_eq!(metrics.beacons_shed.get(), 1, "counted as shed, too");
+
+    admission.set_redis_away(true);
+    let (third, sender) = beacon();
+    assert_eq!(
+        pipeline.process(third, sender, now),
+        Outcome::Dropped(DropReason::Overloaded)
+    );
+    assert_eq!(shed(ShedCause::RedisAway), 2);
+    assert_eq!(metrics.beacons_shed.get(), 3);
+    let mut waiting = 0;
+    while queued.try_recv().is_ok() {
+        waiting += 1;
+    }
+    assert_eq!(waiting, 3, "only admitted hits were queued");
+}
+
+#[test]
+fn a_hit_the_full_queue_refuses_gives_its_admission_back() {
+    let admission = Arc::new(Admission::new(10));
+    let (pipeline, _queued, metrics) = pipeline_within(1, Some(admission.clone()));
+    let now = "2026-11-23T10:00:00Z".parse().unwrap();
+    let (first, sender) = beacon();
+    assert_eq!(pipeline.process(first, sender, now), Outcome::Counted);
+    assert_eq!(metrics.beacons_shed.get(), 1);
+    assert_eq!(admission.admitted(), 1, "the refused hit holds no budget");
 }
 
 #[test]

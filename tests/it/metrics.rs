@@ -229,6 +229,13 @@ async fn metrics_count_exactly_the_beacons_sent_and_pass_promtool_lint() {
         metrics.value("kruimel_redis_backlog_dropped_total", &[]),
         0.0
     );
+    for cause in ["writer_behind", "redis_away"] {
+        assert_eq!(
+            metrics.value("kruimel_redis_shed_total", &[("cause", cause)]),
+            0.0,
+            "exported at 0 from the start: {cause}"
+        );
+    }
 
     // promtool reads the exposition from stdin, as from a file, and prints
     // lint problems on stderr (exit 3); any output is a failure.

@@ -129,8 +129,96 @@ async fn an_outage_within_the_bound_loses_nothing() {
     assert_eq!(app.metric("pageviews", DAY).await, accepted as i64);
 }
 
+/// Beacons answered 202 without a drop header, and those answered with
+/// `X-Kruimel-Dropped: overloaded`; anything else fails the test.
+async fn send_pageviews_sorted(app: &TestApp, count: usize, first: usize) -> (usize, usize) {
+    let (mut counted, mut shed) = (0, 0);
+    for index in first..first + count {
+        let ip = format!("81.204.{}.{}", index % 250, index % 7);
+        let url = format!("https://gemeente.example/p{}", index % 9);
+        let response = app.pageview(&ip, FIREFOX, &url, None).await;
+        assert_eq!(response.status(), 202);
+        match response.headers().get("x-kruimel-dropped") {
+            None => counted += 1,
+            Some(reason) => {
+                assert_eq!(reason, "overloaded");
+                shed += 1;
+            }
+        }
+    }
+    (counted, shed)
+}
+
+/// One labelled sample of `kruimel_redis_shed_total`.
+async fn shed_for(app: &TestApp, cause: &str) -> f64 {
+    let text = app.metrics_text().await;
+    crate::helpers::sample(
+        &text,
+        &format!("kruimel_redis_shed_total{{cause=\"{cause}\"}}"),
+    )
+}
+
+/// Waits until the queue and the backlog are empty.
+async fn settle(app: &TestApp) {
+    for _ in 0..300 {
+        let backlog = app.sample("kruimel_redis_backlog_hits").await;
+        let queued = app.sample("kruimel_aggregator_queue_depth").await;
+        if backlog == 0.0 && queued == 0.0 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the backlog never emptied");
+}
+
+/// Redis answers, only slowly: the writer falls behind, the door sheds with
+/// the drop header, and every beacon answered without one is stored.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn past_the_bound_the_oldest_hits_are_dropped_and_counted() {
+async fn while_redis_is_slow_the_door_sheds_and_every_acknowledged_beacon_is_stored() {
+    let backend = Backend::redis();
+    let app = TestApp::spawn_on_with(
+        backend.clone(),
+        &[
+            ("KRUIMEL_STORE__REDIS__MAX_BACKLOG", "40"),
+            // Calls wait out the pause: Redis is slow, not away.
+            ("KRUIMEL_STORE__REDIS__TIMEOUT_MS", "20000"),
+        ],
+        "2026-11-23T10:00:00Z",
+    )
+    .await;
+    let (mut counted, shed) = send_pageviews_sorted(&app, 20, 0).await;
+    assert_eq!(shed, 0);
+    app.wait_for_events(counted as i64, DAY).await;
+
+    // Every client's commands wait 2 s; the aggregator's next call with them.
+    let _: () = redis::cmd("CLIENT")
+        .arg("PAUSE")
+        .arg(2_000)
+        .arg("ALL")
+        .query(&mut backend.redis_server().connection())
+        .unwrap();
+    let (during, shed) = send_pageviews_sorted(&app, 200, 20).await;
+    counted += during;
+
+    settle(&app).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        app.metric("pageviews", DAY).await,
+        counted as i64,
+        "stored = answered without a drop header"
+    );
+    assert!(shed > 0, "the door shed while the writer was behind");
+    assert!(during >= 40, "the bound's worth was taken: {during}");
+    assert_eq!(app.sample("kruimel_redis_backlog_dropped_total").await, 0.0);
+    assert_eq!(shed_for(&app, "writer_behind").await, shed as f64);
+    assert_eq!(shed_for(&app, "redis_away").await, 0.0);
+    assert_eq!(app.sample("kruimel_beacons_shed_total").await, shed as f64);
+}
+
+/// Redis is away and the hits waiting for it reach the bound: the door
+/// sheds the rest, and no hit it acknowledged is dropped to make room.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn past_the_bound_while_redis_is_away_the_door_sheds_and_drops_nothing_acknowledged() {
     let backend = Backend::redis_persistent();
     let app = TestApp::spawn_on_with(
         backend.clone(),
@@ -138,45 +226,34 @@ async fn past_the_bound_the_oldest_hits_are_dropped_and_counted() {
         "2026-11-23T10:00:00Z",
     )
     .await;
-    let mut accepted = send_pageviews(&app, 20, 0).await;
-    app.wait_for_events(accepted as i64, DAY).await;
+    let (mut counted, _) = send_pageviews_sorted(&app, 20, 0).await;
+    app.wait_for_events(counted as i64, DAY).await;
 
     backend.redis_server().stop();
     readiness(&app, 503).await;
-    // A few ticks for the aggregator to notice, so the hits stay in the backlog.
+    // A few ticks for the aggregator to notice that Redis is away.
     tokio::time::sleep(Duration::from_millis(200)).await;
-    accepted += send_pageviews(&app, 150, 20).await;
-    // Wait until every hit has reached the backlog and the count settled.
-    let mut dropped = -1.0;
-    for _ in 0..200 {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        let now = app.sample("kruimel_redis_backlog_dropped_total").await;
-        let queued = app.sample("kruimel_aggregator_queue_depth").await;
-        if now == dropped && now > 0.0 && queued == 0.0 {
-            break;
-        }
-        dropped = now;
-    }
+    let (during, shed) = send_pageviews_sorted(&app, 150, 20).await;
     assert_eq!(
-        dropped,
-        150.0 - 40.0,
-        "all but the bound's worth are dropped"
+        (during, shed),
+        (40, 110),
+        "the bound's worth is held, the rest shed at the door"
     );
+    counted += during;
+    assert_eq!(shed_for(&app, "redis_away").await, 110.0);
+    assert_eq!(shed_for(&app, "writer_behind").await, 0.0);
 
     backend.redis_server().start_again();
-    let expected = accepted as i64 - dropped as i64;
-    app.wait_for_events(expected, DAY).await;
+    settle(&app).await;
+    app.wait_for_events(counted as i64, DAY).await;
     tokio::time::sleep(Duration::from_millis(200)).await;
-    assert_eq!(
-        app.metric("events", DAY).await,
-        expected,
-        "the shortfall is exactly the dropped count"
-    );
-    assert_eq!(
-        app.sample("kruimel_redis_backlog_dropped_total").await,
-        dropped
-    );
-    assert_eq!(app.sample("kruimel_beacons_shed_total").await, 0.0);
+    assert_eq!(app.metric("pageviews", DAY).await, counted as i64);
+    assert_eq!(app.sample("kruimel_redis_backlog_dropped_total").await, 0.0);
+    assert_eq!(app.sample("kruimel_beacons_shed_total").await, 110.0);
+
+    // Once Redis has taken the backlog, the door admits again.
+    let (after, shed) = send_pageviews_sorted(&app, 10, 170).await;
+    assert_eq!((after, shed), (10, 0));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
