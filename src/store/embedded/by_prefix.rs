@@ -172,10 +172,10 @@ impl Embedded {
         self.list(&write, ROLLUPS_PENDING, &listed)?;
         self.commit(write)?;
         let read = self.db()?.begin_read().map_err(operation)?;
-        let rows = sealed::month_rows(&read, site, (first, last))?;
+        let (unit, written) = sealed::month_unit(&read, site, (first, last))?;
         drop(read);
         let write = self.begin_write()?;
-        let written = sealed::write_month(&write, site, first, &rows)
+        sealed::write_month(&write, site, first, unit.as_ref())
             .map_err(|error| self.write_failed(error))?;
         let untouched = write
             .open_table(ROLLUPS_PENDING)

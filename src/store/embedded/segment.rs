@@ -88,7 +88,6 @@ impl Dictionary {
     }
 
     /// Every text in order.
-    #[cfg(test)]
     pub fn texts(&self) -> impl Iterator<Item = &str> {
         (0..self.len()).map(|id| self.text(id))
     }

@@ -18,6 +18,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use redb::{ReadableTable, TableDefinition, WriteTransaction};
 
+mod month;
 mod open;
 mod retention;
 
@@ -27,7 +28,8 @@ use super::segment::{Dictionary, SealedRow, Table, encode_table, row_count};
 use crate::store::StoreError;
 use crate::store::schema::{Counts, Dim, Granularity, RowPrefix, encoded_bucket, split_row};
 
-pub(super) use open::{WINDOW_DAYS, month_rows, open_days, seal_window, write_month};
+pub(super) use month::{month_unit, write_month};
+pub(super) use open::{WINDOW_DAYS, open_days, seal_window};
 pub(super) use retention::purge;
 
 /// `[site len][site][unit kind][period][filter dim][breakdown dim][granularity]` → table block.
@@ -248,6 +250,43 @@ fn unit_rows(
     Ok(())
 }
 
+/// A unit ready to store: its dictionary and a block per shape.
+pub(super) struct Encoded {
+    dictionary: Dictionary,
+    tables: Vec<(Shape, Vec<u8>)>,
+}
+
+/// Encodes `rows` as a unit; `None` when there are none.
+fn encode_unit(rows: &Rows) -> Option<Encoded> {
+    let texts: BTreeSet<&str> = rows
+        .values()
+        .flat_map(|rows| rows.keys())
+        .flat_map(|(filter, _, value)| [filter.as_str(), value.as_str()])
+        .collect();
+    if texts.is_empty() {
+        return None;
+    }
+    let dictionary = Dictionary::of_sorted(texts.iter().copied());
+    let number = |text: &str| dictionary.id_of(text).unwrap_or_default();
+    let tables = rows
+        .iter()
+        .filter(|(_, rows)| !rows.is_empty())
+        .map(|(shape, rows)| {
+            let mut sealed: Vec<SealedRow> = rows
+                .iter()
+                .map(|((filter, offset, value), counts)| SealedRow {
+                    filter: number(filter),
+                    offset: *offset,
+                    value: number(value),
+                    counts: *counts,
+                })
+                .collect();
+            (*shape, encode_table(&mut sealed))
+        })
+        .collect();
+    Some(Encoded { dictionary, tables })
+}
+
 /// Writes `rows` as the whole of `unit`, replacing what it held.
 fn write_unit(
     write: &WriteTransaction,
@@ -255,33 +294,24 @@ fn write_unit(
     unit: Unit,
     rows: &Rows,
 ) -> Result<(), StoreError> {
+    put_unit(write, site, unit, encode_unit(rows).as_ref())
+}
+
+/// Stores an encoded unit in place of what `unit` held (nothing for `None`).
+fn put_unit(
+    write: &WriteTransaction,
+    site: &str,
+    unit: Unit,
+    encoded: Option<&Encoded>,
+) -> Result<(), StoreError> {
     delete_unit(write, site, unit)?;
-    let texts: BTreeSet<&str> = rows
-        .values()
-        .flat_map(|rows| rows.keys())
-        .flat_map(|(filter, _, value)| [filter.as_str(), value.as_str()])
-        .collect();
-    if texts.is_empty() {
+    let Some(encoded) = encoded else {
         return Ok(());
-    }
-    let dictionary = Dictionary::of_sorted(texts.iter().copied());
-    let number = |text: &str| dictionary.id_of(text).unwrap_or_default();
+    };
     let mut segments = write.open_table(SEGMENTS).map_err(operation)?;
-    for (shape, rows) in rows {
-        let mut sealed: Vec<SealedRow> = rows
-            .iter()
-            .map(|((filter, offset, value), counts)| SealedRow {
-                filter: number(filter),
-                offset: *offset,
-                value: number(value),
-                counts: *counts,
-            })
-            .collect();
+    for (shape, block) in &encoded.tables {
         segments
-            .insert(
-                segment_key(site, unit, *shape).as_slice(),
-                encode_table(&mut sealed).as_slice(),
-            )
+            .insert(segment_key(site, unit, *shape).as_slice(), block.as_slice())
             .map_err(operation)?;
     }
     write
@@ -289,7 +319,7 @@ fn write_unit(
         .map_err(operation)?
         .insert(
             unit_key(site, unit).as_slice(),
-            dictionary.encode().as_slice(),
+            encoded.dictionary.encode().as_slice(),
         )
         .map_err(operation)?;
     Ok(())

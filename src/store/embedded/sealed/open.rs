@@ -1,11 +1,10 @@
-//! Moving open rows into sealed units: sealing finished days, and summing
-//! a month's days (sealed and open) into the month's unit.
+//! Moving open rows into sealed units: sealing finished days.
 //!
 //! Open rows are walked prefix by prefix (one seek each) over a window of
 //! days, so a store with a long history of open rows (a file written before
 //! days were sealed) is sealed a few days at a time, in bounded memory.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use redb::{ReadableTable, WriteTransaction};
 
@@ -13,13 +12,13 @@ use super::{DICTIONARIES, Rows, SEGMENTS, Shape, Unit, corrupt, unit_rows, write
 use crate::store::StoreError;
 use crate::store::embedded::by_prefix::{after, at_bucket, next_prefix, site_range};
 use crate::store::embedded::{COUNTS, operation};
-use crate::store::schema::{Counts, Granularity, decode_key, prefix_of, split_row};
+use crate::store::schema::{Counts, Granularity, decode_key, split_row};
 
 /// Days sealed per transaction.
 pub(in crate::store::embedded) const WINDOW_DAYS: i32 = 4;
 
 /// Rows of several units, while they are being rebuilt.
-type ByUnit = BTreeMap<Unit, Rows>;
+pub(super) type ByUnit = BTreeMap<Unit, Rows>;
 
 /// The open-row buckets of `granularity` for the days `first..end`.
 fn buckets(granularity: Granularity, (first, end): (i32, i32)) -> (i32, i32) {
@@ -31,7 +30,7 @@ fn buckets(granularity: Granularity, (first, end): (i32, i32)) -> (i32, i32) {
 
 /// Adds the open rows of the days `first..end` (their hours, and months
 /// whose first day is among them) to `into`, by unit; their keys.
-fn open_rows_in(
+pub(super) fn open_rows_in(
     table: &impl ReadableTable<&'static [u8], &'static [u8]>,
     site: &str,
     days: (i32, i32),
@@ -142,65 +141,4 @@ pub(in crate::store::embedded) fn seal_window(
         write_unit(write, site, unit, &rows)?;
     }
     Ok(moved)
-}
-
-/// The monthly rows of the month `first..=last`: the sums of its sealed
-/// and open daily rows, read from one snapshot.
-pub(in crate::store::embedded) fn month_rows(
-    read: &redb::ReadTransaction,
-    site: &str,
-    (first, last): (i32, i32),
-) -> Result<Rows, StoreError> {
-    let segments = read.open_table(SEGMENTS).map_err(operation)?;
-    let dictionaries = read.open_table(DICTIONARIES).map_err(operation)?;
-    let open = read.open_table(COUNTS).map_err(operation)?;
-    let mut days = ByUnit::new();
-    open_rows_in(&open, site, (first, last + 1), &mut days)?;
-    for day in first..=last {
-        let rows = days.entry(Unit::Day(day)).or_default();
-        unit_rows(&segments, &dictionaries, site, Unit::Day(day), rows)?;
-    }
-    let mut month: Rows = HashMap::new();
-    for (unit, rows) in days {
-        if !matches!(unit, Unit::Day(_)) {
-            continue;
-        }
-        for (shape, rows) in rows {
-            if shape.granularity != Granularity::Day {
-                continue;
-            }
-            let monthly = Shape {
-                granularity: Granularity::Month,
-                ..shape
-            };
-            let into = month.entry(monthly).or_default();
-            for ((filter, _, value), counts) in rows {
-                *into.entry((filter, 0, value)).or_default() += counts;
-            }
-        }
-    }
-    Ok(month)
-}
-
-/// Writes a month's rows as its unit, replacing the unit and any monthly
-/// open rows (written before days were sealed); the rows written.
-pub(in crate::store::embedded) fn write_month(
-    write: &WriteTransaction,
-    site: &str,
-    first: i32,
-    rows: &Rows,
-) -> Result<u64, StoreError> {
-    {
-        let mut table = write.open_table(COUNTS).map_err(operation)?;
-        let mut replaced = ByUnit::new();
-        let keys = open_rows_in(&table, site, (first, first + 1), &mut replaced)?;
-        for key in keys {
-            let (_, granularity) = prefix_of(&key).ok_or(corrupt("key prefix"))?;
-            if granularity == Granularity::Month {
-                table.remove(key.as_slice()).map_err(operation)?;
-            }
-        }
-    }
-    write_unit(write, site, Unit::Month(first), rows)?;
-    Ok(rows.values().map(|rows| rows.len() as u64).sum())
 }
