@@ -166,6 +166,17 @@ impl Embedded {
     /// up; the unit is written whole in one short transaction, replacing an
     /// earlier one. Returns how many monthly rows were written.
     pub fn roll_up(&self, site: &str, first: i32, last: i32) -> Result<u64, StoreError> {
+        self.roll_up_with(site, (first, last), || {})
+    }
+
+    /// As `roll_up`, calling `between` once the month is summed and before
+    /// it is written: where a test lands a flush the sum has missed.
+    pub(super) fn roll_up_with(
+        &self,
+        site: &str,
+        (first, last): (i32, i32),
+        between: impl FnOnce(),
+    ) -> Result<u64, StoreError> {
         let listed = rollup_key(site, first);
         // Pending before the snapshot: a flush after it unmarks the month.
         let write = self.begin_write()?;
@@ -174,6 +185,7 @@ impl Embedded {
         let read = self.db()?.begin_read().map_err(operation)?;
         let (unit, written) = sealed::month_unit(&read, site, (first, last))?;
         drop(read);
+        between();
         let write = self.begin_write()?;
         sealed::write_month(&write, site, first, unit.as_ref())
             .map_err(|error| self.write_failed(error))?;

@@ -504,3 +504,37 @@ fn the_database_file_is_readable_by_its_owner_only() {
     assert_eq!(mode(&path), 0o600, "narrowed on open");
     assert!(store.ping().is_ok());
 }
+
+#[test]
+fn a_flush_between_summing_and_writing_a_month_keeps_it_unlisted() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Embedded::open(dir.path(), CACHE).unwrap();
+    let (first, last) = (20_697, 20_726);
+    let monthly = prefix((Dim::None, ""), Dim::Page, Granularity::Month);
+    store
+        .apply(&[(pages().row_key(first + 1, "/afval"), views(1))])
+        .unwrap();
+    store.seal(SITE, last).unwrap();
+
+    let late = (pages().row_key(first + 2, "/afval"), views(1));
+    store
+        .roll_up_with(SITE, (first, last), || store.apply(&[late]).unwrap())
+        .unwrap();
+    assert_eq!(store.rolled_months(SITE).unwrap(), Vec::<i32>::new());
+    assert_eq!(
+        scanned(&store, &monthly, first, first),
+        [row(first, "/afval", 1)]
+    );
+    assert_eq!(
+        scanned(&store, &pages(), first, last).len(),
+        2,
+        "its days are read"
+    );
+
+    store.roll_up(SITE, first, last).unwrap();
+    assert_eq!(store.rolled_months(SITE).unwrap(), [first]);
+    assert_eq!(
+        scanned(&store, &monthly, first, first),
+        [row(first, "/afval", 2)]
+    );
+}
