@@ -14,7 +14,9 @@ mod embedded;
 pub mod logins;
 pub mod redis;
 pub mod schema;
+mod segment;
 pub mod sharing;
+mod unit;
 
 use std::path::Path;
 

@@ -14,8 +14,6 @@
 //! Retention deletes units whole; with each day's dictionary deleted along
 //! with its tables, no text outlives the last count that names it.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
-
 use redb::{ReadableTable, TableDefinition, WriteTransaction};
 
 mod open;
@@ -23,9 +21,11 @@ mod retention;
 
 use super::by_prefix::site_range;
 use super::operation;
-use super::segment::{Dictionary, SealedRow, Table, encode_table, row_count};
 use crate::store::StoreError;
-use crate::store::schema::{Counts, Dim, Granularity, RowPrefix, encoded_bucket, split_row};
+use crate::store::schema::{Counts, Granularity, RowPrefix, encoded_bucket, split_row};
+use crate::store::segment::{Dictionary, row_count};
+pub(super) use crate::store::unit::{Rows, Shape, Unit};
+use crate::store::unit::{add_table, each_row_of, encode};
 
 pub(super) use open::{WINDOW_DAYS, month_rows, open_days, seal_window, write_month};
 pub(super) use retention::purge;
@@ -34,60 +34,6 @@ pub(super) use retention::purge;
 pub(super) const SEGMENTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("segments");
 /// `[site len][site][unit kind][period]` → dictionary block.
 pub(super) const DICTIONARIES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("dictionaries");
-
-/// A day (its hourly and daily rows) or a rolled-up month (its monthly rows).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub(super) enum Unit {
-    Day(i32),
-    Month(i32),
-}
-
-/// The tables of a unit: one per shape.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub(super) struct Shape {
-    filter: Dim,
-    breakdown: Dim,
-    granularity: Granularity,
-}
-
-/// A row with its texts, while a unit is being rebuilt.
-type Texts = (String, u32, String);
-/// A unit's rows by shape, while it is being rebuilt.
-type Rows = HashMap<Shape, BTreeMap<Texts, Counts>>;
-
-impl Unit {
-    /// The unit a row belongs to, and its hour within the unit's day.
-    pub(super) fn of(granularity: Granularity, bucket: i32) -> (Unit, u32) {
-        match granularity {
-            Granularity::Hour => (
-                Unit::Day(bucket.div_euclid(24)),
-                bucket.rem_euclid(24) as u32,
-            ),
-            Granularity::Day => (Unit::Day(bucket), 0),
-            Granularity::Month => (Unit::Month(bucket), 0),
-        }
-    }
-
-    fn kind(self) -> Granularity {
-        match self {
-            Unit::Day(_) => Granularity::Day,
-            Unit::Month(_) => Granularity::Month,
-        }
-    }
-
-    fn period(self) -> i32 {
-        match self {
-            Unit::Day(day) | Unit::Month(day) => day,
-        }
-    }
-
-    fn bucket(self, granularity: Granularity, offset: u32) -> i32 {
-        match granularity {
-            Granularity::Hour => self.period() * 24 + offset as i32,
-            _ => self.period(),
-        }
-    }
-}
 
 fn unit_key(site: &str, unit: Unit) -> Vec<u8> {
     let (mut key, _) = site_range(site);
@@ -98,26 +44,17 @@ fn unit_key(site: &str, unit: Unit) -> Vec<u8> {
 
 fn segment_key(site: &str, unit: Unit, shape: Shape) -> Vec<u8> {
     let mut key = unit_key(site, unit);
-    key.extend_from_slice(&[
-        shape.filter as u8,
-        shape.breakdown as u8,
-        shape.granularity as u8,
-    ]);
+    key.extend_from_slice(&shape.to_bytes());
     key
 }
 
 /// The shape named by a segment key's last three bytes.
 fn shape_of(key: &[u8]) -> Result<Shape, StoreError> {
-    let [filter, breakdown, granularity] = key
+    let bytes = key
         .last_chunk::<3>()
         .copied()
         .ok_or(StoreError::Corrupt("segment key"))?;
-    Ok(Shape {
-        filter: Dim::from_byte(filter).ok_or(StoreError::Corrupt("segment filter"))?,
-        breakdown: Dim::from_byte(breakdown).ok_or(StoreError::Corrupt("segment breakdown"))?,
-        granularity: Granularity::from_byte(granularity)
-            .ok_or(StoreError::Corrupt("segment granularity"))?,
-    })
+    Shape::from_bytes(bytes).map_err(corrupt)
 }
 
 /// The unit named by a segment or dictionary key (after the site).
@@ -170,26 +107,15 @@ pub(super) fn each_sealed(
             continue;
         };
         let dictionary = Dictionary::decode(block.value()).map_err(corrupt)?;
-        let Some(filter) = dictionary.id_of(&prefix.filter.1) else {
-            continue;
-        };
-        let table = Table::decode(table.value()).map_err(corrupt)?;
-        let mut missing = false;
-        table
-            .rows_of(filter, |row| {
-                let bucket = unit.bucket(prefix.granularity, row.offset);
-                match dictionary.get(row.value) {
-                    Some(value) if (first..=last).contains(&bucket) => {
-                        each(bucket, value, row.counts);
-                    }
-                    Some(_) => {}
-                    None => missing = true,
-                }
-            })
-            .map_err(corrupt)?;
-        if missing {
-            return Err(corrupt("sealed row names no text"));
-        }
+        each_row_of(
+            (unit, prefix.granularity),
+            &dictionary,
+            table.value(),
+            &prefix.filter.1,
+            (first, last),
+            &mut each,
+        )
+        .map_err(corrupt)?;
     }
     Ok(())
 }
@@ -226,24 +152,7 @@ fn unit_rows(
             break;
         }
         let shape = shape_of(key.value())?;
-        let table = Table::decode(block.value()).map_err(corrupt)?;
-        let into = rows.entry(shape).or_default();
-        let mut missing = false;
-        table
-            .each_row(
-                |row| match (dictionary.get(row.filter), dictionary.get(row.value)) {
-                    (Some(filter), Some(value)) => {
-                        *into
-                            .entry((filter.to_owned(), row.offset, value.to_owned()))
-                            .or_default() += row.counts;
-                    }
-                    _ => missing = true,
-                },
-            )
-            .map_err(corrupt)?;
-        if missing {
-            return Err(corrupt("sealed row names no text"));
-        }
+        add_table(&dictionary, shape, block.value(), rows).map_err(corrupt)?;
     }
     Ok(())
 }
@@ -256,32 +165,13 @@ fn write_unit(
     rows: &Rows,
 ) -> Result<(), StoreError> {
     delete_unit(write, site, unit)?;
-    let texts: BTreeSet<&str> = rows
-        .values()
-        .flat_map(|rows| rows.keys())
-        .flat_map(|(filter, _, value)| [filter.as_str(), value.as_str()])
-        .collect();
-    if texts.is_empty() {
+    let Some(encoded) = encode(rows) else {
         return Ok(());
-    }
-    let dictionary = Dictionary::of_sorted(texts.iter().copied());
-    let number = |text: &str| dictionary.id_of(text).unwrap_or_default();
+    };
     let mut segments = write.open_table(SEGMENTS).map_err(operation)?;
-    for (shape, rows) in rows {
-        let mut sealed: Vec<SealedRow> = rows
-            .iter()
-            .map(|((filter, offset, value), counts)| SealedRow {
-                filter: number(filter),
-                offset: *offset,
-                value: number(value),
-                counts: *counts,
-            })
-            .collect();
+    for (shape, table) in &encoded.tables {
         segments
-            .insert(
-                segment_key(site, unit, *shape).as_slice(),
-                encode_table(&mut sealed).as_slice(),
-            )
+            .insert(segment_key(site, unit, *shape).as_slice(), table.as_slice())
             .map_err(operation)?;
     }
     write
@@ -289,7 +179,7 @@ fn write_unit(
         .map_err(operation)?
         .insert(
             unit_key(site, unit).as_slice(),
-            dictionary.encode().as_slice(),
+            encoded.dictionary.as_slice(),
         )
         .map_err(operation)?;
     Ok(())
