@@ -116,11 +116,12 @@ impl Store {
     }
 
     /// Moves a site's counts of days before `before_day` into their sealed,
-    /// compact form; the rows moved. Redis keeps rows as they are.
+    /// compact form; the rows moved (none on Redis while another instance
+    /// holds the site's roll-up claim: its next pass seals them).
     pub fn seal(&self, site: &str, before_day: i32) -> Result<u64, StoreError> {
         match self {
             Store::Embedded(store) => store.seal(site, before_day),
-            Store::Redis(_) => Ok(0),
+            Store::Redis(store) => store.seal(site, before_day),
         }
     }
 
