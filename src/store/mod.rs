@@ -148,7 +148,7 @@ impl Store {
     /// The bytes a site's counts take at rest, measured by reading every
     /// one of its rows: on the embedded store its keys and values (redb's
     /// pages add their own overhead, see README), on Redis the memory of
-    /// its count hashes as `MEMORY USAGE` reports it. A read of the whole
+    /// its count hashes and sealed units as `MEMORY USAGE` reports it. A read of the whole
     /// site: for a background thread, not for the aggregator.
     pub fn site_bytes(&self, site: &str) -> Result<u64, StoreError> {
         match self {
