@@ -10,7 +10,7 @@
 //! so its monthly rows are the exact sums of its days. Queries read a month
 //! from its monthly rows only while it is listed as rolled up; a flush that
 //! writes one of its days later takes it off the list, and it is due again.
-//! The same thread seals finished days first (`Store::seal`: the embedded
+//! The same thread seals finished days first (`Store::seal`: either
 //! store moves a day's rows into its compact form once the whole day after
 //! it has passed), and measures each site's bytes at rest (`stored_bytes`)
 //! before its first pass and every hour after. Besides every

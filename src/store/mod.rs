@@ -14,7 +14,9 @@ mod embedded;
 pub mod logins;
 pub mod redis;
 pub mod schema;
+mod segment;
 pub mod sharing;
+mod unit;
 
 use std::path::Path;
 
@@ -114,11 +116,12 @@ impl Store {
     }
 
     /// Moves a site's counts of days before `before_day` into their sealed,
-    /// compact form; the rows moved. Redis keeps rows as they are.
+    /// compact form; the rows moved (none on Redis while another instance
+    /// holds the site's roll-up claim: its next pass seals them).
     pub fn seal(&self, site: &str, before_day: i32) -> Result<u64, StoreError> {
         match self {
             Store::Embedded(store) => store.seal(site, before_day),
-            Store::Redis(_) => Ok(0),
+            Store::Redis(store) => store.seal(site, before_day),
         }
     }
 
@@ -145,7 +148,7 @@ impl Store {
     /// The bytes a site's counts take at rest, measured by reading every
     /// one of its rows: on the embedded store its keys and values (redb's
     /// pages add their own overhead, see README), on Redis the memory of
-    /// its count hashes as `MEMORY USAGE` reports it. A read of the whole
+    /// its count hashes and sealed units as `MEMORY USAGE` reports it. A read of the whole
     /// site: for a background thread, not for the aggregator.
     pub fn site_bytes(&self, site: &str) -> Result<u64, StoreError> {
         match self {

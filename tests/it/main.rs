@@ -35,6 +35,7 @@ mod process;
 mod promtool;
 mod public_stats;
 mod redis_backend;
+mod redis_seal;
 mod redis_server;
 mod redis_store;
 mod redis_tls;

@@ -17,7 +17,6 @@ mod logins;
 mod migrate;
 mod probe;
 mod sealed;
-mod segment;
 mod sharing;
 
 use std::path::{Path, PathBuf};

@@ -15,6 +15,7 @@ pub mod conn;
 mod consent;
 mod logins;
 mod rollup;
+mod sealed;
 mod sharing;
 
 use std::collections::{BTreeMap, HashSet};
@@ -168,6 +169,8 @@ impl RedisStore {
                     .key(index_key(pool, &site))
                     .key(rollup::rolled_key(&site_prefix))
                     .key(rollup::pending_key(&site_prefix))
+                    .key(sealed::sealing_key(&site_prefix))
+                    .key(sealed::horizon_key(&site_prefix))
                     .arg(MARKER_LIFE_MS)
                     .arg(months.len())
                     .arg(&months);
@@ -213,24 +216,43 @@ impl RedisStore {
                 }));
             }
         }
-        Ok(rows)
+        let sealed = self.sealed_rows(prefix, (first, last))?;
+        if sealed.is_empty() {
+            return Ok(rows);
+        }
+        // A row written to a sealed day is added to its sealed row.
+        let mut merged: BTreeMap<(i32, String), Counts> = BTreeMap::new();
+        for row in sealed.into_iter().chain(rows) {
+            *merged.entry((row.bucket, row.value)).or_default() += row.counts;
+        }
+        Ok(merged
+            .into_iter()
+            .map(|((bucket, value), counts)| Row {
+                bucket,
+                value,
+                counts,
+            })
+            .collect())
     }
 
-    /// Deletes a site's hashes in buckets before the given day. Hourly
-    /// buckets are indexed by their day, so `before_hour` is implied;
-    /// monthly ones by their first day.
+    /// Deletes a site's hashes in buckets before the given day, and its
+    /// units of days before it (a unit's dictionary with its tables).
+    /// Hourly buckets are indexed by their day, so `before_hour` is
+    /// implied; monthly ones and months' units by their first day.
     pub fn purge(&self, site: &str, before_day: i32) -> Result<u64, StoreError> {
         let mut call = self.purge.prepare_invoke();
         let site_prefix = self.counts.site_prefix(site);
         call.key(index_key(&self.counts, site))
             .key(rollup::rolled_key(&site_prefix))
             .key(rollup::pending_key(&site_prefix))
+            .key(sealed::units_key(&site_prefix))
+            .key(sealed::sealing_key(&site_prefix))
             .arg(before_day);
         self.counts.with(|conn| call.invoke::<u64>(conn))
     }
 
     /// The memory of the site's count hashes (those its bucket index
-    /// lists), by `MEMORY USAGE`, a pipeline of 512 keys at a time.
+    /// lists) and units, by `MEMORY USAGE`, a pipeline of 512 keys at a time.
     pub fn site_bytes(&self, site: &str) -> Result<u64, StoreError> {
         let index = index_key(&self.counts, site);
         let keys: Vec<Vec<u8>> = self
@@ -245,7 +267,7 @@ impl RedisStore {
             let usages: Vec<Option<u64>> = self.counts.with(|conn| pipe.query(conn))?;
             bytes += usages.into_iter().flatten().sum::<u64>();
         }
-        Ok(bytes)
+        Ok(bytes + self.units_bytes(&self.counts.site_prefix(site))?)
     }
 
     pub fn ping(&self) -> Result<(), StoreError> {
@@ -290,11 +312,12 @@ fn append_rows(
             })
             .collect();
         let key = count_key(pool, prefix, row.bucket);
+        call.arg(&key)
+            .arg(bucket_day(prefix.granularity, row.bucket));
         if indexed.contains(&key) {
-            call.arg(&key).arg("");
+            call.arg("1");
         } else {
-            call.arg(&key)
-                .arg(bucket_day(prefix.granularity, row.bucket));
+            call.arg("");
             added.push(key);
         }
         call.arg(fields.len());

@@ -1,6 +1,6 @@
-//! Monthly rows on Redis: a finished month's daily hashes summed per
-//! prefix into one hash per prefix, indexed under the month's first day so
-//! retention removes it with the days before it.
+//! Monthly rows on Redis: a finished month's daily rows, sealed and open,
+//! summed into the month's unit (`sealed`), listed under the month's first
+//! day so retention removes it with the days before it.
 //!
 //! The months done are a sorted set per site (`…rolled`, scored by the
 //! month's first day); a flush that writes a day of a listed month takes
@@ -9,21 +9,23 @@
 //! only if it is still pending, so a flush the sum may have missed never
 //! hides behind a listed month. One instance at a time rolls a site's
 //! month up: it holds `…rolling` (with a token of its own) while it works,
-//! and skips a month another instance listed meanwhile. A roll-up cut
-//! short is run again: each monthly hash is replaced whole, in one script
-//! call.
+//! and skips a month another instance listed meanwhile; sealing takes the
+//! same claim. A roll-up cut short is run again: the month's unit is
+//! replaced whole, in one script call, with any monthly hashes an earlier
+//! version wrote.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
+use super::sealed::add_hashes;
 use super::{RedisStore, index_key};
 use crate::query::period::month_key;
-use crate::store::schema::{Granularity, encoded_bucket, prefix_of};
+use crate::store::schema::{Granularity, prefix_of};
+use crate::store::unit::{Rows, Shape, Unit};
 use crate::store::{Row, RowPrefix, StoreError};
 
-const REPLACE: &str = include_str!("rollup_replace.lua");
 const RELEASE: &str = include_str!("claim_release.lua");
 const LIST: &str = include_str!("rollup_list.lua");
-/// Prefixes summed per round trip.
+/// Daily hashes read per round trip.
 const PREFIXES_PER_PIPELINE: usize = 256;
 /// How long one instance's claim on a site's roll-up lasts.
 const CLAIM_MS: u64 = 10 * 60 * 1_000;
@@ -57,10 +59,34 @@ impl RedisStore {
             .with(|conn| redis::cmd("ZRANGE").arg(&key).arg(0).arg(-1).query(conn))
     }
 
-    /// Sums the daily hashes of the month `first..=last` into monthly
-    /// hashes and lists the month as rolled up. Returns the number of
-    /// monthly hashes written, or `None` when another instance is at it.
+    /// Sums the daily rows of the month `first..=last`, sealed and open,
+    /// into the month's unit and lists the month as rolled up. Returns the
+    /// number of monthly prefixes (a filter value of a shape) written, or
+    /// `None` when another instance holds the site's claim.
     pub fn roll_up(&self, site: &str, first: i32, last: i32) -> Result<Option<u64>, StoreError> {
+        let pool = &self.counts;
+        self.claimed(site, |site_prefix| {
+            let rolled: Option<f64> = pool.with(|conn| {
+                redis::cmd("ZSCORE")
+                    .arg(rolled_key(site_prefix))
+                    .arg(first)
+                    .query(conn)
+            })?;
+            match rolled {
+                // Listed by another instance since this one looked.
+                Some(_) => Ok(0),
+                None => self.roll_up_claimed(site, site_prefix, (first, last)),
+            }
+        })
+    }
+
+    /// Runs `work` while holding the site's roll-up claim (sealing takes it
+    /// too), or answers `None` when another instance holds it.
+    pub(super) fn claimed<T>(
+        &self,
+        site: &str,
+        work: impl FnOnce(&str) -> Result<T, StoreError>,
+    ) -> Result<Option<T>, StoreError> {
         let pool = &self.counts;
         let site_prefix = pool.site_prefix(site);
         let claim = format!("{site_prefix}rolling");
@@ -77,17 +103,7 @@ impl RedisStore {
         if claimed.is_none() {
             return Ok(None);
         }
-        let rolled: Option<f64> = pool.with(|conn| {
-            redis::cmd("ZSCORE")
-                .arg(rolled_key(&site_prefix))
-                .arg(first)
-                .query(conn)
-        })?;
-        let result = match rolled {
-            // Listed by another instance since this one looked.
-            Some(_) => Ok(0),
-            None => self.roll_up_claimed(site, &site_prefix, (first, last)),
-        };
+        let result = work(&site_prefix);
         let released = pool.with(|conn| {
             redis::cmd("EVAL")
                 .arg(RELEASE)
@@ -96,9 +112,9 @@ impl RedisStore {
                 .arg(&token)
                 .query::<i64>(conn)
         });
-        let written = result?;
+        let done = result?;
         released?;
-        Ok(Some(written))
+        Ok(Some(done))
     }
 
     fn roll_up_claimed(
@@ -118,9 +134,9 @@ impl RedisStore {
         })?;
         let index = index_key(pool, site);
         let head = format!("{site_prefix}n:").into_bytes();
-        // One day's indexed hashes per reply (hourly ones included), so no
-        // reply holds a whole month of a large site.
-        let mut groups: BTreeMap<Vec<u8>, Vec<Vec<u8>>> = BTreeMap::new();
+        let mut month = Rows::new();
+        let mut replaced = Vec::new();
+        // A day at a time, so no reply holds a whole month of a large site.
         for day in first..=last {
             let keys: Vec<Vec<u8>> = pool.with(|conn| {
                 redis::cmd("ZRANGEBYSCORE")
@@ -129,44 +145,33 @@ impl RedisStore {
                     .arg(day)
                     .query(conn)
             })?;
-            add_daily(&mut groups, &head, keys);
-        }
-        let groups: Vec<(Vec<u8>, Vec<Vec<u8>>)> = groups.into_iter().collect();
-        let mut written = 0;
-        for chunk in groups.chunks(PREFIXES_PER_PIPELINE) {
-            let mut read = redis::pipe();
-            for (_, hashes) in chunk {
-                for hash in hashes {
+            let (daily, monthly) = split_daily(&head, keys);
+            if day == first {
+                replaced = monthly;
+            }
+            let mut days: BTreeMap<Unit, Rows> = BTreeMap::new();
+            for chunk in daily.chunks(PREFIXES_PER_PIPELINE) {
+                let mut read = redis::pipe();
+                for hash in chunk {
                     read.cmd("HGETALL").arg(hash);
                 }
+                let replies = pool.with(|conn| read.query(conn))?;
+                add_hashes(&head, chunk, replies, &mut days)?;
             }
-            let replies: Vec<Vec<(Vec<u8>, i64)>> = pool.with(|conn| read.query(conn))?;
-            let mut replies = replies.into_iter();
-            let mut write = redis::pipe();
-            for (prefix, hashes) in chunk {
-                let mut sums: HashMap<Vec<u8>, i64> = HashMap::new();
-                for fields in replies.by_ref().take(hashes.len()) {
-                    for (field, number) in fields {
-                        *sums.entry(field).or_default() += number;
-                    }
-                }
-                let mut monthly = head.clone();
-                monthly.extend_from_slice(prefix);
-                if let Some(granularity) = monthly.last_mut() {
-                    *granularity = Granularity::Month as u8;
-                }
-                monthly.extend_from_slice(&encoded_bucket(first));
-                // EVAL, not EVALSHA: a pipeline cannot load a missing script.
-                let replace = write.cmd("EVAL").arg(REPLACE).arg(2);
-                replace.arg(&monthly).arg(&index).arg(first);
-                for (field, number) in &sums {
-                    replace.arg(field.as_slice()).arg(*number);
-                }
-                replace.ignore();
-                written += u64::from(!sums.is_empty());
-            }
-            pool.with(|conn| write.query::<()>(conn))?;
+            let rows = days.entry(Unit::Day(day)).or_default();
+            self.unit_rows(site_prefix, Unit::Day(day), rows)?;
+            add_to_month(&mut month, days);
         }
+        let written = month
+            .values()
+            .map(|rows| {
+                let mut filters: Vec<&str> =
+                    rows.keys().map(|(filter, _, _)| filter.as_str()).collect();
+                filters.dedup();
+                filters.len() as u64
+            })
+            .sum();
+        self.replace_unit(site_prefix, Unit::Month(first), &month, &replaced)?;
         pool.with(|conn| {
             redis::cmd("EVAL")
                 .arg(LIST)
@@ -180,19 +185,41 @@ impl RedisStore {
     }
 }
 
-/// Adds the daily hashes among `keys` (indexed hashes of a site) to
-/// `groups`, by prefix: each key is `head`, the prefix, then the bucket.
-fn add_daily(groups: &mut BTreeMap<Vec<u8>, Vec<Vec<u8>>>, head: &[u8], keys: Vec<Vec<u8>>) {
+/// The daily and the monthly hashes among `keys` (indexed hashes of a
+/// site; each key is `head`, the prefix, then the bucket).
+fn split_daily(head: &[u8], keys: Vec<Vec<u8>>) -> (Vec<Vec<u8>>, Vec<Vec<u8>>) {
+    let (mut daily, mut monthly) = (Vec::new(), Vec::new());
     for key in keys {
         let Some(rest) = key.strip_prefix(head) else {
             continue;
         };
-        let Some((len, Granularity::Day)) = prefix_of(rest) else {
-            continue;
-        };
-        if rest.len() != len + 4 {
+        match prefix_of(rest) {
+            Some((len, Granularity::Day)) if rest.len() == len + 4 => daily.push(key),
+            Some((len, Granularity::Month)) if rest.len() == len + 4 => monthly.push(key),
+            _ => {}
+        }
+    }
+    (daily, monthly)
+}
+
+/// Adds the daily rows of `days` to a month's rows.
+fn add_to_month(month: &mut Rows, days: BTreeMap<Unit, Rows>) {
+    for (unit, rows) in days {
+        if !matches!(unit, Unit::Day(_)) {
             continue;
         }
-        groups.entry(rest[..len].to_vec()).or_default().push(key);
+        for (shape, rows) in rows {
+            if shape.granularity != Granularity::Day {
+                continue;
+            }
+            let monthly = Shape {
+                granularity: Granularity::Month,
+                ..shape
+            };
+            let into = month.entry(monthly).or_default();
+            for ((filter, _, value), counts) in rows {
+                *into.entry((filter, 0, value)).or_default() += counts;
+            }
+        }
     }
 }

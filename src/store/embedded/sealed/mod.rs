@@ -14,8 +14,6 @@
 //! Retention deletes units whole; with each day's dictionary deleted along
 //! with its tables, no text outlives the last count that names it.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
-
 use redb::{ReadableTable, TableDefinition, WriteTransaction};
 
 mod month;
@@ -24,9 +22,11 @@ mod retention;
 
 use super::by_prefix::site_range;
 use super::operation;
-use super::segment::{Dictionary, SealedRow, Table, encode_table, row_count};
 use crate::store::StoreError;
-use crate::store::schema::{Counts, Dim, Granularity, RowPrefix, encoded_bucket, split_row};
+use crate::store::schema::{Counts, Granularity, RowPrefix, encoded_bucket, split_row};
+use crate::store::segment::{Dictionary, row_count};
+use crate::store::unit::{Encoded, add_table, each_row_of, encode};
+pub(super) use crate::store::unit::{Rows, Shape, Unit};
 
 pub(super) use month::{month_unit, write_month};
 pub(super) use open::{WINDOW_DAYS, open_days, seal_window};
@@ -37,60 +37,6 @@ pub(super) const SEGMENTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new(
 /// `[site len][site][unit kind][period]` → dictionary block.
 pub(super) const DICTIONARIES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("dictionaries");
 
-/// A day (its hourly and daily rows) or a rolled-up month (its monthly rows).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub(super) enum Unit {
-    Day(i32),
-    Month(i32),
-}
-
-/// The tables of a unit: one per shape.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub(super) struct Shape {
-    filter: Dim,
-    breakdown: Dim,
-    granularity: Granularity,
-}
-
-/// A row with its texts, while a unit is being rebuilt.
-type Texts = (String, u32, String);
-/// A unit's rows by shape, while it is being rebuilt.
-type Rows = HashMap<Shape, BTreeMap<Texts, Counts>>;
-
-impl Unit {
-    /// The unit a row belongs to, and its hour within the unit's day.
-    pub(super) fn of(granularity: Granularity, bucket: i32) -> (Unit, u32) {
-        match granularity {
-            Granularity::Hour => (
-                Unit::Day(bucket.div_euclid(24)),
-                bucket.rem_euclid(24) as u32,
-            ),
-            Granularity::Day => (Unit::Day(bucket), 0),
-            Granularity::Month => (Unit::Month(bucket), 0),
-        }
-    }
-
-    fn kind(self) -> Granularity {
-        match self {
-            Unit::Day(_) => Granularity::Day,
-            Unit::Month(_) => Granularity::Month,
-        }
-    }
-
-    fn period(self) -> i32 {
-        match self {
-            Unit::Day(day) | Unit::Month(day) => day,
-        }
-    }
-
-    fn bucket(self, granularity: Granularity, offset: u32) -> i32 {
-        match granularity {
-            Granularity::Hour => self.period() * 24 + offset as i32,
-            _ => self.period(),
-        }
-    }
-}
-
 fn unit_key(site: &str, unit: Unit) -> Vec<u8> {
     let (mut key, _) = site_range(site);
     key.push(unit.kind() as u8);
@@ -100,26 +46,17 @@ fn unit_key(site: &str, unit: Unit) -> Vec<u8> {
 
 fn segment_key(site: &str, unit: Unit, shape: Shape) -> Vec<u8> {
     let mut key = unit_key(site, unit);
-    key.extend_from_slice(&[
-        shape.filter as u8,
-        shape.breakdown as u8,
-        shape.granularity as u8,
-    ]);
+    key.extend_from_slice(&shape.to_bytes());
     key
 }
 
 /// The shape named by a segment key's last three bytes.
 fn shape_of(key: &[u8]) -> Result<Shape, StoreError> {
-    let [filter, breakdown, granularity] = key
+    let bytes = key
         .last_chunk::<3>()
         .copied()
         .ok_or(StoreError::Corrupt("segment key"))?;
-    Ok(Shape {
-        filter: Dim::from_byte(filter).ok_or(StoreError::Corrupt("segment filter"))?,
-        breakdown: Dim::from_byte(breakdown).ok_or(StoreError::Corrupt("segment breakdown"))?,
-        granularity: Granularity::from_byte(granularity)
-            .ok_or(StoreError::Corrupt("segment granularity"))?,
-    })
+    Shape::from_bytes(bytes).map_err(corrupt)
 }
 
 /// The unit named by a segment or dictionary key (after the site).
@@ -172,26 +109,15 @@ pub(super) fn each_sealed(
             continue;
         };
         let dictionary = Dictionary::decode(block.value()).map_err(corrupt)?;
-        let Some(filter) = dictionary.id_of(&prefix.filter.1) else {
-            continue;
-        };
-        let table = Table::decode(table.value()).map_err(corrupt)?;
-        let mut missing = false;
-        table
-            .rows_of(filter, |row| {
-                let bucket = unit.bucket(prefix.granularity, row.offset);
-                match dictionary.get(row.value) {
-                    Some(value) if (first..=last).contains(&bucket) => {
-                        each(bucket, value, row.counts);
-                    }
-                    Some(_) => {}
-                    None => missing = true,
-                }
-            })
-            .map_err(corrupt)?;
-        if missing {
-            return Err(corrupt("sealed row names no text"));
-        }
+        each_row_of(
+            (unit, prefix.granularity),
+            &dictionary,
+            table.value(),
+            &prefix.filter.1,
+            (first, last),
+            &mut each,
+        )
+        .map_err(corrupt)?;
     }
     Ok(())
 }
@@ -228,63 +154,9 @@ fn unit_rows(
             break;
         }
         let shape = shape_of(key.value())?;
-        let table = Table::decode(block.value()).map_err(corrupt)?;
-        let into = rows.entry(shape).or_default();
-        let mut missing = false;
-        table
-            .each_row(
-                |row| match (dictionary.get(row.filter), dictionary.get(row.value)) {
-                    (Some(filter), Some(value)) => {
-                        *into
-                            .entry((filter.to_owned(), row.offset, value.to_owned()))
-                            .or_default() += row.counts;
-                    }
-                    _ => missing = true,
-                },
-            )
-            .map_err(corrupt)?;
-        if missing {
-            return Err(corrupt("sealed row names no text"));
-        }
+        add_table(&dictionary, shape, block.value(), rows).map_err(corrupt)?;
     }
     Ok(())
-}
-
-/// A unit ready to store: its dictionary and a block per shape.
-pub(super) struct Encoded {
-    dictionary: Dictionary,
-    tables: Vec<(Shape, Vec<u8>)>,
-}
-
-/// Encodes `rows` as a unit; `None` when there are none.
-fn encode_unit(rows: &Rows) -> Option<Encoded> {
-    let texts: BTreeSet<&str> = rows
-        .values()
-        .flat_map(|rows| rows.keys())
-        .flat_map(|(filter, _, value)| [filter.as_str(), value.as_str()])
-        .collect();
-    if texts.is_empty() {
-        return None;
-    }
-    let dictionary = Dictionary::of_sorted(texts.iter().copied());
-    let number = |text: &str| dictionary.id_of(text).unwrap_or_default();
-    let tables = rows
-        .iter()
-        .filter(|(_, rows)| !rows.is_empty())
-        .map(|(shape, rows)| {
-            let mut sealed: Vec<SealedRow> = rows
-                .iter()
-                .map(|((filter, offset, value), counts)| SealedRow {
-                    filter: number(filter),
-                    offset: *offset,
-                    value: number(value),
-                    counts: *counts,
-                })
-                .collect();
-            (*shape, encode_table(&mut sealed))
-        })
-        .collect();
-    Some(Encoded { dictionary, tables })
 }
 
 /// Writes `rows` as the whole of `unit`, replacing what it held.
@@ -294,7 +166,7 @@ fn write_unit(
     unit: Unit,
     rows: &Rows,
 ) -> Result<(), StoreError> {
-    put_unit(write, site, unit, encode_unit(rows).as_ref())
+    put_unit(write, site, unit, encode(rows).as_ref())
 }
 
 /// Stores an encoded unit in place of what `unit` held (nothing for `None`).
@@ -319,7 +191,7 @@ fn put_unit(
         .map_err(operation)?
         .insert(
             unit_key(site, unit).as_slice(),
-            encoded.dictionary.encode().as_slice(),
+            encoded.dictionary.as_slice(),
         )
         .map_err(operation)?;
     Ok(())

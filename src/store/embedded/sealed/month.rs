@@ -15,9 +15,9 @@ use super::{
     unit_key,
 };
 use crate::store::StoreError;
-use crate::store::embedded::segment::{Dictionary, SealedRow, Table, encode_table};
 use crate::store::embedded::{COUNTS, operation};
 use crate::store::schema::{Counts, Granularity, prefix_of};
+use crate::store::segment::{Dictionary, SealedRow, Table, encode_table};
 
 /// The unit of the month `first..=last`, summed from one snapshot, and
 /// the number of its rows.
@@ -135,7 +135,7 @@ pub(in crate::store::embedded) fn month_unit(
     }
     Ok((
         Some(Encoded {
-            dictionary: month,
+            dictionary: month.encode(),
             tables,
         }),
         written,

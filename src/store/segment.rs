@@ -15,7 +15,8 @@
 //! back as −1). A block larger than `COMPRESS_FROM` bytes is compressed with
 //! zstd when that makes it smaller.
 //!
-//! This module knows bytes only; `sealed` decides what is stored where.
+//! This module knows bytes only: `unit` turns a unit's rows into these
+//! blocks, and each backend decides where they are kept.
 
 use crate::store::schema::Counts;
 
