@@ -141,6 +141,7 @@ async fn main() -> anyhow::Result<()> {
     let mut traffic = Traffic::new(args.seed);
     let mut sender = Sender::new(&server, args.tick_seconds);
     let mut pending: Vec<Beacon> = Vec::new();
+    let mut sealed = 0;
     for (index, &(day, pageviews)) in days.iter().enumerate() {
         let midnight = day.to_zoned(tz.clone())?.timestamp().as_second();
         let next = day
@@ -157,6 +158,22 @@ async fn main() -> anyhow::Result<()> {
         sender.send(pending.drain(..due).collect()).await?;
         if day.day() == 1 || index + 1 == days.len() {
             sender.report(day, started.elapsed());
+        }
+        // Entering a day seals the day before yesterday, of what has been
+        // flushed by then. Waiting for each day's flush, and from the third
+        // day on for its sealing, keeps the database as a server's would
+        // be, whose days pass in real time: a few open days, the rest sealed.
+        let stored = server
+            .wait_for_pageviews(first, day, sender.pageviews)
+            .await?;
+        if stored != sender.pageviews {
+            bail!(
+                "{day}: the stats API shows {stored} pageviews for {} sent",
+                sender.pageviews
+            );
+        }
+        if index >= 2 {
+            sealed = server.wait_for_sealing(sealed).await?;
         }
     }
     // What the range holds; visits still running at the end's midnight
@@ -275,6 +292,7 @@ fn check_countries(path: &Path) -> anyhow::Result<()> {
 /// The real server, in this process, on loopback port 0.
 struct Server {
     public: std::net::SocketAddr,
+    admin: std::net::SocketAddr,
     clock: Clock,
     client: reqwest::Client,
     token: String,
@@ -298,6 +316,9 @@ impl Server {
                 "KRUIMEL_SERVER__TRUSTED_PROXIES".into(),
                 r#"["127.0.0.1/32"]"#.into(),
             ),
+            // One simulated day is sent in a second or two from the
+            // seeder's few networks: the per-network limit is for real time.
+            ("KRUIMEL_LIMITS__INGEST_PER_NETWORK".into(), "0".into()),
             (
                 "KRUIMEL_SITES".into(),
                 format!(
@@ -354,6 +375,7 @@ impl Server {
         }
         Ok(Server {
             public: public_address,
+            admin: admin_address,
             clock,
             client,
             token: args.token.clone(),
@@ -387,6 +409,28 @@ impl Server {
                 return Ok(stored);
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    /// Waits until the server has sealed more rows than `before`, and
+    /// returns how many it has sealed.
+    async fn wait_for_sealing(&self, before: u64) -> anyhow::Result<u64> {
+        let url = format!("http://{}/metrics", self.admin);
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            let text = self.client.get(&url).send().await?.text().await?;
+            let sealed = text
+                .lines()
+                .find_map(|line| line.strip_prefix("kruimel_store_sealed_rows_total "))
+                .and_then(|value| value.trim().parse::<f64>().ok())
+                .unwrap_or(0.0) as u64;
+            if sealed > before {
+                return Ok(sealed);
+            }
+            if Instant::now() > deadline {
+                bail!("no day was sealed within 120 s ({sealed} rows sealed so far)");
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
 

@@ -135,7 +135,16 @@ pub fn add_table(
     table: &[u8],
     rows: &mut Rows,
 ) -> Result<(), Corrupt> {
-    let table = Table::decode(table)?;
+    add_rows(dictionary, shape, &Table::decode(table)?, rows)
+}
+
+/// Adds every row of a decoded table of `shape`, with its texts, to `rows`.
+pub fn add_rows(
+    dictionary: &Dictionary,
+    shape: Shape,
+    table: &Table,
+    rows: &mut Rows,
+) -> Result<(), Corrupt> {
     let into = rows.entry(shape).or_default();
     let mut missing = false;
     table.each_row(
@@ -163,12 +172,34 @@ pub fn each_row_of(
     table: &[u8],
     filter: &str,
     (first, last): (i32, i32),
+    each: impl FnMut(i32, &str, Counts),
+) -> Result<(), Corrupt> {
+    if dictionary.id_of(filter).is_none() {
+        return Ok(());
+    }
+    let table = Table::decode(table)?;
+    each_row_in(
+        (unit, granularity),
+        dictionary,
+        &table,
+        filter,
+        (first, last),
+        each,
+    )
+}
+
+/// As `each_row_of`, for a table already decoded.
+pub fn each_row_in(
+    (unit, granularity): (Unit, Granularity),
+    dictionary: &Dictionary,
+    table: &Table,
+    filter: &str,
+    (first, last): (i32, i32),
     mut each: impl FnMut(i32, &str, Counts),
 ) -> Result<(), Corrupt> {
     let Some(filter) = dictionary.id_of(filter) else {
         return Ok(());
     };
-    let table = Table::decode(table)?;
     let mut missing = false;
     table.rows_of(filter, |row| {
         let bucket = unit.bucket(granularity, row.offset);

@@ -162,8 +162,8 @@ impl Embedded {
     /// Sums every daily row of the month `first..=last` (sealed or open)
     /// into the month's sealed unit, then lists the month as rolled up
     /// unless a flush wrote one of its days meanwhile (it is summed again
-    /// next time). Reading happens in one snapshot, so flushes are not held
-    /// up; the unit is written whole in one short transaction, replacing an
+    /// next time). Reading happens in short snapshots, so flushes are not
+    /// held up; the unit is written whole in one short transaction, replacing an
     /// earlier one. Returns how many monthly rows were written.
     pub fn roll_up(&self, site: &str, first: i32, last: i32) -> Result<u64, StoreError> {
         self.roll_up_with(site, (first, last), || {})
@@ -182,9 +182,8 @@ impl Embedded {
         let write = self.begin_write()?;
         self.list(&write, ROLLUPS_PENDING, &listed)?;
         self.commit(write)?;
-        let read = self.db()?.begin_read().map_err(operation)?;
-        let (unit, written) = sealed::month_unit(&read, site, (first, last))?;
-        drop(read);
+        let begin = || self.db()?.begin_read().map_err(operation);
+        let (unit, written) = sealed::month_unit(begin, site, (first, last))?;
         between();
         let write = self.begin_write()?;
         sealed::write_month(&write, site, first, unit.as_ref())

@@ -157,3 +157,53 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_group_keeps_its_tables_apart_and_compresses_them_together() {
+    let tables: Vec<(u8, Vec<SealedRow>)> = (0..6u8)
+        .map(|tag| {
+            // The same irregular rows in every table, as a day's breakdowns
+            // repeat its values: little to gain alone, much together.
+            let rows = (0..400u32)
+                .map(|n| {
+                    let value = n * 37 + (n * n * 7919) % 31;
+                    row(
+                        n % 5,
+                        0,
+                        value,
+                        i64::from(n.wrapping_mul(2_654_435_761) >> 24),
+                    )
+                })
+                .collect();
+            (tag, rows)
+        })
+        .collect();
+    let blocks: Vec<(u8, Vec<u8>)> = tables
+        .iter()
+        .map(|(tag, rows)| (*tag, encode_table(&mut rows.clone())))
+        .collect();
+    let group = encode_group(blocks.iter().map(|(tag, block)| (*tag, block.as_slice()))).unwrap();
+    assert_eq!(row_count(&group), Ok(6 * 400));
+    let apart: usize = blocks.iter().map(|(_, block)| block.len()).sum();
+    assert!(
+        group.len() * 2 < apart,
+        "{} bytes together against {apart} apart",
+        group.len()
+    );
+    let decoded = decode_group(&group).unwrap();
+    assert_eq!(decoded.len(), 6);
+    for ((tag, table), (expected_tag, block)) in decoded.iter().zip(&blocks) {
+        assert_eq!(tag, expected_tag);
+        let mut rows = Vec::new();
+        table.each_row(|row| rows.push(row)).unwrap();
+        assert_eq!(rows, all_rows(block), "table {tag}");
+    }
+    for cut in 0..group.len() {
+        let _ = decode_group(&group[..cut]);
+    }
+    let mut small = vec![row(1, 0, 2, 1)];
+    let small = encode_group([(3, encode_table(&mut small).as_slice())]).unwrap();
+    for cut in 0..small.len() {
+        assert!(decode_group(&small[..cut]).is_err(), "cut at {cut}");
+    }
+}

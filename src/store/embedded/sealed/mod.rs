@@ -5,7 +5,15 @@
 //! into a unit: one dictionary of the day's texts (`DICTIONARIES`) and one
 //! compact table per shape (filter dimension, breakdown dimension,
 //! granularity) in `SEGMENTS`, encoded by `segment`. A rolled-up month is a
-//! unit of the same kind. A row written to a sealed day later (a late hit,
+//! unit of the same kind.
+//!
+//! A day keeps the tables of one filter dimension and granularity together
+//! in one group block (compressed together, a few large values a day
+//! instead of a hundred small ones): a query of a day decompresses its
+//! filter dimension's group. A month keeps a block per shape, so a year's
+//! query decompresses only the tables it reads. Readers take either
+//! layout for either kind of unit, so units are rewritten in the current
+//! layout whenever they are written, and none needs a migration. A row written to a sealed day later (a late hit,
 //! a clock set back) waits as an open row; reads add it to the sealed row
 //! of the same key, and the next seal merges it in.
 //!
@@ -13,6 +21,8 @@
 //! transaction, so a reader never pairs a table with another dictionary.
 //! Retention deletes units whole; with each day's dictionary deleted along
 //! with its tables, no text outlives the last count that names it.
+
+use std::collections::BTreeMap;
 
 use redb::{ReadableTable, TableDefinition, WriteTransaction};
 
@@ -24,15 +34,16 @@ use super::by_prefix::site_range;
 use super::operation;
 use crate::store::StoreError;
 use crate::store::schema::{Counts, Granularity, RowPrefix, encoded_bucket, split_row};
-use crate::store::segment::{Dictionary, row_count};
-use crate::store::unit::{Encoded, add_table, each_row_of, encode};
+use crate::store::segment::{Dictionary, Table, decode_group, encode_group, row_count};
+use crate::store::unit::{Encoded, add_rows, each_row_in, encode};
 pub(super) use crate::store::unit::{Rows, Shape, Unit};
 
 pub(super) use month::{month_unit, write_month};
 pub(super) use open::{WINDOW_DAYS, open_days, seal_window};
 pub(super) use retention::purge;
 
-/// `[site len][site][unit kind][period][filter dim][breakdown dim][granularity]` → table block.
+/// `[site len][site][unit kind][period][filter dim][breakdown dim][granularity]`
+/// → table block, or with `GROUPED` for the breakdown → group block.
 pub(super) const SEGMENTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("segments");
 /// `[site len][site][unit kind][period]` → dictionary block.
 pub(super) const DICTIONARIES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("dictionaries");
@@ -44,19 +55,97 @@ fn unit_key(site: &str, unit: Unit) -> Vec<u8> {
     key
 }
 
-fn segment_key(site: &str, unit: Unit, shape: Shape) -> Vec<u8> {
+/// The breakdown byte of a key whose block is a group: every table of its
+/// unit with the key's filter dimension and granularity. No dimension has
+/// this number.
+const GROUPED: u8 = 0xFF;
+
+/// Whether `unit` is written as groups of tables (see the module's head).
+fn grouped(unit: Unit) -> bool {
+    matches!(unit, Unit::Day(_))
+}
+
+/// The key of the block that holds `shape`'s table in `unit`, written in
+/// the layout of its kind (`grouped`) or the other one.
+fn segment_key(site: &str, unit: Unit, shape: Shape, group: bool) -> Vec<u8> {
     let mut key = unit_key(site, unit);
-    key.extend_from_slice(&shape.to_bytes());
+    let mut bytes = shape.to_bytes();
+    if group {
+        bytes[1] = GROUPED;
+    }
+    key.extend_from_slice(&bytes);
     key
 }
 
-/// The shape named by a segment key's last three bytes.
-fn shape_of(key: &[u8]) -> Result<Shape, StoreError> {
+/// Whether a segment key names a block of `granularity`.
+fn key_granularity(key: &[u8]) -> Option<Granularity> {
+    key.last().copied().and_then(Granularity::from_byte)
+}
+
+/// The tables of a stored block, by shape: its one table, or a group's.
+fn tables_of(key: &[u8], block: &[u8]) -> Result<Vec<(Shape, Table)>, StoreError> {
     let bytes = key
         .last_chunk::<3>()
         .copied()
         .ok_or(StoreError::Corrupt("segment key"))?;
-    Shape::from_bytes(bytes).map_err(corrupt)
+    if bytes[1] != GROUPED {
+        let shape = Shape::from_bytes(bytes).map_err(corrupt)?;
+        return Ok(vec![(shape, Table::decode(block).map_err(corrupt)?)]);
+    }
+    decode_group(block)
+        .map_err(corrupt)?
+        .into_iter()
+        .map(|(breakdown, table)| {
+            let shape = Shape::from_bytes([bytes[0], breakdown, bytes[2]]).map_err(corrupt)?;
+            Ok((shape, table))
+        })
+        .collect()
+}
+
+/// The table of `shape` in `unit`, when it holds one.
+fn table_of(
+    segments: &impl ReadableTable<&'static [u8], &'static [u8]>,
+    site: &str,
+    unit: Unit,
+    shape: Shape,
+) -> Result<Option<Table>, StoreError> {
+    for group in [grouped(unit), !grouped(unit)] {
+        let key = segment_key(site, unit, shape, group);
+        let Some(block) = segments.get(key.as_slice()).map_err(operation)? else {
+            continue;
+        };
+        let table = tables_of(&key, block.value())?
+            .into_iter()
+            .find_map(|(stored, table)| (stored == shape).then_some(table));
+        if table.is_some() || group {
+            return Ok(table);
+        }
+    }
+    Ok(None)
+}
+
+/// Hands each table stored under `start` (a unit's key, or that and a
+/// filter dimension) of `granularity` (any, for `None`) to `each`.
+fn each_table_under(
+    segments: &impl ReadableTable<&'static [u8], &'static [u8]>,
+    start: &[u8],
+    granularity: Option<Granularity>,
+    mut each: impl FnMut(Shape, Table) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
+    for entry in segments.range(start..).map_err(operation)? {
+        let (key, block) = entry.map_err(operation)?;
+        let key = key.value();
+        if !key.starts_with(start) {
+            break;
+        }
+        if granularity.is_some_and(|wanted| key_granularity(key) != Some(wanted)) {
+            continue;
+        }
+        for (shape, table) in tables_of(key, block.value())? {
+            each(shape, table)?;
+        }
+    }
+    Ok(())
 }
 
 /// The unit named by a segment or dictionary key (after the site).
@@ -102,17 +191,14 @@ pub(super) fn each_sealed(
     {
         let (key, block) = entry.map_err(operation)?;
         let unit = unit_from(key.value(), site_len)?;
-        let Some(table) = segments
-            .get(segment_key(&prefix.site, unit, shape).as_slice())
-            .map_err(operation)?
-        else {
+        let Some(table) = table_of(segments, &prefix.site, unit, shape)? else {
             continue;
         };
         let dictionary = Dictionary::decode(block.value()).map_err(corrupt)?;
-        each_row_of(
+        each_row_in(
             (unit, prefix.granularity),
             &dictionary,
-            table.value(),
+            &table,
             &prefix.filter.1,
             (first, last),
             &mut each,
@@ -147,16 +233,9 @@ fn unit_rows(
     let Some(dictionary) = dictionary_of(dictionaries, site, unit)? else {
         return Ok(());
     };
-    let start = unit_key(site, unit);
-    for entry in segments.range(start.as_slice()..).map_err(operation)? {
-        let (key, block) = entry.map_err(operation)?;
-        if !key.value().starts_with(&start) {
-            break;
-        }
-        let shape = shape_of(key.value())?;
-        add_table(&dictionary, shape, block.value(), rows).map_err(corrupt)?;
-    }
-    Ok(())
+    each_table_under(segments, &unit_key(site, unit), None, |shape, table| {
+        add_rows(&dictionary, shape, &table, rows).map_err(corrupt)
+    })
 }
 
 /// Writes `rows` as the whole of `unit`, replacing what it held.
@@ -181,10 +260,29 @@ fn put_unit(
         return Ok(());
     };
     let mut segments = write.open_table(SEGMENTS).map_err(operation)?;
-    for (shape, block) in &encoded.tables {
-        segments
-            .insert(segment_key(site, unit, *shape).as_slice(), block.as_slice())
-            .map_err(operation)?;
+    if grouped(unit) {
+        let mut groups: BTreeMap<Vec<u8>, Vec<(u8, &[u8])>> = BTreeMap::new();
+        for (shape, block) in &encoded.tables {
+            groups
+                .entry(segment_key(site, unit, *shape, true))
+                .or_default()
+                .push((shape.breakdown as u8, block.as_slice()));
+        }
+        for (key, tables) in groups {
+            let block = encode_group(tables).map_err(corrupt)?;
+            segments
+                .insert(key.as_slice(), block.as_slice())
+                .map_err(operation)?;
+        }
+    } else {
+        for (shape, block) in &encoded.tables {
+            segments
+                .insert(
+                    segment_key(site, unit, *shape, false).as_slice(),
+                    block.as_slice(),
+                )
+                .map_err(operation)?;
+        }
     }
     write
         .open_table(DICTIONARIES)

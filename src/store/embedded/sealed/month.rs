@@ -4,6 +4,13 @@
 //! numbers are translated once into the month's dictionary (the union of
 //! its days' texts), so summing a month of a large site allocates nothing
 //! per row and holds one shape's sums at a time.
+//!
+//! Each shape is read in a snapshot of its own, so no snapshot lasts the
+//! whole sum: pages a flush frees meanwhile can be used again at once,
+//! instead of the file growing by every flush of a long roll-up. This is
+//! consistent because only the roll-up thread seals days, between its
+//! roll-ups, and a flush that writes one of the month's days meanwhile
+//! takes the month off its pending list, so it is summed again.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
@@ -11,21 +18,23 @@ use redb::WriteTransaction;
 
 use super::open::{ByUnit, open_rows_in};
 use super::{
-    DICTIONARIES, Encoded, SEGMENTS, Shape, Unit, corrupt, dictionary_of, put_unit, shape_of,
-    unit_key,
+    DICTIONARIES, Encoded, SEGMENTS, Shape, Unit, corrupt, dictionary_of, each_table_under,
+    put_unit, table_of, unit_key,
 };
 use crate::store::StoreError;
 use crate::store::embedded::{COUNTS, operation};
 use crate::store::schema::{Counts, Granularity, prefix_of};
-use crate::store::segment::{Dictionary, SealedRow, Table, encode_table};
+use crate::store::segment::{Dictionary, SealedRow, encode_table};
 
-/// The unit of the month `first..=last`, summed from one snapshot, and
-/// the number of its rows.
+/// The unit of the month `first..=last`, and the number of its rows.
+/// `begin` opens a read snapshot: one for the month's texts and open
+/// rows, then one for each shape.
 pub(in crate::store::embedded) fn month_unit(
-    read: &redb::ReadTransaction,
+    begin: impl Fn() -> Result<redb::ReadTransaction, StoreError>,
     site: &str,
     (first, last): (i32, i32),
 ) -> Result<(Option<Encoded>, u64), StoreError> {
+    let read = begin()?;
     let segments = read.open_table(SEGMENTS).map_err(operation)?;
     let dictionaries = read.open_table(DICTIONARIES).map_err(operation)?;
     let mut open = ByUnit::new();
@@ -48,19 +57,18 @@ pub(in crate::store::embedded) fn month_unit(
         let Some(dictionary) = dictionary_of(&dictionaries, site, unit)? else {
             continue;
         };
-        let start = unit_key(site, unit);
-        for entry in segments.range(start.as_slice()..).map_err(operation)? {
-            let (key, _) = entry.map_err(operation)?;
-            if !key.value().starts_with(&start) {
-                break;
-            }
-            let shape = shape_of(key.value())?;
-            if shape.granularity == Granularity::Day {
+        each_table_under(
+            &segments,
+            &unit_key(site, unit),
+            Some(Granularity::Day),
+            |shape, _| {
                 shapes.insert(shape);
-            }
-        }
+                Ok(())
+            },
+        )?;
         days.push((unit, dictionary));
     }
+    drop((segments, dictionaries, read));
     shapes.extend(open.iter().map(|(shape, _)| *shape));
     let texts: BTreeSet<&str> = days
         .iter()
@@ -87,15 +95,15 @@ pub(in crate::store::embedded) fn month_unit(
     let mut tables = Vec::new();
     let mut written = 0;
     for shape in shapes {
+        let read = begin()?;
+        let segments = read.open_table(SEGMENTS).map_err(operation)?;
         let mut sums: HashMap<(u32, u32), Counts> = HashMap::new();
         for ((unit, _), translation) in days.iter().zip(&translations) {
-            let key = super::segment_key(site, *unit, shape);
-            let Some(block) = segments.get(key.as_slice()).map_err(operation)? else {
+            let Some(table) = table_of(&segments, site, *unit, shape)? else {
                 continue;
             };
             let mut missing = false;
-            Table::decode(block.value())
-                .map_err(corrupt)?
+            table
                 .each_row(|row| {
                     match (
                         translation.get(row.filter as usize),

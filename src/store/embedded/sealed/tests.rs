@@ -198,6 +198,106 @@ fn sealed_days_take_a_fraction_of_the_bytes_of_open_rows() {
     pair.assert_same(JAN_1, JAN_1);
 }
 
+/// The keys of a site's sealed blocks, each with its last three bytes.
+fn block_keys(store: &Embedded) -> Vec<[u8; 3]> {
+    use redb::ReadableTable;
+    let read = store.db().unwrap().begin_read().unwrap();
+    let segments = read.open_table(super::SEGMENTS).unwrap();
+    segments
+        .iter()
+        .unwrap()
+        .map(|entry| *entry.unwrap().0.value().last_chunk::<3>().unwrap())
+        .collect()
+}
+
+#[test]
+fn a_day_is_stored_as_a_group_per_filter_dimension_and_a_month_per_shape() {
+    let pair = Pair::new();
+    let batch: Vec<_> = (0..prefixes().len())
+        .map(|at| daily(at, JAN_1, at, 3))
+        .collect();
+    pair.apply(&batch);
+    pair.sealing.seal(SITE, JAN_1 + 1).unwrap();
+    let keys = block_keys(&pair.sealing);
+    let days: Vec<_> = keys
+        .iter()
+        .filter(|key| key[2] != Granularity::Month as u8)
+        .collect();
+    assert!(!days.is_empty());
+    assert!(
+        days.iter().all(|key| key[1] == super::GROUPED),
+        "a day's blocks are groups: {days:?}"
+    );
+    // Three filter dimensions (none, page, source), hourly and daily.
+    assert_eq!(days.len(), 6, "{days:?}");
+    pair.assert_same(JAN_1, JAN_1);
+    pair.sealing.roll_up(SITE, JAN_1, JAN_1 + 30).unwrap();
+    assert!(
+        block_keys(&pair.sealing)
+            .iter()
+            .filter(|key| key[2] == Granularity::Month as u8)
+            .all(|key| key[1] != super::GROUPED),
+        "a month keeps a block per shape"
+    );
+}
+
+#[test]
+fn a_day_written_as_a_block_per_shape_reads_and_is_rewritten_as_groups() {
+    let pair = Pair::new();
+    let batch: Vec<_> = (0..prefixes().len())
+        .flat_map(|at| (0..2).map(move |day| daily(at, JAN_1 + day, at + day as usize, 2)))
+        .collect();
+    pair.apply(&batch);
+    pair.sealing.seal(SITE, JAN_1 + 2).unwrap();
+    // The same days as an earlier build wrote them: a block per shape.
+    let write = pair.sealing.begin_write().unwrap();
+    for day in [JAN_1, JAN_1 + 1] {
+        let unit = super::Unit::Day(day);
+        let mut rows = super::Rows::new();
+        {
+            let segments = write.open_table(super::SEGMENTS).unwrap();
+            let dictionaries = write.open_table(super::DICTIONARIES).unwrap();
+            super::unit_rows(&segments, &dictionaries, SITE, unit, &mut rows).unwrap();
+        }
+        let encoded = crate::store::unit::encode(&rows).unwrap();
+        super::delete_unit(&write, SITE, unit).unwrap();
+        let mut segments = write.open_table(super::SEGMENTS).unwrap();
+        for (shape, block) in &encoded.tables {
+            segments
+                .insert(
+                    super::segment_key(SITE, unit, *shape, false).as_slice(),
+                    block.as_slice(),
+                )
+                .unwrap();
+        }
+        write
+            .open_table(super::DICTIONARIES)
+            .unwrap()
+            .insert(
+                super::unit_key(SITE, unit).as_slice(),
+                encoded.dictionary.as_slice(),
+            )
+            .unwrap();
+    }
+    pair.sealing.commit(write).unwrap();
+    assert!(
+        block_keys(&pair.sealing)
+            .iter()
+            .all(|key| key[1] != super::GROUPED)
+    );
+    pair.assert_same(JAN_1 - 1, JAN_1 + 2);
+    pair.sealing.roll_up(SITE, JAN_1, JAN_1 + 30).unwrap();
+    pair.open.roll_up(SITE, JAN_1, JAN_1 + 30).unwrap();
+    pair.assert_same(JAN_1 - 1, JAN_1 + 40);
+    // A late row makes the next seal rewrite its day, in the new layout.
+    let late = daily(3, JAN_1, 1, 1);
+    pair.apply(&[late]);
+    pair.sealing.seal(SITE, JAN_1 + 2).unwrap();
+    pair.assert_same(JAN_1 - 1, JAN_1 + 2);
+    let keys = block_keys(&pair.sealing);
+    assert!(keys.iter().any(|key| key[1] == super::GROUPED));
+}
+
 #[test]
 fn retention_deletes_sealed_days_hours_and_months_before_its_limits() {
     let pair = Pair::new();
