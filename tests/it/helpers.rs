@@ -245,7 +245,8 @@ impl TestApp {
     /// Waits until the aggregator has stored `events` events over the period.
     pub async fn wait_for_events(&self, events: i64, query: &str) {
         let mut seen = Value::Null;
-        for _ in 0..300 {
+        // Generous: under a full suite on two cores a flush can take seconds.
+        for _ in 0..1_500 {
             seen = self.metric("events", query).await;
             if seen.as_i64() == Some(events) {
                 // One more flush so visit metrics written with them are in too.

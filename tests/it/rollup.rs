@@ -133,6 +133,11 @@ async fn finished_months_answer_as_their_days_did(backend: Backend) {
             assert_eq!(response.status(), 202);
             sent += 1;
         }
+        // Every hit of the visit counted before the clock passes its
+        // timeout: a hit still on its way (on a shared backend, still being
+        // resolved) would otherwise arrive after the sweep and start a visit
+        // of its own, with a second exit page.
+        app.wait_for_events(sent, RANGE).await;
         // Past the visit timeout, a sweep ends the visit and counts its exit page.
         let later = at.parse::<jiff::Timestamp>().unwrap() + jiff::SignedDuration::from_mins(40);
         app.set_time(&later.to_string());
