@@ -47,7 +47,9 @@ pub fn embed_tag(origin: &str, site: &str) -> String {
     )
 }
 
-fn accepts_gzip<B>(request: &Request<B>) -> bool {
+/// Whether the request's `Accept-Encoding` takes gzip (and does not
+/// refuse it with `q=0`).
+pub(super) fn accepts_gzip<B>(request: &Request<B>) -> bool {
     request
         .headers()
         .get_all(header::ACCEPT_ENCODING)
