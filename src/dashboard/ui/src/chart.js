@@ -192,10 +192,12 @@ export function timeseriesChart({ points, previous = null, interval, metrics = [
     const { when, figures } = pointText(model, index, context);
     tip.replaceChildren(h('strong', {}, when), ...figures.map((line) => h('span', {}, line)));
     tip.hidden = false;
-    // Beside the point, inside the frame.
+    // Beside the point (right of it, or left when there is no room), so
+    // that it does not hide the point; inside the frame.
     const at = drawing.box.x(index);
     const tipWidth = tip.offsetWidth;
-    const left = Math.min(Math.max(0, at - tipWidth / 2), drawing.box.width - tipWidth);
+    const beside = at + 12 + tipWidth <= drawing.box.width ? at + 12 : at - 12 - tipWidth;
+    const left = Math.min(Math.max(0, beside), drawing.box.width - tipWidth);
     tip.style.left = `${Math.round(left)}px`;
     const position = past.indexOf(index) + 1;
     frame.setAttribute('aria-valuenow', position);

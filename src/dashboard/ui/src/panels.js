@@ -221,9 +221,12 @@ export function breakdownPanel(panel, query, context, filterHref, { title, prope
     );
   const turn = (by) => {
     view.page += by;
-    render(by < 0 ? `previous-${panel.id}` : `next-${panel.id}`);
-    // A disabled button loses the keyboard; the other one takes it.
-    if (document.activeElement && document.activeElement.disabled) body.querySelector(`[data-key="${by < 0 ? 'next' : 'previous'}-${panel.id}"]`).focus();
+    render();
+    // The keyboard stays on the button, or, when that one has come to the
+    // end (and is disabled), on the other.
+    const buttons = [`${by < 0 ? 'previous' : 'next'}-${panel.id}`, `${by < 0 ? 'next' : 'previous'}-${panel.id}`].map((key) => body.querySelector(`[data-key="${key}"]`));
+    const target = buttons.find((button) => button && !button.disabled);
+    if (target) target.focus();
   };
   async function sortBy(key) {
     const same = view.sort && view.sort.key === key;
