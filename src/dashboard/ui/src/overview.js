@@ -213,7 +213,8 @@ function figures(context, results, previous, metrics, goal) {
     visit_duration: format.duration,
     conversion_rate: format.percentDecimal,
   };
-  // Nothing to compare with: the previous period had no visitors at all.
+  // Nothing to compare with: the previous period had no visitors at all
+  // (under a goal: no conversions).
   const empty = previous && previous.visitors && previous.visitors.value === 0;
   return h(
     'dl',

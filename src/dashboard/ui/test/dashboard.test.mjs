@@ -130,7 +130,7 @@ test('the overview shows the stats API’s numbers, in every figure and panel', 
     // Yesterday had no visitors: against nothing a figure is new (or, at
     // zero, a dash), never "+100%".
     assert.equal(shown[metric].change, '', `${metric} change`);
-    assert.match(shown[metric].changeText, value > 0 ? /^nieuw – de vorige periode had geen bezoekers$/ : /^–de vorige periode had geen bezoekers$/, metric);
+    assert.match(shown[metric].changeText, value > 0 ? /^nieuw – niets in de vorige periode om mee te vergelijken$/ : /^–niets in de vorige periode om mee te vergelijken$/, metric);
     assert.doesNotMatch(shown[metric].changeText, /%/, metric);
   }
   assert.equal(shown.visitors.text, nl.format(api.visitors.value));
