@@ -238,7 +238,8 @@ fn push_record(out: &mut String, fields: impl IntoIterator<Item = String>) {
 }
 
 /// A stats answer (`{"results": …}`) as CSV in the API's form.
-pub fn csv(endpoint: Endpoint, answer: &Json) -> Vec<u8> {
+#[cfg(test)]
+fn csv(endpoint: Endpoint, answer: &Json) -> Vec<u8> {
     csv_in(&CsvForm::default(), endpoint, answer)
 }
 
@@ -319,7 +320,13 @@ pub fn file_name(
     } else {
         what
     };
-    let period = if first == last {
+    format!("{site}-{what}-{}", period_name(first, last))
+}
+
+/// A period in a file name: a day, a calendar month, a calendar year, or
+/// first and last day.
+pub fn period_name(first: jiff::civil::Date, last: jiff::civil::Date) -> String {
+    if first == last {
         first.strftime("%Y-%m-%d").to_string()
     } else if first.day() == 1 && last == first.last_of_month() {
         first.strftime("%Y-%m").to_string()
@@ -331,8 +338,7 @@ pub fn file_name(
             first.strftime("%Y-%m-%d"),
             last.strftime("%Y-%m-%d")
         )
-    };
-    format!("{site}-{what}-{period}")
+    }
 }
 
 pub fn csv_response(bytes: Vec<u8>, name: &str) -> Response {
@@ -358,7 +364,9 @@ pub fn zip(
     let with = |extra: &[(&str, &str)]| {
         let mut all: HashMap<String, String> = params
             .iter()
-            .filter(|(key, _)| ["period", "date", "filters", "share"].contains(&key.as_str()))
+            .filter(|(key, _)| {
+                ["period", "date", "filters", "share", "lang"].contains(&key.as_str())
+            })
             .map(|(key, value)| (key.clone(), value.clone()))
             .collect();
         all.extend(
@@ -378,7 +386,9 @@ pub fn zip(
             Err(error) => return Ok(Err(error)),
         };
         let answer = compute(stats, endpoint, &query)?;
-        files.push((format!("{name}.csv"), csv(endpoint, &answer)));
+        // In the dashboard's language and form when it asks (`lang=`).
+        let form = CsvForm::from_params(&with(extra));
+        files.push((format!("{name}.csv"), csv_in(&form, endpoint, &answer)));
         Ok(Ok(()))
     };
     // Under a goal the panels answer its people, events and rate; exit
@@ -453,7 +463,9 @@ pub fn zip(
     Ok(Ok(cursor.into_inner()))
 }
 
-pub fn zip_response(bytes: Vec<u8>, site: &str) -> Response {
+/// The zip as an attachment named after site and period
+/// (`gemeente.example-2026-11.zip`).
+pub fn zip_response(bytes: Vec<u8>, name: &str) -> Response {
     let mut response = hyper::Response::new(http_body_util::Full::new(bytes::Bytes::from(bytes)));
     *response.status_mut() = StatusCode::OK;
     let headers = response.headers_mut();
@@ -461,9 +473,7 @@ pub fn zip_response(bytes: Vec<u8>, site: &str) -> Response {
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/zip"),
     );
-    if let Ok(value) =
-        HeaderValue::from_str(&format!("attachment; filename=\"kruimel-{site}.zip\""))
-    {
+    if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{name}.zip\"")) {
         headers.insert(header::CONTENT_DISPOSITION, value);
     }
     response

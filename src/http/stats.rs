@@ -114,17 +114,22 @@ async fn export_all(
     today: i32,
 ) -> Result<Response, ApiError> {
     let state = state.clone();
-    let (params, site_id) = (params.clone(), site.to_owned());
+    let (owned_params, site_id) = (params.clone(), site.to_owned());
     let zipped = store_call("export", move || {
         let stats = Stats {
             store: &state.store,
             site: &site_id,
             audience,
         };
-        export::zip(&stats, &params, today, compute)
+        export::zip(&stats, &owned_params, today, compute)
     })
     .await??;
-    Ok(export::zip_response(zipped, site))
+    let range = StatsQuery::parse(Endpoint::Aggregate, params, today)?.range;
+    let name = format!(
+        "{site}-{}",
+        export::period_name(date_of(range.first), date_of(range.last))
+    );
+    Ok(export::zip_response(zipped, &name))
 }
 
 pub(super) fn query_params(query: &str) -> Result<HashMap<String, String>, ApiError> {

@@ -350,7 +350,7 @@ function downloads(context, query) {
     'section',
     { class: 'downloads', 'aria-labelledby': 'downloads-heading' },
     h('h2', { id: 'downloads-heading' }, t.zip),
-    h('p', {}, h('a', { href: api.statsUrl('export', query), download: '', class: 'button-link', 'data-zip': '' }, t.zip), ' ', h('span', { class: 'muted' }, t.zipHint)),
+    h('p', {}, h('a', { href: api.statsUrl('export', { ...query, lang: context.lang }), download: '', class: 'button-link', 'data-zip': '' }, t.zip), ' ', h('span', { class: 'muted' }, t.zipHint)),
   );
 }
 

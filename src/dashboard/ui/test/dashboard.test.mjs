@@ -341,6 +341,8 @@ test('a panel’s CSV opens in Dutch Excel with the panel’s columns, and the z
   const zip = await page.context().request.get(new URL(await page.locator('[data-zip]').getAttribute('href'), kruimel.origin).href);
   assert.equal(zip.status(), 200);
   assert.equal((await zip.body()).subarray(0, 2).toString(), 'PK');
+  assert.equal(zip.headers()['content-disposition'], `attachment; filename="${SITE}-${today}.zip"`);
+  assert.match(await page.locator('[data-zip]').getAttribute('href'), /lang=nl/);
   // Without the session cookie the same link answers nothing.
   assert.equal((await fetch(new URL(await page.locator('[data-csv="pages"]').getAttribute('href'), kruimel.origin))).status, 401);
   await page.context().close();
