@@ -1,12 +1,15 @@
-// Builds dist/kruimel.js, the file the server embeds and serves at
-// /js/kruimel.js.
+// Builds the two files the server embeds:
+//   dist/kruimel.js          /js/kruimel.js: the tracker and the consent notice
+//   dist/kruimel-tracker.js  /js/kruimel-tracker.js: the tracker alone, for
+//                            sites that need no notice (`kruimel snippet`
+//                            chooses it from the site's configuration)
 //
-//   node build.mjs          write dist/kruimel.js and print the sizes
-//   node build.mjs --check  build in memory; fail when dist/kruimel.js is not
-//                           the build of src/, or the tracker is over budget
+//   node build.mjs          write dist/ and print the sizes
+//   node build.mjs --check  build in memory; fail when dist/ is not the
+//                           build of src/, or the tracker is over budget
 //
 // The output is deterministic (same source and esbuild version, same bytes),
-// which is what lets CI compare the committed file with a fresh build.
+// which is what lets CI compare the committed files with a fresh build.
 import { build, transform } from 'esbuild';
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
@@ -14,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const distFile = join(here, 'dist', 'kruimel.js');
+const dist = join(here, 'dist');
 const TRACKER_BUDGET = 1024; // bytes, gzipped: the promise in the README
 
 const common = {
@@ -47,42 +50,37 @@ async function bundle(options) {
 
 const banner = '/*! Kruimel: cookieless statistics and consent notice. EUPL-1.2. Source: js-snippet/src */\n';
 const full = banner + (await bundle({ entryPoints: ['src/index.js'] }));
-// The tracker on its own, as a page with data-consent="off" effectively
-// runs it: what the 1 KB budget is about.
-const trackerOnly = await bundle({
-  stdin: {
-    contents:
-      "import { findScript, scriptOptions } from './src/script.js';\n" +
-      "import { startTracker } from './src/tracker.js';\n" +
-      'startTracker(scriptOptions(findScript()));\n',
-    resolveDir: here,
-    sourcefile: 'tracker-only.js',
-  },
-});
+// The tracker on its own, as served (a shorter banner): what the 1 KB
+// budget is about, and what a page with data-consent="off" runs of the
+// whole script.
+const trackerBanner = '/*! Kruimel tracker. EUPL-1.2 */\n';
+const trackerOnly = trackerBanner + (await bundle({ entryPoints: ['src/tracker-only.js'] }));
+const files = { 'kruimel.js': full, 'kruimel-tracker.js': trackerOnly };
 
 const gz = (text) => gzipSync(Buffer.from(text), { level: 9 }).length;
 const trackerGz = gz(trackerOnly);
-console.log(`dist/kruimel.js   ${full.length} bytes, ${gz(full)} gzipped`);
-console.log(`tracker alone     ${trackerOnly.length} bytes, ${trackerGz} gzipped (budget ${TRACKER_BUDGET})`);
+console.log(`dist/kruimel.js          ${full.length} bytes, ${gz(full)} gzipped`);
+console.log(`dist/kruimel-tracker.js  ${trackerOnly.length} bytes, ${trackerGz} gzipped (budget ${TRACKER_BUDGET})`);
 
 let failed = false;
 if (trackerGz > TRACKER_BUDGET) {
-  console.error(`tracker is ${trackerGz - TRACKER_BUDGET} bytes over its gzipped budget`);
+  console.error(`the tracker is ${trackerGz - TRACKER_BUDGET} bytes over its gzipped budget`);
   failed = true;
 }
 if (process.argv.includes('--check')) {
-  let committed = '';
-  try {
-    committed = readFileSync(distFile, 'utf8');
-  } catch {}
-  if (committed !== full) {
-    console.error('dist/kruimel.js is not the build of src/: run `npm run build` and commit it');
-    failed = true;
-  } else {
-    console.log('dist/kruimel.js matches the source');
+  for (const [name, text] of Object.entries(files)) {
+    let committed = '';
+    try {
+      committed = readFileSync(join(dist, name), 'utf8');
+    } catch {}
+    if (committed !== text) {
+      console.error(`dist/${name} is not the build of src/: run \`npm run build\` and commit it`);
+      failed = true;
+    }
   }
+  if (!failed) console.log('dist/ matches the source');
 } else {
-  mkdirSync(dirname(distFile), { recursive: true });
-  writeFileSync(distFile, full);
+  mkdirSync(dist, { recursive: true });
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dist, name), text);
 }
 process.exit(failed ? 1 : 0);

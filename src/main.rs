@@ -50,7 +50,10 @@ enum Command {
         config: Option<PathBuf>,
     },
     /// Print the `<script>` tag a site embeds: this build's script, pinned
-    /// by version and by its Subresource Integrity hash.
+    /// by version and by its Subresource Integrity hash. With the
+    /// configuration, a site that shows no notice (no optional categories)
+    /// gets the tracker alone (`/js/kruimel-tracker.js`); without it, the
+    /// whole script.
     Snippet {
         /// The site's id, as configured.
         #[arg(long)]
@@ -61,6 +64,13 @@ enum Command {
         /// Print only the integrity value (`sha384-…`).
         #[arg(long)]
         integrity: bool,
+        /// The configuration, to choose the build from the site's notice.
+        #[arg(long, short, env = "KRUIMEL_CONFIG")]
+        config: Option<PathBuf>,
+        /// The tracker alone, whatever the configuration says: for pages
+        /// with a consent tool of their own (`data-consent="off"`).
+        #[arg(long)]
+        tracker_only: bool,
     },
     /// Manage dashboard users (the users file; see `[dashboard]`).
     User {
@@ -209,11 +219,25 @@ fn main() -> anyhow::Result<()> {
             site,
             origin,
             integrity,
+            config: path,
+            tracker_only,
         } => {
+            let build = match (tracker_only, path) {
+                (true, _) => &script::TRACKER,
+                (false, None) => &script::FULL,
+                (false, Some(path)) => {
+                    let config = config::load(Some(&path), std::env::vars())?;
+                    let Some(configured) = config.sites.iter().find(|entry| entry.id == site)
+                    else {
+                        anyhow::bail!("site {site:?} is not in {}", path.display());
+                    };
+                    script::build_for(&configured.consent)
+                }
+            };
             if integrity {
-                println!("{}", script::integrity());
+                println!("{}", build.integrity());
             } else {
-                println!("{}", script::embed_tag(&origin, &site));
+                println!("{}", build.embed_tag(&origin, &site));
             }
             Ok(())
         }

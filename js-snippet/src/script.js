@@ -4,7 +4,8 @@
 export function findScript() {
   // document.currentScript is set while a classic (also deferred) script
   // runs; the fallback covers loaders that evaluate the file some other way.
-  return document.currentScript || document.querySelector('script[src*="/js/kruimel.js"]');
+  // The whole script or the tracker-only build (/js/kruimel-tracker.js).
+  return document.currentScript || document.querySelector('script[src*="/js/kruimel"]');
 }
 
 export function scriptOptions(script) {

@@ -8,7 +8,7 @@
 import { spawn, execFileSync } from 'node:child_process';
 import { createServer } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -91,11 +91,16 @@ export async function startKruimel({ consent = `{ policy_version = "${POLICY}", 
   const local = `http://127.0.0.1:${port}`;
   // The binary embeds the script at compile time: after `npm run build`,
   // `cargo build` must follow, or these tests would test an older script.
-  const served = await (await fetch(`${local}/js/kruimel.js`)).text();
-  if (served !== readFileSync(join(here, '..', 'dist', 'kruimel.js'), 'utf8')) {
-    child.kill();
-    throw new Error(`${bin} serves another script than js-snippet/dist/kruimel.js: run \`cargo build --locked --bin kruimel\``);
+  for (const file of ['kruimel.js', 'kruimel-tracker.js']) {
+    const served = await (await fetch(`${local}/js/${file}`)).text();
+    if (served !== readFileSync(join(here, '..', 'dist', file), 'utf8')) {
+      child.kill();
+      throw new Error(`${bin} serves another script than js-snippet/dist/${file}: run \`cargo build --locked --bin kruimel\``);
+    }
   }
+  // The configuration is all in the environment; the file only names it.
+  const configFile = join(dataDir, 'kruimel.toml');
+  writeFileSync(configFile, '');
   const origin = `http://stats.${SITE}:${port}`;
   const stats = async (path) => {
     const response = await fetch(local + path, { headers: { Authorization: `Bearer ${TOKEN}` } });
@@ -109,6 +114,9 @@ export async function startKruimel({ consent = `{ policy_version = "${POLICY}", 
     // The tag a site embeds, as `kruimel snippet` prints it: pinned version
     // and Subresource Integrity hash.
     snippet: execFileSync(bin, ['snippet', '--site', SITE, '--origin', origin]).toString().trim(),
+    // The tag `kruimel snippet --config` prints: the build chosen from the
+    // site's configuration (the tracker alone for a site without a notice).
+    configuredSnippet: () => execFileSync(bin, ['snippet', '--site', SITE, '--origin', origin, '--config', configFile], { env }).toString().trim(),
     local,
     async aggregate() {
       const { results } = await stats(`/api/v1/stats/aggregate?site_id=${SITE}&period=day&metrics=pageviews,events`);

@@ -16,6 +16,15 @@
 //! before it. A text holding either delimiter, a tab, a line break or a
 //! `"` is quoted. Numbers the server computes are written plain, so a
 //! change of −25 stays a number.
+//!
+//! Two forms. The API's (plain `format=csv`) is RFC 4180: `,` between
+//! cells, decimal points, the answer's field names. With `lang=nl` or
+//! `lang=en` (the dashboard's links) the headers are the dashboard's
+//! words and the columns its order (the dimension, then the metrics as
+//! asked); in Dutch the file is also what Dutch Excel opens by a double
+//! click: `;` between cells, decimal commas, a UTF-8 byte order mark and
+//! CRLF line ends. A file is named after site, panel (`name=`, or the
+//! endpoint) and period: `gemeente.example-paginas-2026-11.csv`.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -99,31 +108,166 @@ fn quoted(text: &str) -> String {
     format!("\"{}\"", text.replace('"', "\"\""))
 }
 
-/// Appends one line of fields.
-fn push_record(out: &mut String, fields: impl IntoIterator<Item = String>) {
-    for (at, field) in fields.into_iter().enumerate() {
-        if at > 0 {
-            out.push(',');
-        }
-        out.push_str(&field);
-    }
-    out.push('\n');
+/// The language of a dashboard's CSV (`lang=`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Language {
+    Dutch,
+    English,
 }
 
-/// A stats answer (`{"results": …}`) as CSV.
-pub fn csv(endpoint: Endpoint, answer: &Json) -> Vec<u8> {
+/// How a CSV is written: the API's form, or a dashboard's (see the top).
+#[derive(Clone, Debug, Default)]
+pub struct CsvForm {
+    language: Option<Language>,
+    /// The metrics in the order asked (`metrics=`).
+    order: Vec<String>,
+}
+
+impl CsvForm {
+    /// The form that `lang=` and `metrics=` ask for; the API's without `lang`.
+    pub fn from_params(params: &HashMap<String, String>) -> CsvForm {
+        let language = match params.get("lang").map(String::as_str) {
+            Some("nl") => Some(Language::Dutch),
+            Some("en") => Some(Language::English),
+            _ => None,
+        };
+        let order = params
+            .get("metrics")
+            .map(|text| text.split(',').map(|name| name.trim().to_owned()).collect())
+            .unwrap_or_default();
+        CsvForm { language, order }
+    }
+
+    fn dutch_excel(&self) -> bool {
+        self.language == Some(Language::Dutch)
+    }
+
+    fn delimiter(&self) -> char {
+        if self.dutch_excel() { ';' } else { ',' }
+    }
+
+    fn line_end(&self) -> &'static str {
+        if self.dutch_excel() { "\r\n" } else { "\n" }
+    }
+
+    /// A value as one field; in Dutch a number has a decimal comma.
+    fn field(&self, value: &Json) -> String {
+        match value {
+            Json::Number(number) if self.dutch_excel() => number.to_string().replace('.', ","),
+            other => cell(other),
+        }
+    }
+
+    /// A header: the field name, or the dashboard's word for it.
+    fn header(&self, name: &str) -> String {
+        let word = self
+            .language
+            .and_then(|language| header_word(language, name));
+        cell(&Json::from(word.unwrap_or(name)))
+    }
+
+    /// Appends one line of fields.
+    fn push_record(&self, out: &mut String, fields: impl IntoIterator<Item = String>) {
+        for (at, field) in fields.into_iter().enumerate() {
+            if at > 0 {
+                out.push(self.delimiter());
+            }
+            out.push_str(&field);
+        }
+        out.push_str(self.line_end());
+    }
+
+    /// The metrics of a row in this form's order: as asked for a
+    /// dashboard, as the answer has them for the API.
+    fn ordered(&self, mut metrics: Vec<String>) -> Vec<String> {
+        if self.language.is_some() {
+            let rank = |name: &String| self.order.iter().position(|asked| asked == name);
+            metrics.sort_by_key(|name| rank(name).unwrap_or(usize::MAX));
+        }
+        metrics
+    }
+}
+
+/// The dashboard's column words (its panels' headers and its metrics).
+fn header_word(language: Language, name: &str) -> Option<&'static str> {
+    const WORDS: [(&str, &str, &str); 30] = [
+        ("metric", "Maatstaf", "Metric"),
+        ("value", "Waarde", "Value"),
+        ("change", "Verandering", "Change"),
+        ("date", "Tijd", "Time"),
+        ("page", "Pagina", "Page"),
+        ("entry_page", "Pagina", "Page"),
+        ("exit_page", "Pagina", "Page"),
+        ("source", "Bron", "Source"),
+        ("referrer", "Website", "Website"),
+        ("utm_source", "Bron", "Source"),
+        ("utm_medium", "Medium", "Medium"),
+        ("utm_campaign", "Campagne", "Campaign"),
+        ("country", "Land", "Country"),
+        ("browser", "Browser", "Browser"),
+        ("os", "Systeem", "System"),
+        ("device", "Apparaat", "Device"),
+        ("name", "Doel", "Goal"),
+        ("url", "Adres", "Address"),
+        ("path", "Pad", "Path"),
+        ("prop_key", "Eigenschap", "Property"),
+        ("visitors", "Bezoekers", "Visitors"),
+        ("visits", "Bezoeken", "Visits"),
+        ("pageviews", "Weergaven", "Views"),
+        ("views_per_visit", "Pagina’s per bezoek", "Views per visit"),
+        ("bounce_rate", "Bouncepercentage", "Bounce rate"),
+        ("visit_duration", "Bezoekduur (s)", "Visit duration (s)"),
+        ("events", "Aantal", "Count"),
+        ("conversion_rate", "Conversie (%)", "Conversion (%)"),
+        ("scroll_depth", "Scrolldiepte (%)", "Scroll depth (%)"),
+        ("time_on_page", "Tijd op pagina (s)", "Time on page (s)"),
+    ];
+    WORDS
+        .iter()
+        .find(|(field, _, _)| *field == name)
+        .map(|(_, dutch, english)| match language {
+            Language::Dutch => *dutch,
+            Language::English => *english,
+        })
+}
+
+/// Appends one line of fields in the API's form.
+#[cfg(test)]
+fn push_record(out: &mut String, fields: impl IntoIterator<Item = String>) {
+    CsvForm::default().push_record(out, fields)
+}
+
+/// A stats answer (`{"results": …}`) as CSV in the API's form.
+#[cfg(test)]
+fn csv(endpoint: Endpoint, answer: &Json) -> Vec<u8> {
+    csv_in(&CsvForm::default(), endpoint, answer)
+}
+
+/// A stats answer (`{"results": …}`) as CSV in `form`.
+pub fn csv_in(form: &CsvForm, endpoint: Endpoint, answer: &Json) -> Vec<u8> {
     let mut out = String::new();
+    if form.dutch_excel() {
+        out.push('\u{feff}');
+    }
     let results = &answer["results"];
     match endpoint {
         Endpoint::Aggregate => {
-            push_record(&mut out, ["metric", "value", "change"].map(str::to_owned));
-            for (metric, entry) in results.as_object().into_iter().flatten() {
-                push_record(
+            form.push_record(
+                &mut out,
+                ["metric", "value", "change"].map(|name| form.header(name)),
+            );
+            let metrics = results
+                .as_object()
+                .map(|all| all.keys().cloned().collect())
+                .unwrap_or_default();
+            for metric in form.ordered(metrics) {
+                let entry = &results[metric.as_str()];
+                form.push_record(
                     &mut out,
                     [
-                        cell(&Json::from(metric.as_str())),
-                        cell(&entry["value"]),
-                        cell(&entry["change"]),
+                        form.header(&metric),
+                        form.field(&entry["value"]),
+                        form.field(&entry["change"]),
                     ],
                 );
             }
@@ -140,15 +284,61 @@ pub fn csv(endpoint: Endpoint, answer: &Json) -> Vec<u8> {
                 |key: &String| rows[0][key.as_str()].is_number() || rows[0][key.as_str()].is_null();
             let (metrics, mut ordered): (Vec<String>, Vec<String>) =
                 header.into_iter().partition(is_metric);
-            ordered.extend(metrics);
-            let names = ordered.iter().map(|name| cell(&Json::from(name.as_str())));
-            push_record(&mut out, names);
+            ordered.extend(form.ordered(metrics));
+            form.push_record(&mut out, ordered.iter().map(|name| form.header(name)));
             for row in rows {
-                push_record(&mut out, ordered.iter().map(|key| cell(&row[key.as_str()])));
+                form.push_record(
+                    &mut out,
+                    ordered.iter().map(|key| form.field(&row[key.as_str()])),
+                );
             }
         }
     }
     out.into_bytes()
+}
+
+/// A file's name without `.csv`: site, what (a panel's `name=`, kept to
+/// lower-case letters, digits and `-`), and the period — a day, a
+/// calendar month, a calendar year, or first and last day.
+pub fn file_name(
+    site: &str,
+    what: &str,
+    first: jiff::civil::Date,
+    last: jiff::civil::Date,
+) -> String {
+    let what: String = what
+        .chars()
+        .filter_map(|char| match char.to_ascii_lowercase() {
+            'a'..='z' | '0'..='9' | '-' => Some(char.to_ascii_lowercase()),
+            ' ' | '_' => Some('-'),
+            _ => None,
+        })
+        .take(40)
+        .collect();
+    let what = if what.is_empty() {
+        "export".to_owned()
+    } else {
+        what
+    };
+    format!("{site}-{what}-{}", period_name(first, last))
+}
+
+/// A period in a file name: a day, a calendar month, a calendar year, or
+/// first and last day.
+pub fn period_name(first: jiff::civil::Date, last: jiff::civil::Date) -> String {
+    if first == last {
+        first.strftime("%Y-%m-%d").to_string()
+    } else if first.day() == 1 && last == first.last_of_month() {
+        first.strftime("%Y-%m").to_string()
+    } else if first.day_of_year() == 1 && last == first.last_of_year() {
+        first.strftime("%Y").to_string()
+    } else {
+        format!(
+            "{}_{}",
+            first.strftime("%Y-%m-%d"),
+            last.strftime("%Y-%m-%d")
+        )
+    }
 }
 
 pub fn csv_response(bytes: Vec<u8>, name: &str) -> Response {
@@ -174,7 +364,9 @@ pub fn zip(
     let with = |extra: &[(&str, &str)]| {
         let mut all: HashMap<String, String> = params
             .iter()
-            .filter(|(key, _)| ["period", "date", "filters", "share"].contains(&key.as_str()))
+            .filter(|(key, _)| {
+                ["period", "date", "filters", "share", "lang"].contains(&key.as_str())
+            })
             .map(|(key, value)| (key.clone(), value.clone()))
             .collect();
         all.extend(
@@ -194,7 +386,9 @@ pub fn zip(
             Err(error) => return Ok(Err(error)),
         };
         let answer = compute(stats, endpoint, &query)?;
-        files.push((format!("{name}.csv"), csv(endpoint, &answer)));
+        // In the dashboard's language and form when it asks (`lang=`).
+        let form = CsvForm::from_params(&with(extra));
+        files.push((format!("{name}.csv"), csv_in(&form, endpoint, &answer)));
         Ok(Ok(()))
     };
     // Under a goal the panels answer its people, events and rate; exit
@@ -269,7 +463,9 @@ pub fn zip(
     Ok(Ok(cursor.into_inner()))
 }
 
-pub fn zip_response(bytes: Vec<u8>, site: &str) -> Response {
+/// The zip as an attachment named after site and period
+/// (`gemeente.example-2026-11.zip`).
+pub fn zip_response(bytes: Vec<u8>, name: &str) -> Response {
     let mut response = hyper::Response::new(http_body_util::Full::new(bytes::Bytes::from(bytes)));
     *response.status_mut() = StatusCode::OK;
     let headers = response.headers_mut();
@@ -277,9 +473,7 @@ pub fn zip_response(bytes: Vec<u8>, site: &str) -> Response {
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/zip"),
     );
-    if let Ok(value) =
-        HeaderValue::from_str(&format!("attachment; filename=\"kruimel-{site}.zip\""))
-    {
+    if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{name}.zip\"")) {
         headers.insert(header::CONTENT_DISPOSITION, value);
     }
     response
@@ -392,5 +586,82 @@ mod tests {
         }});
         let text = String::from_utf8(csv(Endpoint::Aggregate, &answer)).unwrap();
         assert_eq!(text, "metric,value,change\npageviews,,\nvisitors,12,50\n");
+    }
+
+    #[test]
+    fn the_dutch_form_opens_in_dutch_excel_with_the_panels_words_and_order() {
+        let params: HashMap<String, String> = [
+            ("lang", "nl"),
+            ("metrics", "visitors,views_per_visit,pageviews"),
+        ]
+        .map(|(key, value)| (key.to_owned(), value.to_owned()))
+        .into();
+        let answer = json!({ "results": [
+            { "visitors": 3, "pageviews": 7, "views_per_visit": 2.25, "page": "/afval;=1" },
+        ]});
+        let text = String::from_utf8(csv_in(
+            &CsvForm::from_params(&params),
+            Endpoint::Breakdown,
+            &answer,
+        ))
+        .unwrap();
+        assert_eq!(
+            text,
+            "\u{feff}Pagina;Bezoekers;Pagina’s per bezoek;Weergaven\r\n\"/afval;'=1\";3;2,25;7\r\n"
+        );
+        let english: HashMap<String, String> = [("lang", "en"), ("metrics", "visitors,pageviews")]
+            .map(|(key, value)| (key.to_owned(), value.to_owned()))
+            .into();
+        let answer = json!({ "results": { "visitors": { "value": 12, "change": null }, "pageviews": { "value": 30, "change": 1.5 } } });
+        let text = String::from_utf8(csv_in(
+            &CsvForm::from_params(&english),
+            Endpoint::Aggregate,
+            &answer,
+        ))
+        .unwrap();
+        assert_eq!(text, "Metric,Value,Change\nVisitors,12,\nViews,30,1.5\n");
+    }
+
+    #[test]
+    fn a_file_is_named_after_site_panel_and_period() {
+        use jiff::civil::date;
+        for (what, first, last, expected) in [
+            (
+                "paginas",
+                date(2026, 11, 1),
+                date(2026, 11, 30),
+                "gemeente.example-paginas-2026-11",
+            ),
+            (
+                "Bronnen",
+                date(2026, 11, 3),
+                date(2026, 11, 3),
+                "gemeente.example-bronnen-2026-11-03",
+            ),
+            (
+                "doelen",
+                date(2025, 1, 1),
+                date(2025, 12, 31),
+                "gemeente.example-doelen-2025",
+            ),
+            (
+                "../x\"y",
+                date(2026, 11, 17),
+                date(2026, 11, 23),
+                "gemeente.example-xy-2026-11-17_2026-11-23",
+            ),
+            (
+                "",
+                date(2026, 11, 1),
+                date(2026, 11, 29),
+                "gemeente.example-export-2026-11-01_2026-11-29",
+            ),
+        ] {
+            assert_eq!(
+                file_name("gemeente.example", what, first, last),
+                expected,
+                "{what:?}"
+            );
+        }
     }
 }

@@ -21,7 +21,7 @@ const OPENAPI: &str = include_str!("openapi.json");
 pub fn route_of(request: &Request<Incoming>) -> Route {
     match request.uri().path() {
         "/api/event" => Route::Event,
-        "/js/kruimel.js" => Route::Script,
+        "/js/kruimel.js" | "/js/kruimel-tracker.js" => Route::Script,
         "/api/consent" => Route::Consent,
         "/api/consent/notice" => Route::ConsentNotice,
         path if path.starts_with("/api/consent/") && path.ends_with("/status") => {

@@ -21,6 +21,7 @@ use super::{AppState, Response, export};
 use crate::query::compute::Stats;
 use crate::query::fold::Audience;
 use crate::query::params::Endpoint;
+use crate::query::period::date_of;
 use crate::query::{Metric, StatsQuery};
 use crate::sites::Site;
 
@@ -73,6 +74,7 @@ async fn answer(
     };
     let query = StatsQuery::parse(endpoint, &params, today)?;
     let as_csv = params.get("format").is_some_and(|format| format == "csv");
+    let range = query.range;
     let state = state.clone();
     let site_id = site.id.as_str().to_owned();
     let body = store_call("stats query", move || {
@@ -85,12 +87,21 @@ async fn answer(
     })
     .await?;
     if as_csv {
-        let name = match endpoint {
-            Endpoint::Aggregate => "aggregate",
-            Endpoint::Timeseries => "timeseries",
-            Endpoint::Breakdown => "breakdown",
-        };
-        return Ok(export::csv_response(export::csv(endpoint, &body), name));
+        let what = params
+            .get("name")
+            .map(String::as_str)
+            .unwrap_or(match endpoint {
+                Endpoint::Aggregate => "aggregate",
+                Endpoint::Timeseries => "timeseries",
+                Endpoint::Breakdown => "breakdown",
+            });
+        let (first, last) = (date_of(range.first), date_of(range.last));
+        let name = export::file_name(site.id.as_str(), what, first, last);
+        let form = export::CsvForm::from_params(&params);
+        return Ok(export::csv_response(
+            export::csv_in(&form, endpoint, &body),
+            &name,
+        ));
     }
     Ok(json_response(StatusCode::OK, &body))
 }
@@ -103,17 +114,22 @@ async fn export_all(
     today: i32,
 ) -> Result<Response, ApiError> {
     let state = state.clone();
-    let (params, site_id) = (params.clone(), site.to_owned());
+    let (owned_params, site_id) = (params.clone(), site.to_owned());
     let zipped = store_call("export", move || {
         let stats = Stats {
             store: &state.store,
             site: &site_id,
             audience,
         };
-        export::zip(&stats, &params, today, compute)
+        export::zip(&stats, &owned_params, today, compute)
     })
     .await??;
-    Ok(export::zip_response(zipped, site))
+    let range = StatsQuery::parse(Endpoint::Aggregate, params, today)?.range;
+    let name = format!(
+        "{site}-{}",
+        export::period_name(date_of(range.first), date_of(range.last))
+    );
+    Ok(export::zip_response(zipped, &name))
 }
 
 pub(super) fn query_params(query: &str) -> Result<HashMap<String, String>, ApiError> {

@@ -96,6 +96,15 @@ async fn the_export_zip_holds_every_panel_of_the_period() {
     let response = fetch(&app, &format!("export?site_id={SITE}&period=7d"), true).await;
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["content-type"], "application/zip");
+    let disposition = response.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        disposition.starts_with(&format!("attachment; filename=\"{SITE}-"))
+            && disposition.ends_with(".zip\""),
+        "named after site and period: {disposition}"
+    );
     let bytes = response.bytes().await.unwrap();
     let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
     let mut names: Vec<String> = archive.file_names().map(str::to_owned).collect();
@@ -134,6 +143,25 @@ async fn the_export_zip_holds_every_panel_of_the_period() {
         .read_to_string(&mut pages)
         .unwrap();
     assert!(pages.starts_with("page,"), "{pages}");
+    // For the dashboard in Dutch, every panel in the Dutch Excel form.
+    let dutch = fetch(
+        &app,
+        &format!("export?site_id={SITE}&period=7d&lang=nl"),
+        true,
+    )
+    .await;
+    let mut dutch =
+        zip::ZipArchive::new(std::io::Cursor::new(dutch.bytes().await.unwrap().to_vec())).unwrap();
+    let mut dutch_pages = String::new();
+    dutch
+        .by_name("pages.csv")
+        .unwrap()
+        .read_to_string(&mut dutch_pages)
+        .unwrap();
+    assert!(
+        dutch_pages.starts_with("\u{feff}Pagina;Bezoekers;Bezoeken;Weergaven;"),
+        "{dutch_pages}"
+    );
     assert!(pages.contains("/afval,"));
     let mut links = String::new();
     archive

@@ -109,3 +109,78 @@ async fn the_notice_is_cached_by_banner_version_and_falls_back_to_the_default_la
         .unwrap();
     assert_eq!(again.status(), 304);
 }
+
+#[tokio::test]
+async fn a_site_without_a_notice_is_given_the_tracker_alone_within_its_budget() {
+    let app = TestApp::spawn().await;
+    let url = format!("http://{}/js/kruimel-tracker.js", app.public);
+    let plain = app.client.get(&url).send().await.unwrap();
+    assert_eq!(plain.status(), 200);
+    assert_eq!(plain.headers()["access-control-allow-origin"], "*");
+    let body = plain.bytes().await.unwrap();
+    let packed = app
+        .client
+        .get(&url)
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(packed.headers()["content-encoding"], "gzip");
+    let packed = packed.bytes().await.unwrap();
+    assert!(packed.len() <= 1024, "{} bytes gzipped", packed.len());
+    let whole = app
+        .client
+        .get(format!("http://{}/js/kruimel.js", app.public))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert!(body.len() * 4 < whole.len(), "the tracker alone is small");
+
+    let config = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(
+        config.path(),
+        "[[sites]]\nid = \"zonder.example\"\n\n[[sites]]\nid = \"met.example\"\nconsent = { categories = [\"media\"] }\n\n[[sites]]\nid = \"info.example\"\nconsent = { notice = \"info\" }\n",
+    )
+    .unwrap();
+    let snippet = |site: &str, extra: &[&str]| {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_kruimel"))
+            .args([
+                "snippet",
+                "--site",
+                site,
+                "--origin",
+                "https://stats.example",
+            ])
+            .args(extra)
+            .env_remove("KRUIMEL_CONFIG")
+            .output()
+            .unwrap();
+        (
+            output.status.success(),
+            String::from_utf8(output.stdout).unwrap(),
+        )
+    };
+    let path = config.path().to_str().unwrap();
+    let version = &blake3::hash(&body).to_hex()[..16];
+    let integrity = format!(
+        "sha384-{}",
+        base64::engine::general_purpose::STANDARD.encode(Sha384::digest(&body))
+    );
+    let (ok, tag) = snippet("zonder.example", &["--config", path]);
+    assert!(ok);
+    assert!(tag.contains(&format!(
+        "src=\"https://stats.example/js/kruimel-tracker.js?v={version}\""
+    )));
+    assert!(tag.contains(&format!("integrity=\"{integrity}\"")));
+    for site in ["met.example", "info.example"] {
+        let (ok, tag) = snippet(site, &["--config", path]);
+        assert!(ok && tag.contains("/js/kruimel.js?v="), "{site}: {tag}");
+    }
+    let (ok, tag) = snippet("met.example", &["--tracker-only"]);
+    assert!(ok && tag.contains("/js/kruimel-tracker.js?v="), "{tag}");
+    let (ok, _) = snippet("ander.example", &["--config", path]);
+    assert!(!ok, "a site that is not configured is an error");
+}

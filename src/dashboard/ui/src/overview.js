@@ -9,11 +9,27 @@ import { h, hidden, fill } from './dom.js';
 import * as api from './api.js';
 import { currentSession, href, navigate, announce, onLeave } from './nav.js';
 import { timeseriesChart } from './chart.js';
-import { PANELS, PROP_KEYS, SECTIONS, breakdownPanel, propValues, parseFilter, valueLabel, panelTitle } from './panels.js';
-import { PRESETS, periodFromSearch, presetState, activePreset, intervalFor, apiParams, rangeLabel, todayIn } from './period.js';
+import { PANELS, PROP_KEYS, SECTIONS, breakdownPanel, propValues, parseFilter, valueLabel, panelTitle, isGoal, panelMetrics } from './panels.js';
+import {
+  PRESETS,
+  periodFromSearch,
+  presetState,
+  activePreset,
+  intervalFor,
+  hoursOnRequest,
+  apiParams,
+  rangeLabel,
+  todayIn,
+  periodRange,
+  previousRange,
+  currentBucket,
+  isFuture,
+} from './period.js';
 import { consentPanel } from './consent.js';
 
 const METRICS = ['visitors', 'visits', 'pageviews', 'views_per_visit', 'bounce_rate', 'visit_duration'];
+// Under a goal filter: its people, its events and the share of all visitors.
+const GOAL_METRICS = ['visitors', 'events', 'conversion_rate'];
 const REALTIME_EVERY_MS = 30000;
 
 export async function renderOverview(context, main, site) {
@@ -23,6 +39,8 @@ export async function renderOverview(context, main, site) {
   const state = periodFromSearch(params);
   const filter = parseFilter(params.get('filter'));
   const propKey = (params.get('prop') || '').trim().slice(0, 300);
+  const goal = isGoal(filter);
+  const metrics = goal ? GOAL_METRICS : METRICS;
   const session = await currentSession();
   const settings = await api.siteSettings(site, session);
   if (!context.isCurrent()) return;
@@ -39,14 +57,23 @@ export async function renderOverview(context, main, site) {
   // This view with some parameters changed (period, date, filter, prop).
   const viewHref = (changes) => {
     const keep = {};
-    for (const name of ['period', 'date', 'filter', 'prop']) keep[name] = params.get(name);
+    for (const name of ['period', 'date', 'filter', 'prop', 'interval']) keep[name] = params.get(name);
     return href(path, { ...keep, ...changes });
   };
   document.title = `${site} – Kruimel`;
 
+  const range = periodRange(state, today);
+  const before = previousRange(range);
+  const previousQuery = { ...query, period: 'custom', date: before.join(',') };
+  // The previous period's own figures tell a change against nothing
+  // ("nieuw", "–") from a percentage.
+  const previousPromise = api
+    .stats('aggregate', { ...previousQuery, metrics: metrics.join(',') })
+    .then((answer) => answer.results)
+    .catch(() => null);
   let aggregate;
   try {
-    aggregate = await api.stats('aggregate', { ...query, metrics: METRICS.join(','), compare: 'previous_period' });
+    aggregate = await api.stats('aggregate', { ...query, metrics: metrics.join(','), compare: 'previous_period' });
   } catch (failure) {
     if (!context.isCurrent()) return;
     if (failure.status === 401 && !share && !session) {
@@ -59,28 +86,36 @@ export async function renderOverview(context, main, site) {
   }
   if (!context.isCurrent()) return;
 
-  const interval = intervalFor(state);
-  const seriesPromise = api
-    .stats('timeseries', { ...query, metrics: 'visitors,visits,pageviews', interval })
-    .then((answer) => answer.results)
-    .catch(() => null);
+  const interval = intervalFor(state, today, params.get('interval'));
+  const seriesMetrics = goal ? ['visitors', 'events'] : ['visitors', 'visits', 'pageviews'];
+  const seriesOf = (extra) =>
+    api
+      .stats('timeseries', { ...query, ...extra, metrics: seriesMetrics.join(','), interval })
+      .then((answer) => answer.results)
+      .catch(() => null);
+  const seriesPromise = Promise.all([seriesOf({}), seriesOf({ period: 'custom', date: before.join(',') })]);
+  const previousResults = await previousPromise;
+  if (!context.isCurrent()) return;
 
-  const rangeText = h('p', { class: 'range', id: 'range' }, '\u00a0');
+  const rangeText = h('p', { class: 'range', id: 'range' }, t.showing(rangeLabel(range, interval, today, context)));
   const chartHolder = h('div', { class: 'chart-holder' }, h('p', { class: 'muted' }, t.loading));
   const realtime = h('span', { class: 'realtime-value', 'data-realtime': '' }, t.none);
 
-  const panelsAndLoads = PANELS.map((panel) =>
-    breakdownPanel(panel, query, context, (property, value) => viewHref({ filter: `${property}==${value}` })),
+  const shownPanels = PANELS.filter((panel) => panelMetrics(panel, goal));
+  const panelsAndLoads = shownPanels.map((panel) =>
+    breakdownPanel(panel, query, context, (property, value) => viewHref({ filter: `${property}==${value}` }), { metrics: panelMetrics(panel, goal) }),
   );
   // The keys custom events carried; following one shows its values.
   const extra = [
     breakdownPanel(PROP_KEYS, query, context, null, {
       rowLink: { href: (key) => viewHref({ prop: key }), current: propKey, hint: () => t.propShow },
+      metrics: panelMetrics(PROP_KEYS, goal),
     }),
   ];
   if (propKey) {
     const close = h('a', { href: viewHref({ prop: null }), 'data-nav': '', 'data-focus': `props-${propKey}`, 'data-key': 'prop-close' }, t.propClose, hidden(` – ${t.propValues(propKey)}`));
-    extra.push(breakdownPanel(propValues(propKey), query, context, null, { title: t.propValues(propKey), actions: [close, ' '] }));
+    const values = propValues(propKey);
+    extra.push(breakdownPanel(values, query, context, null, { title: t.propValues(propKey), actions: [close, ' '], metrics: panelMetrics(values, goal) }));
   }
   const consent = owner ? consentPanel(query, context) : null;
 
@@ -101,15 +136,27 @@ export async function renderOverview(context, main, site) {
     owner ? null : h('p', { class: 'message message-info' }, h('strong', {}, share ? t.shareNotice : t.publicNotice), ' ', t.foldedNotice(settings.k)),
     controls(context, state, today, viewHref),
     filter ? chip(context, filter, viewHref) : null,
+    goal ? h('p', { class: 'message message-info goal-notice' }, t.goalNotice) : null,
     rangeText,
+    // On a phone the chart comes first, near the top (the stylesheet
+    // swaps the two; neither has anything to focus but the chart).
     h(
+      'div',
+      { class: 'figures-and-chart' },
+      h(
       'section',
       { class: 'figures', 'aria-labelledby': 'figures-heading' },
       h('h2', { id: 'figures-heading', class: 'visually-hidden' }, t.keyFigures),
       h('p', { class: 'realtime' }, h('span', { class: 'pulse', 'aria-hidden': 'true' }), `${t.realtime}: `, realtime, ' ', h('span', { class: 'muted' }, `(${t.realtimeHint})`)),
-      figures(context, aggregate.results),
+      figures(context, aggregate.results, previousResults, metrics, goal),
     ),
-    h('section', { class: 'chart-section', 'aria-labelledby': 'chart-heading' }, h('h2', { id: 'chart-heading' }, t.chartTitle), chartHolder),
+    h(
+      'section',
+      { class: 'chart-section', 'aria-labelledby': 'chart-heading' },
+      h('div', { class: 'chart-head' }, h('h2', { id: 'chart-heading' }, goal ? t.goalChartTitle : t.chartTitle), hoursOnRequest(state, today) ? stepChoice(context, interval, viewHref) : null),
+      chartHolder,
+    ),
+    ),
     SECTIONS.map((section) =>
       h(
         'section',
@@ -118,7 +165,7 @@ export async function renderOverview(context, main, site) {
         h(
           'div',
           { class: 'panel-grid' },
-          panelsAndLoads.filter((_, index) => PANELS[index].section === section).map((panel) => panel.element),
+          panelsAndLoads.filter((_, index) => shownPanels[index].section === section).map((panel) => panel.element),
           section === 'behaviour' ? extra.map((panel) => panel.element) : null,
         ),
       ),
@@ -139,11 +186,14 @@ export async function renderOverview(context, main, site) {
   const timer = setInterval(refresh, REALTIME_EVERY_MS);
   onLeave(() => clearInterval(timer));
 
-  const points = await seriesPromise;
+  const [points, previousPoints] = await seriesPromise;
   if (!context.isCurrent()) return;
   if (points) {
-    rangeText.textContent = t.showing(rangeLabel(points, interval, context.format));
-    fill(chartHolder, timeseriesChart(points, interval, context));
+    // What is still to come is not drawn (nor listed).
+    const now = currentBucket(settings.timeZone, interval);
+    const marked = points.map((point) => (isFuture(point.date, now) ? { ...point, future: true } : point));
+    const previous = previousPoints && previousPoints.length ? points.map((_, index) => previousPoints[index] || null) : null;
+    fill(chartHolder, timeseriesChart({ points: marked, previous, interval, metrics: goal ? ['visitors', 'events'] : ['visitors', 'pageviews'], labels: goal ? t.goalMetrics : t.metrics, title: goal ? t.goalChartTitle : t.chartTitle }, context));
   } else {
     fill(chartHolder, h('p', { class: 'message message-error' }, t.error));
   }
@@ -151,30 +201,49 @@ export async function renderOverview(context, main, site) {
   if (context.isCurrent()) announce(`${t.loaded}: ${rangeText.textContent}`);
 }
 
-function figures(context, results) {
+function figures(context, results, previous, metrics, goal) {
   const { t, format } = context;
   const show = {
     visitors: format.integer,
     visits: format.integer,
     pageviews: format.integer,
+    events: format.integer,
     views_per_visit: format.decimal,
     bounce_rate: format.percent,
     visit_duration: format.duration,
+    conversion_rate: format.percentDecimal,
   };
+  // Nothing to compare with: the previous period had no visitors at all
+  // (under a goal: no conversions).
+  const empty = previous && previous.visitors && previous.visitors.value === 0;
   return h(
     'dl',
     { class: 'metrics' },
-    METRICS.map((metric) => {
+    metrics.map((metric) => {
       const { value = null, change = null } = results[metric] || {};
+      const before = previous && previous[metric] ? previous[metric].value : undefined;
+      const againstNothing = empty || (before === 0 && !['bounce_rate', 'conversion_rate'].includes(metric));
       return h(
         'div',
         { class: 'metric', 'data-metric': metric, 'data-value': value === null ? '' : value },
-        h('dt', {}, t.metrics[metric]),
+        h('dt', {}, goal ? t.goalMetrics[metric] : t.metrics[metric]),
         h('dd', { class: 'metric-value' }, value === null ? [h('span', { 'aria-hidden': 'true' }, t.none), hidden(t.withheld)] : show[metric](value)),
-        h('dd', { class: 'metric-change', 'data-change': change === null ? '' : change }, changeText(context, metric, change)),
+        h(
+          'dd',
+          { class: 'metric-change', 'data-change': againstNothing || change === null ? '' : change },
+          againstNothing ? newText(context, value) : changeText(context, metric, change),
+        ),
       );
     }),
   );
+}
+
+// A figure against an empty previous period: "nieuw" when there is
+// something now, "–" when there is nothing either; never a percentage.
+function newText(context, value) {
+  const { t } = context;
+  if (value > 0) return [h('span', { class: 'new-mark' }, t.new), hidden(` – ${t.noPrevious}`)];
+  return h('span', { class: 'muted' }, h('span', { 'aria-hidden': 'true' }, '–'), hidden(t.noPrevious));
 }
 
 function changeText(context, metric, change) {
@@ -182,8 +251,18 @@ function changeText(context, metric, change) {
   if (change === null || change === undefined) return h('span', { class: 'muted' }, t.none, hidden(` ${t.change}`));
   const arrow = change > 0 ? '↑' : change < 0 ? '↓' : '→';
   const sign = change > 0 ? '+' : change < 0 ? '−' : '';
-  const amount = metric === 'bounce_rate' ? `${sign}${format.integer(Math.abs(change))} ${t.points}` : `${sign}${format.integer(Math.abs(change))}%`;
+  const points = metric === 'bounce_rate' || metric === 'conversion_rate';
+  const size = metric === 'conversion_rate' ? format.oneDecimal(Math.abs(change)) : format.integer(Math.abs(change));
+  const amount = points ? `${sign}${size}\u00a0${t.points}` : `${sign}${size}%`;
   return [h('span', { 'aria-hidden': 'true', class: 'arrow' }, arrow, ' '), amount, ' ', h('span', { class: 'muted' }, change === 0 ? t.noChange : t.change)];
+}
+
+// Days or hours, for ranges of two to seven days.
+function stepChoice(context, interval, viewHref) {
+  const { t } = context;
+  const option = (value, label) =>
+    h('li', {}, h('a', { href: viewHref({ interval: value === 'hour' ? 'hour' : null }), 'data-nav': '', 'data-key': `steps-${value}`, 'data-focus': `steps-${value}`, 'aria-current': interval === value ? 'true' : null }, label));
+  return h('nav', { class: 'steps', 'aria-label': t.chartSteps }, h('ul', {}, option('day', t.byDay), option('hour', t.byHour)));
 }
 
 function controls(context, state, today, viewHref) {
@@ -240,7 +319,7 @@ function controls(context, state, today, viewHref) {
 
 function chip(context, filter, viewHref) {
   const { t } = context;
-  const what = `${panelTitle(filter.property, context)}: ${valueLabel(filter.property, filter.value, context)}`;
+  const what = `${isGoal(filter) ? t.columns.goal : panelTitle(filter.property, context)}: ${valueLabel(filter.property, filter.value, context)}`;
   return h(
     'div',
     { class: 'filters' },
@@ -271,7 +350,7 @@ function downloads(context, query) {
     'section',
     { class: 'downloads', 'aria-labelledby': 'downloads-heading' },
     h('h2', { id: 'downloads-heading' }, t.zip),
-    h('p', {}, h('a', { href: api.statsUrl('export', query), download: '', class: 'button-link', 'data-zip': '' }, t.zip), ' ', h('span', { class: 'muted' }, t.zipHint)),
+    h('p', {}, h('a', { href: api.statsUrl('export', { ...query, lang: context.lang }), download: '', class: 'button-link', 'data-zip': '' }, t.zip), ' ', h('span', { class: 'muted' }, t.zipHint)),
   );
 }
 

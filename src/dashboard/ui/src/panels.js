@@ -22,7 +22,9 @@ export const PANELS = [
   { id: 'devices', section: 'technology', property: 'visit:device', metrics: visit, filter: true },
   { id: 'browsers', section: 'technology', property: 'visit:browser', metrics: visit },
   { id: 'os', section: 'technology', property: 'visit:os', metrics: visit },
-  { id: 'events', section: 'behaviour', property: 'event:name', metrics: event, keep: (value) => !BUILT_IN_EVENTS.has(value) },
+  // Goals are custom event names: their people, events and conversion
+  // rate; following one filters the page to the visitors who reached it.
+  { id: 'goals', section: 'behaviour', property: 'event:name', metrics: ['visitors', 'events', 'conversion_rate'], keep: (value) => !BUILT_IN_EVENTS.has(value), filterAs: 'event:goal' },
   // The server keeps an outbound link's host and a download's host and
   // path under the same property: a '/' tells them apart.
   { id: 'outbound', section: 'behaviour', property: 'event:props:url', metrics: event, keep: (value) => value === OTHER || !value.includes('/'), mixed: true },
@@ -34,7 +36,18 @@ export const PROP_KEYS = { id: 'props', section: 'behaviour', property: 'event:p
 // The values of the key in ?prop=.
 export const propValues = (key) => ({ id: 'prop-values', section: 'behaviour', property: `event:props:${key}`, metrics: event });
 export const SECTIONS = ['content', 'acquisition', 'campaigns', 'technology', 'behaviour'];
-export const FILTERABLE = new Set(PANELS.filter((panel) => panel.filter).map((panel) => panel.property));
+export const FILTERABLE = new Set([...PANELS.filter((panel) => panel.filter).map((panel) => panel.property), 'event:goal']);
+export const isGoal = (filter) => !!filter && filter.property === 'event:goal';
+
+// What a panel asks for: under a goal every panel answers the goal's
+// visitors, events and conversion rate (the properties keys only events);
+// exit pages, counted when a visit ends, have no goal part (null).
+export function panelMetrics(panel, goal) {
+  if (!goal) return panel.metrics;
+  if (panel.property === 'visit:exit_page') return null;
+  if (panel.property === 'event:props') return ['events'];
+  return ['visitors', 'events', 'conversion_rate'];
+}
 
 export const fieldOf = (property) => {
   if (property === 'event:props') return 'prop_key';
@@ -42,6 +55,9 @@ export const fieldOf = (property) => {
 };
 
 const PAGE_SIZE = 10;
+// Rows per page of a panel's full list ("meer"), and how many it fetches.
+const LIST_PAGE_SIZE = 25;
+const FULL_LIST = 1000;
 
 // How a value of a property reads.
 export function valueLabel(property, value, context) {
@@ -55,6 +71,23 @@ export function valueLabel(property, value, context) {
   return value;
 }
 
+// A file-name word for a panel title: "Pagina’s" → "paginas".
+export const fileWord = (title) =>
+  title
+    .normalize('NFD')
+    .replace(/[\u0300-\u036f’']/g, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '');
+
+// A path that breaks only after a '/', never inside a word: a <wbr> after
+// each slash (the stylesheet keeps words whole).
+function pathText(text) {
+  if (!text.startsWith('/')) return text;
+  const parts = text.split('/');
+  return parts.flatMap((part, index) => (index === parts.length - 1 ? [part] : [part, '/', h('wbr')]));
+}
+
 // A filter as it stands in ?filter= (PROPERTY==VALUE), or null.
 export function parseFilter(text) {
   if (!text) return null;
@@ -66,23 +99,32 @@ export function parseFilter(text) {
 }
 
 export function panelTitle(property, context) {
+  if (property === 'event:goal') return context.t.panels.goals;
   const panel = PANELS.find((candidate) => candidate.property === property && !candidate.mixed);
   return panel ? context.t.panels[panel.id] : property;
 }
 
-// One panel: heading, CSV link, table (loaded now), "show more".
+// One panel: heading, CSV link, table (the top rows, loaded now), and
+// "meer" for the full list: searched, sorted by any column, a page at a
+// time. Sorting or searching fetches the full list first, so that it is
+// the whole list that is sorted or searched, not its top.
 // `query` holds the site, period, filter and share parameters;
 // `filterHref(property, value)` is the link a filterable row leads to.
 // Options: `title`; `rowLink` ({ href(value), current, hint(label) }),
 // where each named row leads instead (the current one marked); `actions`,
-// more links beside the CSV link.
-export function breakdownPanel(panel, query, context, filterHref, { title, property = panel.property, rowLink = null, actions = null } = {}) {
+// more links beside the CSV link; `metrics`, instead of the panel's.
+export function breakdownPanel(panel, query, context, filterHref, { title, property = panel.property, rowLink = null, actions = null, metrics = panel.metrics } = {}) {
   const { t } = context;
   title = title || t.panels[panel.id];
   const headingId = uniqueId('panel');
   const csv = h(
     'a',
-    { class: 'csv-link', href: api.statsUrl('breakdown', { ...query, property, metrics: panel.metrics.join(','), limit: 1000, format: 'csv' }), download: '', 'data-csv': panel.id },
+    {
+      class: 'csv-link',
+      href: api.statsUrl('breakdown', { ...query, property, metrics: metrics.join(','), limit: FULL_LIST, format: 'csv', lang: context.lang, name: fileWord(title) }),
+      download: '',
+      'data-csv': panel.id,
+    },
     t.csv,
     hidden(` – ${title}`),
   );
@@ -93,66 +135,175 @@ export function breakdownPanel(panel, query, context, filterHref, { title, prope
     h('div', { class: 'panel-head' }, h('h3', { id: headingId }, title), actions ? h('span', { class: 'panel-actions' }, actions, csv) : csv),
     body,
   );
+  const field = fieldOf(property);
+  const view = { rows: [], complete: false, expanded: false, search: '', sort: null, page: 0 };
 
-  const load = async (limit) => {
-    let rows;
-    try {
-      // The two halves of event:props:url need a wider look to fill a page.
-      const answer = await api.stats('breakdown', { ...query, property, metrics: panel.metrics.join(','), limit: panel.keep ? Math.max(limit, 100) : limit });
-      rows = answer.results;
-    } catch (failure) {
-      if (!context.isCurrent()) return;
-      fill(body, h('p', { class: 'message message-error' }, failure.status === 400 ? t.panelError : t.error));
-      return;
-    }
+  const fetchRows = async (limit) => {
+    // The two halves of event:props:url need a wider look to fill a page.
+    const asked = panel.keep && limit < 100 ? 100 : limit;
+    const answer = await api.stats('breakdown', { ...query, property, metrics: metrics.join(','), limit: asked });
+    const kept = panel.keep ? answer.results.filter((row) => panel.keep(row[field])) : answer.results;
+    return { kept, complete: answer.results.length < asked };
+  };
+  const fail = (failure) => {
     if (!context.isCurrent()) return;
-    const field = fieldOf(property);
-    const kept = panel.keep ? rows.filter((row) => panel.keep(row[field])) : rows;
-    const shown = kept.slice(0, limit);
-    fill(body, 
-      shown.length ? rowsTable(panel, property, field, shown, context, filterHref, headingId, rowLink) : h('p', { class: 'muted' }, t.noData),
-    );
-    const more = rows.length >= limit && limit < 100;
-    if (more) {
-      body.append(
-        h(
-          'button',
-          {
-            type: 'button',
-            class: 'more-button',
-            'data-key': `more-${panel.id}`,
-            async onclick() {
-              await load(100);
-              // Keep the keyboard where it was: on the first new row.
-              const next = body.querySelectorAll('tbody tr')[limit];
-              const target = next && (next.querySelector('a') || next.querySelector('th'));
-              if (target) {
-                if (!target.matches('a')) target.setAttribute('tabindex', '-1');
-                target.focus();
-              }
-            },
-          },
-          t.more,
-          hidden(` – ${title}`),
-        ),
-      );
+    fill(body, h('p', { class: 'message message-error' }, failure.status === 400 ? t.panelError : t.error));
+  };
+  const ensureComplete = async () => {
+    if (view.complete) return true;
+    try {
+      const { kept } = await fetchRows(FULL_LIST);
+      view.rows = kept;
+      view.complete = true;
+      return true;
+    } catch (failure) {
+      fail(failure);
+      return false;
     }
   };
-  return { element: section, loaded: load(PAGE_SIZE) };
+  // Draws the view, then puts the keyboard back on `focusKey` if given.
+  const render = (focusKey) => {
+    if (!context.isCurrent()) return;
+    const needle = view.search.trim().toLocaleLowerCase();
+    let rows = view.rows;
+    if (needle) rows = rows.filter((row) => `${row[field] ?? ''} ${valueLabel(property, row[field], context)}`.toLocaleLowerCase().includes(needle));
+    if (view.sort) rows = sortRows(rows, view.sort, field, property, context);
+    const size = view.expanded ? LIST_PAGE_SIZE : PAGE_SIZE;
+    const pages = Math.max(1, Math.ceil(rows.length / size));
+    view.page = Math.min(view.page, pages - 1);
+    const shown = rows.slice(view.page * size, (view.page + 1) * size);
+    const sortable = { view, metrics, onSort: sortBy };
+    const parts = [];
+    if (shown.length) parts.push(rowsTable(panel, property, field, shown, context, filterHref, headingId, rowLink, metrics, sortable));
+    else parts.push(h('p', { class: 'muted', role: view.expanded ? 'status' : null }, needle ? t.noMatch : t.noData));
+    if (view.expanded) {
+      parts.push(pager(rows.length, pages));
+      parts.push(h('button', { type: 'button', class: 'more-button', 'data-key': `less-${panel.id}`, onclick: collapse }, t.less, hidden(` – ${title}`)));
+    } else if (!view.complete || view.rows.length > PAGE_SIZE) {
+      parts.push(h('button', { type: 'button', class: 'more-button', 'data-key': `more-${panel.id}`, 'aria-expanded': 'false', onclick: expand }, t.more, hidden(` – ${title}`)));
+    }
+    // The search box stays (with the keyboard in it) while the list changes.
+    search.hidden = !view.expanded;
+    if (!body.contains(search)) fill(body, search, results);
+    fill(results, parts);
+    if (focusKey) {
+      const target = body.querySelector(`[data-key="${focusKey}"]`) || section.querySelector('h3');
+      if (target.matches('h3')) target.setAttribute('tabindex', '-1');
+      target.focus();
+    }
+  };
+  const searchId = uniqueId('search');
+  const results = h('div', { class: 'panel-results' });
+  const search = h(
+      'div',
+      { class: 'panel-search', hidden: true },
+      h('label', { for: searchId }, t.searchIn(title)),
+      h('input', {
+        type: 'search',
+        id: searchId,
+        'data-key': `search-${panel.id}`,
+        autocomplete: 'off',
+        value: view.search,
+        oninput(event) {
+          view.search = event.target.value;
+          view.page = 0;
+          render();
+        },
+      }),
+  );
+  const pager = (count, pages) =>
+    h(
+      'nav',
+      { class: 'pager', 'aria-label': t.pagesOf(title) },
+      h('button', { type: 'button', 'data-key': `previous-${panel.id}`, disabled: view.page === 0, onclick: () => turn(-1) }, t.previousPage),
+      h('span', { role: 'status' }, t.pageOf(view.page + 1, pages, count)),
+      h('button', { type: 'button', 'data-key': `next-${panel.id}`, disabled: view.page >= pages - 1, onclick: () => turn(1) }, t.nextPage),
+    );
+  const turn = (by) => {
+    view.page += by;
+    render();
+    // The keyboard stays on the button, or, when that one has come to the
+    // end (and is disabled), on the other.
+    const buttons = [`${by < 0 ? 'previous' : 'next'}-${panel.id}`, `${by < 0 ? 'next' : 'previous'}-${panel.id}`].map((key) => body.querySelector(`[data-key="${key}"]`));
+    const target = buttons.find((button) => button && !button.disabled);
+    if (target) target.focus();
+  };
+  async function sortBy(key) {
+    const same = view.sort && view.sort.key === key;
+    view.sort = { key, descending: same ? !view.sort.descending : key !== field };
+    view.page = 0;
+    if (await ensureComplete()) render(`sort-${panel.id}-${key}`);
+  }
+  async function expand() {
+    view.expanded = true;
+    view.page = 0;
+    if (await ensureComplete()) render(`search-${panel.id}`);
+  }
+  function collapse() {
+    view.expanded = false;
+    view.search = '';
+    search.querySelector('input').value = '';
+    view.page = 0;
+    render(`more-${panel.id}`);
+  }
+
+  const loaded = (async () => {
+    try {
+      const { kept, complete } = await fetchRows(PAGE_SIZE);
+      view.rows = kept;
+      view.complete = complete;
+    } catch (failure) {
+      fail(failure);
+      return;
+    }
+    render();
+  })();
+  return { element: section, loaded };
 }
 
-function rowsTable(panel, property, field, rows, context, filterHref, headingId, rowLink) {
+// Rows in a column's order: numbers by size (missing ones last), labels
+// alphabetically in the dashboard's language.
+function sortRows(rows, { key, descending }, field, property, context) {
+  const collator = new Intl.Collator(context.lang === 'en' ? 'en-GB' : 'nl-NL', { numeric: true });
+  const sign = descending ? -1 : 1;
+  return [...rows].sort((a, b) => {
+    if (key === field) return sign * collator.compare(String(valueLabel(property, a[key], context)), String(valueLabel(property, b[key], context)));
+    const [x, y] = [a[key], b[key]];
+    if (x === null || x === undefined) return y === null || y === undefined ? 0 : 1;
+    if (y === null || y === undefined) return -1;
+    return sign * (x - y);
+  });
+}
+
+function rowsTable(panel, property, field, rows, context, filterHref, headingId, rowLink, metrics, { view, onSort }) {
   const { t, format } = context;
-  const top = Math.max(1, ...rows.map((row) => row[panel.metrics[0]] || 0));
-  const number = (value) =>
-    value === null || value === undefined ? h('td', { class: 'number' }, h('span', { 'aria-hidden': 'true' }, t.none), hidden(t.withheld)) : h('td', { class: 'number' }, format.integer(value));
+  const top = Math.max(1, ...rows.map((row) => row[metrics[0]] || 0));
+  const show = (metric, value) => (metric === 'conversion_rate' ? format.percentDecimal(value) : format.integer(value));
+  const number = (metric, value) =>
+    value === null || value === undefined ? h('td', { class: 'number' }, h('span', { 'aria-hidden': 'true' }, t.none), hidden(t.withheld)) : h('td', { class: 'number' }, show(metric, value));
+  // A column heading that sorts by its column (again: the other way).
+  const heading = (key, label, className) => {
+    const sorted = view.sort && view.sort.key === key ? (view.sort.descending ? 'descending' : 'ascending') : null;
+    return h(
+      'th',
+      { scope: 'col', class: className, 'aria-sort': sorted },
+      h(
+        'button',
+        { type: 'button', class: 'sort-button', 'data-key': `sort-${panel.id}-${key}`, onclick: () => onSort(key) },
+        label,
+        h('span', { class: 'sort-mark', 'aria-hidden': 'true' }, sorted === 'descending' ? ' ↓' : sorted === 'ascending' ? ' ↑' : ''),
+        hidden(` – ${t.sortBy}`),
+      ),
+    );
+  };
+  const valueHeading = panel.id === 'goals' ? t.columns.goal : Object.hasOwn(t.columns, field) ? t.columns[field] : t.columns.value;
   return h(
     'table',
-    { class: 'breakdown', 'aria-labelledby': headingId },
+    { class: `breakdown columns-${metrics.length + 1}`, 'aria-labelledby': headingId },
     h(
       'thead',
       {},
-      h('tr', {}, h('th', { scope: 'col' }, (Object.hasOwn(t.columns, field) ? t.columns[field] : t.columns.value)), panel.metrics.map((metric) => h('th', { scope: 'col', class: 'number' }, t.columnMetrics[metric] || t.metrics[metric]))),
+      h('tr', {}, heading(field, valueHeading, null), metrics.map((metric) => heading(metric, t.columnMetrics[metric] || t.metrics[metric], 'number'))),
     ),
     h(
       'tbody',
@@ -160,6 +311,7 @@ function rowsTable(panel, property, field, rows, context, filterHref, headingId,
       rows.map((row) => {
         const value = row[field];
         const label = valueLabel(property, value, context);
+        const text = property.endsWith('page') || property === 'event:props:path' ? pathText(label) : label;
         let content;
         if (value === OTHER) {
           content = h('span', { class: 'other', title: panel.mixed ? t.urlMixed : t.otherHint }, label, hidden(` – ${panel.mixed ? t.urlMixed : t.otherHint}`));
@@ -168,18 +320,18 @@ function rowsTable(panel, property, field, rows, context, filterHref, headingId,
           content = h(
             'a',
             { href: rowLink.href(value), 'data-nav': '', 'data-key': `${panel.id}-${value}`, class: 'row-link', 'data-value': value, 'aria-current': current ? 'true' : null },
-            label,
+            text,
             hidden(` – ${rowLink.hint(label)}`),
           );
-        } else if (panel.filter && filterHref && value !== null && value !== '') {
-          content = h('a', { href: filterHref(property, value), 'data-nav': '', 'data-focus': 'chip', class: 'filter-link', 'data-value': value }, label, hidden(` – ${t.filterBy(label)}`));
+        } else if ((panel.filter || panel.filterAs) && filterHref && value !== null && value !== '') {
+          content = h('a', { href: filterHref(panel.filterAs || property, value), 'data-nav': '', 'data-focus': 'chip', class: 'filter-link', 'data-value': value }, text, hidden(` – ${panel.filterAs ? t.goalFilterBy(label) : t.filterBy(label)}`));
         } else {
-          content = h('span', {}, label);
+          content = h('span', {}, text);
         }
         const bar = h('span', { class: 'bar', 'aria-hidden': 'true' });
-        const share = row[panel.metrics[0]];
+        const share = row[metrics[0]];
         bar.style.width = `${share ? Math.max(1, Math.round((share / top) * 100)) : 0}%`;
-        return h('tr', {}, h('th', { scope: 'row', class: 'label-cell' }, bar, h('span', { class: 'label-text' }, content)), panel.metrics.map((metric) => number(row[metric])));
+        return h('tr', {}, h('th', { scope: 'row', class: 'label-cell' }, bar, h('span', { class: 'label-text' }, content)), metrics.map((metric) => number(metric, row[metric])));
       }),
     ),
   );

@@ -59,18 +59,71 @@ export function activePreset(state, today) {
   });
 }
 
-// hour for a day or a week, month for a year, otherwise day.
-export function intervalFor(state) {
-  if (state.period === 'day' || state.period === '7d') return 'hour';
-  if (state.period === '12mo') return 'month';
-  if (state.period === 'custom') {
-    const [from, to] = state.date.split(',');
-    const days = (toDate(to) - toDate(from)) / 86400000 + 1;
-    if (days <= 2) return 'hour';
-    if (days > 92) return 'month';
+// The days a state covers, [first, last], as the stats API resolves them.
+export function periodRange(state, today) {
+  if (state.period === 'custom') return state.date.split(',');
+  const anchor = state.date || today;
+  const date = toDate(anchor);
+  const monthsBack = (months) => [toText(new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth() - (months - 1), 1))), anchor];
+  switch (state.period) {
+    case 'day':
+      return [anchor, anchor];
+    case '7d':
+      return [addDays(anchor, -6), anchor];
+    case '30d':
+      return [addDays(anchor, -29), anchor];
+    case 'month':
+      return [toText(new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), 1))), toText(new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + 1, 0)))];
+    case '6mo':
+      return monthsBack(6);
+    default:
+      return monthsBack(12);
   }
+}
+
+// The range of the same length just before (the API's previous period).
+export function previousRange([first, last]) {
+  const days = (toDate(last) - toDate(first)) / 86400000 + 1;
+  return [addDays(first, -days), addDays(first, -1)];
+}
+
+const rangeDays = ([first, last]) => (toDate(last) - toDate(first)) / 86400000 + 1;
+
+// Whether hours may be asked for instead of days: ranges of two to seven
+// days (one day is always by the hour).
+export const hoursOnRequest = (state, today) => state.period !== 'day' && rangeDays(periodRange(state, today)) <= 7 && rangeDays(periodRange(state, today)) > 1;
+
+// hour for one day, and on request (?interval=hour) up to seven; month
+// for a year or more than 92 days; otherwise day.
+export function intervalFor(state, today, asked = null) {
+  const days = rangeDays(periodRange(state, today));
+  if (days === 1) return 'hour';
+  if (asked === 'hour' && days <= 7) return 'hour';
+  if (state.period === '12mo' || state.period === '6mo' || days > 92) return 'month';
   return 'day';
 }
+
+// The bucket now falls in, in the site's time zone, comparable with a
+// point's date: 'YYYY-MM-DD HH' for hours, 'YYYY-MM-DD' for days, 'YYYY-MM'.
+export function currentBucket(timeZone, interval, now = new Date()) {
+  let parts;
+  try {
+    parts = Object.fromEntries(
+      new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', hourCycle: 'h23' })
+        .formatToParts(now)
+        .map(({ type, value }) => [type, value]),
+    );
+  } catch {
+    const text = now.toISOString();
+    parts = { year: text.slice(0, 4), month: text.slice(5, 7), day: text.slice(8, 10), hour: text.slice(11, 13) };
+  }
+  const day = `${parts.year}-${parts.month}-${parts.day}`;
+  if (interval === 'hour') return `${day} ${parts.hour}`;
+  return interval === 'month' ? day.slice(0, 7) : day;
+}
+
+// Whether a point lies after now: still to come, so not drawn.
+export const isFuture = (date, bucket) => date.slice(0, bucket.length) > bucket;
 
 export function apiParams(state) {
   const params = { period: state.period };
@@ -78,17 +131,18 @@ export function apiParams(state) {
   return params;
 }
 
-// The range a time series covers, for the page's heading: its first and
-// last point, so the label is what the server counted, in its time zone.
-export function rangeLabel(points, interval, format) {
-  if (!points.length) return '';
-  const first = points[0].date.slice(0, 10);
-  const last = points[points.length - 1].date.slice(0, 10);
+// The range shown, for the page's heading: its first and last day, or
+// "up to now" (t/m nu) when it runs past today.
+export function rangeLabel([first, last], interval, today, context) {
+  const { format, t } = context;
   const day = (text) => format.date(toDate(text), { day: 'numeric', month: 'long', year: 'numeric' });
+  const running = last >= today && first <= today;
   if (interval === 'month') {
     const month = (text) => format.date(toDate(text), { month: 'long', year: 'numeric' });
-    return first === last ? month(first) : `${month(first)} – ${month(last)}`;
+    if (running) return t.untilNow(month(first));
+    return first.slice(0, 7) === last.slice(0, 7) ? month(first) : `${month(first)} – ${month(last)}`;
   }
+  if (running) return first === today ? t.todayUntilNow : t.untilNow(day(first));
   return first === last ? day(first) : `${day(first)} – ${day(last)}`;
 }
 
@@ -102,12 +156,9 @@ export function pointLabel(date, interval, format) {
   return format.date(toDate(date), { weekday: 'short', day: 'numeric', month: 'short', year: 'numeric' });
 }
 
-// A short axis label.
-export function tickLabel(date, interval, format) {
-  if (interval === 'hour') {
-    const [day, time] = date.split(' ');
-    return time.startsWith('00:') ? format.date(toDate(day), { day: 'numeric', month: 'short' }) : time.slice(0, 5);
-  }
-  if (interval === 'month') return format.date(toDate(date), { month: 'short' });
-  return format.date(toDate(date), { day: 'numeric', month: 'short' });
+// A short axis label: an hour within one day, otherwise the day (or month).
+export function tickLabel(date, interval, format, { hoursOfOneDay = true } = {}) {
+  if (interval === 'hour' && hoursOfOneDay) return date.split(' ')[1].slice(0, 5);
+  if (interval === 'month') return format.date(toDate(date.slice(0, 10)), { month: 'short' });
+  return format.date(toDate(date.slice(0, 10)), { weekday: 'short', day: 'numeric', month: 'short' });
 }

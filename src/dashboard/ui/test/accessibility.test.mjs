@@ -1,6 +1,8 @@
 // WCAG 2.1 AA: axe-core finds nothing on every dashboard page (sign-in,
-// site list, overview, a filtered overview, a public overview) and on the
-// privacy page, in Dutch and English, at 1280 and 320 px wide; at 320 px
+// site list, overview, a filtered overview, a goal's overview, a week by
+// the hour with the chart's tooltip shown, a panel's full list with a
+// search and a sorted column, a public overview) and on the privacy page,
+// in Dutch and English, at 1280, 360 and 320 px wide; at 320 px
 // (a 1280 px window at 400% zoom) nothing scrolls sideways; and the
 // overview can be used with the keyboard alone.
 //
@@ -12,7 +14,7 @@ import { startKruimel, launchBrowser, axePath, SITE, PUBLIC_SITE, PASSWORD, PHON
 
 let kruimel;
 let browser;
-const WIDTHS = [1280, 320];
+const WIDTHS = [1280, 360, 320];
 
 before(async () => {
   kruimel = await startKruimel();
@@ -26,7 +28,9 @@ before(async () => {
       events: [{ name: 'Formulier verzonden', props: { formulier: 'melding' } }, { name: 'File Download', props: { url: 'https://gemeente.test/files/tarieven.pdf' } }],
     });
   }
-  await kruimel.settled(SITE, 9);
+  // Enough pages for a panel's "meer".
+  for (let page = 0; page < 12; page++) await kruimel.visit(SITE, [`/nieuws/bericht-${page}`]);
+  await kruimel.settled(SITE, 21);
   browser = await launchBrowser();
 });
 
@@ -59,6 +63,28 @@ const PAGES = [
   { name: 'site list', path: '/dashboard', session: true },
   { name: 'overview', path: `/dashboard/${SITE}?period=day`, session: true, open: ['.chart-table', '.custom'] },
   { name: 'filtered overview', path: `/dashboard/${SITE}?period=day&filter=${encodeURIComponent('visit:source==Google')}&prop=formulier`, session: true },
+  { name: 'goal overview', path: `/dashboard/${SITE}?period=day&filter=${encodeURIComponent('event:goal==Formulier verzonden')}`, session: true, open: ['.chart-table'] },
+  {
+    name: 'week by the hour, tooltip shown',
+    path: `/dashboard/${SITE}?period=7d&interval=hour`,
+    session: true,
+    async act(page) {
+      await page.locator('.chart-frame').focus();
+      await page.keyboard.press('ArrowLeft');
+      await page.locator('.chart-tip').waitFor();
+    },
+  },
+  {
+    name: 'a panel’s full list, searched and sorted',
+    path: `/dashboard/${SITE}?period=day`,
+    session: true,
+    async act(page) {
+      await page.locator('[data-key="more-pages"]').click();
+      await page.locator('[data-panel="pages"] input[type="search"]').fill('nieuws');
+      await page.locator('[data-key="sort-pages-page"]').click();
+      await page.locator('[data-panel="pages"] th[aria-sort]').waitFor();
+    },
+  },
   { name: 'public overview', path: `/dashboard/${PUBLIC_SITE}?period=7d`, session: false },
   { name: 'privacy page', path: `/privacy/${SITE}`, session: false, privacy: true },
 ];
@@ -70,7 +96,7 @@ for (const lang of ['nl', 'en']) {
       const page = await context.newPage();
       const found = [];
       let signedIn = false;
-      for (const { name, path, session, open, privacy } of PAGES) {
+      for (const { name, path, session, open, privacy, act } of PAGES) {
         if (session && !signedIn) {
           const response = await context.request.post(`${kruimel.origin}/dashboard/api/login`, { data: { user: 'anna', password: PASSWORD } });
           assert.equal(response.status(), 200);
@@ -86,6 +112,7 @@ for (const lang of ['nl', 'en']) {
         }
         // Disclosures open too, so their contents are checked.
         for (const selector of open || []) await page.locator(`${selector} > summary`).click();
+        if (act) await act(page);
         await page.waitForTimeout(100);
         found.push(...(await violations(page, `${name} (${lang}, ${width} px)`)));
         await noSidewaysScroll(page, `${name} (${lang}, ${width} px)`);
