@@ -83,6 +83,7 @@ fn sealed_by_kind(read: &redb::ReadTransaction, pageviews: f64) -> anyhow::Resul
         return Ok(());
     };
     let mut kinds: std::collections::BTreeMap<(&str, &str), (u64, u64)> = Default::default();
+    let mut filters: std::collections::BTreeMap<u8, u64> = Default::default();
     let mut sizes = [0u64; 24];
     for entry in table.iter()? {
         let (key, value) = entry?;
@@ -100,6 +101,7 @@ fn sealed_by_kind(read: &redb::ReadTransaction, pageviews: f64) -> anyhow::Resul
             _ => "other",
         };
         let length = value.value().len() as u64;
+        *filters.entry(key[key.len() - 3]).or_default() += length;
         let kind = kinds.entry((unit, granularity)).or_default();
         kind.0 += 1;
         kind.1 += length;
@@ -115,6 +117,14 @@ fn sealed_by_kind(read: &redb::ReadTransaction, pageviews: f64) -> anyhow::Resul
         );
     }
     println!();
+    println!(
+        "sealed bytes by filter dimension (its number in the row key): {}",
+        filters
+            .iter()
+            .map(|(dimension, bytes)| format!("{dimension}: {bytes}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
     println!(
         "sealed tables by size (up to): {}",
         sizes
