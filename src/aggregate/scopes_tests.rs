@@ -29,6 +29,7 @@ fn hit(minute: i64, page: &str, kind: HitKind) -> Hit {
             yesterday: None,
         }),
         kind,
+        page_props: Vec::new(),
         interaction: Interaction::Interactive,
         page: page.to_owned(),
         referrer: Some("google.nl".to_owned()),
