@@ -124,6 +124,9 @@ pub struct CsvForm {
     language: Option<Language>,
     /// The metrics in the order asked (`metrics=`).
     order: Vec<String>,
+    /// Under a page filter, visits are those that entered on the page,
+    /// and the dashboard's headers say so.
+    on_page: bool,
 }
 
 impl CsvForm {
@@ -138,7 +141,14 @@ impl CsvForm {
             .get("metrics")
             .map(|text| text.split(',').map(|name| name.trim().to_owned()).collect())
             .unwrap_or_default();
-        CsvForm { language, order }
+        let on_page = params
+            .get("filters")
+            .is_some_and(|filter| filter.trim_start().starts_with("event:page=="));
+        CsvForm {
+            language,
+            order,
+            on_page,
+        }
     }
 
     fn dutch_excel(&self) -> bool {
@@ -165,7 +175,13 @@ impl CsvForm {
     fn header(&self, name: &str) -> String {
         let word = self
             .language
-            .and_then(|language| header_word(language, name));
+            .and_then(|language| match (self.on_page, name) {
+                (true, "visits") => Some(match language {
+                    Language::Dutch => "Bezoeken die hier begonnen",
+                    Language::English => "Visits that began here",
+                }),
+                _ => header_word(language, name),
+            });
         cell(&Json::from(word.unwrap_or(name)))
     }
 
@@ -630,6 +646,36 @@ mod tests {
         ))
         .unwrap();
         assert_eq!(text, "Metric,Value,Change\nVisitors,12,\nViews,30,1.5\n");
+    }
+
+    #[test]
+    fn under_a_page_filter_the_dashboards_visits_say_they_began_there() {
+        let params = |filter: &str| -> HashMap<String, String> {
+            [
+                ("lang", "nl"),
+                ("metrics", "visitors,visits"),
+                ("filters", filter),
+            ]
+            .map(|(key, value)| (key.to_owned(), value.to_owned()))
+            .into()
+        };
+        let answer = json!({ "results": [{ "visitors": 3, "visits": 0, "source": "Google" }] });
+        let read = |filter: &str| {
+            String::from_utf8(csv_in(
+                &CsvForm::from_params(&params(filter)),
+                Endpoint::Breakdown,
+                &answer,
+            ))
+            .unwrap()
+        };
+        assert_eq!(
+            read("event:page==/afspraak-maken"),
+            "\u{feff}Bron;Bezoekers;Bezoeken die hier begonnen\r\nGoogle;3;0\r\n"
+        );
+        assert_eq!(
+            read("visit:device==mobile"),
+            "\u{feff}Bron;Bezoekers;Bezoeken\r\nGoogle;3;0\r\n"
+        );
     }
 
     #[test]
