@@ -6,11 +6,10 @@
 
 use std::collections::HashMap;
 
+use super::comparison::{Change, Compared};
 use super::fold::Audience;
 use super::params::{Filter, Interval, Metric, Property, StatsQuery};
-use super::period::{
-    DateRange, Stretch, compared, date_of, month_key, read_plan, spans_a_whole_month,
-};
+use super::period::{DateRange, compared, date_of, month_key, read_plan, spans_a_whole_month};
 use crate::store::{Counts, Dim, Granularity, RowPrefix, Store, StoreError};
 
 pub struct Stats<'a> {
@@ -20,29 +19,10 @@ pub struct Stats<'a> {
     pub audience: Audience,
 }
 
-/// A metric's change against the previous period.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Change {
-    /// Percent, or points for the rates given in percent.
-    By(f64),
-    /// The previous period had nothing to compare with (no visitors, or
-    /// for a figure per visit no visits; for a rate per visit this period
-    /// has none either): no percentage can be given.
-    AgainstNothing,
-}
-
 /// A metric, its value (`None`: withheld from this audience) and, when
 /// asked, its change against the previous period (`None`: not asked, or
 /// not known to this audience).
 pub type AggregateValue = (Metric, Option<f64>, Option<Change>);
-
-/// What an aggregate compared: this period's stretch and the previous
-/// one's (see `period::compared`).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Compared {
-    pub current: Stretch,
-    pub previous: Stretch,
-}
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct SeriesPoint {
@@ -78,35 +58,6 @@ pub fn metric_value(metric: Metric, counts: &Counts, base: i64) -> f64 {
         Metric::VisitDuration => per_visit(counts.duration, 1.0).round(),
         Metric::ConversionRate => super::conversion::rate(counts.visitors, base),
     }
-}
-
-/// Change against the previous period: percent, or points for the rates
-/// given in percent (bounce rate, conversion rate). A change against
-/// nothing is not a percentage: a previous period without the figure's
-/// population (visitors; visits for a figure per visit; the base of a
-/// conversion rate) has nothing to compare with, and neither has a rate
-/// per visit of a period without visits.
-pub fn change(
-    metric: Metric,
-    (current, now): (f64, &Counts),
-    (previous, before): (f64, &Counts),
-    base_before: i64,
-) -> Change {
-    let nothing = match metric {
-        Metric::ViewsPerVisit | Metric::BounceRate | Metric::VisitDuration => {
-            before.visits <= 0 || now.visits <= 0
-        }
-        Metric::ConversionRate => base_before <= 0,
-        _ => previous == 0.0,
-    };
-    if nothing {
-        return Change::AgainstNothing;
-    }
-    Change::By(match metric {
-        Metric::BounceRate => current - previous,
-        Metric::ConversionRate => ((current - previous) * 10.0).round() / 10.0,
-        _ => ((current - previous) * 100.0 / previous).round(),
-    })
 }
 
 impl Stats<'_> {
@@ -173,83 +124,22 @@ impl Stats<'_> {
             let (current, previous) = compared(query.range, query.now_hour);
             Compared { current, previous }
         });
-        // Both sides of the comparison, each with the visitors a
-        // conversion rate divides by; `None` where nothing can be compared.
         let sides = match compared {
-            Some(Compared { current, previous }) if !current.is_empty() => {
-                let side = |stretch| -> Result<Option<(Counts, Option<i64>)>, StoreError> {
-                    let Some(counts) = self.stretch_totals(&query.filter, stretch)? else {
-                        return Ok(None);
-                    };
-                    let base = match query.metrics.contains(&Metric::ConversionRate) {
-                        true => self.stretch_totals(&None, stretch)?.map(|all| all.visitors),
-                        false => None,
-                    };
-                    Ok(Some((counts, base)))
-                };
-                side(current)?.zip(side(previous)?)
-            }
-            _ => None,
+            Some(compared) => self.compared_sides(query, compared)?,
+            None => None,
         };
         let values = query
             .metrics
             .iter()
             .map(|metric| {
                 let value = self.audience.metric(*metric, &current, base);
-                let changed =
-                    sides
-                        .as_ref()
-                        .and_then(|((now, base_now), (before, base_before))| {
-                            let shown = self.audience.metric(*metric, now, *base_now);
-                            let before_shown = self.audience.metric(*metric, before, *base_before);
-                            value
-                                .and(shown)
-                                .zip(before_shown)
-                                .map(|(shown, before_shown)| {
-                                    change(
-                                        *metric,
-                                        (shown, now),
-                                        (before_shown, before),
-                                        base_before.unwrap_or(0),
-                                    )
-                                })
-                        });
+                let changed = sides
+                    .as_ref()
+                    .and_then(|sides| self.change_of(*metric, value, sides));
                 (*metric, value, changed)
             })
             .collect();
         Ok((values, compared))
-    }
-
-    /// A stretch's totals as this audience may see them: its whole days as
-    /// `totals` reads them, then the hours left from hourly rows (for the
-    /// public, the published hours of that day). `None` where the public
-    /// reads no hours: under a filter (see `published`).
-    fn stretch_totals(
-        &self,
-        filter: &Option<Filter>,
-        stretch: Stretch,
-    ) -> Result<Option<Counts>, StoreError> {
-        let mut total = match stretch.whole_days() {
-            Some(days) => self.totals(filter, days)?,
-            None => Counts::default(),
-        };
-        let Some((first, last)) = stretch.hours_left() else {
-            return Ok(Some(total));
-        };
-        if self.audience != Audience::Owner {
-            if filter.is_some() {
-                return Ok(None);
-            }
-            total += self.published_hours_until(first, last)?;
-            return Ok(Some(total));
-        }
-        self.store.scan_each(
-            &self.prefix(filter, Dim::None, Granularity::Hour),
-            first,
-            last,
-            |_, _, counts| total += counts,
-        )?;
-        Ok(Some(total))
     }
 
     /// Whether a filtered view as a whole is not published to the
@@ -554,42 +444,5 @@ mod tests {
             .map(|row| (row.value.as_str(), row.counts.visitors, row.counts.events))
             .collect();
         assert_eq!(found, [("formulier", 7, 13), ("taal", 1, 1)]);
-    }
-
-    fn visits(visits: i64) -> Counts {
-        Counts {
-            visits,
-            ..Counts::default()
-        }
-    }
-
-    fn changed(metric: Metric, now: f64, before: f64) -> Change {
-        change(metric, (now, &visits(4)), (before, &visits(4)), 10)
-    }
-
-    #[test]
-    fn change_is_percent_except_for_rates_in_percent() {
-        assert_eq!(changed(Metric::Visitors, 150.0, 100.0), Change::By(50.0));
-        assert_eq!(changed(Metric::BounceRate, 40.0, 55.0), Change::By(-15.0));
-        assert_eq!(changed(Metric::ConversionRate, 12.5, 10.2), Change::By(2.3));
-    }
-
-    #[test]
-    fn a_change_against_nothing_is_no_percentage() {
-        assert_eq!(changed(Metric::Visitors, 5.0, 0.0), Change::AgainstNothing);
-        assert_eq!(changed(Metric::Visitors, 0.0, 0.0), Change::AgainstNothing);
-        let none = Counts::default();
-        for metric in [
-            Metric::BounceRate,
-            Metric::VisitDuration,
-            Metric::ViewsPerVisit,
-        ] {
-            let against_none = change(metric, (40.0, &visits(3)), (0.0, &none), 0);
-            assert_eq!(against_none, Change::AgainstNothing, "{metric:?}");
-            let none_now = change(metric, (0.0, &none), (40.0, &visits(3)), 0);
-            assert_eq!(none_now, Change::AgainstNothing, "{metric:?} of no visits");
-        }
-        let nobody_before = change(Metric::ConversionRate, (60.0, &none), (0.0, &none), 0);
-        assert_eq!(nobody_before, Change::AgainstNothing);
     }
 }
