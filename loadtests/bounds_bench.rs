@@ -92,6 +92,7 @@ fn hits() -> Vec<Hit> {
                 at,
                 visitor: None,
                 kind,
+                page_props: Vec::new(),
                 interaction: Interaction::Interactive,
                 page,
                 referrer: (n % 3 == 0).then(|| format!("www.r{}.example", n % 300)),

@@ -195,9 +195,15 @@ impl Judge<'_> {
     }
 
     fn event(&mut self, name: &mut String, props: &mut [(String, String)]) {
+        self.props(name, props);
+        self.value(Property::EventName, name);
+    }
+
+    /// An event's properties, or a pageview's (`event` is "pageview").
+    fn props(&mut self, event: &str, props: &mut [(String, String)]) {
         // Which props are link targets follows from the name as sent.
         for (key, value) in props.iter_mut() {
-            let property = Property::of_prop(name, key);
+            let property = Property::of_prop(event, key);
             escape(value);
             // The built-in events' keys are fixed: junk keys cannot
             // crowd them out.
@@ -215,7 +221,6 @@ impl Judge<'_> {
                 OTHER.clone_into(value);
             }
         }
-        self.value(Property::EventName, name);
     }
 }
 
@@ -289,6 +294,7 @@ impl DistinctCap {
         if let HitKind::Event { name, props } = &mut hit.kind {
             judge.event(name, props);
         }
+        judge.props("pageview", &mut hit.page_props);
     }
 
     /// Values counted under "(other)" per property (in `Property::ALL`

@@ -29,6 +29,7 @@ fn hit(day: i32, page: &str, kind: HitKind) -> Hit {
         },
         visitor: None,
         kind,
+        page_props: Vec::new(),
         interaction: Interaction::Interactive,
         page: page.to_owned(),
         referrer: None,

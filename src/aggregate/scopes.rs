@@ -335,19 +335,26 @@ fn collect(
         tag(&mut scratch.breakdowns, name, EVENT);
         let entry = deltas.value(Dim::EntryPage, attribution.entry_page);
         tag(&mut scratch.breakdowns, entry, GOAL);
-        for (key, value) in props {
-            scratch.prop.clear();
-            scratch.prop.push_str(key);
-            scratch.prop.push('\0');
-            scratch.prop.push_str(value);
-            let prop = deltas.value(Dim::EventProp, &scratch.prop);
-            tag(&mut scratch.breakdowns, prop, EVENT);
-        }
+        tag_props(deltas, scratch, props);
     }
+    // A pageview's properties break its event part down like an event's.
+    tag_props(deltas, scratch, &hit.page_props);
     if visit_breakdowns != 0 {
         tag(&mut scratch.breakdowns, entry_page, VISIT);
         let entry = deltas.value(Dim::EntryPage, attribution.entry_page);
         tag(&mut scratch.breakdowns, entry, VISIT);
+    }
+}
+
+/// Each property as a breakdown value `key\0value` of the event part.
+fn tag_props(deltas: &mut Deltas, scratch: &mut Scratch, props: &[(String, String)]) {
+    for (key, value) in props {
+        scratch.prop.clear();
+        scratch.prop.push_str(key);
+        scratch.prop.push('\0');
+        scratch.prop.push_str(value);
+        let prop = deltas.value(Dim::EventProp, &scratch.prop);
+        tag(&mut scratch.breakdowns, prop, EVENT);
     }
 }
 

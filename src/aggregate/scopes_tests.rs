@@ -29,6 +29,7 @@ fn hit(minute: i64, page: &str, kind: HitKind) -> Hit {
             yesterday: None,
         }),
         kind,
+        page_props: Vec::new(),
         interaction: Interaction::Interactive,
         page: page.to_owned(),
         referrer: Some("google.nl".to_owned()),
@@ -146,5 +147,29 @@ fn pageviews_move_no_goal_rows_and_a_goal_moves_a_row_per_breakdown() {
         first.goal_rows.len(),
         next.questions,
         first.questions
+    );
+}
+
+#[test]
+fn a_pageviews_property_moves_one_row_under_each_filter_of_its_event_part() {
+    let second = |props: Vec<(String, String)>| {
+        let mut sessions = Sessions::new(10, 30 * 60);
+        apply_one(&mut sessions, &hit(0, "/afval", HitKind::Pageview));
+        let mut next = hit(1, "/melden", HitKind::Pageview);
+        next.page_props = props;
+        apply_one(&mut sessions, &next)
+    };
+    let plain = second(Vec::new());
+    let carried = second(vec![("auteur".into(), "Jansen".into())]);
+    // Unfiltered, and under the page, source, campaign, country and device.
+    assert_eq!(carried.rows - plain.rows, 6);
+    // Country and device are fixed per visitor: their test is the
+    // unfiltered one's.
+    assert_eq!(carried.questions - plain.questions, 4);
+    assert!(carried.goal_rows.is_empty(), "a pageview is never a goal");
+    println!(
+        "a pageview's property: {} rows and {} credit questions more",
+        carried.rows - plain.rows,
+        carried.questions - plain.questions
     );
 }

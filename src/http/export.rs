@@ -38,7 +38,7 @@ use crate::query::compute::Stats;
 use crate::query::fold::Audience;
 use crate::query::params::Endpoint;
 use crate::query::{Filter, QueryError, StatsQuery};
-use crate::store::StoreError;
+use crate::store::{Dim, StoreError};
 
 /// The panels of the zip: file name and breakdown property.
 const PANELS: [(&str, &str); 16] = [
@@ -61,6 +61,9 @@ const PANELS: [(&str, &str); 16] = [
 ];
 
 const VISIT_METRICS: &str = "visitors,visits,pageviews,views_per_visit,bounce_rate,visit_duration";
+
+/// The same per page and under a page filter, without views per visit.
+const PAGE_METRICS: &str = "visitors,visits,pageviews,bounce_rate,visit_duration";
 
 /// What every panel answers under a goal filter.
 const GOAL_METRICS: &str = "visitors,events,conversion_rate";
@@ -121,6 +124,9 @@ pub struct CsvForm {
     language: Option<Language>,
     /// The metrics in the order asked (`metrics=`).
     order: Vec<String>,
+    /// Under a page filter, visits are those that entered on the page,
+    /// and the dashboard's headers say so.
+    on_page: bool,
 }
 
 impl CsvForm {
@@ -135,7 +141,14 @@ impl CsvForm {
             .get("metrics")
             .map(|text| text.split(',').map(|name| name.trim().to_owned()).collect())
             .unwrap_or_default();
-        CsvForm { language, order }
+        let on_page = params
+            .get("filters")
+            .is_some_and(|filter| filter.trim_start().starts_with("event:page=="));
+        CsvForm {
+            language,
+            order,
+            on_page,
+        }
     }
 
     fn dutch_excel(&self) -> bool {
@@ -162,7 +175,13 @@ impl CsvForm {
     fn header(&self, name: &str) -> String {
         let word = self
             .language
-            .and_then(|language| header_word(language, name));
+            .and_then(|language| match (self.on_page, name) {
+                (true, "visits") => Some(match language {
+                    Language::Dutch => "Bezoeken die hier begonnen",
+                    Language::English => "Visits that began here",
+                }),
+                _ => header_word(language, name),
+            });
         cell(&Json::from(word.unwrap_or(name)))
     }
 
@@ -358,7 +377,7 @@ pub fn csv_response(bytes: Vec<u8>, name: &str) -> Response {
 pub fn zip(
     stats: &Stats,
     params: &HashMap<String, String>,
-    today: i32,
+    now_hour: i32,
     compute: impl Fn(&Stats, Endpoint, &StatsQuery) -> Result<Json, StoreError>,
 ) -> Result<Result<Vec<u8>, QueryError>, StoreError> {
     let with = |extra: &[(&str, &str)]| {
@@ -381,7 +400,7 @@ pub fn zip(
                    endpoint: Endpoint,
                    extra: &[(&str, &str)]|
      -> Result<Result<(), QueryError>, StoreError> {
-        let query = match StatsQuery::parse(endpoint, &with(extra), today) {
+        let query = match StatsQuery::parse(endpoint, &with(extra), now_hour) {
             Ok(query) => query,
             Err(error) => return Ok(Err(error)),
         };
@@ -393,13 +412,19 @@ pub fn zip(
     };
     // Under a goal the panels answer its people, events and rate; exit
     // pages, counted when a visit ends, have no goal part.
-    let goal = params
+    let filter = params
         .get("filters")
-        .and_then(|text| Filter::parse(text).ok())
-        .is_some_and(|filter| filter.is_goal());
-    let all_metrics = match goal {
-        true => GOAL_METRICS.to_owned(),
-        false => format!("{VISIT_METRICS},events"),
+        .and_then(|text| Filter::parse(text).ok());
+    let goal = filter.as_ref().is_some_and(Filter::is_goal);
+    // Pageviews of a page over the visits that entered on it would mix
+    // two groups: no views per visit under a page filter or per page.
+    let on_page = filter
+        .as_ref()
+        .is_some_and(|filter| filter.dim == Dim::Page);
+    let all_metrics = match (goal, on_page) {
+        (true, _) => GOAL_METRICS.to_owned(),
+        (false, true) => format!("{PAGE_METRICS},events"),
+        (false, false) => format!("{VISIT_METRICS},events"),
     };
     if let Err(error) = add(
         "aggregate",
@@ -421,8 +446,9 @@ pub fn zip(
             "visit:exit_page" => "visits",
             "event:props" => "events",
             _ if goal => GOAL_METRICS,
-            "visit:entry_page" => "visitors,visits,views_per_visit,bounce_rate,visit_duration",
+            "visit:entry_page" => "visitors,visits,bounce_rate,visit_duration",
             _ if property.starts_with("event:") && property != "event:page" => "visitors,events",
+            _ if on_page || property == "event:page" => PAGE_METRICS,
             _ => VISIT_METRICS,
         };
         let extra = [
@@ -436,7 +462,7 @@ pub fn zip(
     }
     // The site's own readers also get its consent choices.
     if stats.audience == Audience::Owner {
-        let range = match StatsQuery::parse(Endpoint::Aggregate, &with(&[]), today) {
+        let range = match StatsQuery::parse(Endpoint::Aggregate, &with(&[]), now_hour) {
             Ok(query) => query.range,
             Err(error) => return Ok(Err(error)),
         };
@@ -620,6 +646,36 @@ mod tests {
         ))
         .unwrap();
         assert_eq!(text, "Metric,Value,Change\nVisitors,12,\nViews,30,1.5\n");
+    }
+
+    #[test]
+    fn under_a_page_filter_the_dashboards_visits_say_they_began_there() {
+        let params = |filter: &str| -> HashMap<String, String> {
+            [
+                ("lang", "nl"),
+                ("metrics", "visitors,visits"),
+                ("filters", filter),
+            ]
+            .map(|(key, value)| (key.to_owned(), value.to_owned()))
+            .into()
+        };
+        let answer = json!({ "results": [{ "visitors": 3, "visits": 0, "source": "Google" }] });
+        let read = |filter: &str| {
+            String::from_utf8(csv_in(
+                &CsvForm::from_params(&params(filter)),
+                Endpoint::Breakdown,
+                &answer,
+            ))
+            .unwrap()
+        };
+        assert_eq!(
+            read("event:page==/afspraak-maken"),
+            "\u{feff}Bron;Bezoekers;Bezoeken die hier begonnen\r\nGoogle;3;0\r\n"
+        );
+        assert_eq!(
+            read("visit:device==mobile"),
+            "\u{feff}Bron;Bezoekers;Bezoeken\r\nGoogle;3;0\r\n"
+        );
     }
 
     #[test]

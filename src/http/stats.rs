@@ -18,10 +18,11 @@ use serde_json::{Map, Value as Json, json};
 use super::errors::{ApiError, json_response};
 use super::store_call::store_call;
 use super::{AppState, Response, export};
+use crate::query::comparison::Change;
 use crate::query::compute::Stats;
 use crate::query::fold::Audience;
 use crate::query::params::Endpoint;
-use crate::query::period::date_of;
+use crate::query::period::{Stretch, date_of};
 use crate::query::{Metric, StatsQuery};
 use crate::sites::Site;
 
@@ -58,7 +59,7 @@ async fn answer(
         Err(ApiError::Unauthorized) => shared_in_dashboard(state, &params).await?,
         decided => decided?,
     };
-    let today = site.moment(state.clock.now()).day;
+    let now = site.moment(state.clock.now());
     let endpoint = match route {
         StatsRoute::Realtime => {
             let visitors = state.realtime.visitors(site.idx);
@@ -68,11 +69,11 @@ async fn answer(
             ));
         }
         StatsRoute::Export => {
-            return export_all(state, &params, site.id.as_str(), audience, today).await;
+            return export_all(state, &params, site.id.as_str(), audience, now.hour).await;
         }
         StatsRoute::Query(endpoint) => endpoint,
     };
-    let query = StatsQuery::parse(endpoint, &params, today)?;
+    let query = StatsQuery::parse(endpoint, &params, now.hour)?;
     let as_csv = params.get("format").is_some_and(|format| format == "csv");
     let range = query.range;
     let state = state.clone();
@@ -111,7 +112,7 @@ async fn export_all(
     params: &HashMap<String, String>,
     site: &str,
     audience: Audience,
-    today: i32,
+    now_hour: i32,
 ) -> Result<Response, ApiError> {
     let state = state.clone();
     let (owned_params, site_id) = (params.clone(), site.to_owned());
@@ -121,10 +122,10 @@ async fn export_all(
             site: &site_id,
             audience,
         };
-        export::zip(&stats, &owned_params, today, compute)
+        export::zip(&stats, &owned_params, now_hour, compute)
     })
     .await??;
-    let range = StatsQuery::parse(Endpoint::Aggregate, params, today)?.range;
+    let range = StatsQuery::parse(Endpoint::Aggregate, params, now_hour)?.range;
     let name = format!(
         "{site}-{}",
         export::period_name(date_of(range.first), date_of(range.last))
@@ -277,6 +278,18 @@ fn withheld(endpoint: Endpoint, query: &StatsQuery) -> Json {
     json!({ "results": results })
 }
 
+/// A compared stretch as local times: from, and until (not included).
+fn stretch_json(stretch: Stretch) -> Json {
+    let at = |hour: i32| {
+        format!(
+            "{}T{:02}:00:00",
+            date_of(hour.div_euclid(24)),
+            hour.rem_euclid(24)
+        )
+    };
+    json!({ "from": at(stretch.from), "until": at(stretch.until) })
+}
+
 fn compute(
     stats: &Stats,
     endpoint: Endpoint,
@@ -287,8 +300,8 @@ fn compute(
     }
     let results = match endpoint {
         Endpoint::Aggregate => {
-            let fields: Map<String, Json> = stats
-                .aggregate(query)?
+            let (values, compared) = stats.aggregate(query)?;
+            let fields: Map<String, Json> = values
                 .into_iter()
                 .map(|(metric, value, change)| {
                     let mut entry = Map::new();
@@ -296,12 +309,28 @@ fn compute(
                         "value".to_owned(),
                         value.map_or(Json::Null, |value| number(metric, value)),
                     );
-                    if let Some(change) = change {
-                        entry.insert("change".to_owned(), json!(change));
-                    }
+                    // `null`: against nothing, never a percentage.
+                    match change {
+                        Some(Change::By(change)) => {
+                            entry.insert("change".to_owned(), json!(change))
+                        }
+                        Some(Change::AgainstNothing) => {
+                            entry.insert("change".to_owned(), Json::Null)
+                        }
+                        None => None,
+                    };
                     (metric.name().to_owned(), Json::Object(entry))
                 })
                 .collect();
+            if let Some(compared) = compared {
+                return Ok(json!({
+                    "results": fields,
+                    "comparison": {
+                        "current": stretch_json(compared.current),
+                        "previous": stretch_json(compared.previous),
+                    },
+                }));
+            }
             Json::Object(fields)
         }
         Endpoint::Timeseries => {

@@ -34,6 +34,10 @@ pub struct Hit {
     /// `None` when a privacy signal asked to count without an identifier.
     pub visitor: Option<HitVisitor>,
     pub kind: HitKind,
+    /// Custom properties sent with a pageview (`p` on a pageview, as
+    /// Plausible's `pageview` with `props`), counted like an event's; a
+    /// custom event's own are in its kind.
+    pub page_props: Vec<(String, String)>,
     pub interaction: Interaction,
     /// Cleaned path (`/wonen/afval`), placeholders for personal data.
     pub page: String,

@@ -288,6 +288,22 @@ impl Pipeline {
         }
     }
 
+    /// A pageview's properties, scrubbed like an event's (a pageview
+    /// reports no link target).
+    fn page_props(&self, beacon: &Beacon) -> Vec<(String, String)> {
+        let patterns = &self.parts.pii_patterns;
+        beacon
+            .props
+            .iter()
+            .map(|(key, value)| {
+                (
+                    pii::scrub(key, patterns).into_owned(),
+                    pii::scrub(value, patterns).into_owned(),
+                )
+            })
+            .collect()
+    }
+
     fn hit(
         &self,
         site: &Site,
@@ -318,6 +334,10 @@ impl Pipeline {
             site: site.idx,
             at,
             visitor,
+            page_props: match kind {
+                HitKind::Pageview => self.page_props(beacon),
+                HitKind::Event { .. } => Vec::new(),
+            },
             kind,
             interaction: beacon.interaction,
             page: counted.url.path.clone(),

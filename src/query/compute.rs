@@ -6,9 +6,10 @@
 
 use std::collections::HashMap;
 
+use super::comparison::{Change, Compared};
 use super::fold::Audience;
 use super::params::{Filter, Interval, Metric, Property, StatsQuery};
-use super::period::{DateRange, date_of, month_key, read_plan, spans_a_whole_month};
+use super::period::{DateRange, compared, date_of, month_key, read_plan, spans_a_whole_month};
 use crate::store::{Counts, Dim, Granularity, RowPrefix, Store, StoreError};
 
 pub struct Stats<'a> {
@@ -19,8 +20,9 @@ pub struct Stats<'a> {
 }
 
 /// A metric, its value (`None`: withheld from this audience) and, when
-/// asked, its change against the previous period.
-pub type AggregateValue = (Metric, Option<f64>, Option<f64>);
+/// asked, its change against the previous period (`None`: not asked, or
+/// not known to this audience).
+pub type AggregateValue = (Metric, Option<f64>, Option<Change>);
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct SeriesPoint {
@@ -56,20 +58,6 @@ pub fn metric_value(metric: Metric, counts: &Counts, base: i64) -> f64 {
         Metric::VisitDuration => per_visit(counts.duration, 1.0).round(),
         Metric::ConversionRate => super::conversion::rate(counts.visitors, base),
     }
-}
-
-/// Change against the previous period: percent, or points for the rates
-/// given in percent (bounce rate, conversion rate).
-pub fn change(metric: Metric, current: f64, previous: f64) -> f64 {
-    match metric {
-        Metric::BounceRate => return current - previous,
-        Metric::ConversionRate => return ((current - previous) * 10.0).round() / 10.0,
-        _ => {}
-    }
-    if previous == 0.0 {
-        return if current > 0.0 { 100.0 } else { 0.0 };
-    }
-    ((current - previous) * 100.0 / previous).round()
 }
 
 impl Stats<'_> {
@@ -123,32 +111,35 @@ impl Stats<'_> {
 
     /// Each metric with its value and, when asked, its change; `None`
     /// where the audience may not see it (fewer than k people, or for a
-    /// figure per visit fewer than k visits). A change needs both periods'
-    /// values shown.
-    pub fn aggregate(&self, query: &StatsQuery) -> Result<Vec<AggregateValue>, StoreError> {
+    /// figure per visit fewer than k visits). The value covers the whole
+    /// period; the change compares the stretches `period::compared` sets
+    /// side by side, and needs both of them shown to the audience.
+    pub fn aggregate(
+        &self,
+        query: &StatsQuery,
+    ) -> Result<(Vec<AggregateValue>, Option<Compared>), StoreError> {
         let current = self.totals(&query.filter, query.range)?;
         let base = self.base_total(query, query.range)?;
-        let previous = match query.compare {
-            true => Some((
-                self.totals(&query.filter, query.range.previous())?,
-                self.base_total(query, query.range.previous())?,
-            )),
-            false => None,
+        let compared = query.compare.then(|| {
+            let (current, previous) = compared(query.range, query.now_hour);
+            Compared { current, previous }
+        });
+        let sides = match compared {
+            Some(compared) => self.compared_sides(query, compared)?,
+            None => None,
         };
-        Ok(query
+        let values = query
             .metrics
             .iter()
             .map(|metric| {
                 let value = self.audience.metric(*metric, &current, base);
-                let before = previous
+                let changed = sides
                     .as_ref()
-                    .and_then(|(before, base)| self.audience.metric(*metric, before, *base));
-                let changed = value
-                    .zip(before)
-                    .map(|(value, before)| change(*metric, value, before));
+                    .and_then(|sides| self.change_of(*metric, value, sides));
                 (*metric, value, changed)
             })
-            .collect())
+            .collect();
+        Ok((values, compared))
     }
 
     /// Whether a filtered view as a whole is not published to the
@@ -163,10 +154,19 @@ impl Stats<'_> {
             .withholds(&self.totals(&query.filter, query.range)?))
     }
 
+    /// The period's points up to now: buckets still to come (later hours
+    /// of today, later days of a running period, later months) are not
+    /// returned, so nothing draws them as zero.
     pub fn timeseries(&self, query: &StatsQuery) -> Result<Vec<SeriesPoint>, StoreError> {
-        if self.audience != Audience::Owner {
-            return self.published_series(query);
-        }
+        let mut points = match self.audience {
+            Audience::Owner => self.stored_series(query)?,
+            Audience::Public { .. } => self.published_series(query)?,
+        };
+        points.truncate(points_until_now(query));
+        Ok(points)
+    }
+
+    fn stored_series(&self, query: &StatsQuery) -> Result<Vec<SeriesPoint>, StoreError> {
         let range = query.range;
         match query.interval {
             Interval::Hour => {
@@ -301,6 +301,29 @@ impl Stats<'_> {
     }
 }
 
+/// How many of a series' points have begun by now.
+fn points_until_now(query: &StatsQuery) -> usize {
+    let range = query.range;
+    let today = query.now_hour.div_euclid(24);
+    let count = match query.interval {
+        Interval::Hour => query.now_hour - range.first * 24 + 1,
+        Interval::Day => today - range.first + 1,
+        Interval::Month => {
+            let mut months = 0;
+            let mut month = month_key(range.first);
+            while month <= month_key(today.min(range.last)) {
+                months += 1;
+                month = super::period::month_end(month) + 1;
+            }
+            match range.first > today {
+                true => 0,
+                false => months,
+            }
+        }
+    };
+    usize::try_from(count.max(0)).unwrap_or(0)
+}
+
 /// Whether anything happened in a row: a row of nothing is not listed.
 pub(super) fn happened(counts: &Counts) -> bool {
     counts.visitors > 0 || counts.visits > 0 || counts.events > 0
@@ -421,13 +444,5 @@ mod tests {
             .map(|row| (row.value.as_str(), row.counts.visitors, row.counts.events))
             .collect();
         assert_eq!(found, [("formulier", 7, 13), ("taal", 1, 1)]);
-    }
-
-    #[test]
-    fn change_is_percent_except_for_bounce_rate() {
-        assert_eq!(change(Metric::Visitors, 150.0, 100.0), 50.0);
-        assert_eq!(change(Metric::Visitors, 5.0, 0.0), 100.0);
-        assert_eq!(change(Metric::BounceRate, 40.0, 55.0), -15.0);
-        assert_eq!(change(Metric::ConversionRate, 12.5, 10.2), 2.3);
     }
 }

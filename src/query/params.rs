@@ -34,6 +34,10 @@ pub enum QueryError {
     )]
     MetricForGoal(&'static str),
     #[error(
+        "metric {0} is not available under a page filter: the page's pageviews and the visits that entered on it are different groups"
+    )]
+    MetricForPage(&'static str),
+    #[error(
         "property {0} is not available under a goal filter: a goal is counted when it is sent, and a visit's exit page only when the visit ends"
     )]
     PropertyForGoal(String),
@@ -59,7 +63,8 @@ impl QueryError {
             QueryError::Metric(_)
             | QueryError::MetricForProperty { .. }
             | QueryError::MetricNeedsGoal(_)
-            | QueryError::MetricForGoal(_) => "invalid_metric",
+            | QueryError::MetricForGoal(_)
+            | QueryError::MetricForPage(_) => "invalid_metric",
             QueryError::Property(_) | QueryError::PropertyForGoal(_) => "invalid_property",
             QueryError::Filter(_) => "invalid_filter",
             QueryError::Interval(_) => "invalid_interval",
@@ -209,11 +214,19 @@ impl Property {
             return metric == Metric::Events;
         }
         match self.dim() {
-            Dim::EventName | Dim::EventProp => {
-                !metric.is_visit_metric() && metric != Metric::Pageviews
-            }
+            Dim::EventName => !metric.is_visit_metric() && metric != Metric::Pageviews,
+            // Pageviews carry properties too (Plausible's `pageview` with
+            // `props`): a value's pageviews are those that carried it.
+            Dim::EventProp => !metric.is_visit_metric(),
             Dim::ExitPage => metric == Metric::Visits,
-            Dim::EntryPage => metric != Metric::Pageviews && metric != Metric::Events,
+            // A page's row holds its pageviews and the visits that entered
+            // on it: views per visit would divide one group by another.
+            // An entry page's row holds its visits only.
+            Dim::Page => metric != Metric::ViewsPerVisit,
+            Dim::EntryPage => !matches!(
+                metric,
+                Metric::Pageviews | Metric::Events | Metric::ViewsPerVisit
+            ),
             _ => true,
         }
     }
@@ -268,6 +281,9 @@ pub enum Endpoint {
 pub struct StatsQuery {
     pub range: DateRange,
     pub compare: bool,
+    /// The site's local hour now (hours since 1970-01-01T00 local): where
+    /// a running period ends, for its series and its comparison.
+    pub now_hour: i32,
     pub metrics: Vec<Metric>,
     pub property: Option<Property>,
     pub filter: Option<Filter>,
@@ -279,12 +295,13 @@ pub struct StatsQuery {
 pub const MAX_LIMIT: usize = 1_000;
 
 impl StatsQuery {
-    /// `today` is the site's current local day number.
+    /// `now_hour` is the site's current local hour (`sites::Moment::hour`).
     pub fn parse(
         endpoint: Endpoint,
         params: &HashMap<String, String>,
-        today: i32,
+        now_hour: i32,
     ) -> Result<StatsQuery, QueryError> {
+        let today = now_hour.div_euclid(24);
         let get = |name: &str| {
             params
                 .get(name)
@@ -327,6 +344,7 @@ impl StatsQuery {
         Ok(StatsQuery {
             range,
             compare,
+            now_hour,
             metrics,
             property,
             filter,
@@ -351,9 +369,13 @@ fn check_metrics(
     if goal && property == Some(&Property::Plain(Dim::ExitPage)) {
         return Err(QueryError::PropertyForGoal("visit:exit_page".to_owned()));
     }
+    let page = filter.is_some_and(|filter| filter.dim == Dim::Page);
     for metric in metrics.iter().copied() {
         if goal && (metric.is_visit_metric() || metric == Metric::Pageviews) {
             return Err(QueryError::MetricForGoal(metric.name()));
+        }
+        if page && metric == Metric::ViewsPerVisit {
+            return Err(QueryError::MetricForPage(metric.name()));
         }
         let goal_per_row = property == Some(&Property::Plain(Dim::EventName));
         if metric == Metric::ConversionRate && !goal && !goal_per_row {
@@ -478,12 +500,13 @@ mod tests {
             .collect()
     }
 
-    fn today() -> i32 {
-        day_number("2026-11-23".parse().unwrap())
+    /// 10:00 on 2026-11-23, as a local hour.
+    fn now() -> i32 {
+        day_number("2026-11-23".parse().unwrap()) * 24 + 10
     }
 
     fn range(pairs: &[(&str, &str)]) -> Result<(String, String), QueryError> {
-        let query = StatsQuery::parse(Endpoint::Aggregate, &params(pairs), today())?;
+        let query = StatsQuery::parse(Endpoint::Aggregate, &params(pairs), now())?;
         Ok((
             date_of(query.range.first).to_string(),
             date_of(query.range.last).to_string(),
@@ -519,7 +542,7 @@ mod tests {
     #[test]
     fn bad_parameters_get_stable_codes() {
         let code = |pairs: &[(&str, &str)]| {
-            StatsQuery::parse(Endpoint::Breakdown, &params(pairs), today())
+            StatsQuery::parse(Endpoint::Breakdown, &params(pairs), now())
                 .err()
                 .map_or("ok", |error| error.code())
         };
@@ -565,7 +588,7 @@ mod tests {
         let query = StatsQuery::parse(
             Endpoint::Breakdown,
             &params(&[("property", "event:props")]),
-            today(),
+            now(),
         )
         .unwrap();
         assert_eq!(query.property, Some(Property::EventPropKeys));
@@ -596,7 +619,7 @@ mod tests {
     #[test]
     fn a_goal_filter_answers_people_events_and_conversion_rate_only() {
         let code = |endpoint: Endpoint, pairs: &[(&str, &str)]| {
-            StatsQuery::parse(endpoint, &params(pairs), today())
+            StatsQuery::parse(endpoint, &params(pairs), now())
                 .err()
                 .map_or("ok", |error| error.code())
         };
@@ -638,6 +661,44 @@ mod tests {
             (filter.dim, filter.value.as_str()),
             (Dim::EventName, "Formulier verzonden")
         );
+    }
+
+    #[test]
+    fn no_views_per_visit_where_pageviews_and_visits_are_different_groups() {
+        let code = |endpoint: Endpoint, pairs: &[(&str, &str)]| {
+            StatsQuery::parse(endpoint, &params(pairs), now())
+                .err()
+                .map_or("ok", |error| error.code())
+        };
+        let per_visit = ("metrics", "visitors,views_per_visit");
+        let page = ("filters", "event:page==/afspraak-maken");
+        assert_eq!(
+            code(Endpoint::Aggregate, &[per_visit, page]),
+            "invalid_metric"
+        );
+        let by_source = [per_visit, page, ("property", "visit:source")];
+        assert_eq!(code(Endpoint::Breakdown, &by_source), "invalid_metric");
+        for property in ["event:page", "visit:entry_page"] {
+            let pairs = [per_visit, ("property", property)];
+            assert_eq!(
+                code(Endpoint::Breakdown, &pairs),
+                "invalid_metric",
+                "{property}"
+            );
+        }
+        // The visits that entered on the page answer for themselves.
+        let entered = (
+            "metrics",
+            "visitors,visits,pageviews,bounce_rate,visit_duration",
+        );
+        assert_eq!(code(Endpoint::Aggregate, &[entered, page]), "ok");
+        assert_eq!(
+            code(Endpoint::Breakdown, &[entered, ("property", "event:page")]),
+            "ok"
+        );
+        // Other filters keep one group: the visits and their pageviews.
+        let source = ("filters", "visit:source==Google");
+        assert_eq!(code(Endpoint::Aggregate, &[per_visit, source]), "ok");
     }
 
     #[test]

@@ -225,6 +225,29 @@ impl Stats<'_> {
         })
     }
 
+    /// The sum of one day's published hours `first..=last` (unfiltered):
+    /// the part of a day a running period is compared by.
+    pub(super) fn published_hours_until(
+        &self,
+        first: i32,
+        last: i32,
+    ) -> Result<Counts, StoreError> {
+        let day = first.div_euclid(24);
+        let range = DateRange {
+            first: day,
+            last: day,
+        };
+        let days = self.published_days(&None, range)?;
+        let mut total = Counts::default();
+        for (at, point) in self.published_hours(range, days)?.into_iter().enumerate() {
+            let hour = day * 24 + i32::try_from(at).unwrap_or(i32::MAX);
+            if (first..=last).contains(&hour) {
+                total += point.counts.unwrap_or_default();
+            }
+        }
+        Ok(total)
+    }
+
     /// Each hour of the range: a day's hours are its cells, folded
     /// against the day's total without an "(other)", so the hours hidden
     /// cannot be read off the day.

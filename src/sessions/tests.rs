@@ -25,6 +25,7 @@ fn hit(visitor: u64, unix: i64, page: &str, kind: HitKind) -> Hit {
             yesterday: None,
         }),
         kind,
+        page_props: Vec::new(),
         interaction: Interaction::Interactive,
         page: page.to_owned(),
         referrer: None,

@@ -9,9 +9,9 @@ use crate::redis_server::RedisCluster;
 use std::sync::Arc;
 
 use crate::{
-    amplification, bad_input, consent, counting, event_props, goals, ingest, login_sessions,
-    midnight, privacy_audit, public_stats, retention, rollup, share_links, small_count_links,
-    small_counts, stats_api,
+    amplification, bad_input, comparison, consent, counting, event_props, goals, ingest,
+    login_sessions, midnight, page_figures, privacy_audit, public_stats, retention, rollup,
+    share_links, small_count_links, small_counts, stats_api,
 };
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -20,6 +20,8 @@ async fn the_behavioural_suite_passes_on_a_redis_cluster() {
     let scenarios = [
         amplification::scenarios(),
         counting::scenarios(),
+        comparison::scenarios(),
+        page_figures::scenarios(),
         stats_api::scenarios(),
         midnight::scenarios(),
         retention::scenarios(),

@@ -226,7 +226,79 @@ async fn keys_are_folded_for_the_public_like_their_values(backend: Backend) {
     assert_eq!(rows(&shared, "prop_key", "events"), [("(other)".into(), 8)]);
 }
 
+/// Plausible's `plausible('pageview', {props: {...}})`: the properties of
+/// a pageview are counted like an event's, and the pageview stays a
+/// pageview, not a custom event.
+async fn a_pageviews_properties_are_counted_like_an_events(backend: Backend) {
+    let app = TestApp::spawn_on(backend).await;
+    let pageview = |ip: &str, page: &str, props: Value| {
+        let body = json!({
+            "n": "pageview",
+            "u": format!("https://{SITE}{page}"),
+            "d": SITE,
+            "p": props,
+        });
+        (ip.to_owned(), body.to_string())
+    };
+    for (ip, body) in [
+        pageview(
+            "81.204.1.1",
+            "/nieuws/a",
+            json!({ "auteur": "Jansen", "rubriek": "wonen" }),
+        ),
+        pageview("81.204.1.1", "/nieuws/b", json!({ "auteur": "Jansen" })),
+        pageview("81.204.2.1", "/nieuws/c", json!({ "auteur": "De Vries" })),
+        pageview("81.204.3.1", "/", json!({})),
+    ] {
+        let answer = app.send(&ip, FIREFOX, &body).await;
+        assert_eq!(answer.status(), 202);
+        assert!(
+            answer.headers().get("x-kruimel-dropped").is_none(),
+            "counted whole, properties too"
+        );
+    }
+    app.wait_for_events(4, "period=day").await;
+    let authors = app
+        .stats(
+            "breakdown",
+            "period=day&property=event:props:auteur&metrics=visitors,pageviews,events",
+        )
+        .await;
+    assert_eq!(
+        authors["results"],
+        json!([
+            { "auteur": "Jansen", "visitors": 1, "pageviews": 2, "events": 2 },
+            { "auteur": "De Vries", "visitors": 1, "pageviews": 1, "events": 1 },
+        ])
+    );
+    let keys = app
+        .stats("breakdown", "period=day&property=event:props")
+        .await;
+    assert_eq!(
+        rows(&keys, "prop_key", "events"),
+        [("auteur".into(), 3), ("rubriek".into(), 1)]
+    );
+    // Still pageviews: four of them, and no custom event by any name.
+    assert_eq!(app.metric("pageviews", "period=day").await, 4);
+    let names = app
+        .stats("breakdown", "period=day&property=event:name")
+        .await;
+    assert_eq!(names["results"], json!([]));
+    // Under a page filter, the page's own pageviews by property.
+    let on_page = app
+        .stats(
+            "breakdown",
+            "period=day&filters=event:page%3D%3D/nieuws/a&property=event:props:rubriek&metrics=pageviews",
+        )
+        .await;
+    assert_eq!(
+        on_page["results"],
+        json!([{ "rubriek": "wonen", "pageviews": 1 }])
+    );
+}
+
 on_every_backend!(
     keys_are_listed_with_their_events_and_lead_to_their_values,
     keys_are_folded_for_the_public_like_their_values,
+    a_pageviews_properties_are_counted_like_an_events,
 );

@@ -285,6 +285,8 @@ async fn exports_run_no_formula_in_comma_or_semicolon_spreadsheets_and_numbers_s
         "each path one cell, defused where a cell could start: {pages}"
     );
 
+    // An hour on, so that the hour of both days' visits is whole.
+    app.set_time("2026-11-23T11:00:00Z");
     let change = fetch(
         &app,
         &format!("aggregate?site_id={SITE}&period=day&metrics=visitors&compare=previous_period&format=csv"),

@@ -264,6 +264,7 @@ mod visits {
                 yesterday: None,
             }),
             kind: HitKind::Pageview,
+            page_props: Vec::new(),
             interaction: Interaction::Interactive,
             page: page.to_owned(),
             referrer: None,

@@ -175,10 +175,26 @@ async fn a_range_is_the_sum_of_its_published_days(backend: Backend) {
     );
     assert_eq!(app.metric("visitors", two_days).await, 36, "owners see all");
 
-    // A comparison compares published figures only.
+    // A running week at 14:00 local is compared by the published hours of
+    // its last day: 11:00 (22 people) is shown, 12:00 (10) is hidden so
+    // that 13:00 (1) cannot be read off the day's 33; against 16 November
+    // until 14:00 (12).
+    app.set_time("2026-11-23T13:00:00Z");
+    let running = shared(
+        &app,
+        "aggregate?metrics=visitors&period=7d&compare=previous_period",
+    )
+    .await;
+    assert_eq!(
+        running["results"]["visitors"],
+        json!({ "value": 33, "change": 83.0 })
+    );
+
+    // A comparison compares published figures only: the finished week.
+    app.set_time("2026-11-24T09:00:00Z");
     let compared = shared(
         &app,
-        "aggregate?metrics=visitors,bounce_rate&period=7d&compare=previous_period",
+        "aggregate?metrics=visitors,bounce_rate&period=7d&date=2026-11-23&compare=previous_period",
     )
     .await;
     assert_eq!(compared["results"]["visitors"]["value"], 33);
@@ -188,7 +204,7 @@ async fn a_range_is_the_sum_of_its_published_days(backend: Backend) {
     );
     let against_yesterday = shared(
         &app,
-        "aggregate?metrics=visitors&period=day&compare=previous_period",
+        "aggregate?metrics=visitors&period=day&date=2026-11-23&compare=previous_period",
     )
     .await;
     assert_eq!(against_yesterday["results"]["visitors"]["value"], 33);

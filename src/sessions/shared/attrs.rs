@@ -91,6 +91,7 @@ mod tests {
             },
             visitor: None,
             kind: HitKind::Pageview,
+            page_props: Vec::new(),
             interaction: Interaction::Interactive,
             page: "/a:b/5:x-".to_owned(),
             referrer: None,

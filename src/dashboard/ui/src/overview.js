@@ -24,10 +24,15 @@ import {
   previousRange,
   currentBucket,
   isFuture,
+  stretchDays,
+  stretchLabel,
 } from './period.js';
 import { consentPanel } from './consent.js';
 
 const METRICS = ['visitors', 'visits', 'pageviews', 'views_per_visit', 'bounce_rate', 'visit_duration'];
+// Under a page filter the page's visitors and views, and the visits that
+// began on it; no pages per visit, which would divide the one by the other.
+const PAGE_METRICS = ['visitors', 'pageviews', 'visits', 'bounce_rate', 'visit_duration'];
 // Under a goal filter: its people, its events and the share of all visitors.
 const GOAL_METRICS = ['visitors', 'events', 'conversion_rate'];
 const REALTIME_EVERY_MS = 30000;
@@ -40,7 +45,8 @@ export async function renderOverview(context, main, site) {
   const filter = parseFilter(params.get('filter'));
   const propKey = (params.get('prop') || '').trim().slice(0, 300);
   const goal = isGoal(filter);
-  const metrics = goal ? GOAL_METRICS : METRICS;
+  const onPage = !!filter && filter.property === 'event:page';
+  const metrics = goal ? GOAL_METRICS : onPage ? PAGE_METRICS : METRICS;
   const session = await currentSession();
   const settings = await api.siteSettings(site, session);
   if (!context.isCurrent()) return;
@@ -63,14 +69,6 @@ export async function renderOverview(context, main, site) {
   document.title = `${site} – Kruimel`;
 
   const range = periodRange(state, today);
-  const before = previousRange(range);
-  const previousQuery = { ...query, period: 'custom', date: before.join(',') };
-  // The previous period's own figures tell a change against nothing
-  // ("nieuw", "–") from a percentage.
-  const previousPromise = api
-    .stats('aggregate', { ...previousQuery, metrics: metrics.join(',') })
-    .then((answer) => answer.results)
-    .catch(() => null);
   let aggregate;
   try {
     aggregate = await api.stats('aggregate', { ...query, metrics: metrics.join(','), compare: 'previous_period' });
@@ -86,6 +84,10 @@ export async function renderOverview(context, main, site) {
   }
   if (!context.isCurrent()) return;
 
+  // The server says what it compared (a running period up to the same
+  // hour of the previous one); the chart's faint line is that period.
+  const compared = aggregate.comparison || null;
+  const before = (compared && stretchDays(compared.previous)) || previousRange(range);
   const interval = intervalFor(state, today, params.get('interval'));
   const seriesMetrics = goal ? ['visitors', 'events'] : ['visitors', 'visits', 'pageviews'];
   const seriesOf = (extra) =>
@@ -94,8 +96,6 @@ export async function renderOverview(context, main, site) {
       .then((answer) => answer.results)
       .catch(() => null);
   const seriesPromise = Promise.all([seriesOf({}), seriesOf({ period: 'custom', date: before.join(',') })]);
-  const previousResults = await previousPromise;
-  if (!context.isCurrent()) return;
 
   const rangeText = h('p', { class: 'range', id: 'range' }, t.showing(rangeLabel(range, interval, today, context)));
   const chartHolder = h('div', { class: 'chart-holder' }, h('p', { class: 'muted' }, t.loading));
@@ -103,7 +103,10 @@ export async function renderOverview(context, main, site) {
 
   const shownPanels = PANELS.filter((panel) => panelMetrics(panel, goal));
   const panelsAndLoads = shownPanels.map((panel) =>
-    breakdownPanel(panel, query, context, (property, value) => viewHref({ filter: `${property}==${value}` }), { metrics: panelMetrics(panel, goal) }),
+    breakdownPanel(panel, query, context, (property, value) => viewHref({ filter: `${property}==${value}` }), {
+      metrics: panelMetrics(panel, goal),
+      columnLabels: onPage ? t.pageColumns : null,
+    }),
   );
   // The keys custom events carried; following one shows its values.
   const extra = [
@@ -137,6 +140,7 @@ export async function renderOverview(context, main, site) {
     controls(context, state, today, viewHref),
     filter ? chip(context, filter, viewHref) : null,
     goal ? h('p', { class: 'message message-info goal-notice' }, t.goalNotice) : null,
+    onPage ? h('p', { class: 'message message-info page-notice' }, t.pageNotice) : null,
     rangeText,
     // On a phone the chart comes first, near the top (the stylesheet
     // swaps the two; neither has anything to focus but the chart).
@@ -148,7 +152,8 @@ export async function renderOverview(context, main, site) {
       { class: 'figures', 'aria-labelledby': 'figures-heading' },
       h('h2', { id: 'figures-heading', class: 'visually-hidden' }, t.keyFigures),
       h('p', { class: 'realtime' }, h('span', { class: 'pulse', 'aria-hidden': 'true' }), `${t.realtime}: `, realtime, ' ', h('span', { class: 'muted' }, `(${t.realtimeHint})`)),
-      figures(context, aggregate.results, previousResults, metrics, goal),
+      figures(context, aggregate.results, metrics, goal ? t.goalMetrics : onPage ? { ...t.metrics, ...t.pageMetrics } : t.metrics),
+      comparedText(context, compared),
     ),
     h(
       'section',
@@ -201,7 +206,7 @@ export async function renderOverview(context, main, site) {
   if (context.isCurrent()) announce(`${t.loaded}: ${rangeText.textContent}`);
 }
 
-function figures(context, results, previous, metrics, goal) {
+function figures(context, results, metrics, labels) {
   const { t, format } = context;
   const show = {
     visitors: format.integer,
@@ -213,20 +218,20 @@ function figures(context, results, previous, metrics, goal) {
     visit_duration: format.duration,
     conversion_rate: format.percentDecimal,
   };
-  // Nothing to compare with: the previous period had no visitors at all
-  // (under a goal: no conversions).
-  const empty = previous && previous.visitors && previous.visitors.value === 0;
   return h(
     'dl',
     { class: 'metrics' },
     metrics.map((metric) => {
-      const { value = null, change = null } = results[metric] || {};
-      const before = previous && previous[metric] ? previous[metric].value : undefined;
-      const againstNothing = empty || (before === 0 && !['bounce_rate', 'conversion_rate'].includes(metric));
+      const entry = results[metric] || {};
+      const value = entry.value ?? null;
+      // The server's change: null against nothing ("nieuw", "–"), absent
+      // where it cannot be told (withheld, or nothing compared yet).
+      const againstNothing = 'change' in entry && entry.change === null;
+      const change = entry.change ?? null;
       return h(
         'div',
         { class: 'metric', 'data-metric': metric, 'data-value': value === null ? '' : value },
-        h('dt', {}, goal ? t.goalMetrics[metric] : t.metrics[metric]),
+        h('dt', {}, labels[metric]),
         h('dd', { class: 'metric-value' }, value === null ? [h('span', { 'aria-hidden': 'true' }, t.none), hidden(t.withheld)] : show[metric](value)),
         h(
           'dd',
@@ -236,6 +241,16 @@ function figures(context, results, previous, metrics, goal) {
       );
     }),
   );
+}
+
+// What the changes compare, as the server says: "23 november 2026 tot
+// 14:00 vergeleken met 22 november 2026 tot 14:00".
+function comparedText(context, compared) {
+  const { t } = context;
+  if (!compared) return null;
+  const now = stretchLabel(compared.current, context);
+  const before = stretchLabel(compared.previous, context);
+  return h('p', { class: 'compared muted', 'data-compared': '' }, now && before ? t.compared(now, before) : t.nothingCompared);
 }
 
 // A figure against an empty previous period: "nieuw" when there is

@@ -110,10 +110,12 @@ export function panelTitle(property, context) {
 // the whole list that is sorted or searched, not its top.
 // `query` holds the site, period, filter and share parameters;
 // `filterHref(property, value)` is the link a filterable row leads to.
-// Options: `title`; `rowLink` ({ href(value), current, hint(label) }),
+// Options: `title`; `columnLabels`, a metric's column heading instead of
+// the usual one (under a page filter, visits are those begun there);
+// `rowLink` ({ href(value), current, hint(label) }),
 // where each named row leads instead (the current one marked); `actions`,
 // more links beside the CSV link; `metrics`, instead of the panel's.
-export function breakdownPanel(panel, query, context, filterHref, { title, property = panel.property, rowLink = null, actions = null, metrics = panel.metrics } = {}) {
+export function breakdownPanel(panel, query, context, filterHref, { title, property = panel.property, rowLink = null, actions = null, metrics = panel.metrics, columnLabels = null } = {}) {
   const { t } = context;
   title = title || t.panels[panel.id];
   const headingId = uniqueId('panel');
@@ -172,7 +174,7 @@ export function breakdownPanel(panel, query, context, filterHref, { title, prope
     const pages = Math.max(1, Math.ceil(rows.length / size));
     view.page = Math.min(view.page, pages - 1);
     const shown = rows.slice(view.page * size, (view.page + 1) * size);
-    const sortable = { view, metrics, onSort: sortBy };
+    const sortable = { view, metrics, onSort: sortBy, columnLabels };
     const parts = [];
     if (shown.length) parts.push(rowsTable(panel, property, field, shown, context, filterHref, headingId, rowLink, metrics, sortable));
     else parts.push(h('p', { class: 'muted', role: view.expanded ? 'status' : null }, needle ? t.noMatch : t.noData));
@@ -275,7 +277,7 @@ function sortRows(rows, { key, descending }, field, property, context) {
   });
 }
 
-function rowsTable(panel, property, field, rows, context, filterHref, headingId, rowLink, metrics, { view, onSort }) {
+function rowsTable(panel, property, field, rows, context, filterHref, headingId, rowLink, metrics, { view, onSort, columnLabels }) {
   const { t, format } = context;
   const top = Math.max(1, ...rows.map((row) => row[metrics[0]] || 0));
   const show = (metric, value) => (metric === 'conversion_rate' ? format.percentDecimal(value) : format.integer(value));
@@ -303,7 +305,7 @@ function rowsTable(panel, property, field, rows, context, filterHref, headingId,
     h(
       'thead',
       {},
-      h('tr', {}, heading(field, valueHeading, null), metrics.map((metric) => heading(metric, t.columnMetrics[metric] || t.metrics[metric], 'number'))),
+      h('tr', {}, heading(field, valueHeading, null), metrics.map((metric) => heading(metric, (columnLabels && columnLabels[metric]) || t.columnMetrics[metric] || t.metrics[metric], 'number'))),
     ),
     h(
       'tbody',

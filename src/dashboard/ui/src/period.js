@@ -146,6 +146,27 @@ export function rangeLabel([first, last], interval, today, context) {
   return first === last ? day(first) : `${day(first)} – ${day(last)}`;
 }
 
+// The days of a compared stretch ({ from, until } in local time, `until`
+// not included), as [first, last]; null when it is empty.
+export function stretchDays({ from, until }) {
+  if (from >= until) return null;
+  const untilDay = until.slice(0, 10);
+  const last = until.slice(11, 16) === '00:00' ? addDays(untilDay, -1) : untilDay;
+  return [from.slice(0, 10), last];
+}
+
+// What a comparison compared with: "22 november 2026 tot 14:00", or a
+// range of days when it ends at midnight.
+export function stretchLabel(stretch, context) {
+  const { format, t } = context;
+  const days = stretchDays(stretch);
+  if (!days) return null;
+  const day = (text) => format.date(toDate(text), { day: 'numeric', month: 'long', year: 'numeric' });
+  const text = days[0] === days[1] ? day(days[0]) : `${day(days[0])} – ${day(days[1])}`;
+  const hour = stretch.until.slice(11, 16);
+  return hour === '00:00' ? text : t.untilHour(text, hour);
+}
+
 // A point's label in the chart's table.
 export function pointLabel(date, interval, format) {
   if (interval === 'hour') {

@@ -215,6 +215,37 @@ test('following a row filters every panel, and the chip removes the filter by ke
   await page.context().close();
 });
 
+test('filtered on a page, every figure says whose it is and none divides one group by another', async () => {
+  const page = await newPage();
+  await signIn(page);
+  const filter = 'event:page==/parkeren';
+  await page.goto(`${kruimel.origin}/dashboard/${SITE}?period=day&filter=${encodeURIComponent(filter)}`);
+  await settled(page);
+  const entered = 'visitors,pageviews,visits,bounce_rate,visit_duration';
+  const api = (await kruimel.stats(`/api/v1/stats/aggregate?site_id=${SITE}&period=day&metrics=${entered}&filters=${encodeURIComponent(filter)}`)).results;
+  const cards = await page.$$eval('[data-metric]', (all) => all.map((card) => [card.dataset.metric, card.dataset.value, card.querySelector('dt').textContent]));
+  assert.deepEqual(
+    cards,
+    [
+      ['visitors', String(api.visitors.value), 'Bezoekers van deze pagina'],
+      ['pageviews', String(api.pageviews.value), 'Weergaven van deze pagina'],
+      ['visits', String(api.visits.value), 'Bezoeken die hier begonnen'],
+      ['bounce_rate', String(api.bounce_rate.value), 'Bouncepercentage van die bezoeken'],
+      ['visit_duration', String(api.visit_duration.value), 'Bezoekduur van die bezoeken'],
+    ],
+    'no pages per visit: the page’s views over the visits begun there would mix two groups',
+  );
+  assert.match(await page.locator('.page-notice').textContent(), /begonnen/);
+  // A panel's visits are those begun on the page, and say so.
+  const headings = await page.$$eval('[data-panel="sources"] thead th', (cells) => cells.map((cell) => cell.textContent));
+  assert.ok(headings.some((text) => text.startsWith('Hier begonnen')), headings.join(' | '));
+  // The changes say what they compare, as the API does.
+  const compared = (await kruimel.stats(`/api/v1/stats/aggregate?site_id=${SITE}&period=day&metrics=visitors&compare=previous_period`)).comparison;
+  assert.match(await page.locator('[data-compared]').textContent(), compared.current.from === compared.current.until ? /Nog geen heel uur/ : /vergeleken met/);
+  assert.deepEqual(page.errors, []);
+  await page.context().close();
+});
+
 test('the properties panel lists the keys events carried, and a key shows its values, by mouse or keyboard', async () => {
   const page = await newPage();
   await signIn(page);
