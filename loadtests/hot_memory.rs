@@ -288,6 +288,7 @@ fn sessions(sites: &Sites, at: Moment) {
     );
     credit(&mut sessions, CREDITS_PER_VISITOR - 22);
     let full = live();
+    let rss_full = rss_kib();
     let held_full = sessions.credits_held() as u64;
     report(
         &format!("credits, {} per visitor (the budget)", held_full / VISITORS),
@@ -318,7 +319,7 @@ fn sessions(sites: &Sites, at: Moment) {
     println!(
         "| whole hot state, full | {:.1} MiB | process RSS {:.1} MiB |",
         (full - before) as f64 / MIB,
-        rss_kib() as f64 / 1024.0
+        rss_full as f64 / 1024.0
     );
     drop(sessions);
 }
