@@ -7,10 +7,11 @@
 # stats API counts exactly the beacons answered 202 as counted.
 #
 # The hot state is full when both of its bounds have been reached: the
-# visitor cap and the credit budget (CREDITS_PER_VISITOR = 48 fingerprints
+# visitor cap and the credit budget (CREDITS_PER_VISITOR = 32 fingerprints
 # per visitor of the cap, src/sessions/mod.rs). Before that, memory grows
 # with it by design; at half of about 32,000 beacons/s the budget is reached
-# after about ten minutes, hence the default of twenty.
+# after about five minutes (ten with the budget of 48 before 2026-12-07),
+# hence the default of twenty.
 #
 #   loadtests/soak.sh                   # measure the maximum (10 s of wrk), then 1,200 s at half
 #   DURATION=120 loadtests/soak.sh      # shorter (too short for the hot state to fill)
@@ -50,7 +51,7 @@ SITE=load.example
 WARMUP_SITE=warmup.example
 TOKEN=soak-token
 HOT_CAP=${HOT_CAP:-1000000}
-CREDIT_BUDGET=$((HOT_CAP * 48)) # sessions::CREDITS_PER_VISITOR per visitor of the cap
+CREDIT_BUDGET=$((HOT_CAP * 32)) # sessions::CREDITS_PER_VISITOR per visitor of the cap
 RSS_TOLERANCE=10 # per cent
 # What run.sh's helpers expect.
 WRK_THREADS=1

@@ -4,10 +4,15 @@
 //! its browser for the whole run, so the server sees the same visitor
 //! hash every time that number comes back. Kruimel hashes a visitor from
 //! the IPv4 /24 or IPv6 /48 its address is truncated to, so every number
-//! gets a network of its own: even numbers an IPv4 /24 counted up from
-//! 20.0.0.0 (public unicast up to 223.255.255.0: the first 26 million
-//! even numbers), the others an IPv6 /48 under 2a02::/16 made of the
-//! number's low 32 bits. About 5% of the visitors are bots.
+//! gets a network of its own: even numbers an IPv4 /24 in 20.0.0.0 to
+//! 99.255.255.0 (public unicast only: the first 10 million even numbers),
+//! the others an IPv6 /48 under 2a02::/16 made of the number's low 32
+//! bits. New visitors arrive in the order of their numbers, so the
+//! numbers are dealt round the wider blocks Kruimel's rate limit also
+//! budgets (IPv4 /16, IPv6 /32): consecutive numbers fall in different
+//! blocks, as a real audience's networks are spread over many providers,
+//! and no block carries more than a few visitors' beacons at a time.
+//! About 5% of the visitors are bots.
 //!
 //! The pages, documents, browsers and referrers are the seed example's
 //! (`loadtests/seed/population.rs`): about 3,000 paths of a municipal site
@@ -24,8 +29,11 @@ use crate::weighted::Weighted;
 pub const SITE: &str = "load.example";
 const ORIGIN: &str = "https://load.example";
 
-const FIRST_V4_NETWORK: u64 = 20 << 16;
-const V4_NETWORKS: u64 = (224 << 16) - FIRST_V4_NETWORK;
+/// IPv4 /16 blocks used, 20.0/16 to 99.255/16: all public unicast.
+const FIRST_V4_BLOCK: u64 = 20 << 8;
+const V4_BLOCKS: u64 = (100 << 8) - FIRST_V4_BLOCK;
+/// /24 networks in those blocks.
+const V4_NETWORKS: u64 = V4_BLOCKS << 8;
 const BOT_PERCENT: u64 = 5;
 const BOTS: [&str; 4] = [
     "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
@@ -187,15 +195,18 @@ impl Visitor {
     }
 }
 
-/// The visitor's address: a network of its own, any host in it.
+/// The visitor's address: a network of its own, any host in it, with
+/// consecutive numbers in different wider blocks.
 fn address(id: u64, traits: u64) -> String {
     let network = id / 2;
     let host = 1 + (traits >> 16) % 254;
     if id.is_multiple_of(2) && network < V4_NETWORKS {
-        let value = (FIRST_V4_NETWORK + network) << 8 | host;
+        let block = FIRST_V4_BLOCK + network % V4_BLOCKS;
+        let value = (block << 16) | (network / V4_BLOCKS) << 8 | host;
         std::net::Ipv4Addr::from(value as u32).to_string()
     } else {
-        format!("2a02:{:x}:{:x}::{host:x}", (id >> 16) & 0xffff, id & 0xffff)
+        // The /32 from the number's low 16 bits, the /48 from the next 16.
+        format!("2a02:{:x}:{:x}::{host:x}", id & 0xffff, (id >> 16) & 0xffff)
     }
 }
 

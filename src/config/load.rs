@@ -175,7 +175,7 @@ mod tests {
     #[test]
     fn the_page_cache_is_bounded_and_never_zero() {
         let defaults = load(None, env(&[])).unwrap();
-        assert_eq!(defaults.store.cache_mb.get(), 128);
+        assert_eq!(defaults.store.cache_mb.get(), 32);
         let config = load(None, env(&[("KRUIMEL_STORE__CACHE_MB", "512")])).unwrap();
         assert_eq!(config.store.cache_mb.get(), 512);
         let error = load(None, env(&[("KRUIMEL_STORE__CACHE_MB", "0")])).unwrap_err();

@@ -69,7 +69,7 @@ pub enum Routing {
     Hash,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct Campaign {
     pub source: Option<String>,
     pub medium: Option<String>,

@@ -1,7 +1,7 @@
 //! Which counting scopes a visitor has been credited to today.
 //!
 //! A scope is a (filter, breakdown, time bucket) combination; each is kept
-//! as a 32-bit fingerprint in a small sorted vector. Within one visitor's
+//! as a 32-bit fingerprint in a small sorted slice. Within one visitor's
 //! day (tens of scopes) a fingerprint collision is about one in 10^8, and
 //! would only under-count that visitor once.
 //!
@@ -10,14 +10,17 @@
 //! scopes are not credited, so a client inventing pages cannot grow one
 //! entry without end), and the hot state counts the fingerprints all its
 //! visitors hold, so `Sessions` can evict by that total as well as by
-//! visitors. The vector grows by a quarter at a time, not by doubling, so
-//! what it holds is close to what it uses.
+//! visitors. The slice is exactly as long as what it holds: a million
+//! visitors hold tens of millions of fingerprints, so a vector's length,
+//! capacity and spare room would cost more than the occasional resize
+//! (which the allocator mostly does in place, within the block's size
+//! class).
 
 /// Fingerprints one visitor may hold in one day.
 pub const MAX_PER_VISITOR: usize = 2048;
 
 #[derive(Debug, Default, Clone)]
-pub struct Credits(Vec<u32>);
+pub struct Credits(Box<[u32]>);
 
 impl Credits {
     pub fn contains(&self, fingerprint: u32) -> bool {
@@ -40,10 +43,10 @@ impl Credits {
             Ok(_) => false,
             Err(_) if self.0.len() >= MAX_PER_VISITOR => false,
             Err(position) => {
-                if self.0.len() == self.0.capacity() {
-                    self.0.reserve_exact((self.0.len() / 4).max(8));
-                }
-                self.0.insert(position, fingerprint);
+                let mut grown = std::mem::take(&mut self.0).into_vec();
+                grown.reserve_exact(1);
+                grown.insert(position, fingerprint);
+                self.0 = grown.into_boxed_slice();
                 true
             }
         }

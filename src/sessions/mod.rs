@@ -15,6 +15,7 @@
 //! pages and classes, never an IP address or a user agent.
 
 mod credits;
+mod interned;
 pub mod shared;
 mod visit;
 
@@ -22,14 +23,18 @@ use indexmap::IndexMap;
 
 use crate::ingest::hit::Hit;
 use crate::sites::{Moment, SiteIdx};
+use interned::Interned;
 
 pub use credits::{CreditCheck, Credits, MAX_PER_VISITOR};
 pub use visit::{EndedVisit, Visit, VisitAttrs, VisitChange};
 
 /// Credit fingerprints the hot state holds per visitor of its cap, on
-/// average: a full hot state in the soak test held about 22 per visitor,
-/// and room is left for visitors who come back through the day.
-pub const CREDITS_PER_VISITOR: usize = 48;
+/// average: a full hot state in the soak test held about 22 per visitor
+/// (one visit each), and room is left for visitors who come back through
+/// the day. Each costs 4 bytes: at the default cap the budget is 122 MiB,
+/// the largest part of the hot state (BENCHMARKS.md, "What the memory
+/// holds"); past it the least recently seen visitors make room.
+pub const CREDITS_PER_VISITOR: usize = 32;
 
 struct VisitorState {
     site: SiteIdx,
@@ -58,6 +63,8 @@ pub struct Sessions {
     sample_seed: u64,
     /// Visits that ended since `take_ended`: timed out, swept or evicted.
     ended: Vec<EndedVisit>,
+    /// The pages and attributions the open visits share.
+    interned: Interned,
 }
 
 impl Sessions {
@@ -71,6 +78,7 @@ impl Sessions {
             evicted: 0,
             sample_seed: 0x9E37_79B9_7F4A_7C15,
             ended: Vec::new(),
+            interned: Interned::default(),
         }
     }
 
@@ -107,6 +115,7 @@ impl Sessions {
                 visit: None,
             });
             self.make_room();
+            self.grow_for_one();
             self.visitors.insert(key, state);
         }
         let timeout = self.timeout_seconds;
@@ -118,7 +127,7 @@ impl Sessions {
             state.credits = Credits::default();
         }
         state.last_seen = state.last_seen.max(hit.at.unix);
-        let (change, ended) = visit::advance(&mut state.visit, hit, timeout);
+        let (change, ended) = visit::advance(&mut state.visit, hit, timeout, &mut self.interned);
         if let Some(ended) = ended {
             self.ended.push(ended.end(state.site));
         }
@@ -144,6 +153,18 @@ impl Sessions {
                 }
             }
             self.evicted += 1;
+        }
+    }
+
+    /// Grows the table of visitors by a quarter at a time, never past the
+    /// cap: left to itself the map doubles, and matches its entries to
+    /// its index's capacity, which holds room for 1.8 million entries
+    /// (about 45 MiB unused) once it passes 917,504 visitors.
+    fn grow_for_one(&mut self) {
+        let len = self.visitors.len();
+        if len == self.visitors.capacity() {
+            let room = self.max_visitors.saturating_sub(len).max(1);
+            self.visitors.reserve_exact((len / 4).max(1024).min(room));
         }
     }
 
@@ -203,6 +224,7 @@ impl Sessions {
             }
             keep
         });
+        self.interned.prune();
     }
 
     /// Ends every open visit: the hot state does not outlive the process.

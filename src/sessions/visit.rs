@@ -11,10 +11,12 @@ use crate::enrich::country::Country;
 use crate::ingest::beacon::Interaction;
 use crate::ingest::hit::{Hit, HitKind};
 use crate::privacy::url::Campaign;
+use crate::sessions::interned::Interned;
 use crate::sites::{Moment, SiteIdx};
 
-/// What a visit is attributed to, fixed at its first hit.
-#[derive(Debug)]
+/// What a visit is attributed to, fixed at its first hit. Visits with
+/// equal attributions share one copy (`Interned`).
+#[derive(Debug, PartialEq, Eq, Hash)]
 pub struct VisitAttrs {
     pub entry_page: Arc<str>,
     pub source: String,
@@ -30,7 +32,9 @@ pub struct VisitAttrs {
 pub struct Visit {
     pub start: Moment,
     pub last_seen: i64,
+    /// Shared with every open visit of the same attribution.
     pub attrs: Arc<VisitAttrs>,
+    /// Shared with every open visit on the same page.
     pub last_page: Arc<str>,
     pub pageviews: u32,
     pub bounced: bool,
@@ -71,14 +75,15 @@ pub(super) fn advance(
     slot: &mut Option<Box<Visit>>,
     hit: &Hit,
     timeout: i64,
+    interned: &mut Interned,
 ) -> (VisitChange, Option<Visit>) {
     if let Some(visit) = slot
         .as_mut()
         .filter(|visit| hit.at.unix - visit.last_seen < timeout)
     {
-        return (continue_visit(visit, hit), None);
+        return (continue_visit(visit, hit, interned), None);
     }
-    let visit = begin(hit);
+    let visit = begin(hit, interned);
     let change = VisitChange {
         attrs: visit.attrs.clone(),
         start: visit.start,
@@ -106,12 +111,12 @@ impl VisitAttrs {
     }
 }
 
-fn begin(hit: &Hit) -> Visit {
-    let page: Arc<str> = Arc::from(hit.page.as_str());
+fn begin(hit: &Hit, interned: &mut Interned) -> Visit {
+    let page = interned.page(&hit.page);
     Visit {
         start: hit.at,
         last_seen: hit.at.unix,
-        attrs: Arc::new(VisitAttrs::of_hit(hit, page.clone())),
+        attrs: interned.attributions(VisitAttrs::of_hit(hit, page.clone())),
         last_page: page,
         pageviews: u32::from(hit.kind == HitKind::Pageview),
         bounced: !ends_bounce_alone(hit),
@@ -123,14 +128,14 @@ pub(crate) fn ends_bounce_alone(hit: &Hit) -> bool {
     matches!(hit.kind, HitKind::Event { .. }) && hit.interaction == Interaction::Interactive
 }
 
-fn continue_visit(visit: &mut Visit, hit: &Hit) -> VisitChange {
+fn continue_visit(visit: &mut Visit, hit: &Hit, interned: &mut Interned) -> VisitChange {
     // Out-of-order hits add no time.
     let duration_delta = (hit.at.unix - visit.last_seen).max(0);
     visit.last_seen = visit.last_seen.max(hit.at.unix);
     if hit.kind == HitKind::Pageview {
         visit.pageviews += 1;
         if *visit.last_page != *hit.page {
-            visit.last_page = Arc::from(hit.page.as_str());
+            visit.last_page = interned.page(&hit.page);
         }
     }
     let ends_bounce = visit.bounced && (visit.pageviews >= 2 || ends_bounce_alone(hit));
