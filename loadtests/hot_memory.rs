@@ -224,6 +224,7 @@ impl Audience {
                     yesterday: None,
                 }),
                 kind: HitKind::Pageview,
+                page_props: Vec::new(),
                 interaction: Interaction::Interactive,
                 page: self.pages[self.page_weights.pick(rng)].clone(),
                 referrer: referrer.clone(),
