@@ -31,7 +31,7 @@ fn main() -> anyhow::Result<()> {
     let db = Database::open(&file).with_context(|| file.display().to_string())?;
     let read = db.begin_read()?;
     println!(
-        "| table | rows | stored bytes | redb overhead | pages (4 KiB) | bytes per pageview |"
+        "| table | rows | stored bytes | redb overhead | redb pages (4 KiB and runs of them) | bytes per pageview |"
     );
     println!("| --- | ---: | ---: | ---: | ---: | ---: |");
     let mut total = 0u64;

@@ -7,15 +7,19 @@
 //! granularity) in `SEGMENTS`, encoded by `segment`. A rolled-up month is a
 //! unit of the same kind.
 //!
-//! A day keeps the tables of one filter dimension and granularity together
-//! in one group block (compressed together, a few large values a day
-//! instead of a hundred small ones): a query of a day decompresses its
-//! filter dimension's group. A month keeps a block per shape, so a year's
-//! query decompresses only the tables it reads. Readers take either
-//! layout for either kind of unit, so units are rewritten in the current
-//! layout whenever they are written, and none needs a migration. A row written to a sealed day later (a late hit,
-//! a clock set back) waits as an open row; reads add it to the sealed row
-//! of the same key, and the next seal merges it in.
+//! A row written to a sealed day later (a late hit, a clock set back)
+//! waits as an open row; reads add it to the sealed row of the same key,
+//! and the next seal merges it in.
+//!
+//! A day keeps the breakdown tables of one filter dimension and
+//! granularity together in one group block (compressed together, a few
+//! large values a day instead of a hundred small ones): a breakdown of a
+//! day decompresses its filter dimension's group. A day's totals (no
+//! breakdown), which series and aggregates read from every day, and a
+//! month's tables each keep a block of their own, so a year's query
+//! decompresses only the tables it reads. Readers take either layout for
+//! either kind of unit, so units are rewritten in the current layout
+//! whenever they are written, and none needs a migration.
 //!
 //! A unit is only ever replaced whole, its dictionary and tables in one
 //! transaction, so a reader never pairs a table with another dictionary.
@@ -33,7 +37,7 @@ mod retention;
 use super::by_prefix::site_range;
 use super::operation;
 use crate::store::StoreError;
-use crate::store::schema::{Counts, Granularity, RowPrefix, encoded_bucket, split_row};
+use crate::store::schema::{Counts, Dim, Granularity, RowPrefix, encoded_bucket, split_row};
 use crate::store::segment::{Dictionary, Table, decode_group, encode_group, row_count};
 use crate::store::unit::{Encoded, add_rows, each_row_in, encode};
 pub(super) use crate::store::unit::{Rows, Shape, Unit};
@@ -60,9 +64,12 @@ fn unit_key(site: &str, unit: Unit) -> Vec<u8> {
 /// this number.
 const GROUPED: u8 = 0xFF;
 
-/// Whether `unit` is written as groups of tables (see the module's head).
-fn grouped(unit: Unit) -> bool {
-    matches!(unit, Unit::Day(_))
+/// Whether `shape`'s table in `unit` is written in a group (see the
+/// module's head). A day's totals (no breakdown) stay alone: a series or
+/// an aggregate over a year reads them from every day, and would
+/// otherwise decompress each day's breakdowns with them.
+fn grouped(unit: Unit, shape: Shape) -> bool {
+    matches!(unit, Unit::Day(_)) && shape.breakdown != Dim::None
 }
 
 /// The key of the block that holds `shape`'s table in `unit`, written in
@@ -109,7 +116,7 @@ fn table_of(
     unit: Unit,
     shape: Shape,
 ) -> Result<Option<Table>, StoreError> {
-    for group in [grouped(unit), !grouped(unit)] {
+    for group in [grouped(unit, shape), !grouped(unit, shape)] {
         let key = segment_key(site, unit, shape, group);
         let Some(block) = segments.get(key.as_slice()).map_err(operation)? else {
             continue;
@@ -260,22 +267,14 @@ fn put_unit(
         return Ok(());
     };
     let mut segments = write.open_table(SEGMENTS).map_err(operation)?;
-    if grouped(unit) {
-        let mut groups: BTreeMap<Vec<u8>, Vec<(u8, &[u8])>> = BTreeMap::new();
-        for (shape, block) in &encoded.tables {
+    let mut groups: BTreeMap<Vec<u8>, Vec<(u8, &[u8])>> = BTreeMap::new();
+    for (shape, block) in &encoded.tables {
+        if grouped(unit, *shape) {
             groups
                 .entry(segment_key(site, unit, *shape, true))
                 .or_default()
                 .push((shape.breakdown as u8, block.as_slice()));
-        }
-        for (key, tables) in groups {
-            let block = encode_group(tables).map_err(corrupt)?;
-            segments
-                .insert(key.as_slice(), block.as_slice())
-                .map_err(operation)?;
-        }
-    } else {
-        for (shape, block) in &encoded.tables {
+        } else {
             segments
                 .insert(
                     segment_key(site, unit, *shape, false).as_slice(),
@@ -283,6 +282,12 @@ fn put_unit(
                 )
                 .map_err(operation)?;
         }
+    }
+    for (key, tables) in groups {
+        let block = encode_group(tables).map_err(corrupt)?;
+        segments
+            .insert(key.as_slice(), block.as_slice())
+            .map_err(operation)?;
     }
     write
         .open_table(DICTIONARIES)

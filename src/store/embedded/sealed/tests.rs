@@ -211,7 +211,7 @@ fn block_keys(store: &Embedded) -> Vec<[u8; 3]> {
 }
 
 #[test]
-fn a_day_is_stored_as_a_group_per_filter_dimension_and_a_month_per_shape() {
+fn a_day_is_stored_as_totals_and_a_group_per_filter_dimension_and_a_month_per_shape() {
     let pair = Pair::new();
     let batch: Vec<_> = (0..prefixes().len())
         .map(|at| daily(at, JAN_1, at, 3))
@@ -225,11 +225,13 @@ fn a_day_is_stored_as_a_group_per_filter_dimension_and_a_month_per_shape() {
         .collect();
     assert!(!days.is_empty());
     assert!(
-        days.iter().all(|key| key[1] == super::GROUPED),
-        "a day's blocks are groups: {days:?}"
+        days.iter()
+            .all(|key| (key[1] == super::GROUPED) == (key[1] != Dim::None as u8)),
+        "a day's totals are alone, its breakdowns in groups: {days:?}"
     );
-    // Three filter dimensions (none, page, source), hourly and daily.
-    assert_eq!(days.len(), 6, "{days:?}");
+    // Three filter dimensions (none, page, source), hourly and daily: a
+    // block of totals and a group of breakdowns each.
+    assert_eq!(days.len(), 12, "{days:?}");
     pair.assert_same(JAN_1, JAN_1);
     pair.sealing.roll_up(SITE, JAN_1, JAN_1 + 30).unwrap();
     assert!(
