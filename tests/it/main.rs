@@ -6,6 +6,7 @@ mod backends;
 mod bad_input;
 mod check_config;
 mod cluster;
+mod command_line;
 mod comparison;
 mod consent;
 mod consent_flood;
