@@ -29,6 +29,7 @@ mod load;
 mod lockout;
 mod login_sessions;
 mod metrics;
+mod metrics_reference;
 mod midnight;
 mod migrate;
 mod page_figures;
