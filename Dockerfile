@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
 #
 # Kruimel in a container: `docker build -t kruimel .` (BuildKit, the default
-# builder since Docker 23). See "Run with Docker" in README.md.
+# builder since Docker 23). See "Run with Docker" in docs/operations.md.
 
 # The toolchain of the development machines and CI (`rustc --version`);
 # raise the two together.

@@ -1,6 +1,7 @@
 //! The `kruimel` command: thin on purpose. Parse the command line, load the
 //! configuration, start logging, bind the listeners, call `startup::run`.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -99,18 +100,23 @@ enum Command {
 
 #[derive(Subcommand)]
 enum UserAction {
-    /// Add a user; the password is asked for (or read from stdin).
+    /// Add a user; the password is asked for on the terminal, twice, or
+    /// read from stdin with --password-stdin.
     Add {
         name: String,
         /// SITE=ROLE, ROLE viewer or admin; repeat for more sites.
         #[arg(long = "site")]
         sites: Vec<String>,
+        /// Read the password from the first line of stdin instead of asking
+        /// on the terminal (scripts, containers, CI).
         #[arg(long)]
         password_stdin: bool,
     },
     /// Set a user's password (their sessions end).
     Passwd {
         name: String,
+        /// Read the password from the first line of stdin instead of asking
+        /// on the terminal (scripts, containers, CI).
         #[arg(long)]
         password_stdin: bool,
     },
@@ -134,6 +140,12 @@ enum UserAction {
     List,
 }
 
+/// Why asking for a password failed, and what to do instead: without a
+/// terminal (a container, a script, CI) there is nowhere to ask.
+const NO_TERMINAL: &str = "stdin is not a terminal to ask for the password on; \
+give it on stdin instead, for example: \
+printf '%s\\n' \"$PASSWORD\" | kruimel user add NAME --site SITE=viewer --password-stdin";
+
 /// A new password: one line from stdin, or asked twice on the terminal.
 fn read_password(from_stdin: bool) -> anyhow::Result<String> {
     if from_stdin {
@@ -141,8 +153,11 @@ fn read_password(from_stdin: bool) -> anyhow::Result<String> {
         std::io::stdin().read_line(&mut line)?;
         return Ok(line.trim_end_matches(['\r', '\n']).to_owned());
     }
-    let first = rpassword::prompt_password("Password: ")?;
-    let again = rpassword::prompt_password("Again: ")?;
+    // Checked first, so a piped password is never silently ignored in
+    // favour of a prompt on a controlling terminal.
+    anyhow::ensure!(std::io::stdin().is_terminal(), NO_TERMINAL);
+    let first = rpassword::prompt_password("Password: ").context(NO_TERMINAL)?;
+    let again = rpassword::prompt_password("Again: ").context(NO_TERMINAL)?;
     anyhow::ensure!(first == again, "the passwords differ");
     Ok(first)
 }

@@ -7,6 +7,7 @@
 //! ends open visits and flushes → return.
 
 use std::future::Future;
+use std::io::IsTerminal;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -99,9 +100,12 @@ pub fn check(config: &Config) -> anyhow::Result<Checked> {
 pub fn init_logging(config: &LogConfig) -> anyhow::Result<()> {
     let filter = tracing_subscriber::EnvFilter::try_new(&config.level)
         .with_context(|| format!("log.level {:?}", config.level))?;
+    // Colour escapes only for a person at a terminal: a file, a pipe or a
+    // log collector gets plain text.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_target(false);
+        .with_target(false)
+        .with_ansi(std::io::stdout().is_terminal());
     let result = match config.format {
         LogFormat::Text => builder.try_init(),
         LogFormat::Json => builder.json().flatten_event(true).try_init(),

@@ -164,7 +164,10 @@ impl Rollup {
                 self.metrics.rollup_months.inc();
                 let month = crate::query::period::date_of(month);
                 let seconds = started.elapsed().as_secs_f64();
-                tracing::info!(site = %site.id, %month, rows, seconds, "month rolled up");
+                // An empty month (a fresh database has 24) is listed, not news.
+                if rows > 0 {
+                    tracing::info!(site = %site.id, %month, rows, seconds, "month rolled up");
+                }
                 true
             }
             // Another instance is rolling this site up.

@@ -1,7 +1,7 @@
 //! A per-site cap on how many things an unauthenticated client may make the
 //! server store in one local day: consent choices. Each instance counts its
 //! own, in memory; the cap is the operator's bound on disk, written down in
-//! the README as choices × bytes × retention.
+//! docs/embedding.md as choices × bytes × retention.
 //!
 //! Deliberately not shared between instances: with N instances a site can
 //! store up to N times its cap a day, which the documented bound states.
