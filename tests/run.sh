@@ -5,6 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 .ci/fetch-country-db
+.ci/fetch-plausible-tracker
 cargo test --locked --lib --bins --examples
 cargo test --locked --test it
 # The script (js-snippet/): the committed build matches the source and the

@@ -9,10 +9,15 @@ use crate::privacy::ip::TruncatedIp;
 /// Most property pairs a beacon may carry (Plausible's limit).
 pub const MAX_PROPS: usize = 30;
 
-/// An event name: `pageview` or a custom name of 1–120 characters.
+/// An event name: `pageview`, `engagement` or a custom name of 1–120
+/// characters.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EventName {
     Pageview,
+    /// The report Plausible's tracker (0.4 and later) sends when a visitor
+    /// leaves or hides a page: scroll depth (`sd`) and engaged time (`e`).
+    /// It is neither a pageview nor a custom event, and not an interaction.
+    Engagement,
     Custom(String),
 }
 
@@ -26,10 +31,10 @@ impl EventName {
         if text.is_empty() || text.chars().count() > 120 || text.chars().any(char::is_control) {
             return Err(InvalidEventName);
         }
-        Ok(if text == "pageview" {
-            EventName::Pageview
-        } else {
-            EventName::Custom(text.to_owned())
+        Ok(match text {
+            "pageview" => EventName::Pageview,
+            "engagement" => EventName::Engagement,
+            _ => EventName::Custom(text.to_owned()),
         })
     }
 }

@@ -43,10 +43,14 @@ pub enum DropReason {
     Overloaded,
     /// The sender's network sent more beacons than its budget.
     RateLimited,
+    /// An engagement report (scroll depth, engaged time) of Plausible's
+    /// tracker: never a pageview or a custom event, and never the end of a
+    /// bounce. Kruimel does not count engagement yet.
+    Engagement,
 }
 
 impl DropReason {
-    pub const ALL: [DropReason; 7] = [
+    pub const ALL: [DropReason; 8] = [
         DropReason::Bot,
         DropReason::MissingUserAgent,
         DropReason::UnknownSite,
@@ -54,6 +58,7 @@ impl DropReason {
         DropReason::PrivacySignal,
         DropReason::Overloaded,
         DropReason::RateLimited,
+        DropReason::Engagement,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -65,6 +70,7 @@ impl DropReason {
             DropReason::PrivacySignal => "privacy_signal",
             DropReason::Overloaded => "overloaded",
             DropReason::RateLimited => "rate_limited",
+            DropReason::Engagement => "engagement",
         }
     }
 }
@@ -212,6 +218,11 @@ impl Pipeline {
         if treatment == Treatment::Drop {
             return Outcome::Dropped(DropReason::PrivacySignal);
         }
+        // Checked last, so an engagement report that would not have been
+        // counted anyway names the reason it would have had.
+        let Some(kind) = self.kind(&beacon) else {
+            return Outcome::Dropped(DropReason::Engagement);
+        };
         let counted = Counted {
             url,
             ip,
@@ -225,7 +236,6 @@ impl Pipeline {
             referrer: beacon.referrer.as_deref().and_then(source::referrer_host),
             treatment,
         };
-        let kind = self.kind(&beacon);
         let mut queued = 0;
         let pageview_counters = self.site_pageviews.load();
         for site in &targets {
@@ -269,10 +279,12 @@ impl Pipeline {
     /// Event names, property keys and values are stored as dimension values, so each is
     /// scrubbed like a path segment; link targets have their own rules (`privacy::link`).
     /// None of them is cut: the edge refuses one that is too long.
-    fn kind(&self, beacon: &Beacon) -> HitKind {
+    /// An engagement report is no hit at all.
+    fn kind(&self, beacon: &Beacon) -> Option<HitKind> {
         let patterns = &self.parts.pii_patterns;
-        match &beacon.name {
+        Some(match &beacon.name {
             EventName::Pageview => HitKind::Pageview,
+            EventName::Engagement => return None,
             EventName::Custom(name) => HitKind::Event {
                 name: pii::scrub(name, patterns).into_owned(),
                 props: beacon
@@ -285,7 +297,7 @@ impl Pipeline {
                     })
                     .collect(),
             },
-        }
+        })
     }
 
     /// A pageview's properties, scrubbed like an event's (a pageview

@@ -181,3 +181,22 @@ fn every_stored_text_of_a_hit_is_cleaned_after_its_cut() {
         ]
     );
 }
+
+#[test]
+fn an_engagement_report_is_no_hit_and_names_its_reason() {
+    let (pipeline, mut queued, metrics) = pipeline(4);
+    let now = "2026-11-23T10:00:00Z".parse().unwrap();
+    let (mut report, sender) = beacon();
+    report.name = EventName::parse("engagement").unwrap();
+    assert_eq!(
+        pipeline.process(report, sender, now),
+        Outcome::Dropped(DropReason::Engagement)
+    );
+    assert!(queued.try_recv().is_err(), "nothing reaches the aggregator");
+    assert!(
+        metrics
+            .render()
+            .contains("kruimel_beacons_dropped_total{reason=\"engagement\"} 1"),
+        "counted under its own reason"
+    );
+}

@@ -9,8 +9,8 @@ use crate::redis_server::RedisCluster;
 use std::sync::Arc;
 
 use crate::{
-    amplification, bad_input, comparison, consent, counting, event_props, goals, ingest,
-    login_sessions, midnight, page_figures, privacy_audit, public_stats, retention, rollup,
+    amplification, bad_input, comparison, consent, counting, engagement, event_props, goals,
+    ingest, login_sessions, midnight, page_figures, privacy_audit, public_stats, retention, rollup,
     share_links, small_count_links, small_counts, stats_api,
 };
 
@@ -37,6 +37,7 @@ async fn the_behavioural_suite_passes_on_a_redis_cluster() {
         login_sessions::scenarios(),
         event_props::scenarios(),
         goals::scenarios(),
+        engagement::scenarios(),
     ]
     .concat();
     assert!(scenarios.len() >= 25, "every scenario is listed");

@@ -16,6 +16,7 @@ mod dashboard_auth;
 mod dashboard_pages;
 mod dashboards;
 mod disk;
+mod engagement;
 mod event_props;
 mod export;
 mod exposition;
