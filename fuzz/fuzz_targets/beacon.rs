@@ -59,6 +59,7 @@ fn to_wire(beacon: &Beacon) -> Vec<u8> {
     let wire = json!({
         "n": match &beacon.name {
             EventName::Pageview => "pageview",
+            EventName::Engagement => "engagement",
             EventName::Custom(name) => name,
         },
         "u": beacon.url,
