@@ -31,8 +31,8 @@ const COMPRESS_FROM: usize = 64;
 /// A block is compressed once, when its day is sealed or its month rolled
 /// up, and read many times; decompression speed does not depend on the
 /// level. Level 19 took 13% less than the default 3 on a seeded year of a
-/// small municipality (BENCHMARKS.md), at about 50 ms of the roll-up
-/// thread's time a day.
+/// small municipality (docs/benchmarks-journal.md, "The embedded store's
+/// bytes"); the roll-up thread pays for it once a day.
 const LEVEL: i32 = 19;
 
 const RAW: u8 = 0;
