@@ -135,6 +135,7 @@ impl Aggregator {
         let now = running.parts.clock.now();
         let moments: Vec<Moment> = sites.iter().map(|site| site.moment(now)).collect();
         running.seed_cap(&sites, &moments);
+        running.publish_visitors_today(&sites, &moments);
         let mut next_tick = Instant::now();
         loop {
             let closed = closing.load(Ordering::Acquire);
