@@ -52,6 +52,7 @@ log=$(mktemp)
 KRUIMEL_SERVER__LISTEN="127.0.0.1:$port" \
   KRUIMEL_SERVER__ADMIN_LISTEN="127.0.0.1:$admin_port" \
   KRUIMEL_SERVER__DATA_DIR="$data_dir" \
+  KRUIMEL_LOG__LEVEL="info,kruimel::aggregate::rollup=debug" \
   KRUIMEL_SITES="[{ id = \"$SEED_SITE\", hostnames = [\"$SEED_SITE\", \"www.$SEED_SITE\"], tokens = [\"$token_hash\"] }]" \
   "$kruimel" serve >"$log" 2>&1 &
 server=$!
@@ -69,6 +70,7 @@ done
 
 # Finished months are summed into monthly rows at start; until a month is,
 # breakdowns read its days. Measure once the first roll-up pass is over
+# (logged at debug level when nothing was due)
 # (at most ROLLUP_WAIT seconds, 1800 by default).
 rollup_started=$(date +%s)
 until grep -q 'monthly roll-up pass finished' "$log"; do

@@ -148,8 +148,9 @@ impl Rollup {
                 self.metrics.rollup_pending.set(pending as i64);
             }
         }
-        if due > 0 {
-            tracing::info!(due, pending, "monthly roll-up pass finished");
+        match due {
+            0 => tracing::debug!("monthly roll-up pass finished, nothing due"),
+            _ => tracing::info!(due, pending, "monthly roll-up pass finished"),
         }
     }
 

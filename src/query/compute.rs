@@ -84,13 +84,32 @@ impl Stats<'_> {
             return self.published_total(filter, range);
         }
         let mut total = Counts::default();
-        self.store.scan_each(
-            &self.prefix(filter, Dim::None, Granularity::Day),
-            range.first,
-            range.last,
-            |_, _, counts| total += counts,
-        )?;
+        self.each_total(filter, range, |_, counts| total += counts)?;
         Ok(total)
+    }
+
+    /// Each stored total of the range under the filter, with the first day
+    /// of its bucket: whole rolled-up months from their monthly row, other
+    /// days from their daily rows (the same sums; a year is twelve reads
+    /// instead of 365).
+    fn each_total(
+        &self,
+        filter: &Option<Filter>,
+        range: DateRange,
+        mut each: impl FnMut(i32, Counts),
+    ) -> Result<(), StoreError> {
+        let rolled = match spans_a_whole_month(range) {
+            true => self.store.rolled_months(self.site)?,
+            false => Vec::new(),
+        };
+        for (granularity, first, last) in read_plan(range, &rolled) {
+            let prefix = self.prefix(filter, Dim::None, granularity);
+            self.store
+                .scan_each(&prefix, first, last, |bucket, _, counts| {
+                    each(bucket, counts)
+                })?;
+        }
+        Ok(())
     }
 
     /// Sums of a series' rows per key of their bucket (an hour, a day, the
@@ -183,8 +202,10 @@ impl Stats<'_> {
                 }))
             }
             Interval::Month => {
-                let prefix = self.prefix(&query.filter, Dim::None, Granularity::Day);
-                let sums = self.sums_by(&prefix, (range.first, range.last), month_key)?;
+                let mut sums: HashMap<i32, Counts> = HashMap::new();
+                self.each_total(&query.filter, range, |bucket, counts| {
+                    *sums.entry(month_key(bucket)).or_default() += counts;
+                })?;
                 let months = (range.first..=range.last).map(month_key);
                 let mut keys: Vec<i32> = months.collect();
                 keys.dedup();

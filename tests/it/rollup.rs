@@ -1,5 +1,6 @@
-//! Finished months are summed into monthly rows, and every breakdown over
-//! them answers exactly as it did from the daily rows.
+//! Finished months are summed into monthly rows, and every breakdown,
+//! total and monthly series over them answers exactly as it did from the
+//! daily rows.
 
 use serde_json::Value;
 
@@ -28,10 +29,35 @@ const SERIES: [&str; 2] = [
     "period=day&date=2026-09-30&interval=hour&metrics=visitors,visits&filters=event:page%3D%3D/afval",
 ];
 
+/// Totals and monthly series over the whole months, read from the
+/// months' totals once they are rolled up.
+const TOTALS: [(&str, &str); 4] = [
+    (
+        "aggregate",
+        "metrics=visitors,visits,pageviews,events,bounce_rate,visit_duration,views_per_visit",
+    ),
+    (
+        "aggregate",
+        "metrics=visitors,visits,pageviews&filters=event:page%3D%3D/afval",
+    ),
+    (
+        "timeseries",
+        "interval=month&metrics=visitors,visits,pageviews,bounce_rate",
+    ),
+    (
+        "timeseries",
+        "interval=month&metrics=visitors,pageviews&filters=visit:source%3D%3DGoogle",
+    ),
+];
+
 async fn breakdowns(app: &TestApp) -> Vec<Value> {
     let mut answers = Vec::new();
     for query in SERIES {
         answers.push(app.stats("timeseries", query).await["results"].clone());
+    }
+    for (endpoint, query) in TOTALS {
+        let body = app.stats(endpoint, &format!("{RANGE}&{query}")).await;
+        answers.push(body["results"].clone());
     }
     for query in QUERIES {
         let body = app.stats("breakdown", &format!("{RANGE}&{query}")).await;
@@ -146,15 +172,15 @@ async fn finished_months_answer_as_their_days_did(backend: Backend) {
     app.wait_for_events(sent, RANGE).await;
     let daily = breakdowns(&app).await;
     assert_eq!(
-        visits_in(&daily[SERIES.len() + 1]),
+        visits_in(&daily[SERIES.len() + TOTALS.len() + 1]),
         5,
         "entry pages: {daily:?}"
     );
-    assert!(
-        daily
-            .iter()
-            .all(|rows| rows.as_array().is_some_and(|rows| !rows.is_empty()))
-    );
+    assert!(daily.iter().all(|answer| match answer {
+        Value::Array(rows) => !rows.is_empty(),
+        Value::Object(metrics) => metrics.values().any(|m| m["value"].as_f64() > Some(0.0)),
+        _ => false,
+    }));
 
     // On 2026-11-20 October is over by more than two days: the roll-up at
     // start sums September and October (and the empty months before them).
