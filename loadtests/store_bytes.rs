@@ -74,41 +74,66 @@ fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The sealed tables by unit (day or month) and granularity, with the
-/// spread of their sizes: redb keeps a value larger than a page on a run of
-/// pages rounded up to a power of two.
+/// The sealed blocks by unit (day or month) and granularity, with the
+/// spread of their sizes. A unit is written as one stream in page-sized
+/// pieces, placed by its head in `dictionaries` (`src/store/embedded/sealed/pieces.rs`:
+/// a 21-byte header, then a 3-byte tag and a 4-byte length per block); a
+/// unit of the earlier layout keeps a block per key in `segments`.
 fn sealed_by_kind(read: &redb::ReadTransaction, pageviews: f64) -> anyhow::Result<()> {
     let segments: TableDefinition<&[u8], &[u8]> = TableDefinition::new("segments");
-    let Ok(table) = read.open_table(segments) else {
+    let dictionaries: TableDefinition<&[u8], &[u8]> = TableDefinition::new("dictionaries");
+    let (Ok(segments), Ok(dictionaries)) =
+        (read.open_table(segments), read.open_table(dictionaries))
+    else {
         return Ok(());
     };
+    // (unit kind byte, tag, block length) of every block.
+    let mut blocks: Vec<(u8, [u8; 3], u64)> = Vec::new();
+    for entry in dictionaries.iter()? {
+        let (key, value) = entry?;
+        let (key, value) = (key.value(), value.value());
+        let site = usize::from(key[0]) + 1;
+        let kind = key.get(site).copied().unwrap_or_default();
+        if value.first() == Some(&2) && value.len() >= 21 {
+            for entry in value[21..].chunks_exact(7) {
+                let length = u32::from_le_bytes([entry[3], entry[4], entry[5], entry[6]]);
+                blocks.push((kind, [entry[0], entry[1], entry[2]], u64::from(length)));
+            }
+            continue;
+        }
+        for entry in segments.range(key..)? {
+            let (block_key, block) = entry?;
+            let block_key = block_key.value();
+            if !block_key.starts_with(key) {
+                break;
+            }
+            let tag = *block_key.last_chunk::<3>().context("segment key")?;
+            blocks.push((kind, tag, block.value().len() as u64));
+        }
+    }
     let mut kinds: std::collections::BTreeMap<(&str, &str), (u64, u64)> = Default::default();
     let mut filters: std::collections::BTreeMap<u8, u64> = Default::default();
     let mut sizes = [0u64; 24];
-    for entry in table.iter()? {
-        let (key, value) = entry?;
-        let key = key.value();
-        let site = usize::from(key[0]) + 1;
-        let unit = match key.get(site) {
-            Some(2) => "day",
-            Some(3) => "month",
+    for (kind, tag, length) in blocks {
+        let unit = match kind {
+            2 => "day",
+            3 => "month",
             _ => "other",
         };
-        let granularity = match key.last() {
-            Some(1) => "hourly",
-            Some(2) => "daily",
-            Some(3) => "monthly",
+        let granularity = match tag[2] {
+            1 => "hourly",
+            2 => "daily",
+            3 => "monthly",
             _ => "other",
         };
-        let length = value.value().len() as u64;
-        *filters.entry(key[key.len() - 3]).or_default() += length;
+        *filters.entry(tag[0]).or_default() += length;
         let kind = kinds.entry((unit, granularity)).or_default();
         kind.0 += 1;
         kind.1 += length;
         sizes[(64 - length.leading_zeros() as usize).min(23)] += 1;
     }
     println!();
-    println!("| sealed unit | tables | granularity | bytes | bytes per pageview |");
+    println!("| sealed unit | blocks | granularity | bytes | bytes per pageview |");
     println!("| --- | ---: | --- | ---: | ---: |");
     for ((unit, granularity), (count, bytes)) in kinds {
         println!(
@@ -126,7 +151,7 @@ fn sealed_by_kind(read: &redb::ReadTransaction, pageviews: f64) -> anyhow::Resul
             .join(", ")
     );
     println!(
-        "sealed tables by size (up to): {}",
+        "sealed blocks by size (up to): {}",
         sizes
             .iter()
             .enumerate()

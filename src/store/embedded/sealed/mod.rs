@@ -21,6 +21,13 @@
 //! either kind of unit, so units are rewritten in the current layout
 //! whenever they are written, and none needs a migration.
 //!
+//! A unit is written as one stream of these blocks cut into page-sized
+//! pieces, with a head that says where each block lies (`pieces`): redb
+//! rounds a value larger than a page up to a power of two of pages, which
+//! took a quarter of a small site's bytes. Units written before keep one
+//! block per key (their dictionary under the unit's key in
+//! `DICTIONARIES`), and readers take both (`Layout`).
+//!
 //! A unit is only ever replaced whole, its dictionary and tables in one
 //! transaction, so a reader never pairs a table with another dictionary.
 //! Retention deletes units whole; with each day's dictionary deleted along
@@ -32,6 +39,7 @@ use redb::{ReadableTable, TableDefinition, WriteTransaction};
 
 mod month;
 mod open;
+mod pieces;
 mod retention;
 
 use super::by_prefix::site_range;
@@ -46,10 +54,13 @@ pub(super) use month::{month_unit, write_month};
 pub(super) use open::{WINDOW_DAYS, open_days, seal_window};
 pub(super) use retention::purge;
 
-/// `[site len][site][unit kind][period][filter dim][breakdown dim][granularity]`
-/// → table block, or with `GROUPED` for the breakdown → group block.
+/// `[site len][site][unit kind][period][PIECE][piece number]` → a piece of
+/// the unit's stream; in units written before pieces,
+/// `…[period][filter dim][breakdown dim][granularity]` → table block, or
+/// with `GROUPED` for the breakdown → group block.
 pub(super) const SEGMENTS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("segments");
-/// `[site len][site][unit kind][period]` → dictionary block.
+/// `[site len][site][unit kind][period]` → the unit's head; in units
+/// written before pieces, its dictionary block.
 pub(super) const DICTIONARIES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("dictionaries");
 
 fn unit_key(site: &str, unit: Unit) -> Vec<u8> {
@@ -109,19 +120,55 @@ fn tables_of(key: &[u8], block: &[u8]) -> Result<Vec<(Shape, Table)>, StoreError
         .collect()
 }
 
+/// How a stored unit's blocks are kept.
+enum Layout {
+    /// One stream in pieces, placed by its head.
+    Pieces(pieces::Head),
+    /// One block per key (units written before pieces).
+    Blocks,
+}
+
+/// A stored unit's layout and dictionary, from its value in `DICTIONARIES`.
+fn opened(
+    segments: &impl ReadableTable<&'static [u8], &'static [u8]>,
+    site: &str,
+    unit: Unit,
+    value: &[u8],
+) -> Result<(Layout, Dictionary), StoreError> {
+    if !pieces::Head::is_head(value) {
+        let dictionary = Dictionary::decode(value).map_err(corrupt)?;
+        return Ok((Layout::Blocks, dictionary));
+    }
+    let head = pieces::Head::decode(value)?;
+    let block = pieces::read(segments, site, unit, &head, head.dictionary())?;
+    let dictionary = Dictionary::decode(&block).map_err(corrupt)?;
+    Ok((Layout::Pieces(head), dictionary))
+}
+
 /// The table of `shape` in `unit`, when it holds one.
 fn table_of(
     segments: &impl ReadableTable<&'static [u8], &'static [u8]>,
     site: &str,
     unit: Unit,
+    layout: &Layout,
     shape: Shape,
 ) -> Result<Option<Table>, StoreError> {
     for group in [grouped(unit, shape), !grouped(unit, shape)] {
         let key = segment_key(site, unit, shape, group);
-        let Some(block) = segments.get(key.as_slice()).map_err(operation)? else {
-            continue;
+        let block = match layout {
+            Layout::Pieces(head) => {
+                let tag = key.last_chunk::<3>().copied().unwrap_or_default();
+                match head.block(tag) {
+                    Some(place) => pieces::read(segments, site, unit, head, place)?,
+                    None => continue,
+                }
+            }
+            Layout::Blocks => match segments.get(key.as_slice()).map_err(operation)? {
+                Some(block) => block.value().to_vec(),
+                None => continue,
+            },
         };
-        let table = tables_of(&key, block.value())?
+        let table = tables_of(&key, &block)?
             .into_iter()
             .find_map(|(stored, table)| (stored == shape).then_some(table));
         if table.is_some() || group {
@@ -131,18 +178,29 @@ fn table_of(
     Ok(None)
 }
 
-/// Hands each table stored under `start` (a unit's key, or that and a
-/// filter dimension) of `granularity` (any, for `None`) to `each`.
+/// Hands each table of `unit` of `granularity` (any, for `None`) to `each`.
 fn each_table_under(
     segments: &impl ReadableTable<&'static [u8], &'static [u8]>,
-    start: &[u8],
+    site: &str,
+    unit: Unit,
+    layout: &Layout,
     granularity: Option<Granularity>,
     mut each: impl FnMut(Shape, Table) -> Result<(), StoreError>,
 ) -> Result<(), StoreError> {
-    for entry in segments.range(start..).map_err(operation)? {
+    if let Layout::Pieces(head) = layout {
+        for (tag, at, length) in head.blocks(granularity) {
+            let block = pieces::read(segments, site, unit, head, (at, length))?;
+            for (shape, table) in tables_of(&tag, &block)? {
+                each(shape, table)?;
+            }
+        }
+        return Ok(());
+    }
+    let start = unit_key(site, unit);
+    for entry in segments.range(start.as_slice()..).map_err(operation)? {
         let (key, block) = entry.map_err(operation)?;
         let key = key.value();
-        if !key.starts_with(start) {
+        if !key.starts_with(&start) {
             break;
         }
         if granularity.is_some_and(|wanted| key_granularity(key) != Some(wanted)) {
@@ -198,10 +256,21 @@ pub(super) fn each_sealed(
     {
         let (key, block) = entry.map_err(operation)?;
         let unit = unit_from(key.value(), site_len)?;
-        let Some(table) = table_of(segments, &prefix.site, unit, shape)? else {
+        let layout = match pieces::Head::is_head(block.value()) {
+            true => Layout::Pieces(pieces::Head::decode(block.value())?),
+            false => Layout::Blocks,
+        };
+        let Some(table) = table_of(segments, &prefix.site, unit, &layout, shape)? else {
             continue;
         };
-        let dictionary = Dictionary::decode(block.value()).map_err(corrupt)?;
+        // The dictionary is read only once the unit holds the table.
+        let dictionary = match &layout {
+            Layout::Pieces(head) => {
+                let bytes = pieces::read(segments, &prefix.site, unit, head, head.dictionary())?;
+                Dictionary::decode(&bytes).map_err(corrupt)?
+            }
+            Layout::Blocks => Dictionary::decode(block.value()).map_err(corrupt)?,
+        };
         each_row_in(
             (unit, prefix.granularity),
             &dictionary,
@@ -215,18 +284,20 @@ pub(super) fn each_sealed(
     Ok(())
 }
 
+/// A stored unit's layout and dictionary, when the unit is stored.
 fn dictionary_of(
+    segments: &impl ReadableTable<&'static [u8], &'static [u8]>,
     dictionaries: &impl ReadableTable<&'static [u8], &'static [u8]>,
     site: &str,
     unit: Unit,
-) -> Result<Option<Dictionary>, StoreError> {
-    let Some(block) = dictionaries
+) -> Result<Option<(Layout, Dictionary)>, StoreError> {
+    let Some(value) = dictionaries
         .get(unit_key(site, unit).as_slice())
         .map_err(operation)?
     else {
         return Ok(None);
     };
-    Dictionary::decode(block.value()).map(Some).map_err(corrupt)
+    opened(segments, site, unit, value.value()).map(Some)
 }
 
 /// Every row of a stored unit, with its texts, added to `rows` by shape.
@@ -237,10 +308,10 @@ fn unit_rows(
     unit: Unit,
     rows: &mut Rows,
 ) -> Result<(), StoreError> {
-    let Some(dictionary) = dictionary_of(dictionaries, site, unit)? else {
+    let Some((layout, dictionary)) = dictionary_of(segments, dictionaries, site, unit)? else {
         return Ok(());
     };
-    each_table_under(segments, &unit_key(site, unit), None, |shape, table| {
+    each_table_under(segments, site, unit, &layout, None, |shape, table| {
         add_rows(&dictionary, shape, &table, rows).map_err(corrupt)
     })
 }
@@ -266,36 +337,38 @@ fn put_unit(
     let Some(encoded) = encoded else {
         return Ok(());
     };
-    let mut segments = write.open_table(SEGMENTS).map_err(operation)?;
-    let mut groups: BTreeMap<Vec<u8>, Vec<(u8, &[u8])>> = BTreeMap::new();
+    let mut groups: BTreeMap<[u8; 3], Vec<(u8, &[u8])>> = BTreeMap::new();
+    let mut blocks: Vec<([u8; 3], Vec<u8>)> = Vec::new();
     for (shape, block) in &encoded.tables {
+        let mut tag = shape.to_bytes();
         if grouped(unit, *shape) {
+            tag[1] = GROUPED;
             groups
-                .entry(segment_key(site, unit, *shape, true))
+                .entry(tag)
                 .or_default()
                 .push((shape.breakdown as u8, block.as_slice()));
         } else {
-            segments
-                .insert(
-                    segment_key(site, unit, *shape, false).as_slice(),
-                    block.as_slice(),
-                )
-                .map_err(operation)?;
+            blocks.push((tag, block.clone()));
         }
     }
-    for (key, tables) in groups {
-        let block = encode_group(tables).map_err(corrupt)?;
+    for (tag, tables) in groups {
+        blocks.push((tag, encode_group(tables).map_err(corrupt)?));
+    }
+    let rows = blocks
+        .iter()
+        .map(|(_, block)| row_count(block).unwrap_or_default())
+        .sum();
+    let pieces::Cut { head, pieces } = pieces::cut(site, unit, &encoded.dictionary, &blocks, rows)?;
+    let mut segments = write.open_table(SEGMENTS).map_err(operation)?;
+    for (key, piece) in pieces {
         segments
-            .insert(key.as_slice(), block.as_slice())
+            .insert(key.as_slice(), piece.as_slice())
             .map_err(operation)?;
     }
     write
         .open_table(DICTIONARIES)
         .map_err(operation)?
-        .insert(
-            unit_key(site, unit).as_slice(),
-            encoded.dictionary.as_slice(),
-        )
+        .insert(unit_key(site, unit).as_slice(), head.as_slice())
         .map_err(operation)?;
     Ok(())
 }
@@ -305,19 +378,25 @@ fn delete_unit(write: &WriteTransaction, site: &str, unit: Unit) -> Result<u64, 
     let start = unit_key(site, unit);
     let mut end = start.clone();
     end.push(0xFF);
-    let mut removed = 0;
-    write
-        .open_table(SEGMENTS)
-        .map_err(operation)?
-        .retain_in(start.as_slice()..end.as_slice(), |_, block| {
-            removed += row_count(block).unwrap_or_default();
-            false
-        })
-        .map_err(operation)?;
-    write
+    let head = write
         .open_table(DICTIONARIES)
         .map_err(operation)?
         .remove(start.as_slice())
+        .map_err(operation)?
+        .filter(|value| pieces::Head::is_head(value.value()))
+        .map(|value| pieces::Head::decode(value.value()))
+        .transpose()?;
+    let mut removed = head.as_ref().map_or(0, |head| head.rows);
+    write
+        .open_table(SEGMENTS)
+        .map_err(operation)?
+        .retain_in(start.as_slice()..end.as_slice(), |key, block| {
+            // A block of the earlier layout knows its rows; a piece does not.
+            if key.get(start.len()) != Some(&pieces::PIECE) {
+                removed += row_count(block).unwrap_or_default();
+            }
+            false
+        })
         .map_err(operation)?;
     Ok(removed)
 }

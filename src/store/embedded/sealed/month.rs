@@ -19,7 +19,7 @@ use redb::WriteTransaction;
 use super::open::{ByUnit, open_rows_in};
 use super::{
     DICTIONARIES, Encoded, SEGMENTS, Shape, Unit, corrupt, dictionary_of, each_table_under,
-    put_unit, table_of, unit_key,
+    put_unit, table_of,
 };
 use crate::store::StoreError;
 use crate::store::embedded::{COUNTS, operation};
@@ -54,25 +54,28 @@ pub(in crate::store::embedded) fn month_unit(
     let mut shapes = HashSet::new();
     for day in first..=last {
         let unit = Unit::Day(day);
-        let Some(dictionary) = dictionary_of(&dictionaries, site, unit)? else {
+        let Some((layout, dictionary)) = dictionary_of(&segments, &dictionaries, site, unit)?
+        else {
             continue;
         };
         each_table_under(
             &segments,
-            &unit_key(site, unit),
+            site,
+            unit,
+            &layout,
             Some(Granularity::Day),
             |shape, _| {
                 shapes.insert(shape);
                 Ok(())
             },
         )?;
-        days.push((unit, dictionary));
+        days.push((unit, layout, dictionary));
     }
     drop((segments, dictionaries, read));
     shapes.extend(open.iter().map(|(shape, _)| *shape));
     let texts: BTreeSet<&str> = days
         .iter()
-        .flat_map(|(_, dictionary)| dictionary.texts())
+        .flat_map(|(_, _, dictionary)| dictionary.texts())
         .chain(
             open.iter()
                 .flat_map(|(_, rows)| rows.keys())
@@ -90,7 +93,7 @@ pub(in crate::store::embedded) fn month_unit(
     };
     let translations = days
         .iter()
-        .map(|(_, dictionary)| dictionary.texts().map(number).collect())
+        .map(|(_, _, dictionary)| dictionary.texts().map(number).collect())
         .collect::<Result<Vec<Vec<u32>>, StoreError>>()?;
     let mut tables = Vec::new();
     let mut written = 0;
@@ -98,8 +101,8 @@ pub(in crate::store::embedded) fn month_unit(
         let read = begin()?;
         let segments = read.open_table(SEGMENTS).map_err(operation)?;
         let mut sums: HashMap<(u32, u32), Counts> = HashMap::new();
-        for ((unit, _), translation) in days.iter().zip(&translations) {
-            let Some(table) = table_of(&segments, site, *unit, shape)? else {
+        for ((unit, layout, _), translation) in days.iter().zip(&translations) {
+            let Some(table) = table_of(&segments, site, *unit, layout, shape)? else {
                 continue;
             };
             let mut missing = false;

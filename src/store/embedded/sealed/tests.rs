@@ -198,16 +198,34 @@ fn sealed_days_take_a_fraction_of_the_bytes_of_open_rows() {
     pair.assert_same(JAN_1, JAN_1);
 }
 
-/// The keys of a site's sealed blocks, each with its last three bytes.
-fn block_keys(store: &Embedded) -> Vec<[u8; 3]> {
+/// The tags of a site's sealed blocks (filter dimension, breakdown
+/// dimension or `GROUPED`, granularity), in either layout, and whether
+/// every unit was written in pieces.
+fn block_keys(store: &Embedded) -> (Vec<[u8; 3]>, bool) {
     use redb::ReadableTable;
     let read = store.db().unwrap().begin_read().unwrap();
     let segments = read.open_table(super::SEGMENTS).unwrap();
-    segments
-        .iter()
-        .unwrap()
-        .map(|entry| *entry.unwrap().0.value().last_chunk::<3>().unwrap())
-        .collect()
+    let dictionaries = read.open_table(super::DICTIONARIES).unwrap();
+    let mut tags = Vec::new();
+    let mut in_pieces = true;
+    for entry in dictionaries.iter().unwrap() {
+        let (key, value) = entry.unwrap();
+        if super::pieces::Head::is_head(value.value()) {
+            let head = super::pieces::Head::decode(value.value()).unwrap();
+            tags.extend(head.blocks(None).map(|(tag, _, _)| tag));
+            continue;
+        }
+        in_pieces = false;
+        let start = key.value().to_vec();
+        for entry in segments.range(start.as_slice()..).unwrap() {
+            let (key, _) = entry.unwrap();
+            if !key.value().starts_with(&start) {
+                break;
+            }
+            tags.push(*key.value().last_chunk::<3>().unwrap());
+        }
+    }
+    (tags, in_pieces)
 }
 
 #[test]
@@ -218,7 +236,8 @@ fn a_day_is_stored_as_totals_and_a_group_per_filter_dimension_and_a_month_per_sh
         .collect();
     pair.apply(&batch);
     pair.sealing.seal(SITE, JAN_1 + 1).unwrap();
-    let keys = block_keys(&pair.sealing);
+    let (keys, in_pieces) = block_keys(&pair.sealing);
+    assert!(in_pieces, "the day was written in pieces");
     let days: Vec<_> = keys
         .iter()
         .filter(|key| key[2] != Granularity::Month as u8)
@@ -236,6 +255,7 @@ fn a_day_is_stored_as_totals_and_a_group_per_filter_dimension_and_a_month_per_sh
     pair.sealing.roll_up(SITE, JAN_1, JAN_1 + 30).unwrap();
     assert!(
         block_keys(&pair.sealing)
+            .0
             .iter()
             .filter(|key| key[2] == Granularity::Month as u8)
             .all(|key| key[1] != super::GROUPED),
@@ -244,7 +264,7 @@ fn a_day_is_stored_as_totals_and_a_group_per_filter_dimension_and_a_month_per_sh
 }
 
 #[test]
-fn a_day_written_as_a_block_per_shape_reads_and_is_rewritten_as_groups() {
+fn a_day_written_as_a_block_per_shape_reads_and_is_rewritten_in_groups_and_pieces() {
     let pair = Pair::new();
     let batch: Vec<_> = (0..prefixes().len())
         .flat_map(|at| (0..2).map(move |day| daily(at, JAN_1 + day, at + day as usize, 2)))
@@ -282,11 +302,8 @@ fn a_day_written_as_a_block_per_shape_reads_and_is_rewritten_as_groups() {
             .unwrap();
     }
     pair.sealing.commit(write).unwrap();
-    assert!(
-        block_keys(&pair.sealing)
-            .iter()
-            .all(|key| key[1] != super::GROUPED)
-    );
+    let (keys, in_pieces) = block_keys(&pair.sealing);
+    assert!(!in_pieces && keys.iter().all(|key| key[1] != super::GROUPED));
     pair.assert_same(JAN_1 - 1, JAN_1 + 2);
     pair.sealing.roll_up(SITE, JAN_1, JAN_1 + 30).unwrap();
     pair.open.roll_up(SITE, JAN_1, JAN_1 + 30).unwrap();
@@ -296,7 +313,7 @@ fn a_day_written_as_a_block_per_shape_reads_and_is_rewritten_as_groups() {
     pair.apply(&[late]);
     pair.sealing.seal(SITE, JAN_1 + 2).unwrap();
     pair.assert_same(JAN_1 - 1, JAN_1 + 2);
-    let keys = block_keys(&pair.sealing);
+    let (keys, _) = block_keys(&pair.sealing);
     assert!(keys.iter().any(|key| key[1] == super::GROUPED));
 }
 
