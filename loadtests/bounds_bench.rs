@@ -15,8 +15,10 @@ use kruimel::enrich::country::Country;
 use kruimel::http::rate_limit::RateLimit;
 use kruimel::ingest::beacon::Interaction;
 use kruimel::ingest::hit::{Hit, HitKind};
+use kruimel::privacy::clean::referrer;
 use kruimel::privacy::ip::{ClientIp, TruncatedIp, Truncation};
-use kruimel::privacy::url::Campaign;
+use kruimel::privacy::pii::scrubbed;
+use kruimel::privacy::url::{Campaign, clean_page_path};
 use kruimel::sites::Sites;
 
 const CHECKS: usize = 4_000_000;
@@ -81,8 +83,11 @@ fn hits() -> Vec<Hit> {
             let page = format!("/pagina/{}", (n * n) % 2_000);
             let kind = if n % 20 == 0 {
                 HitKind::Event {
-                    name: "Formulier verzonden".to_owned(),
-                    props: vec![("formulier".to_owned(), format!("f{}", n % 40))],
+                    name: scrubbed("Formulier verzonden", &[]),
+                    props: vec![(
+                        scrubbed("formulier", &[]),
+                        scrubbed(&format!("f{}", n % 40), &[]),
+                    )],
                 }
             } else {
                 HitKind::Pageview
@@ -94,8 +99,8 @@ fn hits() -> Vec<Hit> {
                 kind,
                 page_props: Vec::new(),
                 interaction: Interaction::Interactive,
-                page,
-                referrer: (n % 3 == 0).then(|| format!("www.r{}.example", n % 300)),
+                page: clean_page_path(&page, &[]),
+                referrer: (n % 3 == 0).then(|| referrer(&format!("www.r{}.example", n % 300), &[])),
                 source: format!("www.r{}.example", n % 300),
                 campaign: Campaign {
                     source: (n % 10 == 0).then(|| "nieuwsbrief".to_owned()),

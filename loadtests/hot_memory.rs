@@ -35,8 +35,9 @@ use kruimel::enrich::country::Country;
 use kruimel::http::rate_limit::RateLimit;
 use kruimel::ingest::beacon::Interaction;
 use kruimel::ingest::hit::{Hit, HitKind, HitVisitor};
+use kruimel::privacy::clean::{CleanPath, ReferrerHost, referrer};
 use kruimel::privacy::ip::{ClientIp, Truncation};
-use kruimel::privacy::url::Campaign;
+use kruimel::privacy::url::{Campaign, clean_page_path};
 use kruimel::privacy::visitor::VisitorId;
 use kruimel::sessions::{CREDITS_PER_VISITOR, Sessions};
 use kruimel::sites::{Moment, Sites};
@@ -141,7 +142,7 @@ fn report(part: &str, bytes: isize, units: u64, unit: &str) {
 }
 
 struct Audience {
-    pages: Vec<String>,
+    pages: Vec<CleanPath>,
     page_weights: Weighted,
     lengths: Weighted,
     agents: Vec<(&'static str, &'static str, Device)>,
@@ -149,9 +150,9 @@ struct Audience {
 
 /// The source, referrer host and campaign of a visit, as the pipeline
 /// would hand them on.
-fn source(rng: &mut StdRng) -> (String, Option<String>, Campaign) {
+fn source(rng: &mut StdRng) -> (String, Option<ReferrerHost>, Campaign) {
     let roll = rng.random_range(0..100);
-    let referred = |host: &str, source: &str| (source.to_owned(), Some(host.to_owned()));
+    let referred = |host: &str, source: &str| (source.to_owned(), Some(referrer(host, &[])));
     let (source, referrer) = match roll {
         0..34 => ("Direct / None".to_owned(), None),
         34..62 => referred("www.google.com", "Google"),
@@ -161,7 +162,7 @@ fn source(rng: &mut StdRng) -> (String, Option<String>, Campaign) {
         72..90 => {
             let site = population::LONG_TAIL[rng.random_range(0..population::LONG_TAIL.len())];
             let host = format!("www.{site}.nl");
-            (host.clone(), Some(host))
+            (host.clone(), Some(referrer(&host, &[])))
         }
         _ => ("nieuwsbrief".to_owned(), None),
     };
@@ -181,7 +182,10 @@ fn source(rng: &mut StdRng) -> (String, Option<String>, Campaign) {
 
 impl Audience {
     fn new() -> Audience {
-        let pages = population::pages(&mut StdRng::seed_from_u64(424242));
+        let pages: Vec<CleanPath> = population::pages(&mut StdRng::seed_from_u64(424242))
+            .iter()
+            .map(|page| clean_page_path(page, &[]))
+            .collect();
         Audience {
             page_weights: Weighted::new(
                 (1..=pages.len()).map(|rank| 1.0 / (rank as f64).powf(1.1)),

@@ -42,9 +42,9 @@ fuzz_target!(|data: &[u8]| {
     let Ok(cleaned) = clean_url(raw, &POLICY, routing) else {
         return;
     };
-    assert!(!cleaned.host.is_empty());
-    assert_eq!(cleaned.host, cleaned.host.to_ascii_lowercase());
-    let path = &cleaned.path;
+    assert!(!cleaned.host().is_empty());
+    assert_eq!(cleaned.host(), cleaned.host().to_ascii_lowercase());
+    let path = cleaned.path();
     assert!(path.starts_with('/'), "{path:?}");
     assert!(path.len() <= MAX_PATH_BYTES, "{}", path.len());
     assert!(!path.chars().any(char::is_control), "{path:?}");
@@ -61,7 +61,7 @@ fuzz_target!(|data: &[u8]| {
         assert!(!route.contains('#'), "{path:?}");
         check_part(route, cut, path);
     }
-    let campaign = &cleaned.campaign;
+    let campaign = cleaned.campaign();
     for value in [&campaign.source, &campaign.medium, &campaign.campaign]
         .into_iter()
         .flatten()

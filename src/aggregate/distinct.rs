@@ -30,6 +30,7 @@ use std::hash::BuildHasher;
 
 use crate::config::DistinctValues;
 use crate::ingest::hit::{Hit, HitKind};
+use crate::privacy::clean::{FixedText, Scrubbed};
 use crate::privacy::link;
 use crate::query::fold::OTHER;
 use crate::sites::SiteIdx;
@@ -181,26 +182,26 @@ impl Judge<'_> {
     }
 
     /// Leaves `text` as it is, or replaces it with "(other)".
-    fn value(&mut self, property: Property, text: &mut String) {
+    fn value(&mut self, property: Property, text: &mut impl FixedText) {
         escape(text);
-        if !self.admits(property, self.hasher.hash_one(text.as_str())) {
-            OTHER.clone_into(text);
+        if !self.admits(property, self.hasher.hash_one(&**text)) {
+            text.set_fixed(OTHER);
         }
     }
 
-    fn optional(&mut self, property: Property, text: &mut Option<String>) {
+    fn optional(&mut self, property: Property, text: &mut Option<impl FixedText>) {
         if let Some(text) = text {
             self.value(property, text);
         }
     }
 
-    fn event(&mut self, name: &mut String, props: &mut [(String, String)]) {
+    fn event(&mut self, name: &mut Scrubbed, props: &mut [(Scrubbed, Scrubbed)]) {
         self.props(name, props);
         self.value(Property::EventName, name);
     }
 
     /// An event's properties, or a pageview's (`event` is "pageview").
-    fn props(&mut self, event: &str, props: &mut [(String, String)]) {
+    fn props(&mut self, event: &str, props: &mut [(Scrubbed, Scrubbed)]) {
         // Which props are link targets follows from the name as sent.
         for (key, value) in props.iter_mut() {
             let property = Property::of_prop(event, key);
@@ -210,7 +211,7 @@ impl Judge<'_> {
             if property == Property::PropValue {
                 self.value(Property::PropKey, key);
             }
-            let admitted = key != OTHER && {
+            let admitted = key.as_str() != OTHER && {
                 let hash = match property {
                     Property::PropValue => self.hasher.hash_one((key.as_str(), value.as_str())),
                     _ => self.hasher.hash_one(value.as_str()),
@@ -218,16 +219,16 @@ impl Judge<'_> {
                 self.admits(property, hash)
             };
             if !admitted {
-                OTHER.clone_into(value);
+                value.set_fixed(OTHER);
             }
         }
     }
 }
 
 /// A client's own "(other)" is not the cap's.
-fn escape(text: &mut String) {
-    if text == OTHER {
-        OTHER_AS_SENT.clone_into(text);
+fn escape(text: &mut impl FixedText) {
+    if &**text == OTHER {
+        text.set_fixed(OTHER_AS_SENT);
     }
 }
 

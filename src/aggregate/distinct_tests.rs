@@ -2,7 +2,10 @@ use super::*;
 use crate::enrich::agent::Device;
 use crate::enrich::country::Country;
 use crate::ingest::beacon::Interaction;
+use crate::privacy::clean::referrer;
+use crate::privacy::pii::scrubbed;
 use crate::privacy::url::Campaign;
+use crate::privacy::url::clean_page_path;
 use crate::sites::Moment;
 
 fn limits(cap: usize) -> DistinctValues {
@@ -31,7 +34,7 @@ fn hit(day: i32, page: &str, kind: HitKind) -> Hit {
         kind,
         page_props: Vec::new(),
         interaction: Interaction::Interactive,
-        page: page.to_owned(),
+        page: clean_page_path(page, &[]),
         referrer: None,
         source: "Direct / None".to_owned(),
         campaign: Campaign::default(),
@@ -45,15 +48,15 @@ fn hit(day: i32, page: &str, kind: HitKind) -> Hit {
 fn page_after(cap: &mut DistinctCap, day: i32, page: &str) -> String {
     let mut hit = hit(day, page, HitKind::Pageview);
     cap.apply(&mut hit);
-    hit.page
+    hit.page.into_string()
 }
 
 fn event(name: &str, props: &[(&str, &str)]) -> HitKind {
     HitKind::Event {
-        name: name.to_owned(),
+        name: scrubbed(name, &[]),
         props: props
             .iter()
-            .map(|(key, value)| ((*key).to_owned(), (*value).to_owned()))
+            .map(|(key, value)| (scrubbed(key, &[]), scrubbed(value, &[])))
             .collect(),
     }
 }
@@ -117,12 +120,12 @@ fn each_property_has_a_cap_of_its_own() {
         ..limits(100)
     });
     let mut first = hit(1, "/a", HitKind::Pageview);
-    first.referrer = Some("a.example".to_owned());
+    first.referrer = Some(referrer("a.example", &[]));
     first.campaign.source = Some("mail".to_owned());
     first.campaign.medium = Some("email".to_owned());
     cap.apply(&mut first);
     let mut second = hit(1, "/b", HitKind::Pageview);
-    second.referrer = Some("b.example".to_owned());
+    second.referrer = Some(referrer("b.example", &[]));
     second.campaign.source = Some("krant".to_owned());
     second.campaign.medium = Some("email".to_owned());
     second.source = "b.example".to_owned();

@@ -29,6 +29,7 @@ use std::hash::BuildHasher;
 
 use crate::aggregate::deltas::{Deltas, Value};
 use crate::ingest::hit::{Hit, HitKind};
+use crate::privacy::clean::Scrubbed;
 use crate::sessions::{CreditCheck, EndedVisit, Observation, VisitAttrs};
 use crate::sites::SiteIdx;
 use crate::store::{Counts, Dim, Granularity};
@@ -347,7 +348,7 @@ fn collect(
 }
 
 /// Each property as a breakdown value `key\0value` of the event part.
-fn tag_props(deltas: &mut Deltas, scratch: &mut Scratch, props: &[(String, String)]) {
+fn tag_props(deltas: &mut Deltas, scratch: &mut Scratch, props: &[(Scrubbed, Scrubbed)]) {
     for (key, value) in props {
         scratch.prop.clear();
         scratch.prop.push_str(key);

@@ -6,7 +6,10 @@ use crate::enrich::agent::Device;
 use crate::enrich::country::Country;
 use crate::ingest::beacon::Interaction;
 use crate::ingest::hit::HitVisitor;
+use crate::privacy::clean::referrer;
+use crate::privacy::pii::scrubbed;
 use crate::privacy::url::Campaign;
+use crate::privacy::url::clean_page_path;
 use crate::privacy::visitor::VisitorId;
 use crate::sessions::Sessions;
 use crate::sites::Moment;
@@ -31,8 +34,8 @@ fn hit(minute: i64, page: &str, kind: HitKind) -> Hit {
         kind,
         page_props: Vec::new(),
         interaction: Interaction::Interactive,
-        page: page.to_owned(),
-        referrer: Some("google.nl".to_owned()),
+        page: clean_page_path(page, &[]),
+        referrer: Some(referrer("google.nl", &[])),
         source: "Google".to_owned(),
         campaign: Campaign {
             source: Some("nieuwsbrief".to_owned()),
@@ -48,8 +51,8 @@ fn hit(minute: i64, page: &str, kind: HitKind) -> Hit {
 
 fn goal(minute: i64) -> Hit {
     let kind = HitKind::Event {
-        name: "Formulier verzonden".to_owned(),
-        props: vec![("formulier".to_owned(), "melding".to_owned())],
+        name: scrubbed("Formulier verzonden", &[]),
+        props: vec![(scrubbed("formulier", &[]), scrubbed("melding", &[]))],
     };
     hit(minute, "/melden", kind)
 }
@@ -152,15 +155,18 @@ fn pageviews_move_no_goal_rows_and_a_goal_moves_a_row_per_breakdown() {
 
 #[test]
 fn a_pageviews_property_moves_one_row_under_each_filter_of_its_event_part() {
-    let second = |props: Vec<(String, String)>| {
+    let second = |props: Vec<(&str, &str)>| {
         let mut sessions = Sessions::new(10, 30 * 60);
         apply_one(&mut sessions, &hit(0, "/afval", HitKind::Pageview));
         let mut next = hit(1, "/melden", HitKind::Pageview);
-        next.page_props = props;
+        next.page_props = props
+            .into_iter()
+            .map(|(key, value)| (scrubbed(key, &[]), scrubbed(value, &[])))
+            .collect();
         apply_one(&mut sessions, &next)
     };
     let plain = second(Vec::new());
-    let carried = second(vec![("auteur".into(), "Jansen".into())]);
+    let carried = second(vec![("auteur", "Jansen")]);
     // Unfiltered, and under the page, source, campaign, country and device.
     assert_eq!(carried.rows - plain.rows, 6);
     // Country and device are fixed per visitor: their test is the

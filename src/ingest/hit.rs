@@ -1,11 +1,13 @@
 //! A hit: one counted event for one site, with nothing personal left.
 //!
 //! Invariant: no field can hold an IP address, a user agent, a referrer
-//! path or a query string that was not allow-listed.
+//! path or a query string that was not allow-listed. The texts it counts
+//! have types only the privacy stage can make (`privacy::clean`).
 
 use crate::enrich::agent::Device;
 use crate::enrich::country::Country;
 use crate::ingest::beacon::Interaction;
+use crate::privacy::clean::{CleanPath, ReferrerHost, Scrubbed};
 use crate::privacy::url::Campaign;
 use crate::privacy::visitor::VisitorId;
 use crate::sites::{Moment, SiteIdx};
@@ -22,8 +24,8 @@ pub struct HitVisitor {
 pub enum HitKind {
     Pageview,
     Event {
-        name: String,
-        props: Vec<(String, String)>,
+        name: Scrubbed,
+        props: Vec<(Scrubbed, Scrubbed)>,
     },
 }
 
@@ -37,12 +39,12 @@ pub struct Hit {
     /// Custom properties sent with a pageview (`p` on a pageview, as
     /// Plausible's `pageview` with `props`), counted like an event's; a
     /// custom event's own are in its kind.
-    pub page_props: Vec<(String, String)>,
+    pub page_props: Vec<(Scrubbed, Scrubbed)>,
     pub interaction: Interaction,
     /// Cleaned path (`/wonen/afval`), placeholders for personal data.
-    pub page: String,
+    pub page: CleanPath,
     /// Referrer host, `None` for direct visits and internal navigation.
-    pub referrer: Option<String>,
+    pub referrer: Option<ReferrerHost>,
     /// Source name: a known service, the referrer host, utm_source or "Direct / None".
     pub source: String,
     pub campaign: Campaign,

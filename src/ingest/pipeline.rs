@@ -21,6 +21,7 @@ use crate::ingest::admission::Admission;
 use crate::ingest::beacon::{Beacon, EventName, Sender};
 use crate::ingest::hit::{Hit, HitKind, HitVisitor};
 use crate::metrics::Metrics;
+use crate::privacy::clean::{self, Scrubbed};
 use crate::privacy::ip::{TruncatedIp, Truncation};
 use crate::privacy::link;
 use crate::privacy::pii::{self, PiiPattern};
@@ -198,7 +199,7 @@ impl Pipeline {
         }
         let targets: Vec<&Site> = targets
             .into_iter()
-            .filter(|site| site.allows_hostname(&url.host))
+            .filter(|site| site.allows_hostname(url.host()))
             .collect();
         if targets.is_empty() {
             return Outcome::Dropped(DropReason::HostnameNotAllowed);
@@ -286,14 +287,14 @@ impl Pipeline {
             EventName::Pageview => HitKind::Pageview,
             EventName::Engagement => return None,
             EventName::Custom(name) => HitKind::Event {
-                name: pii::scrub(name, patterns).into_owned(),
+                name: pii::scrubbed(name, patterns),
                 props: beacon
                     .props
                     .iter()
                     .map(|(key, value)| {
                         let value = link::clean_target(name, key, value, patterns)
-                            .unwrap_or_else(|| pii::scrub(value, patterns).into_owned());
-                        (pii::scrub(key, patterns).into_owned(), value)
+                            .unwrap_or_else(|| pii::scrubbed(value, patterns));
+                        (pii::scrubbed(key, patterns), value)
                     })
                     .collect(),
             },
@@ -302,17 +303,12 @@ impl Pipeline {
 
     /// A pageview's properties, scrubbed like an event's (a pageview
     /// reports no link target).
-    fn page_props(&self, beacon: &Beacon) -> Vec<(String, String)> {
+    fn page_props(&self, beacon: &Beacon) -> Vec<(Scrubbed, Scrubbed)> {
         let patterns = &self.parts.pii_patterns;
         beacon
             .props
             .iter()
-            .map(|(key, value)| {
-                (
-                    pii::scrub(key, patterns).into_owned(),
-                    pii::scrub(value, patterns).into_owned(),
-                )
-            })
+            .map(|(key, value)| (pii::scrubbed(key, patterns), pii::scrubbed(value, patterns)))
             .collect()
     }
 
@@ -340,8 +336,11 @@ impl Pipeline {
             .referrer
             .as_deref()
             .filter(|host| !site.allows_hostname(host))
-            .map(|host| pii::scrub(host, &self.parts.pii_patterns).into_owned());
-        let source = source_name(referrer.as_deref(), counted.url.campaign.source.as_deref());
+            .map(|host| clean::referrer(host, &self.parts.pii_patterns));
+        let source = source_name(
+            referrer.as_deref(),
+            counted.url.campaign().source.as_deref(),
+        );
         Hit {
             site: site.idx,
             at,
@@ -352,10 +351,10 @@ impl Pipeline {
             },
             kind,
             interaction: beacon.interaction,
-            page: counted.url.path.clone(),
+            page: counted.url.path().clone(),
             referrer,
             source,
-            campaign: counted.url.campaign.clone(),
+            campaign: counted.url.campaign().clone(),
             country: counted.country,
             browser: counted.classes.browser,
             os: counted.classes.os,

@@ -4,6 +4,7 @@
 //! by segment, as a page path is); neither keeps a query string, fragment
 //! or credentials, whatever tracker sent them.
 
+use super::clean::Scrubbed;
 use super::pii::{self, PiiPattern};
 use super::url::clean_path;
 
@@ -23,7 +24,7 @@ pub fn clean_target(
     key: &str,
     value: &str,
     patterns: &[PiiPattern],
-) -> Option<String> {
+) -> Option<Scrubbed> {
     if !reports_target(event, key) {
         return None;
     }
@@ -37,13 +38,16 @@ pub fn clean_target(
         // or something else: at most its first segment, without a port, scrubbed.
         let first = value.split(['/', '?', '#']).next().unwrap_or("");
         let host = first.split(':').next().unwrap_or("");
-        return Some(pii::scrub(host, patterns).into_owned());
+        return Some(pii::scrubbed(host, patterns));
     };
     let host = pii::scrub(url.host_str().unwrap_or(""), patterns);
     if outbound {
-        return Some(host.into_owned());
+        return Some(Scrubbed::new(host.into_owned()));
     }
-    Some(format!("{host}{}", clean_path(url.path(), patterns)))
+    Some(Scrubbed::new(format!(
+        "{host}{}",
+        clean_path(url.path(), patterns)
+    )))
 }
 
 #[cfg(test)]

@@ -1,12 +1,14 @@
 //! The privacy stage: everything personal is reduced here, first.
 //!
 //! Owns IP truncation (`ip`), the daily salts (`salt`), visitor hashes
-//! (`visitor`), URL cleaning (`url`, `pii`), the link targets built-in
+//! (`visitor`), URL cleaning (`url`, `pii`), the types of the texts that
+//! leave it cleaned (`clean`), the link targets built-in
 //! events report (`link`), the rule by which a stored text is cut to its
 //! limit and cleaned again (`cut`) and privacy signals (this file).
 //! Invariant: nothing after this stage can hold a full IP address; the
 //! raw user agent leaves here only as an argument to `enrich`.
 
+pub mod clean;
 pub mod cut;
 pub mod ip;
 pub mod link;

@@ -30,6 +30,7 @@ use ::url::Url;
 use ::url::form_urlencoded;
 use percent_encoding::percent_decode_str;
 
+use super::clean::CleanPath;
 use super::cut;
 use super::pii::{self, PiiPattern};
 
@@ -76,11 +77,28 @@ pub struct Campaign {
     pub campaign: Option<String>,
 }
 
+/// A page URL as it may be counted; only `clean` makes one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CleanUrl {
-    pub host: String,
-    pub path: String,
-    pub campaign: Campaign,
+    host: String,
+    path: CleanPath,
+    campaign: Campaign,
+}
+
+impl CleanUrl {
+    /// The host, lower-cased, for matching the site's hostnames (never stored).
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    pub fn path(&self) -> &CleanPath {
+        &self.path
+    }
+
+    /// The `utm_*` parameters the URL carried.
+    pub fn campaign(&self) -> &Campaign {
+        &self.campaign
+    }
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -137,14 +155,23 @@ pub fn clean(raw: &str, policy: &UrlPolicy, routing: Routing) -> Result<CleanUrl
         clean_stored_path(stored, &policy.patterns)
     });
     Ok(CleanUrl {
-        path: if path.is_empty() {
+        path: CleanPath::new(if path.is_empty() {
             "/".to_owned()
         } else {
             path
-        },
+        }),
         host,
         campaign,
     })
+}
+
+/// A path (percent-encoded as in a URL) cleaned as `clean` cleans a page
+/// URL's path, without a query: for code that has a path but no URL.
+pub fn clean_page_path(encoded: &str, patterns: &[PiiPattern]) -> CleanPath {
+    let path = cut::to_limit(clean_path(encoded, patterns), MAX_PATH_BYTES, |stored| {
+        clean_stored_path(stored, patterns)
+    });
+    CleanPath::new(path)
 }
 
 /// Only fragments that look like a route count as a page; `#section` is an anchor on the same

@@ -3,7 +3,9 @@ use crate::enrich::agent::Device;
 use crate::enrich::country::Country;
 use crate::ingest::beacon::Interaction;
 use crate::ingest::hit::{HitKind, HitVisitor};
+use crate::privacy::pii::scrubbed;
 use crate::privacy::url::Campaign;
+use crate::privacy::url::clean_page_path;
 use crate::privacy::visitor::VisitorId;
 
 const MINUTE: i64 = 60;
@@ -27,7 +29,7 @@ fn hit(visitor: u64, unix: i64, page: &str, kind: HitKind) -> Hit {
         kind,
         page_props: Vec::new(),
         interaction: Interaction::Interactive,
-        page: page.to_owned(),
+        page: clean_page_path(page, &[]),
         referrer: None,
         source: "Direct / None".to_owned(),
         campaign: Campaign::default(),
@@ -112,7 +114,7 @@ fn non_interactive_events_do_not_end_a_bounce_but_interactive_ones_do() {
         1_000_010,
         "/a",
         HitKind::Event {
-            name: "Scroll".into(),
+            name: scrubbed("Scroll", &[]),
             props: vec![],
         },
     );
@@ -123,7 +125,7 @@ fn non_interactive_events_do_not_end_a_bounce_but_interactive_ones_do() {
         1_000_020,
         "/a",
         HitKind::Event {
-            name: "Download".into(),
+            name: scrubbed("Download", &[]),
             props: vec![],
         },
     );

@@ -101,7 +101,7 @@ impl VisitAttrs {
         VisitAttrs {
             entry_page,
             source: hit.source.clone(),
-            referrer: hit.referrer.clone(),
+            referrer: hit.referrer.clone().map(String::from),
             campaign: hit.campaign.clone(),
             country: hit.country,
             browser: hit.browser,

@@ -266,7 +266,7 @@ mod visits {
             kind: HitKind::Pageview,
             page_props: Vec::new(),
             interaction: Interaction::Interactive,
-            page: page.to_owned(),
+            page: kruimel::privacy::url::clean_page_path(page, &[]),
             referrer: None,
             source: "Direct / None".to_owned(),
             campaign: Campaign::default(),

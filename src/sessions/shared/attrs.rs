@@ -93,7 +93,7 @@ mod tests {
             kind: HitKind::Pageview,
             page_props: Vec::new(),
             interaction: Interaction::Interactive,
-            page: "/a:b/5:x-".to_owned(),
+            page: crate::privacy::url::clean_page_path("/a:b/5:x-", &[]),
             referrer: None,
             source: "Google".to_owned(),
             campaign: Campaign {
