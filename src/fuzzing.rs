@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use crate::consent::ChoiceRequest;
 use crate::ingest::beacon::Beacon;
 
+pub use crate::calendar::Day;
 pub use crate::consent::notice::TermsCategory;
 pub use crate::consent::{Choice, Method, ReceiptId, Terms};
 pub use crate::enrich::source::{referrer_host, source_for_host};
@@ -17,7 +18,6 @@ pub use crate::privacy::url::{
     CleanUrl, MAX_CAMPAIGN_BYTES, MAX_PATH_BYTES, Routing, UrlPolicy, clean as clean_url,
 };
 pub use crate::query::params::{Endpoint, Filter, Interval, MAX_LIMIT, Property};
-pub use crate::query::period::{date_of, day_number};
 pub use crate::query::{Metric, StatsQuery};
 pub use crate::store::Dim;
 

@@ -7,6 +7,8 @@
 pub mod accounts;
 /// The single owner of count deltas: applies hits, flushes batches to the store.
 pub mod aggregate;
+/// Local calendar days as numbers, and months of them.
+pub mod calendar;
 /// Time as an input: the system clock, or one a test moves.
 pub mod clock;
 /// Typed configuration tree, loaded from TOML and `KRUIMEL_*` variables.

@@ -189,7 +189,7 @@ impl Buckets {
             Granularity::Day => day,
             Granularity::Hour => hour,
             // Written by the roll-up, not per hit; named for completeness.
-            Granularity::Month => crate::query::period::month_key(day),
+            Granularity::Month => crate::calendar::Day::new(day).first_of_month().number(),
         };
         if self.dry_run {
             return;

@@ -24,6 +24,7 @@ use std::time::{Duration, Instant};
 
 use redis::Script;
 
+use crate::calendar::Day;
 use crate::config::RedisConfig;
 use crate::store::schema::decode_key;
 use crate::store::{Counts, Granularity, Row, RowPrefix, StoreError};
@@ -187,7 +188,7 @@ impl RedisStore {
         let buckets: Vec<i32> = (first..=last)
             .filter(|&bucket| {
                 prefix.granularity != Granularity::Month
-                    || crate::query::period::month_key(bucket) == bucket
+                    || Day::new(bucket).first_of_month() == Day::new(bucket)
             })
             .collect();
         let mut rows = Vec::new();
