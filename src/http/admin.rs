@@ -19,6 +19,7 @@ use serde_json::json;
 use super::errors::{ApiError, json_response};
 use super::{AppState, Response, Route};
 use crate::config::TokenHash;
+use crate::reload::ReloadError;
 
 pub fn route_of(request: &Request<Incoming>) -> Route {
     match request.uri().path() {
@@ -94,7 +95,7 @@ pub async fn handle(
 async fn reload(state: Arc<AppState>) -> Response {
     let reloaded = tokio::task::spawn_blocking(move || state.reloader.reload(&state))
         .await
-        .unwrap_or_else(|_| Err("the reload task failed".to_owned()));
+        .unwrap_or(Err(ReloadError::Stopped));
     match reloaded {
         Ok(reloaded) => json_response(
             StatusCode::OK,
@@ -105,7 +106,7 @@ async fn reload(state: Arc<AppState>) -> Response {
                 "country_database": reloaded.country_database,
             }),
         ),
-        Err(reason) => ApiError::ReloadRejected(reason).response(),
+        Err(reason) => ApiError::ReloadRejected(reason.to_string()).response(),
     }
 }
 
