@@ -39,10 +39,6 @@ pub struct LoginSessions {
     absolute_seconds: i64,
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
-}
-
 /// The store's key of a token; `None` for a value no token of ours has
 /// (so a forged cookie costs no store call).
 fn key(token: &str) -> Option<LoginKey> {
@@ -55,7 +51,7 @@ fn key(token: &str) -> Option<LoginKey> {
 
 fn session(stored: StoredLogin) -> LoginSession {
     LoginSession {
-        csrf: hex(&stored.csrf),
+        csrf: hex::encode(stored.csrf),
         user: stored.user,
         created: stored.created,
         last_used: stored.last_used,
@@ -85,7 +81,7 @@ impl LoginSessions {
         now: i64,
     ) -> Result<(String, LoginSession), StoreError> {
         self.sweep(now)?;
-        let token = hex(&rand::random::<[u8; 32]>());
+        let token = hex::encode(rand::random::<[u8; 32]>());
         let stored = StoredLogin {
             user: user.to_owned(),
             csrf: rand::random(),

@@ -22,17 +22,12 @@ impl ReceiptId {
     }
 
     pub fn parse(text: &str) -> Option<ReceiptId> {
-        if text.len() != 32
-            || !text
-                .bytes()
-                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-        {
+        // Lowercase only, as it is shown: one id has one spelling.
+        if text.bytes().any(|b| b.is_ascii_uppercase()) {
             return None;
         }
         let mut bytes = [0u8; 16];
-        for (at, byte) in bytes.iter_mut().enumerate() {
-            *byte = u8::from_str_radix(&text[at * 2..at * 2 + 2], 16).ok()?;
-        }
+        hex::decode_to_slice(text, &mut bytes).ok()?;
         Some(ReceiptId(bytes))
     }
 
@@ -45,7 +40,7 @@ impl ReceiptId {
     }
 
     pub fn hex(&self) -> String {
-        self.0.iter().map(|byte| format!("{byte:02x}")).collect()
+        hex::encode(self.0)
     }
 }
 
