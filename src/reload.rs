@@ -64,7 +64,7 @@ pub fn check(config: &Config) -> anyhow::Result<Checked> {
 /// Archives every notice the sites can show, so each receipt's banner
 /// version can be shown again later. A store that is away now is retried
 /// when a choice is first recorded on a notice.
-pub fn archive_notices(store: &Store, sites: &Sites) {
+pub(crate) fn archive_notices(store: &Store, sites: &Sites) {
     for notice in sites.iter().flat_map(|site| site.consent.notices()) {
         match store.archive_notice(notice) {
             Ok(true) => tracing::info!(
@@ -83,7 +83,7 @@ pub fn archive_notices(store: &Store, sites: &Sites) {
 
 /// Why a new configuration was refused; the running one stays.
 #[derive(Debug, thiserror::Error)]
-pub enum ReloadError {
+pub(crate) enum ReloadError {
     /// The file or the environment could not be read.
     #[error(transparent)]
     Config(#[from] ConfigError),
@@ -99,7 +99,7 @@ pub enum ReloadError {
     Stopped,
 }
 
-pub struct Reloader {
+pub(crate) struct Reloader {
     source: ConfigSource,
     /// One reload at a time.
     running: Mutex<()>,
@@ -107,14 +107,14 @@ pub struct Reloader {
 
 /// What a reload changed.
 #[derive(Debug, PartialEq, Eq)]
-pub struct Reloaded {
+pub(crate) struct Reloaded {
     pub sites: usize,
     pub added: usize,
     pub country_database: bool,
 }
 
 impl Reloader {
-    pub fn new(source: ConfigSource) -> Reloader {
+    pub(crate) fn new(source: ConfigSource) -> Reloader {
         Reloader {
             source,
             running: Mutex::new(()),
@@ -122,7 +122,7 @@ impl Reloader {
     }
 
     /// Applies the configuration as it is now, or refuses it whole.
-    pub fn reload(&self, state: &AppState) -> Result<Reloaded, ReloadError> {
+    pub(crate) fn reload(&self, state: &AppState) -> Result<Reloaded, ReloadError> {
         let _one_at_a_time = self
             .running
             .lock()

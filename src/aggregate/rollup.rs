@@ -38,7 +38,7 @@ const DAYS_AFTER_MONTH: i32 = 2;
 /// How often a sleeping roll-up thread checks whether to stop.
 const NAP: Duration = Duration::from_millis(200);
 
-pub struct Rollup {
+pub(crate) struct Rollup {
     pub store: Arc<Store>,
     pub sites: LiveSites,
     pub clock: Clock,
@@ -47,7 +47,7 @@ pub struct Rollup {
 
 /// The months of a site due for a roll-up, by their first days: over for
 /// `DAYS_AFTER_MONTH` days, wholly within retention, not rolled up yet.
-pub fn due_months(today: i32, retention_days: u32, rolled: &[i32]) -> Vec<i32> {
+pub(crate) fn due_months(today: i32, retention_days: u32, rolled: &[i32]) -> Vec<i32> {
     let first_kept = today.saturating_sub(i32::try_from(retention_days).unwrap_or(i32::MAX));
     let month_end = |month: i32| Day::new(month).last_of_month().number();
     let mut month = Day::new(first_kept).first_of_month().number();
@@ -65,7 +65,7 @@ pub fn due_months(today: i32, retention_days: u32, rolled: &[i32]) -> Vec<i32> {
 }
 
 impl Rollup {
-    pub fn spawn(self) -> std::io::Result<(CloseSignal, std::thread::JoinHandle<()>)> {
+    pub(crate) fn spawn(self) -> std::io::Result<(CloseSignal, std::thread::JoinHandle<()>)> {
         let closing = Arc::new(AtomicBool::new(false));
         let signal = CloseSignal(closing.clone());
         let handle = std::thread::Builder::new()

@@ -49,7 +49,7 @@ struct Tagged {
 
 /// Buffers reused from hit to hit, so applying a hit allocates nothing.
 #[derive(Default)]
-pub struct Scratch {
+pub(crate) struct Scratch {
     filters: Vec<Tagged>,
     breakdowns: Vec<Tagged>,
     day_credits: Vec<Option<bool>>,
@@ -218,7 +218,12 @@ impl Buckets {
     }
 }
 
-pub fn apply(deltas: &mut Deltas, scratch: &mut Scratch, hit: &Hit, observation: Observation<'_>) {
+pub(super) fn apply(
+    deltas: &mut Deltas,
+    scratch: &mut Scratch,
+    hit: &Hit,
+    observation: Observation<'_>,
+) {
     let change = observation.visit.as_ref();
     let attribution = change.map_or_else(
         || Attribution::of_hit(hit),
@@ -411,7 +416,7 @@ fn answer(
 
 /// An ended visit's exit page: one visit more on it, under each of the
 /// visit's filters, in the visit's first day.
-pub fn apply_ended(deltas: &mut Deltas, ended: &EndedVisit) {
+pub(super) fn apply_ended(deltas: &mut Deltas, ended: &EndedVisit) {
     let attrs = &ended.attrs;
     let exit = deltas.value(Dim::ExitPage, &ended.exit_page);
     let filters = [

@@ -21,7 +21,7 @@ use super::{AppState, Response, Route};
 use crate::config::TokenHash;
 use crate::reload::ReloadError;
 
-pub fn route_of(request: &Request<Incoming>) -> Route {
+pub(super) fn route_of(request: &Request<Incoming>) -> Route {
     match request.uri().path() {
         "/healthz" => Route::Healthz,
         "/readyz" => Route::Readyz,
@@ -47,7 +47,7 @@ fn authorised(tokens: &[TokenHash], headers: &HeaderMap, peer: SocketAddr, route
     TokenHash::any_matches(tokens, super::bearer_token(headers))
 }
 
-pub async fn handle(
+pub(super) async fn handle(
     state: Arc<AppState>,
     request: Request<Incoming>,
     peer: SocketAddr,

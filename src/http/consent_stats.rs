@@ -19,7 +19,7 @@ use crate::consent::Method;
 use crate::query::params::parse_range;
 use crate::store::consent::Tally;
 
-pub async fn handle(
+pub(super) async fn handle(
     state: Arc<AppState>,
     request: Request<Incoming>,
     peer: SocketAddr,

@@ -26,7 +26,7 @@ struct NewLink {
     name: String,
 }
 
-pub async fn share_links(
+pub(super) async fn share_links(
     state: Arc<AppState>,
     request: Request<Incoming>,
     peer: SocketAddr,

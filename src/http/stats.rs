@@ -30,14 +30,14 @@ use crate::sites::Site;
 const MAX_QUERY_STRING: usize = 4096;
 
 #[derive(Debug, Clone, Copy)]
-pub enum StatsRoute {
+pub(super) enum StatsRoute {
     Query(Endpoint),
     Realtime,
     /// Every panel for the period, as a zip of CSV files.
     Export,
 }
 
-pub async fn handle(
+pub(super) async fn handle(
     state: Arc<AppState>,
     request: Request<Incoming>,
     peer: SocketAddr,

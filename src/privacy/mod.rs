@@ -7,12 +7,12 @@
 //! Invariant: nothing after this stage can hold a full IP address; the
 //! raw user agent leaves here only as an argument to `enrich`.
 
-pub mod cut;
+pub(crate) mod cut;
 pub mod ip;
-pub mod link;
+pub(crate) mod link;
 pub mod pii;
-pub mod salt;
-pub mod shared_salt;
+pub(crate) mod salt;
+pub(crate) mod shared_salt;
 pub mod url;
 pub mod visitor;
 

@@ -23,7 +23,7 @@ pub struct Stats<'a> {
 /// A metric, its value (`None`: withheld from this audience) and, when
 /// asked, its change against the previous period (`None`: not asked, or
 /// not known to this audience).
-pub type AggregateValue = (Metric, Option<f64>, Option<Change>);
+pub(crate) type AggregateValue = (Metric, Option<f64>, Option<Change>);
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct SeriesPoint {
@@ -41,7 +41,7 @@ pub struct BreakdownRow {
 
 /// A metric's value from summed counts; `base` is the visitors a
 /// conversion rate divides by (see `conversion`).
-pub fn metric_value(metric: Metric, counts: &Counts, base: i64) -> f64 {
+pub(crate) fn metric_value(metric: Metric, counts: &Counts, base: i64) -> f64 {
     let per_visit = |total: i64, scale: f64| {
         if counts.visits <= 0 {
             0.0

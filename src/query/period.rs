@@ -74,7 +74,7 @@ impl Stretch {
 /// against the 23 days before it. The running hour is left out on both
 /// sides, since counts are stored by the hour: the comparison is exact,
 /// and can be checked against the hourly series.
-pub fn compared(range: DateRange, now_hour: i32) -> (Stretch, Stretch) {
+pub(crate) fn compared(range: DateRange, now_hour: i32) -> (Stretch, Stretch) {
     let today = now_hour.div_euclid(24);
     if range.last < today {
         return (Stretch::whole(range), Stretch::whole(range.previous()));
@@ -93,7 +93,7 @@ pub fn compared(range: DateRange, now_hour: i32) -> (Stretch, Stretch) {
 }
 
 /// Whether a range holds a month from its first day to its last.
-pub fn spans_a_whole_month(range: DateRange) -> bool {
+pub(crate) fn spans_a_whole_month(range: DateRange) -> bool {
     let first = Day::new(range.first);
     let first_whole = match first.first_of_month() == first {
         true => range.first,
@@ -106,7 +106,7 @@ pub fn spans_a_whole_month(range: DateRange) -> bool {
 /// their monthly rows, the other days from daily rows. Each part is the
 /// granularity and its first and last bucket; `rolled` lists months by
 /// their first day, in order.
-pub fn read_plan(range: DateRange, rolled: &[i32]) -> Vec<(Granularity, i32, i32)> {
+pub(crate) fn read_plan(range: DateRange, rolled: &[i32]) -> Vec<(Granularity, i32, i32)> {
     let mut plan: Vec<(Granularity, i32, i32)> = Vec::new();
     let mut day = range.first;
     while day <= range.last {
