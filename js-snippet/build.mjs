@@ -11,10 +11,10 @@
 // The output is deterministic (same source and esbuild version, same bytes),
 // which is what lets CI compare the committed files with a fresh build.
 import { build, transform } from 'esbuild';
-import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
-import { gzipSync } from 'node:zlib';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
+import { gzipped as gz, writeOrCheck } from '../.ci/dist.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const dist = join(here, 'dist');
@@ -57,7 +57,6 @@ const trackerBanner = '/*! Kruimel tracker. EUPL-1.2 */\n';
 const trackerOnly = trackerBanner + (await bundle({ entryPoints: ['src/tracker-only.js'] }));
 const files = { 'kruimel.js': full, 'kruimel-tracker.js': trackerOnly };
 
-const gz = (text) => gzipSync(Buffer.from(text), { level: 9 }).length;
 const trackerGz = gz(trackerOnly);
 console.log(`dist/kruimel.js          ${full.length} bytes, ${gz(full)} gzipped`);
 console.log(`dist/kruimel-tracker.js  ${trackerOnly.length} bytes, ${trackerGz} gzipped (budget ${TRACKER_BUDGET})`);
@@ -67,20 +66,4 @@ if (trackerGz > TRACKER_BUDGET) {
   console.error(`the tracker is ${trackerGz - TRACKER_BUDGET} bytes over its gzipped budget`);
   failed = true;
 }
-if (process.argv.includes('--check')) {
-  for (const [name, text] of Object.entries(files)) {
-    let committed = '';
-    try {
-      committed = readFileSync(join(dist, name), 'utf8');
-    } catch {}
-    if (committed !== text) {
-      console.error(`dist/${name} is not the build of src/: run \`npm run build\` and commit it`);
-      failed = true;
-    }
-  }
-  if (!failed) console.log('dist/ matches the source');
-} else {
-  mkdirSync(dist, { recursive: true });
-  for (const [name, text] of Object.entries(files)) writeFileSync(join(dist, name), text);
-}
-process.exit(failed ? 1 : 0);
+writeOrCheck(dist, files, failed);

@@ -10,15 +10,17 @@ use std::collections::HashMap;
 use crate::consent::ChoiceRequest;
 use crate::ingest::beacon::Beacon;
 
+pub use crate::calendar::Day;
+pub use crate::consent::notice::Terms;
 pub use crate::consent::notice::TermsCategory;
-pub use crate::consent::{Choice, Method, ReceiptId, Terms};
+pub use crate::consent::receipt::{Choice, Method, ReceiptId};
 pub use crate::enrich::source::{referrer_host, source_for_host};
 pub use crate::privacy::url::{
     CleanUrl, MAX_CAMPAIGN_BYTES, MAX_PATH_BYTES, Routing, UrlPolicy, clean as clean_url,
 };
+pub use crate::query::StatsQuery;
+pub use crate::query::params::Metric;
 pub use crate::query::params::{Endpoint, Filter, Interval, MAX_LIMIT, Property};
-pub use crate::query::period::{date_of, day_number};
-pub use crate::query::{Metric, StatsQuery};
 pub use crate::store::Dim;
 
 /// The body of `POST /api/event` as the edge parses it: a bounded beacon, or the error's code.

@@ -7,14 +7,16 @@
 pub mod accounts;
 /// The single owner of count deltas: applies hits, flushes batches to the store.
 pub mod aggregate;
+/// Local calendar days as numbers, and months of them.
+pub mod calendar;
 /// Time as an input: the system clock, or one a test moves.
 pub mod clock;
 /// Typed configuration tree, loaded from TOML and `KRUIMEL_*` variables.
 pub mod config;
 /// The cookie notice per site and language, and consent receipts.
-pub mod consent;
+pub(crate) mod consent;
 /// The webmaster dashboard's front end, embedded at compile time.
-pub mod dashboard;
+pub(crate) mod dashboard;
 /// The privacy page's content, derived from the settings in force.
 pub mod disclosure;
 /// Bot filter, user-agent classes, country, source from referrer.
@@ -27,7 +29,7 @@ pub mod http;
 /// Turns a wire-free beacon into hits through `privacy` and `enrich`.
 pub mod ingest;
 /// Prometheus registry and the server's metrics.
-pub mod metrics;
+pub(crate) mod metrics;
 /// IP truncation, daily salts, visitor hashes, URL scrubbing, privacy signals.
 pub mod privacy;
 /// Stats queries over stored counts: periods, metrics, breakdowns, filters.

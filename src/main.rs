@@ -11,8 +11,8 @@ use kruimel::accounts::manage::Manager;
 use kruimel::config::{self, TokenHash};
 use kruimel::disclosure;
 use kruimel::http::{Listeners, probe, script};
-use kruimel::startup;
 use kruimel::store::{Embedded, MigrationRun};
+use kruimel::{reload, startup};
 
 /// Hits are allocated by request handlers and freed by the aggregator on
 /// another thread; mimalloc handles that pattern far better than glibc.
@@ -262,7 +262,7 @@ fn main() -> anyhow::Result<()> {
         }
         Command::CheckConfig { config: path } => {
             let config = config::load(path.as_deref(), std::env::vars())?;
-            let checked = startup::check(&config)?;
+            let checked = reload::check(&config)?;
             println!(
                 "configuration is valid: {} site(s), public {}, admin {}, country database {}",
                 checked.sites.len(),

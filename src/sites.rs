@@ -119,10 +119,9 @@ impl Site {
 
     /// The instant local day `day` begins.
     pub fn start_of_day(&self, day: i32) -> Timestamp {
-        let date = jiff::civil::date(1970, 1, 1)
-            .checked_add(jiff::Span::new().days(i64::from(day)))
-            .unwrap_or(jiff::civil::date(1970, 1, 1));
-        date.to_zoned(self.time_zone.clone())
+        crate::calendar::Day::new(day)
+            .date()
+            .to_zoned(self.time_zone.clone())
             .map(|zoned| zoned.timestamp())
             .unwrap_or(Timestamp::UNIX_EPOCH)
     }

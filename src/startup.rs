@@ -23,22 +23,19 @@ use crate::clock::Clock;
 use crate::config::{Backend, Config, LogConfig, LogFormat};
 use crate::enrich::agent::AgentClassifier;
 use crate::enrich::agent_cache::AgentCache;
-use crate::enrich::country::CountryDb;
 use crate::http::client_ip::TrustedProxies;
 use crate::http::rate_limit::RateLimit;
 use crate::http::{AppState, Listeners, RequestCounters, serve};
 use crate::ingest::admission::Admission;
 use crate::ingest::{Pipeline, PipelineParts};
 use crate::metrics::Metrics;
-use crate::privacy::ip::Truncation;
-use crate::privacy::pii::PiiPattern;
 use crate::privacy::salt::SaltBook;
 use crate::privacy::shared_salt::SharedSalts;
 use crate::privacy::url::UrlPolicy;
-use crate::reload::{ConfigSource, Reloader};
+use crate::reload::{ConfigSource, Reloader, archive_notices, check};
 use crate::sessions::Sessions;
 use crate::sessions::shared::SharedSessions;
-use crate::sites::{LiveSites, Sites};
+use crate::sites::LiveSites;
 use crate::store::{RedisStore, Store, StoreError};
 
 /// User agents whose classes are remembered (about 40 bytes each).
@@ -57,43 +54,6 @@ fn ingest_limit(limits: &crate::config::LimitsConfig) -> Option<RateLimit> {
             Duration::from_secs(limits.ingest_window_seconds.max(1)),
             limits.ingest_networks.max(1),
         )
-    })
-}
-
-/// What the configuration yields before anything is opened or bound.
-pub struct Checked {
-    pub sites: Sites,
-    pub truncation: Truncation,
-    pub pii_patterns: Vec<PiiPattern>,
-    pub countries: Option<CountryDb>,
-}
-
-/// Checks everything a configuration names, short of opening the store.
-pub fn check(config: &Config) -> anyhow::Result<Checked> {
-    let sites = Sites::from_config(&config.sites).context("sites")?;
-    let truncation = Truncation::new(config.privacy.ipv4_prefix, config.privacy.ipv6_prefix)?;
-    let pii_patterns = config
-        .privacy
-        .pii_patterns
-        .iter()
-        .map(|pattern| PiiPattern::new(&pattern.name, &pattern.regex))
-        .collect::<Result<Vec<_>, _>>()
-        .context("privacy.pii_patterns")?;
-    if config.store.backend == Backend::Redis {
-        RedisStore::open(&config.store.redis).context("store.redis")?;
-    }
-    let countries = config
-        .geoip
-        .database
-        .as_deref()
-        .map(CountryDb::open)
-        .transpose()
-        .context("geoip.database")?;
-    Ok(Checked {
-        sites,
-        truncation,
-        pii_patterns,
-        countries,
     })
 }
 
@@ -147,26 +107,6 @@ fn open_store(config: &Config) -> Result<Store, StoreError> {
                 tracing::warn!(%error, "Redis is not reachable yet; not ready until it is");
             }
             Ok(Store::Redis(store))
-        }
-    }
-}
-
-/// Archives every notice the sites can show, so each receipt's banner
-/// version can be shown again later. A store that is away now is retried
-/// when a choice is first recorded on a notice.
-pub fn archive_notices(store: &Store, sites: &Sites) {
-    for notice in sites.iter().flat_map(|site| site.consent.notices()) {
-        match store.archive_notice(notice) {
-            Ok(true) => tracing::info!(
-                site = %notice.site,
-                language = notice.language,
-                banner_version = %notice.banner_version,
-                "new consent notice archived"
-            ),
-            Ok(false) => {}
-            Err(error) => {
-                tracing::warn!(%error, site = %notice.site, "consent notice not archived yet");
-            }
         }
     }
 }

@@ -9,7 +9,7 @@
 #![no_main]
 
 use kruimel::fuzzing::{
-    Dim, Endpoint, Interval, MAX_LIMIT, StatsQuery, date_of, day_number, parse_stats_query,
+    Day, Dim, Endpoint, Interval, MAX_LIMIT, StatsQuery, parse_stats_query,
 };
 use libfuzzer_sys::fuzz_target;
 
@@ -36,7 +36,7 @@ fuzz_target!(|data: &[u8]| {
     };
     // Queries reach the parser as bytes of a URI; form decoding is lossy, so any bytes do.
     let query = String::from_utf8_lossy(rest);
-    let today = day_number("2026-11-23".parse().expect("a date"));
+    let today = Day::of("2026-11-23".parse().expect("a date")).number();
     let parsed = match parse_stats_query(endpoint, &query, today) {
         Ok(parsed) => parsed,
         Err(code) => {
@@ -46,7 +46,7 @@ fuzz_target!(|data: &[u8]| {
     };
     check_bounds(endpoint, &parsed);
     // From a date in year 1, `12mo` reaches back into year 0, which a `date` may not name.
-    if date_of(parsed.range.first).year() < 1 {
+    if Day::new(parsed.range.first).date().year() < 1 {
         return;
     }
     let written = write(&parsed);
@@ -74,8 +74,8 @@ fn write(query: &StatsQuery) -> String {
     let mut form = url::form_urlencoded::Serializer::new(String::new());
     let dates = format!(
         "{},{}",
-        date_of(query.range.first),
-        date_of(query.range.last)
+        Day::new(query.range.first),
+        Day::new(query.range.last)
     );
     form.append_pair("period", "custom");
     form.append_pair("date", &dates);

@@ -5,99 +5,32 @@
 // API at http://stats.gemeente.test:<port>/: Chromium maps every *.test name
 // to 127.0.0.1, so the browser sees a site and a statistics server on two
 // hosts, as on a municipality's website.
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createServer } from 'node:http';
-import { createServer as createNetServer } from 'node:net';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { USER_AGENT, eventually, freePort, kruimelBinary, launchChromium, serveKruimel } from '../../tests/browser/harness.mjs';
+
+export { USER_AGENT, eventually };
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const SITE = 'gemeente.test';
 export const POLICY = '2026-1';
 const TOKEN = 'browser-test-token';
-// The server drops bots, and HeadlessChrome's own user agent is one.
-export const USER_AGENT =
-  'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36';
-
-export function freePort() {
-  return new Promise((resolvePort, reject) => {
-    const server = createNetServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolvePort(port));
-    });
-  });
-}
-
-const sleep = (ms) => new Promise((done) => setTimeout(done, ms));
-
-// Polls `probe` until it returns something truthy; fails with `what` and
-// the last value seen.
-export async function eventually(what, probe, timeoutMs = 10000) {
-  const deadline = Date.now() + timeoutMs;
-  let last;
-  for (;;) {
-    try {
-      last = await probe();
-      if (last) return last;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last && last.message ? last.message : last)}`);
-    await sleep(100);
-  }
-}
 
 // Starts `kruimel serve` with its whole configuration in the environment.
 export async function startKruimel({ consent = `{ policy_version = "${POLICY}", categories = ["media"], privacy_url = "http://www.gemeente.test/privacy" }` } = {}) {
-  const bin = resolve(here, '..', process.env.KRUIMEL_BIN || '../target/debug/kruimel');
-  if (!existsSync(bin)) {
-    throw new Error(`no kruimel binary at ${bin}: run \`cargo build --locked --bin kruimel\` or set KRUIMEL_BIN`);
-  }
-  const [port, adminPort] = await Promise.all([freePort(), freePort()]);
-  const dataDir = mkdtempSync(join(tmpdir(), 'kruimel-browser-'));
+  const bin = kruimelBinary(join(here, '..'));
   const tokenHash = execFileSync(bin, ['hash-token', TOKEN]).toString().trim();
-  // Only the settings below: a KRUIMEL_* variable of the caller's (such as
-  // KRUIMEL_BIN) would be an unknown setting to the server.
-  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('KRUIMEL_')));
-  Object.assign(env, {
-    KRUIMEL_SERVER__LISTEN: `127.0.0.1:${port}`,
-    KRUIMEL_SERVER__ADMIN_LISTEN: `127.0.0.1:${adminPort}`,
-    KRUIMEL_SERVER__DATA_DIR: dataDir,
-    KRUIMEL_SERVER__TRUSTED_PROXIES: '["127.0.0.1/32"]',
-    KRUIMEL_AGGREGATE__FLUSH_INTERVAL_MS: '50',
-    KRUIMEL_LOG__LEVEL: 'warn',
-    KRUIMEL_SITES: `[{ id = "${SITE}", hostnames = ["www.${SITE}"], tokens = ["${tokenHash}"], consent = ${consent} }]`,
+  const { env, port, dataDir, local, stop } = await serveKruimel({
+    bin,
+    settings: {
+      KRUIMEL_SITES: `[{ id = "${SITE}", hostnames = ["www.${SITE}"], tokens = ["${tokenHash}"], consent = ${consent} }]`,
+    },
+    embedded: ['kruimel.js', 'kruimel-tracker.js'].map((file) => [`/js/${file}`, join(here, '..', 'dist', file)]),
   });
-  const child = spawn(bin, ['serve'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
-  let log = '';
-  child.stderr.on('data', (chunk) => (log += chunk));
-  let exited = null;
-  child.on('exit', (code) => (exited = code));
-
-  await eventually('kruimel /readyz', async () => {
-    if (exited !== null) throw new Error(`kruimel exited with ${exited}:\n${log}`);
-    const response = await fetch(`http://127.0.0.1:${adminPort}/readyz`);
-    return response.status == 200;
-  }).catch((error) => {
-    child.kill();
-    throw new Error(`${error.message}\n${log}`);
-  });
-
-  const local = `http://127.0.0.1:${port}`;
-  // The binary embeds the script at compile time: after `npm run build`,
-  // `cargo build` must follow, or these tests would test an older script.
-  for (const file of ['kruimel.js', 'kruimel-tracker.js']) {
-    const served = await (await fetch(`${local}/js/${file}`)).text();
-    if (served !== readFileSync(join(here, '..', 'dist', file), 'utf8')) {
-      child.kill();
-      throw new Error(`${bin} serves another script than js-snippet/dist/${file}: run \`cargo build --locked --bin kruimel\``);
-    }
-  }
   // The configuration is all in the environment; the file only names it.
   const configFile = join(dataDir, 'kruimel.toml');
   writeFileSync(configFile, '');
@@ -135,14 +68,7 @@ export async function startKruimel({ consent = `{ policy_version = "${POLICY}", 
       if (!response.ok) throw new Error(`GET /api/consent/${id}: ${response.status}`);
       return response.json();
     },
-    async stop() {
-      if (exited === null) {
-        const gone = new Promise((done) => child.on('exit', done));
-        child.kill('SIGTERM');
-        await gone;
-      }
-      rmSync(dataDir, { recursive: true, force: true });
-    },
+    stop,
   };
 }
 
@@ -195,16 +121,9 @@ export async function startPages(kruimel) {
   };
 }
 
-// Debian's Chromium; the tests fail, never skip, without it.
-export async function launchBrowser() {
-  const executablePath = process.env.CHROMIUM || '/usr/bin/chromium';
-  if (!existsSync(executablePath)) {
-    throw new Error(`no Chromium at ${executablePath}: apt-get install chromium, or set CHROMIUM`);
-  }
-  return chromium.launch({
-    executablePath,
-    args: ['--host-resolver-rules=MAP *.test 127.0.0.1', '--no-sandbox'],
-  });
+// Chromium resolves every *.test name to this machine.
+export function launchBrowser() {
+  return launchChromium(chromium, ['--host-resolver-rules=MAP *.test 127.0.0.1']);
 }
 
 // A fresh visitor: no cookies, a normal desktop browser.

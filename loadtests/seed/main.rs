@@ -20,7 +20,8 @@
 //!
 //! Usage: `cargo run --release --example seed -- --data-dir DIR [--pageviews N
 //! | --per-month N] [--months 12] [--end YYYY-MM-DD]`; see `loadtests/seed.sh`.
-
+// Not a library: `pub` here is how its modules reach each other.
+#![allow(unreachable_pub)]
 #![forbid(unsafe_code)]
 
 mod population;

@@ -10,7 +10,7 @@ use std::sync::Mutex;
 use serde::Serialize;
 
 #[derive(Debug, Serialize)]
-pub struct Entry<'a> {
+pub(crate) struct Entry<'a> {
     /// RFC 3339, to the second.
     pub time: String,
     pub action: &'a str,
@@ -24,7 +24,7 @@ pub struct Entry<'a> {
 /// The file is opened for each entry (entries are rare), so the log holds
 /// no handle on the data directory's file system between them, and a
 /// failed write is followed by a fresh attempt.
-pub struct AuditLog {
+pub(crate) struct AuditLog {
     path: PathBuf,
     /// One writer at a time, so lines never interleave.
     writing: Mutex<()>,
@@ -32,7 +32,7 @@ pub struct AuditLog {
 
 impl AuditLog {
     /// Checks that the log can be written (the directory is made if needed).
-    pub fn open(path: &Path) -> std::io::Result<AuditLog> {
+    pub(crate) fn open(path: &Path) -> std::io::Result<AuditLog> {
         if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)?;
         }
@@ -53,11 +53,7 @@ impl AuditLog {
         options.open(&self.path)
     }
 
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
-    pub fn record(&self, entry: &Entry<'_>) {
+    pub(crate) fn record(&self, entry: &Entry<'_>) {
         let line = serde_json::to_string(entry).expect("an audit entry serialises");
         tracing::info!(target: "kruimel::audit", action = entry.action, object = entry.object, result = entry.result, origin = %entry.origin, actor = entry.actor, "audit");
         let _one_writer = self.writing.lock().unwrap_or_else(|p| p.into_inner());

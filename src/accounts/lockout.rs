@@ -24,20 +24,20 @@ use std::sync::Mutex;
 
 use crate::privacy::ip::TruncatedIp;
 
-pub const MAX_FAILURES: u32 = 5;
-pub const WINDOW_SECONDS: i64 = 15 * 60;
-pub const LOCK_SECONDS: i64 = 15 * 60;
-pub const ACCOUNT_MAX_FAILURES: u32 = 50;
-pub const ACCOUNT_WINDOW_SECONDS: i64 = 60 * 60;
+pub(crate) const MAX_FAILURES: u32 = 5;
+pub(crate) const WINDOW_SECONDS: i64 = 15 * 60;
+pub(crate) const LOCK_SECONDS: i64 = 15 * 60;
+pub(crate) const ACCOUNT_MAX_FAILURES: u32 = 50;
+pub(crate) const ACCOUNT_WINDOW_SECONDS: i64 = 60 * 60;
 /// How long a network that signed in stays exempt from the account-wide lock.
-pub const KNOWN_NETWORK_SECONDS: i64 = 30 * 24 * 60 * 60;
+pub(crate) const KNOWN_NETWORK_SECONDS: i64 = 30 * 24 * 60 * 60;
 const KNOWN_NETWORKS_PER_ACCOUNT: usize = 8;
 /// Records kept at most in each table (names that do not exist count too).
 const MAX_TRACKED: usize = 100_000;
 
 /// What a failed attempt did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Failure {
+pub(crate) enum Failure {
     /// Counted; nothing is locked yet.
     Counted,
     /// The account is now locked from this network.
@@ -113,14 +113,14 @@ struct Tables {
 }
 
 #[derive(Default)]
-pub struct Lockout {
+pub(crate) struct Lockout {
     tables: Mutex<Tables>,
 }
 
 /// One sign-in attempt: who, from where, when, and when the account was
 /// last unlocked by an administrator (0 if never).
 #[derive(Debug, Clone, Copy)]
-pub struct Attempt<'a> {
+pub(crate) struct Attempt<'a> {
     pub account: &'a str,
     pub network: TruncatedIp,
     pub now: i64,
@@ -129,7 +129,7 @@ pub struct Attempt<'a> {
 
 impl Lockout {
     /// Whether the attempt is refused before its password is looked at.
-    pub fn is_locked(&self, attempt: Attempt<'_>) -> bool {
+    pub(crate) fn is_locked(&self, attempt: Attempt<'_>) -> bool {
         let mut tables = self.lock();
         let Attempt {
             account,
@@ -152,7 +152,7 @@ impl Lockout {
     }
 
     /// Counts a failed attempt, and says whether it locked something.
-    pub fn fail(&self, attempt: Attempt<'_>) -> Failure {
+    pub(crate) fn fail(&self, attempt: Attempt<'_>) -> Failure {
         let mut tables = self.lock();
         let Attempt {
             account,
@@ -193,7 +193,7 @@ impl Lockout {
 
     /// A successful sign-in: this network's failures are forgotten, and it
     /// is known to the account from now on.
-    pub fn succeed(&self, account: &str, network: TruncatedIp, now: i64) {
+    pub(crate) fn succeed(&self, account: &str, network: TruncatedIp, now: i64) {
         let mut tables = self.lock();
         tables.by_network.remove(&(account.to_owned(), network));
         let record = tables.accounts.entry(account.to_owned()).or_default();

@@ -9,13 +9,13 @@
 //! Invariant: no password, session token or TOTP secret is logged; the
 //! audit log records the truncated network, never a full address.
 
-pub mod audit;
-pub mod lockout;
+pub(crate) mod audit;
+pub(crate) mod lockout;
 pub mod manage;
-pub mod password;
-pub mod sessions;
+pub(crate) mod password;
+pub(crate) mod sessions;
 pub mod totp;
-pub mod users;
+pub(crate) mod users;
 
-pub use sessions::{LoginSession, LoginSessions};
-pub use users::{Role, User, Users, UsersFile};
+pub(crate) use sessions::{LoginSession, LoginSessions};
+pub(crate) use users::{Role, User, UsersFile};

@@ -6,8 +6,8 @@ use std::sync::LazyLock;
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 
-pub const MIN_LENGTH: usize = 12;
-pub const MAX_LENGTH: usize = 1024;
+pub(crate) const MIN_LENGTH: usize = 12;
+pub(crate) const MAX_LENGTH: usize = 1024;
 
 /// A hash no password matches, verified for unknown users so that a
 /// wrong name takes as long as a wrong password.
@@ -22,7 +22,7 @@ pub enum PasswordError {
     Hash(String),
 }
 
-pub fn hash(password: &str) -> Result<String, PasswordError> {
+pub(crate) fn hash(password: &str) -> Result<String, PasswordError> {
     let length = password.chars().count();
     if !(MIN_LENGTH..=MAX_LENGTH).contains(&length) {
         return Err(PasswordError::Length);
@@ -37,7 +37,7 @@ pub fn hash(password: &str) -> Result<String, PasswordError> {
 
 /// Whether `password` matches `stored`; `None` (no such user) checks
 /// against a hash nothing matches, taking the same time.
-pub fn verify(stored: Option<&str>, password: &str) -> bool {
+pub(crate) fn verify(stored: Option<&str>, password: &str) -> bool {
     let stored = stored.unwrap_or(DUMMY.as_str());
     if password.len() > MAX_LENGTH * 4 {
         return false;
@@ -50,7 +50,7 @@ pub fn verify(stored: Option<&str>, password: &str) -> bool {
 }
 
 /// Whether `stored` is an argon2id hash in PHC form.
-pub fn is_hash(stored: &str) -> bool {
+pub(crate) fn is_hash(stored: &str) -> bool {
     PasswordHash::new(stored).is_ok_and(|parsed| parsed.algorithm.as_str() == "argon2id")
 }
 

@@ -22,7 +22,7 @@ const MAX_SESSIONS: usize = 10_000;
 const TOUCH_EVERY_SECONDS: i64 = 60;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LoginSession {
+pub(crate) struct LoginSession {
     pub user: String,
     /// Sent back by the dashboard with every change (`X-CSRF-Token`).
     pub csrf: String,
@@ -33,14 +33,10 @@ pub struct LoginSession {
 }
 
 #[derive(Clone)]
-pub struct LoginSessions {
+pub(crate) struct LoginSessions {
     store: Arc<Store>,
     idle_seconds: i64,
     absolute_seconds: i64,
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
 /// The store's key of a token; `None` for a value no token of ours has
@@ -55,7 +51,7 @@ fn key(token: &str) -> Option<LoginKey> {
 
 fn session(stored: StoredLogin) -> LoginSession {
     LoginSession {
-        csrf: hex(&stored.csrf),
+        csrf: hex::encode(stored.csrf),
         user: stored.user,
         created: stored.created,
         last_used: stored.last_used,
@@ -64,7 +60,11 @@ fn session(stored: StoredLogin) -> LoginSession {
 }
 
 impl LoginSessions {
-    pub fn new(store: Arc<Store>, idle_seconds: i64, absolute_seconds: i64) -> LoginSessions {
+    pub(crate) fn new(
+        store: Arc<Store>,
+        idle_seconds: i64,
+        absolute_seconds: i64,
+    ) -> LoginSessions {
         LoginSessions {
             store,
             idle_seconds,
@@ -78,14 +78,14 @@ impl LoginSessions {
 
     /// Starts a session for `user`; returns the cookie's token. Ended
     /// sessions are swept first, and the least recently used past the cap.
-    pub fn start(
+    pub(crate) fn start(
         &self,
         user: &str,
         credential: [u8; 8],
         now: i64,
     ) -> Result<(String, LoginSession), StoreError> {
         self.sweep(now)?;
-        let token = hex(&rand::random::<[u8; 32]>());
+        let token = hex::encode(rand::random::<[u8; 32]>());
         let stored = StoredLogin {
             user: user.to_owned(),
             csrf: rand::random(),
@@ -100,7 +100,11 @@ impl LoginSessions {
 
     /// The session of `token`; `None` when unknown or over (an ended one
     /// is removed). Its use is written down when the last is a minute old.
-    pub fn use_token(&self, token: &str, now: i64) -> Result<Option<LoginSession>, StoreError> {
+    pub(crate) fn use_token(
+        &self,
+        token: &str,
+        now: i64,
+    ) -> Result<Option<LoginSession>, StoreError> {
         let Some(key) = key(token) else {
             return Ok(None);
         };
@@ -123,7 +127,7 @@ impl LoginSessions {
     }
 
     /// Ends the session of `token`; true when there was one.
-    pub fn end(&self, token: &str) -> Result<bool, StoreError> {
+    pub(crate) fn end(&self, token: &str) -> Result<bool, StoreError> {
         match key(token) {
             Some(key) => self.store.end_login(&key),
             None => Ok(false),
@@ -132,7 +136,7 @@ impl LoginSessions {
 
     /// Removes ended sessions (on Redis they expire by themselves) and
     /// makes room for one more under the cap; the number removed.
-    pub fn sweep(&self, now: i64) -> Result<u64, StoreError> {
+    pub(crate) fn sweep(&self, now: i64) -> Result<u64, StoreError> {
         self.store
             .sweep_logins(|login| !self.alive(login, now), MAX_SESSIONS)
     }

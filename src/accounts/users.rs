@@ -39,7 +39,7 @@ impl Role {
 
 #[derive(Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct User {
+pub(crate) struct User {
     pub name: String,
     /// argon2id, PHC string form.
     pub password: String,
@@ -68,7 +68,7 @@ impl std::fmt::Debug for User {
 impl User {
     /// A fingerprint of the password hash and the second factor: a session
     /// begun under other credentials is over (`http::dashboard_auth`).
-    pub fn credential(&self) -> [u8; 8] {
+    pub(crate) fn credential(&self) -> [u8; 8] {
         let mut hasher = blake3::Hasher::new();
         hasher.update(self.password.as_bytes());
         hasher.update(b"\0");
@@ -78,11 +78,11 @@ impl User {
         fingerprint
     }
 
-    pub fn role(&self, site: &str) -> Option<Role> {
+    pub(crate) fn role(&self, site: &str) -> Option<Role> {
         self.sites.get(site).copied()
     }
 
-    pub fn is_admin_anywhere(&self) -> bool {
+    pub(crate) fn is_admin_anywhere(&self) -> bool {
         self.sites.values().any(|role| *role == Role::Admin)
     }
 }
@@ -110,7 +110,7 @@ pub enum UsersError {
     Unknown(String),
 }
 
-pub fn is_name(name: &str) -> bool {
+pub(crate) fn is_name(name: &str) -> bool {
     (1..=64).contains(&name.len())
         && name
             .bytes()
@@ -119,12 +119,12 @@ pub fn is_name(name: &str) -> bool {
 
 /// The users, checked, by name.
 #[derive(Debug, Default)]
-pub struct Users {
+pub(crate) struct Users {
     users: BTreeMap<String, User>,
 }
 
 impl Users {
-    pub fn load(path: &Path) -> Result<Users, UsersError> {
+    pub(crate) fn load(path: &Path) -> Result<Users, UsersError> {
         let shown = path.display().to_string();
         let text = match std::fs::read_to_string(path) {
             Ok(text) => text,
@@ -165,7 +165,7 @@ impl Users {
 
     /// Writes the file whole (a new file renamed over the old), readable
     /// by its owner only: it holds hashes and second-factor secrets.
-    pub fn save(&self, path: &Path) -> Result<(), UsersError> {
+    pub(crate) fn save(&self, path: &Path) -> Result<(), UsersError> {
         let failed = |error: std::io::Error| UsersError::Write {
             path: path.display().to_string(),
             message: error.to_string(),
@@ -194,28 +194,28 @@ impl Users {
         std::fs::rename(&fresh, path).map_err(failed)
     }
 
-    pub fn get(&self, name: &str) -> Option<&User> {
+    pub(crate) fn get(&self, name: &str) -> Option<&User> {
         self.users.get(name)
     }
 
-    pub fn iter(&self) -> impl Iterator<Item = &User> {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &User> {
         self.users.values()
     }
 
     /// Adds or replaces a user.
-    pub fn put(&mut self, user: User) -> Result<(), UsersError> {
+    pub(crate) fn put(&mut self, user: User) -> Result<(), UsersError> {
         self.check(&user)?;
         self.users.insert(user.name.clone(), user);
         Ok(())
     }
 
-    pub fn remove(&mut self, name: &str) -> Result<User, UsersError> {
+    pub(crate) fn remove(&mut self, name: &str) -> Result<User, UsersError> {
         self.users
             .remove(name)
             .ok_or_else(|| UsersError::Unknown(name.to_owned()))
     }
 
-    pub fn get_mut(&mut self, name: &str) -> Result<&mut User, UsersError> {
+    pub(crate) fn get_mut(&mut self, name: &str) -> Result<&mut User, UsersError> {
         self.users
             .get_mut(name)
             .ok_or_else(|| UsersError::Unknown(name.to_owned()))
@@ -223,13 +223,13 @@ impl Users {
 }
 
 /// The users file as the server sees it: read again when it changes.
-pub struct UsersFile {
+pub(crate) struct UsersFile {
     path: PathBuf,
     cached: Mutex<(Option<SystemTime>, Arc<Users>)>,
 }
 
 impl UsersFile {
-    pub fn open(path: PathBuf) -> Result<UsersFile, UsersError> {
+    pub(crate) fn open(path: PathBuf) -> Result<UsersFile, UsersError> {
         let modified = modified(&path);
         let users = Users::load(&path)?;
         Ok(UsersFile {
@@ -240,7 +240,7 @@ impl UsersFile {
 
     /// The users as the file holds them now. A file that became unreadable
     /// or invalid keeps the last good users (and is logged).
-    pub fn current(&self) -> Arc<Users> {
+    pub(crate) fn current(&self) -> Arc<Users> {
         let mut cached = self.cached.lock().unwrap_or_else(|p| p.into_inner());
         let now = modified(&self.path);
         if now != cached.0 {

@@ -13,7 +13,7 @@ use std::collections::HashMap;
 
 use crate::sessions::Credits;
 
-pub struct CreditMemo {
+pub(super) struct CreditMemo {
     visitors: HashMap<u64, Credits, foldhash::fast::RandomState>,
     /// Each site's local day when the memo was last emptied.
     days: Vec<i32>,
@@ -21,7 +21,7 @@ pub struct CreditMemo {
 }
 
 impl CreditMemo {
-    pub fn new(cap: usize) -> CreditMemo {
+    pub(super) fn new(cap: usize) -> CreditMemo {
         CreditMemo {
             visitors: HashMap::default(),
             days: Vec::new(),
@@ -30,7 +30,7 @@ impl CreditMemo {
     }
 
     /// Starts afresh when any site's local day (`today`, by site) moves.
-    pub fn enter_days(&mut self, today: impl Iterator<Item = i32>) {
+    pub(super) fn enter_days(&mut self, today: impl Iterator<Item = i32>) {
         let mut changed = false;
         let mut count = 0;
         for (index, day) in today.enumerate() {
@@ -53,14 +53,14 @@ impl CreditMemo {
         }
     }
 
-    pub fn knows(&self, visitor: u64, scope: u32) -> bool {
+    pub(super) fn knows(&self, visitor: u64, scope: u32) -> bool {
         self.visitors
             .get(&visitor)
             .is_some_and(|credits| credits.contains(scope))
     }
 
     /// Notes scopes the shared state has answered for `visitor`.
-    pub fn learn(&mut self, visitor: u64, scopes: &[u32]) {
+    pub(super) fn learn(&mut self, visitor: u64, scopes: &[u32]) {
         if scopes.is_empty() {
             return;
         }

@@ -13,11 +13,11 @@
 mod credit_memo;
 mod deltas;
 pub mod distinct;
-pub mod realtime;
-pub mod rollup;
+pub(crate) mod realtime;
+pub(crate) mod rollup;
 mod scopes;
-pub mod shared;
-pub mod stored_bytes;
+pub(crate) mod shared;
+pub(crate) mod stored_bytes;
 mod upkeep;
 
 use std::sync::Arc;
@@ -36,9 +36,9 @@ use crate::sites::{LiveSites, Moment};
 use crate::store::{Counts, Store, StoreError};
 
 pub use deltas::Deltas;
-pub use realtime::Realtime;
-pub use rollup::Rollup;
-pub use shared::Shared;
+pub(crate) use realtime::Realtime;
+pub(crate) use rollup::Rollup;
+pub(crate) use shared::Shared;
 
 /// How often, in flush ticks, the hot state and salts are swept.
 const SWEEP_EVERY_TICKS: u64 = 10;

@@ -6,7 +6,7 @@
 
 use std::sync::RwLock;
 
-pub const WINDOW_SECONDS: i64 = 300;
+pub(crate) const WINDOW_SECONDS: i64 = 300;
 
 pub struct Realtime {
     /// Per site, by index; grows when a reload adds sites.

@@ -22,9 +22,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use super::CloseSignal;
+use crate::calendar::Day;
 use crate::clock::Clock;
 use crate::metrics::Metrics;
-use crate::query::period::{month_end, month_key};
 use crate::sites::{LiveSites, Site};
 use crate::store::Store;
 
@@ -38,7 +38,7 @@ const DAYS_AFTER_MONTH: i32 = 2;
 /// How often a sleeping roll-up thread checks whether to stop.
 const NAP: Duration = Duration::from_millis(200);
 
-pub struct Rollup {
+pub(crate) struct Rollup {
     pub store: Arc<Store>,
     pub sites: LiveSites,
     pub clock: Clock,
@@ -47,9 +47,10 @@ pub struct Rollup {
 
 /// The months of a site due for a roll-up, by their first days: over for
 /// `DAYS_AFTER_MONTH` days, wholly within retention, not rolled up yet.
-pub fn due_months(today: i32, retention_days: u32, rolled: &[i32]) -> Vec<i32> {
+pub(crate) fn due_months(today: i32, retention_days: u32, rolled: &[i32]) -> Vec<i32> {
     let first_kept = today.saturating_sub(i32::try_from(retention_days).unwrap_or(i32::MAX));
-    let mut month = month_key(first_kept);
+    let month_end = |month: i32| Day::new(month).last_of_month().number();
+    let mut month = Day::new(first_kept).first_of_month().number();
     if month < first_kept {
         month = month_end(month) + 1;
     }
@@ -64,7 +65,7 @@ pub fn due_months(today: i32, retention_days: u32, rolled: &[i32]) -> Vec<i32> {
 }
 
 impl Rollup {
-    pub fn spawn(self) -> std::io::Result<(CloseSignal, std::thread::JoinHandle<()>)> {
+    pub(crate) fn spawn(self) -> std::io::Result<(CloseSignal, std::thread::JoinHandle<()>)> {
         let closing = Arc::new(AtomicBool::new(false));
         let signal = CloseSignal(closing.clone());
         let handle = std::thread::Builder::new()
@@ -157,13 +158,14 @@ impl Rollup {
     /// Whether the site's next month may follow.
     fn roll_up(&self, site: &Site, month: i32) -> bool {
         let started = Instant::now();
-        match self
-            .store
-            .roll_up(site.id.as_str(), month, month_end(month))
-        {
+        match self.store.roll_up(
+            site.id.as_str(),
+            month,
+            Day::new(month).last_of_month().number(),
+        ) {
             Ok(Some(rows)) => {
                 self.metrics.rollup_months.inc();
-                let month = crate::query::period::date_of(month);
+                let month = Day::new(month);
                 let seconds = started.elapsed().as_secs_f64();
                 // An empty month (a fresh database has 24) is listed, not news.
                 if rows > 0 {
@@ -189,10 +191,9 @@ impl Rollup {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::query::period::day_number;
 
     fn day(text: &str) -> i32 {
-        day_number(text.parse().unwrap())
+        Day::of(text.parse().unwrap()).number()
     }
 
     #[test]

@@ -50,7 +50,7 @@ struct Tagged {
 
 /// Buffers reused from hit to hit, so applying a hit allocates nothing.
 #[derive(Default)]
-pub struct Scratch {
+pub(crate) struct Scratch {
     filters: Vec<Tagged>,
     breakdowns: Vec<Tagged>,
     day_credits: Vec<Option<bool>>,
@@ -190,7 +190,7 @@ impl Buckets {
             Granularity::Day => day,
             Granularity::Hour => hour,
             // Written by the roll-up, not per hit; named for completeness.
-            Granularity::Month => crate::query::period::month_key(day),
+            Granularity::Month => crate::calendar::Day::new(day).first_of_month().number(),
         };
         if self.dry_run {
             return;
@@ -219,7 +219,12 @@ impl Buckets {
     }
 }
 
-pub fn apply(deltas: &mut Deltas, scratch: &mut Scratch, hit: &Hit, observation: Observation<'_>) {
+pub(super) fn apply(
+    deltas: &mut Deltas,
+    scratch: &mut Scratch,
+    hit: &Hit,
+    observation: Observation<'_>,
+) {
     let change = observation.visit.as_ref();
     let attribution = change.map_or_else(
         || Attribution::of_hit(hit),
@@ -412,7 +417,7 @@ fn answer(
 
 /// An ended visit's exit page: one visit more on it, under each of the
 /// visit's filters, in the visit's first day.
-pub fn apply_ended(deltas: &mut Deltas, ended: &EndedVisit) {
+pub(super) fn apply_ended(deltas: &mut Deltas, ended: &EndedVisit) {
     let attrs = &ended.attrs;
     let exit = deltas.value(Dim::ExitPage, &ended.exit_page);
     let filters = [

@@ -61,7 +61,7 @@ struct SiteJob {
     refusals: u32,
 }
 
-pub struct Flow {
+pub(crate) struct Flow {
     shared: Shared,
     backlog: VecDeque<Hit>,
     /// Site jobs of the job in progress, still to finish.
@@ -82,7 +82,7 @@ pub struct Flow {
 }
 
 impl Flow {
-    pub fn new(shared: Shared, site_count: usize) -> Flow {
+    pub(crate) fn new(shared: Shared, site_count: usize) -> Flow {
         Flow {
             shared,
             backlog: VecDeque::new(),
@@ -98,23 +98,23 @@ impl Flow {
     }
 
     /// Queues a hit the door admitted; its budget holds its place.
-    pub fn push(&mut self, hit: Hit) {
+    pub(crate) fn push(&mut self, hit: Hit) {
         self.backlog.push_back(hit);
     }
 
     /// Hits waiting, in the backlog and in the job in progress.
-    pub fn waiting(&self) -> usize {
+    pub(crate) fn waiting(&self) -> usize {
         self.backlog.len() + self.job.iter().map(|job| job.hits.len()).sum::<usize>()
     }
 
     /// Hits dropped since the last call: batches Redis refused.
-    pub fn take_dropped(&mut self) -> u64 {
+    pub(crate) fn take_dropped(&mut self) -> u64 {
         std::mem::take(&mut self.dropped)
     }
 
     /// Logs when the door starts shedding, with its cause, and when it
     /// stops; called at each tick.
-    pub fn note_shedding(&mut self) {
+    pub(crate) fn note_shedding(&mut self) {
         let admission = &self.shared.admission;
         let shed = admission.take_shed();
         let now = (shed > 0).then(|| admission.cause());
@@ -137,14 +137,14 @@ impl Flow {
 
     /// Jobs the waiting hits make: how many `resolve_job` calls empty
     /// the backlog as it is now.
-    pub fn jobs_waiting(&self) -> usize {
+    pub(crate) fn jobs_waiting(&self) -> usize {
         usize::from(!self.job.is_empty()) + self.backlog.len().div_ceil(JOB_HITS)
     }
 
     /// Resolves the job in progress, or a new one from the oldest hits,
     /// into `deltas`; false when nothing waits. A failure leaves the job
     /// to go on from where it stopped next time.
-    pub fn resolve_job(
+    pub(crate) fn resolve_job(
         &mut self,
         sites: &Sites,
         deltas: &mut Deltas,
@@ -232,7 +232,7 @@ impl Flow {
     /// judged at the oldest hit still waiting, if it is older than `now`:
     /// a visit that waiting hit continues must not end before the hit is
     /// resolved, or the hit would open a second visit.
-    pub fn sweep(
+    pub(crate) fn sweep(
         &mut self,
         sites: &Sites,
         deltas: &mut Deltas,
@@ -268,7 +268,11 @@ impl Flow {
 
     /// Realtime visitors per site, from the shared visit state. Called at
     /// every tick, it is also how an outage is noticed between jobs.
-    pub fn realtime(&mut self, sites: &Sites, now: Timestamp) -> Result<Vec<u64>, StoreError> {
+    pub(crate) fn realtime(
+        &mut self,
+        sites: &Sites,
+        now: Timestamp,
+    ) -> Result<Vec<u64>, StoreError> {
         let result: Result<Vec<u64>, StoreError> = sites
             .iter()
             .map(|site| self.shared.sessions.realtime(site, site.moment(now)))
@@ -286,7 +290,7 @@ impl Flow {
         self.shared.admission.set_redis_away(!answered);
     }
 
-    pub fn sync_salts(
+    pub(crate) fn sync_salts(
         &self,
         book: &SaltBook,
         sites: &Sites,

@@ -13,7 +13,7 @@ use crate::sites::{Site, Sites};
 use crate::store::Store;
 
 /// Measures every site and publishes its bytes and budget.
-pub fn measure(store: &Store, sites: &Sites, metrics: &Metrics) {
+pub(crate) fn measure(store: &Store, sites: &Sites, metrics: &Metrics) {
     for site in sites.iter() {
         let id = site.id.as_str();
         match store.site_bytes(id) {
@@ -45,13 +45,13 @@ pub fn measure(store: &Store, sites: &Sites, metrics: &Metrics) {
 }
 
 /// Whether `bytes` is past the site's budget, if it has one.
-pub fn over_budget(site: &Site, bytes: i64) -> bool {
+pub(crate) fn over_budget(site: &Site, bytes: i64) -> bool {
     site.max_bytes
         .is_some_and(|budget| u64::try_from(bytes).unwrap_or(0) > budget)
 }
 
 /// The sites over their budget as last measured.
-pub fn sites_over_budget<'a>(sites: &'a Sites, metrics: &Metrics) -> Vec<&'a Site> {
+pub(crate) fn sites_over_budget<'a>(sites: &'a Sites, metrics: &Metrics) -> Vec<&'a Site> {
     sites
         .iter()
         .filter(|site| site.max_bytes.is_some())

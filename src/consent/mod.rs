@@ -8,9 +8,9 @@
 //! Invariant: a receipt holds no IP address, user agent or other data
 //! about the visitor; only the random id ties it to a browser's cookie.
 
-pub mod notice;
-pub mod receipt;
-pub mod texts;
+pub(crate) mod notice;
+pub(crate) mod receipt;
+pub(crate) mod texts;
 
-pub use notice::{Mode, Notice, SiteConsent, Terms};
-pub use receipt::{Choice, ChoiceError, ChoiceRequest, Method, Receipt, ReceiptId};
+pub(crate) use notice::{Mode, Notice, SiteConsent, Terms};
+pub(crate) use receipt::{Choice, ChoiceError, ChoiceRequest, Method, Receipt, ReceiptId};

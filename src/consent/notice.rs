@@ -216,7 +216,7 @@ fn check_policy_version(version: &str) -> Result<(), String> {
 }
 
 /// Category ids are short lowercase words, unique, never `necessary`.
-pub fn is_category_id(id: &str) -> bool {
+pub(crate) fn is_category_id(id: &str) -> bool {
     (1..=32).contains(&id.len())
         && id.starts_with(|c: char| c.is_ascii_lowercase())
         && id

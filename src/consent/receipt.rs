@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::notice::{Terms, is_category_id};
 
 /// The most choices one receipt keeps; a choice past it starts a new receipt.
-pub const MAX_HISTORY: usize = 100;
+pub(crate) const MAX_HISTORY: usize = 100;
 
 /// 128 random bits, shown as 32 lowercase hex digits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -22,17 +22,12 @@ impl ReceiptId {
     }
 
     pub fn parse(text: &str) -> Option<ReceiptId> {
-        if text.len() != 32
-            || !text
-                .bytes()
-                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-        {
+        // Lowercase only, as it is shown: one id has one spelling.
+        if text.bytes().any(|b| b.is_ascii_uppercase()) {
             return None;
         }
         let mut bytes = [0u8; 16];
-        for (at, byte) in bytes.iter_mut().enumerate() {
-            *byte = u8::from_str_radix(&text[at * 2..at * 2 + 2], 16).ok()?;
-        }
+        hex::decode_to_slice(text, &mut bytes).ok()?;
         Some(ReceiptId(bytes))
     }
 
@@ -45,7 +40,7 @@ impl ReceiptId {
     }
 
     pub fn hex(&self) -> String {
-        self.0.iter().map(|byte| format!("{byte:02x}")).collect()
+        hex::encode(self.0)
     }
 }
 
@@ -128,7 +123,7 @@ pub struct Receipt {
 /// A choice as the script sends it (`POST /api/consent`).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct ChoiceRequest {
+pub(crate) struct ChoiceRequest {
     pub site: String,
     #[serde(default)]
     pub receipt: Option<String>,
@@ -142,7 +137,7 @@ pub struct ChoiceRequest {
 
 /// Why a choice is refused; each has a stable code.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ChoiceError {
+pub(crate) enum ChoiceError {
     #[error("`receipt` is not a receipt id (32 lowercase hex digits)")]
     ReceiptId,
     #[error("unknown method {0:?}; use accept_all, reject_all, custom, withdraw or privacy_signal")]
@@ -160,7 +155,7 @@ pub enum ChoiceError {
 }
 
 impl ChoiceError {
-    pub fn code(&self) -> &'static str {
+    pub(crate) fn code(&self) -> &'static str {
         match self {
             ChoiceError::ReceiptId => "invalid_receipt_id",
             ChoiceError::Method(_) => "invalid_method",
@@ -175,7 +170,7 @@ impl ChoiceError {
 
 impl ChoiceRequest {
     /// The receipt the choice continues, if it names one.
-    pub fn receipt_id(&self) -> Result<Option<ReceiptId>, ChoiceError> {
+    pub(crate) fn receipt_id(&self) -> Result<Option<ReceiptId>, ChoiceError> {
         self.receipt
             .as_deref()
             .map(|text| ReceiptId::parse(text).ok_or(ChoiceError::ReceiptId))
@@ -184,7 +179,7 @@ impl ChoiceRequest {
 
     /// Checks the choice against the notice it names and makes it a
     /// `Choice` at `now`.
-    pub fn check(&self, notice: &Terms, now: i64) -> Result<Choice, ChoiceError> {
+    pub(crate) fn check(&self, notice: &Terms, now: i64) -> Result<Choice, ChoiceError> {
         let method =
             Method::parse(&self.method).ok_or_else(|| ChoiceError::Method(self.method.clone()))?;
         if self.policy_version != notice.policy_version {
@@ -228,7 +223,7 @@ impl ChoiceRequest {
 
 /// What a choice adds to the day's consent counts, as item names:
 /// `m:<method>`, `g:<category>`, `d:<category>`.
-pub fn tally_items(choice: &Choice) -> Vec<String> {
+pub(crate) fn tally_items(choice: &Choice) -> Vec<String> {
     let mut items = vec![format!("m:{}", choice.method.as_str())];
     items.extend(choice.granted.iter().map(|id| format!("g:{id}")));
     items.extend(choice.denied.iter().map(|id| format!("d:{id}")));

@@ -18,7 +18,7 @@ const FILES: [(&str, &str); 2] = [
 
 #[derive(Debug, Clone, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
-pub struct CategoryText {
+pub(crate) struct CategoryText {
     pub label: String,
     /// One short line for the notice's first layer.
     pub summary: String,
@@ -35,7 +35,7 @@ struct LanguageFile {
 }
 
 #[derive(Debug)]
-pub struct Language {
+pub(crate) struct Language {
     pub tag: &'static str,
     pub texts: BTreeMap<String, String>,
     pub categories: BTreeMap<String, CategoryText>,
@@ -56,16 +56,16 @@ static LANGUAGES: LazyLock<Vec<Language>> = LazyLock::new(|| {
         .collect()
 });
 
-pub fn languages() -> &'static [Language] {
+pub(crate) fn languages() -> &'static [Language] {
     &LANGUAGES
 }
 
-pub fn language(tag: &str) -> Option<&'static Language> {
+pub(crate) fn language(tag: &str) -> Option<&'static Language> {
     languages().iter().find(|language| language.tag == tag)
 }
 
 /// The ids every language file names a text for.
-pub fn known_categories() -> impl Iterator<Item = &'static str> {
+pub(crate) fn known_categories() -> impl Iterator<Item = &'static str> {
     languages()[0].categories.keys().map(String::as_str)
 }
 

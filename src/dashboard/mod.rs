@@ -8,7 +8,7 @@ use std::io::Write;
 use std::sync::OnceLock;
 
 /// A built file: path under `/dashboard/assets/`, content type, bytes.
-pub struct Asset {
+pub(crate) struct Asset {
     pub name: &'static str,
     pub content_type: &'static str,
     pub bytes: &'static [u8],
@@ -27,7 +27,7 @@ impl Asset {
 
     /// The bytes gzipped at the best level: the script shrinks to about
     /// a third, the stylesheet to about a quarter.
-    pub fn gzipped(&self) -> &[u8] {
+    pub(crate) fn gzipped(&self) -> &[u8] {
         self.gzipped.get_or_init(|| {
             let mut encoder =
                 flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
@@ -37,9 +37,9 @@ impl Asset {
     }
 }
 
-pub const INDEX: &[u8] = include_bytes!("ui/dist/index.html");
+pub(crate) const INDEX: &[u8] = include_bytes!("ui/dist/index.html");
 
-pub static ASSETS: [Asset; 2] = [
+pub(crate) static ASSETS: [Asset; 2] = [
     Asset::new(
         "app.js",
         "text/javascript; charset=utf-8",
@@ -52,7 +52,7 @@ pub static ASSETS: [Asset; 2] = [
     ),
 ];
 
-pub fn asset(name: &str) -> Option<&'static Asset> {
+pub(crate) fn asset(name: &str) -> Option<&'static Asset> {
     ASSETS.iter().find(|asset| asset.name == name)
 }
 

@@ -23,6 +23,7 @@ use serde_json::{Value as Json, json};
 
 use crate::config::{Backend, Config, Party, Processor, SignalPolicy};
 use crate::consent::Mode;
+use crate::privacy::pii::BUILT_IN_PLACEHOLDERS;
 use crate::sites::Site;
 
 pub use gaps::{Gap, Severity, gaps, modified_on};
@@ -268,11 +269,7 @@ fn say_for<'a>(
             &[("keys", facts.query_allow.join(", "))],
         )
     };
-    let mut placeholders: Vec<String> = ["email", "bsn", "iban", "postcode", "phone"]
-        .iter()
-        .map(|name| format!("{{{name}}}"))
-        .collect();
-    placeholders.extend(facts.pii_patterns.iter().map(|name| format!("{{{name}}}")));
+    let placeholders = placeholders(facts);
     let processor = match Hosting::of(site) {
         Hosting::Processor(party) => party.name.clone(),
         _ => String::new(),
@@ -345,15 +342,20 @@ pub fn disclose(facts: &Facts, site: &Site, language: &str, country_lookup: bool
     })
 }
 
+/// What personal data in a path or a value is replaced by: the built-in
+/// placeholders, then one per configured pattern.
+fn placeholders(facts: &Facts) -> Vec<String> {
+    BUILT_IN_PLACEHOLDERS
+        .iter()
+        .map(|placeholder| (*placeholder).to_owned())
+        .chain(facts.pii_patterns.iter().map(|name| format!("{{{name}}}")))
+        .collect()
+}
+
 /// The settings in force, for machines: exact numbers in fixed units.
 fn settings(facts: &Facts, site: &Site, country_lookup: bool) -> Json {
     let notice = site.consent.notice(None);
-    let placeholders: Vec<String> = ["email", "bsn", "iban", "postcode", "phone"]
-        .iter()
-        .map(|name| (*name).to_owned())
-        .chain(facts.pii_patterns.iter().cloned())
-        .map(|name| format!("{{{name}}}"))
-        .collect();
+    let placeholders = placeholders(facts);
     json!({
         "ipv4_prefix": facts.ipv4_prefix,
         "ipv6_prefix": facts.ipv6_prefix,

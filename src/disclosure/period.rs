@@ -4,7 +4,7 @@
 
 /// A number of days in the largest unit it fills.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Span {
+pub(super) enum Span {
     Days(u32),
     Months(u32),
     Years(u32),
@@ -20,7 +20,7 @@ impl Span {
     /// Years or months when `days` is within a day of a whole number of
     /// them (calendar months and years differ by a day or two anyway),
     /// else days.
-    pub fn of_days(days: u32) -> Span {
+    pub(super) fn of_days(days: u32) -> Span {
         let whole = |unit: f64| {
             let count = (f64::from(days) / unit).round();
             ((f64::from(days) - count * unit).abs() <= 1.0).then_some(count as u32)
@@ -38,7 +38,7 @@ impl Span {
     }
 
     /// The language files' key for this span, and its number.
-    pub fn key(self) -> (&'static str, u32) {
+    pub(super) fn key(self) -> (&'static str, u32) {
         match self {
             Span::Days(1) => ("day_one", 1),
             Span::Days(n) => ("day_many", n),
@@ -52,7 +52,7 @@ impl Span {
 
 /// The language files' key for a number of minutes, and its number: whole
 /// hours as hours.
-pub fn minutes_key(minutes: u32) -> (&'static str, u32) {
+pub(super) fn minutes_key(minutes: u32) -> (&'static str, u32) {
     match minutes {
         1 => ("minute_one", 1),
         60 => ("hour_one", 1),

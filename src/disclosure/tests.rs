@@ -74,12 +74,11 @@ updated = 2026-03-01
 /// Every `{name}` left in a page, except the placeholders it reports.
 fn unfilled(page: &Json) -> Vec<String> {
     let text = page.to_string();
-    let placeholders = ["{email}", "{bsn}", "{iban}", "{postcode}", "{phone}"];
     regex::Regex::new(r"\{[a-z_0-9]+\}")
         .unwrap()
         .find_iter(&text)
         .map(|found| found.as_str().to_owned())
-        .filter(|name| !placeholders.contains(&name.as_str()))
+        .filter(|name| !BUILT_IN_PLACEHOLDERS.contains(&name.as_str()))
         .collect()
 }
 

@@ -15,7 +15,7 @@ use super::agent::{Agent, AgentClassifier};
 /// Shards keep request threads from queueing on one lock.
 const SHARDS: usize = 16;
 
-pub struct AgentCache {
+pub(crate) struct AgentCache {
     classifier: AgentClassifier,
     shards: Vec<Mutex<HashMap<u64, Agent, foldhash::fast::FixedState>>>,
     per_shard: usize,
@@ -23,7 +23,7 @@ pub struct AgentCache {
 }
 
 impl AgentCache {
-    pub fn new(classifier: AgentClassifier, capacity: usize) -> AgentCache {
+    pub(crate) fn new(classifier: AgentClassifier, capacity: usize) -> AgentCache {
         AgentCache {
             classifier,
             shards: (0..SHARDS).map(|_| Mutex::default()).collect(),
@@ -33,7 +33,7 @@ impl AgentCache {
         }
     }
 
-    pub fn classify(&self, user_agent: &str) -> Agent {
+    pub(crate) fn classify(&self, user_agent: &str) -> Agent {
         let hash = self.hasher.hash_one(user_agent);
         let shard = &self.shards[(hash % SHARDS as u64) as usize];
         let lock = || shard.lock().unwrap_or_else(|poison| poison.into_inner());

@@ -7,6 +7,6 @@
 //! only as classes (browser, OS, device) and a host with a source name.
 
 pub mod agent;
-pub mod agent_cache;
+pub(crate) mod agent_cache;
 pub mod country;
-pub mod source;
+pub(crate) mod source;

@@ -14,7 +14,7 @@
 use url::Url;
 
 /// The longest DNS name (RFC 1035), and so the longest referrer host that is stored.
-pub const MAX_HOST_BYTES: usize = 253;
+pub(crate) const MAX_HOST_BYTES: usize = 253;
 
 /// Lower-cased host of an http(s) referrer, without a leading "www." and without
 /// port; `None` when absent, unparsable, not http(s) or longer than a DNS name.

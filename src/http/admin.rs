@@ -19,8 +19,9 @@ use serde_json::json;
 use super::errors::{ApiError, json_response};
 use super::{AppState, Response, Route};
 use crate::config::TokenHash;
+use crate::reload::ReloadError;
 
-pub fn route_of(request: &Request<Incoming>) -> Route {
+pub(super) fn route_of(request: &Request<Incoming>) -> Route {
     match request.uri().path() {
         "/healthz" => Route::Healthz,
         "/readyz" => Route::Readyz,
@@ -46,7 +47,7 @@ fn authorised(tokens: &[TokenHash], headers: &HeaderMap, peer: SocketAddr, route
     TokenHash::any_matches(tokens, super::bearer_token(headers))
 }
 
-pub async fn handle(
+pub(super) async fn handle(
     state: Arc<AppState>,
     request: Request<Incoming>,
     peer: SocketAddr,
@@ -94,7 +95,7 @@ pub async fn handle(
 async fn reload(state: Arc<AppState>) -> Response {
     let reloaded = tokio::task::spawn_blocking(move || state.reloader.reload(&state))
         .await
-        .unwrap_or_else(|_| Err("the reload task failed".to_owned()));
+        .unwrap_or(Err(ReloadError::Stopped));
     match reloaded {
         Ok(reloaded) => json_response(
             StatusCode::OK,
@@ -105,7 +106,7 @@ async fn reload(state: Arc<AppState>) -> Response {
                 "country_database": reloaded.country_database,
             }),
         ),
-        Err(reason) => ApiError::ReloadRejected(reason).response(),
+        Err(reason) => ApiError::ReloadRejected(reason.to_string()).response(),
     }
 }
 

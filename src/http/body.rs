@@ -8,7 +8,7 @@ use hyper::body::Incoming;
 
 use super::errors::ApiError;
 
-pub async fn read_limited(
+pub(super) async fn read_limited(
     body: Incoming,
     headers: &hyper::HeaderMap,
     limit: usize,

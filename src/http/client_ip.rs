@@ -24,7 +24,7 @@ use malformed_log::RateLimitedLog;
 
 mod malformed_log;
 
-pub struct TrustedProxies {
+pub(crate) struct TrustedProxies {
     networks: Vec<IpNet>,
     /// The one header the proxies write (`server.client_ip_header`); the
     /// other kind is the client's and never read.
@@ -34,11 +34,11 @@ pub struct TrustedProxies {
     malformed_log: RateLimitedLog,
 }
 
-pub use crate::config::ForwardingHeader;
+pub(crate) use crate::config::ForwardingHeader;
 
 impl TrustedProxies {
     /// `malformed` is the counter of chains that were not addresses, labelled by `header`.
-    pub fn new(
+    pub(crate) fn new(
         networks: Vec<IpNet>,
         header: ForwardingHeader,
         malformed: IntCounterVec,
@@ -62,7 +62,7 @@ impl TrustedProxies {
     /// trusted proxy says in the configured kind of header: the last
     /// `X-Forwarded-Proto` value (a proxy that appends puts its own last; a
     /// client's comes first), or `proto=` of the last `Forwarded` element.
-    pub fn forwarded_https(&self, peer: IpAddr, headers: &HeaderMap) -> bool {
+    pub(crate) fn forwarded_https(&self, peer: IpAddr, headers: &HeaderMap) -> bool {
         if !self.trusts(peer) {
             return false;
         }
@@ -90,7 +90,7 @@ impl TrustedProxies {
         }
     }
 
-    pub fn client_ip(&self, peer: IpAddr, headers: &HeaderMap) -> ClientIp {
+    pub(crate) fn client_ip(&self, peer: IpAddr, headers: &HeaderMap) -> ClientIp {
         if !self.trusts(peer) {
             return ClientIp::new(canonical(peer));
         }
@@ -174,7 +174,7 @@ fn x_forwarded_for(headers: &HeaderMap) -> impl Iterator<Item = &str> {
 
 /// Parses `1.2.3.4`, `1.2.3.4:80`, `[2001:db8::1]:80`, `"[2001:db8::1]"`,
 /// `2001:db8::1` and zone ids like `fe80::1%eth0` (the zone is dropped).
-pub fn parse_address(text: &str) -> Option<IpAddr> {
+pub(crate) fn parse_address(text: &str) -> Option<IpAddr> {
     let text = text.trim().trim_matches('"');
     if let Some(rest) = text.strip_prefix('[') {
         let inner = &rest[..rest.find(']')?];

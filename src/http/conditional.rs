@@ -9,7 +9,7 @@ use super::Response;
 
 /// `body` under the ETag `"tag"`, or a 304 when `If-None-Match` names it
 /// (then `body` is not made).
-pub fn tagged(request: &HeaderMap, tag: &str, body: impl FnOnce() -> Bytes) -> Response {
+pub(super) fn tagged(request: &HeaderMap, tag: &str, body: impl FnOnce() -> Bytes) -> Response {
     let etag = format!("\"{tag}\"");
     let unchanged = request
         .get(header::IF_NONE_MATCH)

@@ -40,7 +40,7 @@ fn finish(result: Result<Response, ApiError>, origin: Option<HeaderValue>) -> Re
 }
 
 /// `GET /api/consent/notice?site=…&lang=…`
-pub fn notice(state: &AppState, request: &Request<Incoming>) -> Response {
+pub(super) fn notice(state: &AppState, request: &Request<Incoming>) -> Response {
     let origin = with_cors(state, request);
     let params: HashMap<String, String> =
         url::form_urlencoded::parse(request.uri().query().unwrap_or("").as_bytes())
@@ -74,7 +74,7 @@ pub fn notice(state: &AppState, request: &Request<Incoming>) -> Response {
 }
 
 /// `POST /api/consent`
-pub async fn choose(
+pub(super) async fn choose(
     state: Arc<AppState>,
     request: Request<Incoming>,
     peer: SocketAddr,
@@ -217,7 +217,7 @@ async fn archive_once(state: &Arc<AppState>, notice: Arc<Notice>) -> Result<(), 
 /// `GET` or `DELETE /api/consent/{id}`; a browser asking for HTML gets a
 /// page, asks to erase with `?step=erase` (a page that asks "are you
 /// sure?") and erases through that page's form (`POST`, `action=erase`).
-pub async fn receipt(state: Arc<AppState>, request: Request<Incoming>) -> Response {
+pub(super) async fn receipt(state: Arc<AppState>, request: Request<Incoming>) -> Response {
     let origin = with_cors(&state, &request);
     let id = request
         .uri()
@@ -242,7 +242,7 @@ pub async fn receipt(state: Arc<AppState>, request: Request<Incoming>) -> Respon
 /// once it is erased or expired (or never was). No body, nothing of the
 /// choices: the smallest answer that tells the script to ask again. Never
 /// cached, since an erasure must show at once.
-pub async fn receipt_status(state: Arc<AppState>, request: Request<Incoming>) -> Response {
+pub(super) async fn receipt_status(state: Arc<AppState>, request: Request<Incoming>) -> Response {
     let origin = with_cors(&state, &request);
     let id = request
         .uri()

@@ -14,12 +14,12 @@ use super::errors::{ApiError, json_response};
 use super::stats::{authorise, query_params};
 use super::store_call::store_call;
 use super::{AppState, Response};
+use crate::calendar::Day;
 use crate::consent::Method;
 use crate::query::params::parse_range;
-use crate::query::period::date_of;
 use crate::store::consent::Tally;
 
-pub async fn handle(
+pub(super) async fn handle(
     state: Arc<AppState>,
     request: Request<Incoming>,
     peer: SocketAddr,
@@ -154,7 +154,7 @@ pub(super) fn rows(tallies: &[Tally]) -> Vec<Json> {
                 })
                 .collect();
             json!({
-                "date": date_of(day).to_string(),
+                "date": Day::new(day).to_string(),
                 "banner_version": banner_version,
                 "choices": choices,
                 "methods": methods,

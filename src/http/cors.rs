@@ -14,7 +14,7 @@ use super::Response;
 use crate::sites::Sites;
 
 /// The `Origin` to echo back, when it belongs to a configured site.
-pub fn allowed_origin(headers: &HeaderMap, sites: &Sites) -> Option<HeaderValue> {
+pub(super) fn allowed_origin(headers: &HeaderMap, sites: &Sites) -> Option<HeaderValue> {
     let origin = headers.get(header::ORIGIN)?;
     let parsed = url::Url::parse(origin.to_str().ok()?).ok()?;
     let host = parsed.host()?;
@@ -37,7 +37,7 @@ fn is_local(host: &url::Host<&str>) -> bool {
     }
 }
 
-pub fn grant(response: &mut Response, origin: Option<HeaderValue>) {
+pub(super) fn grant(response: &mut Response, origin: Option<HeaderValue>) {
     let headers = response.headers_mut();
     headers.insert(header::VARY, HeaderValue::from_static("Origin"));
     if let Some(origin) = origin {
@@ -51,7 +51,7 @@ pub fn grant(response: &mut Response, origin: Option<HeaderValue>) {
 
 /// The answer to a preflight `OPTIONS` request; `methods` is the
 /// `Access-Control-Allow-Methods` list.
-pub fn preflight(origin: Option<HeaderValue>, methods: &'static str) -> Response {
+pub(super) fn preflight(origin: Option<HeaderValue>, methods: &'static str) -> Response {
     let mut response = hyper::Response::new(http_body_util::Full::new(bytes::Bytes::new()));
     *response.status_mut() = StatusCode::NO_CONTENT;
     let headers = response.headers_mut();

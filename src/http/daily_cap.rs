@@ -10,14 +10,14 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 #[derive(Default)]
-pub struct DailyCap {
+pub(crate) struct DailyCap {
     /// Per configured site: the local day counted, and how many were taken.
     taken: Mutex<HashMap<String, (i32, u32)>>,
 }
 
 impl DailyCap {
     /// Takes one from the site's budget for `day`; false when `cap` is spent.
-    pub fn take(&self, site: &str, day: i32, cap: u32) -> bool {
+    pub(crate) fn take(&self, site: &str, day: i32, cap: u32) -> bool {
         let mut taken = self.taken.lock().unwrap_or_else(|p| p.into_inner());
         let entry = taken.entry(site.to_owned()).or_insert((day, 0));
         if entry.0 != day {

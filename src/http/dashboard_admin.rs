@@ -26,11 +26,7 @@ struct NewLink {
     name: String,
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
-}
-
-pub async fn share_links(
+pub(super) async fn share_links(
     state: Arc<AppState>,
     request: Request<Incoming>,
     peer: SocketAddr,
@@ -120,9 +116,9 @@ async fn handle(
                     "a share link's name is 1 to 100 characters".to_owned(),
                 ));
             }
-            let secret = hex(&rand::random::<[u8; 32]>());
+            let secret = hex::encode(rand::random::<[u8; 32]>());
             let link = ShareLink {
-                id: hex(&rand::random::<[u8; 8]>()),
+                id: hex::encode(rand::random::<[u8; 8]>()),
                 name,
                 created: state.clock.now().as_second(),
                 created_by: user.name.clone(),

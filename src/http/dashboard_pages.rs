@@ -12,7 +12,7 @@ use super::errors::ApiError;
 use super::{Response, conditional, dashboard_auth, script};
 use crate::dashboard;
 
-pub fn serve<B>(request: &Request<B>) -> Response {
+pub(super) fn serve<B>(request: &Request<B>) -> Response {
     let path = request.uri().path();
     let asset = match path.strip_prefix("/dashboard/assets/") {
         Some(name) => match dashboard::asset(name) {

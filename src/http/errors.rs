@@ -10,7 +10,7 @@ use crate::consent::ChoiceError;
 use crate::query::QueryError;
 
 #[derive(Debug, thiserror::Error)]
-pub enum ApiError {
+pub(crate) enum ApiError {
     #[error("the request body is not valid JSON: {0}")]
     InvalidJson(String),
     #[error("{0}")]
@@ -114,7 +114,7 @@ impl ApiError {
 
     /// Stable codes: clients may match on them; never rename one.
     /// The codes a beacon can be refused with, for metrics that start at 0.
-    pub const BEACON_CODES: [&'static str; 7] = [
+    pub(crate) const BEACON_CODES: [&'static str; 7] = [
         "invalid_json",
         "invalid_event",
         "invalid_url",
@@ -124,7 +124,7 @@ impl ApiError {
         "unsupported_media_type",
     ];
 
-    pub fn code(&self) -> &'static str {
+    pub(crate) fn code(&self) -> &'static str {
         match self {
             ApiError::InvalidJson(_) => "invalid_json",
             ApiError::InvalidEvent(_) => "invalid_event",
@@ -159,7 +159,7 @@ impl ApiError {
         }
     }
 
-    pub fn response(&self) -> Response {
+    pub(crate) fn response(&self) -> Response {
         let body = serde_json::json!({ "code": self.code(), "message": self.to_string() });
         let mut response = json_response(self.status(), &body);
         if let ApiError::MethodNotAllowed(allow) = self {
@@ -193,7 +193,7 @@ impl ApiError {
     }
 }
 
-pub fn json_response(status: StatusCode, body: &serde_json::Value) -> Response {
+pub(super) fn json_response(status: StatusCode, body: &serde_json::Value) -> Response {
     let mut response = hyper::Response::new(http_body_util::Full::new(bytes::Bytes::from(
         body.to_string(),
     )));

@@ -24,12 +24,12 @@ use crate::ingest::{DropReason, Outcome};
 use crate::privacy::Signals;
 use crate::privacy::ip::TruncatedIp;
 
-pub const BODY_LIMIT: usize = 16 * 1024;
+pub(crate) const BODY_LIMIT: usize = 16 * 1024;
 const MAX_URL: usize = 4096;
 const MAX_DOMAINS: usize = 10;
 const MAX_PROP_KEY: usize = 300;
 const MAX_PROP_VALUE: usize = 2000;
-pub const DROPPED_HEADER: &str = "x-kruimel-dropped";
+pub(crate) const DROPPED_HEADER: &str = "x-kruimel-dropped";
 
 #[derive(Deserialize)]
 struct WireEvent {
@@ -51,7 +51,7 @@ struct WireEvent {
     i: Option<Json>,
 }
 
-pub async fn handle(
+pub(crate) async fn handle(
     state: Arc<AppState>,
     request: Request<Incoming>,
     peer: SocketAddr,

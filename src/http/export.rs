@@ -113,14 +113,14 @@ fn quoted(text: &str) -> String {
 
 /// The language of a dashboard's CSV (`lang=`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Language {
+pub(super) enum Language {
     Dutch,
     English,
 }
 
 /// How a CSV is written: the API's form, or a dashboard's (see the top).
 #[derive(Clone, Debug, Default)]
-pub struct CsvForm {
+pub(super) struct CsvForm {
     language: Option<Language>,
     /// The metrics in the order asked (`metrics=`).
     order: Vec<String>,
@@ -131,7 +131,7 @@ pub struct CsvForm {
 
 impl CsvForm {
     /// The form that `lang=` and `metrics=` ask for; the API's without `lang`.
-    pub fn from_params(params: &HashMap<String, String>) -> CsvForm {
+    pub(super) fn from_params(params: &HashMap<String, String>) -> CsvForm {
         let language = match params.get("lang").map(String::as_str) {
             Some("nl") => Some(Language::Dutch),
             Some("en") => Some(Language::English),
@@ -263,7 +263,7 @@ fn csv(endpoint: Endpoint, answer: &Json) -> Vec<u8> {
 }
 
 /// A stats answer (`{"results": …}`) as CSV in `form`.
-pub fn csv_in(form: &CsvForm, endpoint: Endpoint, answer: &Json) -> Vec<u8> {
+pub(super) fn csv_in(form: &CsvForm, endpoint: Endpoint, answer: &Json) -> Vec<u8> {
     let mut out = String::new();
     if form.dutch_excel() {
         out.push('\u{feff}');
@@ -319,7 +319,7 @@ pub fn csv_in(form: &CsvForm, endpoint: Endpoint, answer: &Json) -> Vec<u8> {
 /// A file's name without `.csv`: site, what (a panel's `name=`, kept to
 /// lower-case letters, digits and `-`), and the period — a day, a
 /// calendar month, a calendar year, or first and last day.
-pub fn file_name(
+pub(super) fn file_name(
     site: &str,
     what: &str,
     first: jiff::civil::Date,
@@ -344,7 +344,7 @@ pub fn file_name(
 
 /// A period in a file name: a day, a calendar month, a calendar year, or
 /// first and last day.
-pub fn period_name(first: jiff::civil::Date, last: jiff::civil::Date) -> String {
+pub(super) fn period_name(first: jiff::civil::Date, last: jiff::civil::Date) -> String {
     if first == last {
         first.strftime("%Y-%m-%d").to_string()
     } else if first.day() == 1 && last == first.last_of_month() {
@@ -360,7 +360,7 @@ pub fn period_name(first: jiff::civil::Date, last: jiff::civil::Date) -> String 
     }
 }
 
-pub fn csv_response(bytes: Vec<u8>, name: &str) -> Response {
+pub(super) fn csv_response(bytes: Vec<u8>, name: &str) -> Response {
     let mut response = hyper::Response::new(http_body_util::Full::new(bytes::Bytes::from(bytes)));
     let headers = response.headers_mut();
     headers.insert(
@@ -374,7 +374,7 @@ pub fn csv_response(bytes: Vec<u8>, name: &str) -> Response {
 }
 
 /// The zip of every panel for the period (and filter) of `params`.
-pub fn zip(
+pub(super) fn zip(
     stats: &Stats,
     params: &HashMap<String, String>,
     now_hour: i32,
@@ -491,7 +491,7 @@ pub fn zip(
 
 /// The zip as an attachment named after site and period
 /// (`gemeente.example-2026-11.zip`).
-pub fn zip_response(bytes: Vec<u8>, name: &str) -> Response {
+pub(super) fn zip_response(bytes: Vec<u8>, name: &str) -> Response {
     let mut response = hyper::Response::new(http_body_util::Full::new(bytes::Bytes::from(bytes)));
     *response.status_mut() = StatusCode::OK;
     let headers = response.headers_mut();

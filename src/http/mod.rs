@@ -8,7 +8,7 @@
 
 mod admin;
 mod body;
-pub mod client_ip;
+pub(crate) mod client_ip;
 mod conditional;
 mod consent;
 mod consent_stats;
@@ -32,8 +32,9 @@ mod state;
 mod stats;
 mod store_call;
 
-pub use server::{Face, Listeners, Timeouts, serve};
-pub use state::AppState;
+pub use server::Listeners;
+pub(crate) use server::{Face, Timeouts, serve};
+pub(crate) use state::AppState;
 
 use bytes::Bytes;
 use http_body_util::Full;

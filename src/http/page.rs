@@ -10,7 +10,7 @@ use super::Response;
 /// this server.
 const PAGE_POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
-pub fn escape(text: &str) -> String {
+pub(super) fn escape(text: &str) -> String {
     let mut escaped = String::with_capacity(text.len());
     for character in text.chars() {
         match character {
@@ -26,7 +26,13 @@ pub fn escape(text: &str) -> String {
 }
 
 /// A whole page: `header` and `main` are HTML already escaped.
-pub fn html(status: StatusCode, language: &str, title: &str, header: &str, main: &str) -> Response {
+pub(super) fn html(
+    status: StatusCode,
+    language: &str,
+    title: &str,
+    header: &str,
+    main: &str,
+) -> Response {
     let body = format!(
         "<!doctype html>\n<html lang=\"{language}\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
@@ -62,7 +68,7 @@ pub fn html(status: StatusCode, language: &str, title: &str, header: &str, main:
 }
 
 /// Whether the client asked for HTML (a browser following a link).
-pub fn wants_html<B>(request: &hyper::Request<B>) -> bool {
+pub(super) fn wants_html<B>(request: &hyper::Request<B>) -> bool {
     request
         .headers()
         .get(header::ACCEPT)

@@ -13,7 +13,7 @@ use crate::disclosure;
 
 const STYLESHEET: &str = include_str!("assets/kruimel.css");
 
-pub fn stylesheet() -> Response {
+pub(super) fn stylesheet() -> Response {
     let mut response = hyper::Response::new(http_body_util::Full::new(bytes::Bytes::from_static(
         STYLESHEET.as_bytes(),
     )));
@@ -29,7 +29,7 @@ pub fn stylesheet() -> Response {
     response
 }
 
-pub fn serve<B>(state: &AppState, request: &Request<B>) -> Response {
+pub(super) fn serve<B>(state: &AppState, request: &Request<B>) -> Response {
     let path = request.uri().path().strip_prefix("/privacy/").unwrap_or("");
     let (site_id, json) = match path.strip_suffix(".json") {
         Some(site) => (site, true),

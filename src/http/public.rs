@@ -18,7 +18,7 @@ use crate::query::params::Endpoint;
 
 const OPENAPI: &str = include_str!("openapi.json");
 
-pub fn route_of(request: &Request<Incoming>) -> Route {
+pub(super) fn route_of(request: &Request<Incoming>) -> Route {
     match request.uri().path() {
         "/api/event" => Route::Event,
         "/js/kruimel.js" | "/js/kruimel-tracker.js" => Route::Script,
@@ -47,7 +47,7 @@ pub fn route_of(request: &Request<Incoming>) -> Route {
     }
 }
 
-pub async fn handle(
+pub(super) async fn handle(
     state: Arc<AppState>,
     request: Request<Incoming>,
     peer: SocketAddr,

@@ -14,7 +14,7 @@ use crate::consent::Receipt;
 use crate::disclosure::{LANGUAGES, text};
 
 /// A language the pages have, from a form or a receipt; Dutch otherwise.
-pub fn language(tag: Option<&str>) -> &'static str {
+pub(super) fn language(tag: Option<&str>) -> &'static str {
     LANGUAGES
         .into_iter()
         .find(|known| Some(*known) == tag)
@@ -67,7 +67,7 @@ fn date(seconds: i64, language: &str) -> String {
     }
 }
 
-pub fn shown(receipt: &Receipt) -> Response {
+pub(super) fn shown(receipt: &Receipt) -> Response {
     let language = language_of(receipt);
     let say = |key: &str, values: &[(&str, String)]| escaped_text(language, key, values);
     let nothing = say("receipt_nothing", &[]);
@@ -123,7 +123,7 @@ pub fn shown(receipt: &Receipt) -> Response {
 }
 
 /// The second step: what erasing means, and the button that does it.
-pub fn confirm(receipt: &Receipt) -> Response {
+pub(super) fn confirm(receipt: &Receipt) -> Response {
     let language = language_of(receipt);
     let id = receipt.receipt.hex();
     page::html(
@@ -143,7 +143,7 @@ pub fn confirm(receipt: &Receipt) -> Response {
     )
 }
 
-pub fn erased(language: &str) -> Response {
+pub(super) fn erased(language: &str) -> Response {
     page::html(
         StatusCode::OK,
         language,
@@ -155,7 +155,7 @@ pub fn erased(language: &str) -> Response {
 
 /// No receipt under this id. In the language of the form that led here;
 /// a link followed from elsewhere says it in every language.
-pub fn unknown(language: Option<&'static str>) -> Response {
+pub(super) fn unknown(language: Option<&'static str>) -> Response {
     let main = match language {
         Some(language) => format!(
             "<p>{}</p>\n",

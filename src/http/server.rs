@@ -29,7 +29,7 @@ pub struct Listeners {
 
 /// Which face of the server a listener shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Face {
+pub(crate) enum Face {
     Public,
     Admin,
 }
@@ -37,12 +37,12 @@ pub enum Face {
 /// Largest request head accepted; hyper answers 431 past it.
 const MAX_HEAD_BYTES: usize = 16 * 1024;
 
-pub struct Timeouts {
+pub(crate) struct Timeouts {
     pub header: Duration,
     pub drain: Duration,
 }
 
-pub async fn serve(
+pub(crate) async fn serve(
     listener: TcpListener,
     face: Face,
     state: Arc<AppState>,

@@ -14,7 +14,7 @@ use crate::reload::Reloader;
 use crate::sites::LiveSites;
 use crate::store::Store;
 
-pub struct AppState {
+pub(crate) struct AppState {
     pub pipeline: Pipeline,
     pub store: Arc<Store>,
     pub sites: LiveSites,

@@ -18,25 +18,26 @@ use serde_json::{Map, Value as Json, json};
 use super::errors::{ApiError, json_response};
 use super::store_call::store_call;
 use super::{AppState, Response, export};
+use crate::calendar::Day;
 use crate::query::comparison::Change;
 use crate::query::compute::Stats;
 use crate::query::fold::Audience;
 use crate::query::params::Endpoint;
-use crate::query::period::{Stretch, date_of};
+use crate::query::period::Stretch;
 use crate::query::{Metric, StatsQuery};
 use crate::sites::Site;
 
 const MAX_QUERY_STRING: usize = 4096;
 
 #[derive(Debug, Clone, Copy)]
-pub enum StatsRoute {
+pub(super) enum StatsRoute {
     Query(Endpoint),
     Realtime,
     /// Every panel for the period, as a zip of CSV files.
     Export,
 }
 
-pub async fn handle(
+pub(super) async fn handle(
     state: Arc<AppState>,
     request: Request<Incoming>,
     peer: SocketAddr,
@@ -96,7 +97,7 @@ async fn answer(
                 Endpoint::Timeseries => "timeseries",
                 Endpoint::Breakdown => "breakdown",
             });
-        let (first, last) = (date_of(range.first), date_of(range.last));
+        let (first, last) = (Day::new(range.first).date(), Day::new(range.last).date());
         let name = export::file_name(site.id.as_str(), what, first, last);
         let form = export::CsvForm::from_params(&params);
         return Ok(export::csv_response(
@@ -128,7 +129,7 @@ async fn export_all(
     let range = StatsQuery::parse(Endpoint::Aggregate, params, now_hour)?.range;
     let name = format!(
         "{site}-{}",
-        export::period_name(date_of(range.first), date_of(range.last))
+        export::period_name(Day::new(range.first).date(), Day::new(range.last).date())
     );
     Ok(export::zip_response(zipped, &name))
 }
@@ -283,7 +284,7 @@ fn stretch_json(stretch: Stretch) -> Json {
     let at = |hour: i32| {
         format!(
             "{}T{:02}:00:00",
-            date_of(hour.div_euclid(24)),
+            Day::new(hour.div_euclid(24)),
             hour.rem_euclid(24)
         )
     };

@@ -5,7 +5,7 @@
 use super::errors::ApiError;
 use crate::store::StoreError;
 
-pub async fn store_call<T: Send + 'static>(
+pub(super) async fn store_call<T: Send + 'static>(
     what: &'static str,
     work: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
 ) -> Result<T, ApiError> {

@@ -7,9 +7,9 @@
 //! Invariant: the request path never awaits storage; it does bounded CPU
 //! work and a `try_send`.
 
-pub mod admission;
+pub(crate) mod admission;
 pub mod beacon;
 pub mod hit;
 mod pipeline;
 
-pub use pipeline::{DropReason, Outcome, Pipeline, PipelineParts};
+pub(crate) use pipeline::{DropReason, Outcome, Pipeline, PipelineParts};

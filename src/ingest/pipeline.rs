@@ -77,7 +77,7 @@ impl DropReason {
 }
 
 #[derive(Debug, PartialEq, Eq)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     Counted,
     Dropped(DropReason),
     /// The page URL is not an absolute http(s) URL.
@@ -85,7 +85,7 @@ pub enum Outcome {
 }
 
 /// Everything the pipeline needs, built once by `startup`.
-pub struct PipelineParts {
+pub(crate) struct PipelineParts {
     pub sites: LiveSites,
     pub truncation: Truncation,
     pub salts: Arc<SaltBook>,
@@ -102,7 +102,7 @@ pub struct PipelineParts {
     pub metrics: Arc<Metrics>,
 }
 
-pub struct Pipeline {
+pub(crate) struct Pipeline {
     parts: PipelineParts,
     /// Per site, by index: its pageview counter.
     site_pageviews: ArcSwap<Vec<prometheus::IntCounter>>,
@@ -120,7 +120,7 @@ struct Counted<'a> {
 }
 
 impl Pipeline {
-    pub fn new(parts: PipelineParts) -> Pipeline {
+    pub(crate) fn new(parts: PipelineParts) -> Pipeline {
         let site_pageviews = ArcSwap::from_pointee(Vec::new());
         let pipeline = Pipeline {
             parts,
@@ -132,7 +132,7 @@ impl Pipeline {
 
     /// Pageview counters for `sites`; a reload calls this before it swaps
     /// the sites in, so a new site's first beacon is counted too.
-    pub fn count_pageviews_of(&self, sites: &Sites) {
+    pub(crate) fn count_pageviews_of(&self, sites: &Sites) {
         let counters = sites
             .iter()
             .map(|site| {
@@ -146,7 +146,7 @@ impl Pipeline {
     }
 
     /// The client's network as every later stage sees it (promise 1).
-    pub fn truncate(
+    pub(crate) fn truncate(
         &self,
         client: crate::privacy::ip::ClientIp,
     ) -> crate::privacy::ip::TruncatedIp {
@@ -154,16 +154,16 @@ impl Pipeline {
     }
 
     /// Whether a country database is loaded.
-    pub fn has_countries(&self) -> bool {
+    pub(crate) fn has_countries(&self) -> bool {
         self.parts.countries.load().is_some()
     }
 
     /// After a reload: the country database to look up from now on.
-    pub fn replace_countries(&self, countries: Option<CountryDb>) {
+    pub(crate) fn replace_countries(&self, countries: Option<CountryDb>) {
         self.parts.countries.store(countries.map(Arc::new));
     }
 
-    pub fn process(&self, beacon: Beacon, sender: Sender, now: Timestamp) -> Outcome {
+    pub(crate) fn process(&self, beacon: Beacon, sender: Sender, now: Timestamp) -> Outcome {
         let outcome = self.run(beacon, sender, now);
         let metrics = &self.parts.metrics;
         match &outcome {
@@ -365,7 +365,7 @@ impl Pipeline {
 
 /// The source a visit is attributed to: a known service by name, else the
 /// referrer host, else the campaign's `utm_source`, else direct.
-pub fn source_name(referrer: Option<&str>, utm_source: Option<&str>) -> String {
+pub(super) fn source_name(referrer: Option<&str>, utm_source: Option<&str>) -> String {
     match (referrer, utm_source) {
         (Some(host), _) => source::source_for_host(host)
             .map_or_else(|| host.to_owned(), |known| known.name.to_owned()),
@@ -374,7 +374,7 @@ pub fn source_name(referrer: Option<&str>, utm_source: Option<&str>) -> String {
     }
 }
 
-pub const DIRECT: &str = "Direct / None";
+pub(super) const DIRECT: &str = "Direct / None";
 
 fn with_width_fallback(classes: AgentClasses, width: Option<u32>) -> AgentClasses {
     match (classes.device, width) {

@@ -28,7 +28,11 @@ const MAX_PLACEHOLDER_NAME: usize = 64;
 /// `text`, cut to at most `max` bytes and cleaned after every cut with `clean`, which returns
 /// its argument borrowed when it has nothing to change. A text that fits is returned as it is;
 /// one that does not settle is dropped whole (the empty string), never stored half-cleaned.
-pub fn to_limit(mut text: String, max: usize, clean: impl Fn(&str) -> Cow<'_, str>) -> String {
+pub(crate) fn to_limit(
+    mut text: String,
+    max: usize,
+    clean: impl Fn(&str) -> Cow<'_, str>,
+) -> String {
     let mut cleanings = 0;
     while text.len() > max {
         text.truncate(cut_point(&text, max));

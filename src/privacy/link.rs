@@ -13,13 +13,13 @@ const OUTBOUND: [&str; 2] = ["Outbound Link: Click", "Cloaked Link: Click"];
 const DOWNLOAD: &str = "File Download";
 
 /// Whether property `key` of event `event` is a link target.
-pub fn reports_target(event: &str, key: &str) -> bool {
+pub(crate) fn reports_target(event: &str, key: &str) -> bool {
     key == "url" && (OUTBOUND.contains(&event) || event == DOWNLOAD)
 }
 
 /// The value to count for property `key` of event `event`, when it is a
 /// link target; `None` leaves the property to the general rules.
-pub fn clean_target(
+pub(crate) fn clean_target(
     event: &str,
     key: &str,
     value: &str,

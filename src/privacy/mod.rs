@@ -9,12 +9,12 @@
 //! raw user agent leaves here only as an argument to `enrich`.
 
 pub mod clean;
-pub mod cut;
+pub(crate) mod cut;
 pub mod ip;
-pub mod link;
+pub(crate) mod link;
 pub mod pii;
-pub mod salt;
-pub mod shared_salt;
+pub(crate) mod salt;
+pub(crate) mod shared_salt;
 pub mod url;
 pub mod visitor;
 

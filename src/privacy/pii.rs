@@ -38,6 +38,9 @@ const BSN: &str = "{bsn}";
 const PHONE: &str = "{phone}";
 const POSTCODE: &str = "{postcode}";
 
+/// The built-in placeholders, in the order the privacy page lists them.
+pub const BUILT_IN_PLACEHOLDERS: [&str; 5] = [EMAIL, BSN, IBAN, POSTCODE, PHONE];
+
 /// Names end up in stored dimensions, so they are kept short and URL-safe.
 const MAX_NAME_BYTES: usize = 64;
 const IBAN_MIN_LEN: usize = 15;
@@ -114,8 +117,7 @@ impl PiiPattern {
         // A pattern that matches a placeholder would replace it again at every cleaning
         // ("{zaak}" becoming "{{zaak}}"), so a stored text could never be clean.
         let placeholder = format!("{{{name}}}");
-        let built_in = [EMAIL, IBAN, BSN, PHONE, POSTCODE];
-        if let Some(matched) = built_in
+        if let Some(matched) = BUILT_IN_PLACEHOLDERS
             .into_iter()
             .chain([placeholder.as_str()])
             .find(|placeholder| compiled.is_match(placeholder))

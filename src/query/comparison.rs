@@ -34,7 +34,7 @@ pub struct Compared {
 
 /// One side of a comparison: its counts, and the visitors a conversion
 /// rate divides by (when a rate is asked).
-pub struct Side {
+pub(crate) struct Side {
     counts: Counts,
     base: Option<i64>,
 }
@@ -45,7 +45,7 @@ pub struct Side {
 /// population (visitors; visits for a figure per visit; the base of a
 /// conversion rate) has nothing to compare with, and neither has a rate
 /// per visit of a period without visits.
-pub fn change(
+pub(crate) fn change(
     metric: Metric,
     (current, now): (f64, &Counts),
     (previous, before): (f64, &Counts),

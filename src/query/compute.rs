@@ -9,7 +9,8 @@ use std::collections::HashMap;
 use super::comparison::{Change, Compared};
 use super::fold::Audience;
 use super::params::{Filter, Interval, Metric, Property, StatsQuery};
-use super::period::{DateRange, compared, date_of, month_key, read_plan, spans_a_whole_month};
+use super::period::{DateRange, compared, read_plan, spans_a_whole_month};
+use crate::calendar::Day;
 use crate::store::{Counts, Dim, Granularity, RowPrefix, Store, StoreError};
 
 pub struct Stats<'a> {
@@ -22,7 +23,7 @@ pub struct Stats<'a> {
 /// A metric, its value (`None`: withheld from this audience) and, when
 /// asked, its change against the previous period (`None`: not asked, or
 /// not known to this audience).
-pub type AggregateValue = (Metric, Option<f64>, Option<Change>);
+pub(crate) type AggregateValue = (Metric, Option<f64>, Option<Change>);
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct SeriesPoint {
@@ -40,7 +41,7 @@ pub struct BreakdownRow {
 
 /// A metric's value from summed counts; `base` is the visitors a
 /// conversion rate divides by (see `conversion`).
-pub fn metric_value(metric: Metric, counts: &Counts, base: i64) -> f64 {
+pub(crate) fn metric_value(metric: Metric, counts: &Counts, base: i64) -> f64 {
     let per_visit = |total: i64, scale: f64| {
         if counts.visits <= 0 {
             0.0
@@ -198,7 +199,7 @@ impl Stats<'_> {
                 let prefix = self.prefix(&query.filter, Dim::None, Granularity::Day);
                 let sums = self.sums_by(&prefix, (range.first, range.last), |day| day)?;
                 Ok(fill(&sums, range.first..=range.last, |day| {
-                    date_of(day).to_string()
+                    Day::new(day).to_string()
                 }))
             }
             Interval::Month => {
@@ -212,7 +213,7 @@ impl Stats<'_> {
                 Ok(keys
                     .into_iter()
                     .map(|month| SeriesPoint {
-                        label: date_of(month).to_string(),
+                        label: Day::new(month).to_string(),
                         counts: Some(sums.get(&month).copied().unwrap_or_default()),
                     })
                     .collect())
@@ -334,7 +335,7 @@ fn points_until_now(query: &StatsQuery) -> usize {
             let mut month = month_key(range.first);
             while month <= month_key(today.min(range.last)) {
                 months += 1;
-                month = super::period::month_end(month) + 1;
+                month = Day::new(month).last_of_month().number() + 1;
             }
             match range.first > today {
                 true => 0,
@@ -396,9 +397,14 @@ pub(super) fn per_key(values: Vec<BreakdownRow>) -> Vec<BreakdownRow> {
         .collect()
 }
 
+/// The first day of `day`'s month, by number: the key months are summed under.
+fn month_key(day: i32) -> i32 {
+    Day::new(day).first_of_month().number()
+}
+
 pub(super) fn hour_label(hour: i32) -> String {
     let day = hour.div_euclid(24);
-    format!("{} {:02}:00:00", date_of(day), hour.rem_euclid(24))
+    format!("{} {:02}:00:00", Day::new(day), hour.rem_euclid(24))
 }
 
 fn fill(

@@ -18,7 +18,7 @@ use super::period::DateRange;
 use crate::store::{Dim, StoreError};
 
 /// Percent with one decimal; 0 where nobody was there to convert.
-pub fn rate(converted: i64, visitors: i64) -> f64 {
+pub(crate) fn rate(converted: i64, visitors: i64) -> f64 {
     if visitors <= 0 {
         return 0.0;
     }

@@ -9,14 +9,14 @@
 //! does not know HTTP: the edge hands it parameters and serialises what it
 //! returns.
 
-pub mod comparison;
-pub mod compute;
-pub mod conversion;
+pub(crate) mod comparison;
+pub(crate) mod compute;
+pub(crate) mod conversion;
 pub mod fold;
 pub mod params;
-pub mod period;
+pub(crate) mod period;
 mod published;
 
-pub use compute::{BreakdownRow, SeriesPoint, Stats};
-pub use params::{Filter, Interval, Metric, Property, QueryError, StatsQuery};
-pub use period::DateRange;
+pub use compute::Stats;
+pub(crate) use params::{Filter, Metric, QueryError};
+pub use params::{Property, StatsQuery};

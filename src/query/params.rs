@@ -7,7 +7,8 @@ use std::collections::HashMap;
 
 use jiff::civil::Date;
 
-use super::period::{DateRange, date_of, day_number, month_start};
+use super::period::DateRange;
+use crate::calendar::Day;
 use crate::store::Dim;
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -414,8 +415,8 @@ pub fn parse_range(period: &str, date: Option<&str>, today: i32) -> Result<DateR
             .split_once(',')
             .ok_or_else(|| QueryError::Date(text.to_owned()))?;
         let range = DateRange {
-            first: day_number(parse_date(first)?),
-            last: day_number(parse_date(last)?),
+            first: Day::of(parse_date(first)?).number(),
+            last: Day::of(parse_date(last)?).number(),
         };
         if range.first > range.last || range.days() > 3_700 {
             return Err(QueryError::Date(text.to_owned()));
@@ -423,12 +424,12 @@ pub fn parse_range(period: &str, date: Option<&str>, today: i32) -> Result<DateR
         return Ok(range);
     }
     let anchor = match date {
-        Some(text) => day_number(parse_date(text)?),
+        Some(text) => Day::of(parse_date(text)?).number(),
         None => today,
     };
-    let anchor_date = date_of(anchor);
+    let anchor_day = Day::new(anchor);
     let months_back = |months: i32| DateRange {
-        first: day_number(month_start(anchor_date, months - 1)),
+        first: anchor_day.first_of_month_back(months - 1).number(),
         last: anchor,
     };
     Ok(match period {
@@ -445,8 +446,8 @@ pub fn parse_range(period: &str, date: Option<&str>, today: i32) -> Result<DateR
             last: anchor,
         },
         "month" => DateRange {
-            first: day_number(anchor_date.first_of_month()),
-            last: day_number(anchor_date.last_of_month()),
+            first: anchor_day.first_of_month().number(),
+            last: anchor_day.last_of_month().number(),
         },
         "6mo" => months_back(6),
         "12mo" => months_back(12),
@@ -502,14 +503,14 @@ mod tests {
 
     /// 10:00 on 2026-11-23, as a local hour.
     fn now() -> i32 {
-        day_number("2026-11-23".parse().unwrap()) * 24 + 10
+        Day::of("2026-11-23".parse().unwrap()).number() * 24 + 10
     }
 
     fn range(pairs: &[(&str, &str)]) -> Result<(String, String), QueryError> {
         let query = StatsQuery::parse(Endpoint::Aggregate, &params(pairs), now())?;
         Ok((
-            date_of(query.range.first).to_string(),
-            date_of(query.range.last).to_string(),
+            Day::new(query.range.first).to_string(),
+            Day::new(query.range.last).to_string(),
         ))
     }
 

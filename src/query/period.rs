@@ -1,13 +1,10 @@
 //! Periods as ranges of local days.
 //!
-//! Days are counted as days since 1970-01-01 in the site's calendar, the
-//! same numbering the aggregator stores buckets under.
+//! Days are `calendar::Day` numbers (days since 1970-01-01 in the site's
+//! calendar), the same numbering the aggregator stores buckets under.
 
-use jiff::civil::{Date, date};
-
+use crate::calendar::Day;
 use crate::store::Granularity;
-
-const EPOCH: Date = date(1970, 1, 1);
 
 /// An inclusive range of local days.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,7 +74,7 @@ impl Stretch {
 /// against the 23 days before it. The running hour is left out on both
 /// sides, since counts are stored by the hour: the comparison is exact,
 /// and can be checked against the hourly series.
-pub fn compared(range: DateRange, now_hour: i32) -> (Stretch, Stretch) {
+pub(crate) fn compared(range: DateRange, now_hour: i32) -> (Stretch, Stretch) {
     let today = now_hour.div_euclid(24);
     if range.last < today {
         return (Stretch::whole(range), Stretch::whole(range.previous()));
@@ -95,57 +92,26 @@ pub fn compared(range: DateRange, now_hour: i32) -> (Stretch, Stretch) {
     (stretch(range.first), stretch(previous.first))
 }
 
-pub fn day_number(day: Date) -> i32 {
-    // Whole days between two civil dates; cannot fail within jiff's range.
-    day.since(EPOCH).map(|span| span.get_days()).unwrap_or(0)
-}
-
-/// The date of a day number; the epoch for numbers outside the calendar.
-pub fn date_of(day: i32) -> Date {
-    jiff::Span::new()
-        .try_days(i64::from(day))
-        .ok()
-        .and_then(|span| EPOCH.checked_add(span).ok())
-        .unwrap_or(EPOCH)
-}
-
-/// The first day of the month `months_back` months before `day`'s month.
-pub fn month_start(day: Date, months_back: i32) -> Date {
-    let first = day.first_of_month();
-    first
-        .checked_sub(jiff::Span::new().months(i64::from(months_back)))
-        .unwrap_or(first)
-}
-
-/// Days since epoch at which the month containing `day` starts, for grouping.
-pub fn month_key(day: i32) -> i32 {
-    day_number(date_of(day).first_of_month())
-}
-
-/// The last day of the month containing `day`.
-pub fn month_end(day: i32) -> i32 {
-    day_number(date_of(day).last_of_month())
-}
-
 /// Whether a range holds a month from its first day to its last.
-pub fn spans_a_whole_month(range: DateRange) -> bool {
-    let first_whole = match month_key(range.first) == range.first {
+pub(crate) fn spans_a_whole_month(range: DateRange) -> bool {
+    let first = Day::new(range.first);
+    let first_whole = match first.first_of_month() == first {
         true => range.first,
-        false => month_end(range.first) + 1,
+        false => first.last_of_month().number() + 1,
     };
-    month_end(first_whole) <= range.last
+    Day::new(first_whole).last_of_month().number() <= range.last
 }
 
 /// Where a range's rows are read: whole months that are rolled up from
 /// their monthly rows, the other days from daily rows. Each part is the
 /// granularity and its first and last bucket; `rolled` lists months by
 /// their first day, in order.
-pub fn read_plan(range: DateRange, rolled: &[i32]) -> Vec<(Granularity, i32, i32)> {
+pub(crate) fn read_plan(range: DateRange, rolled: &[i32]) -> Vec<(Granularity, i32, i32)> {
     let mut plan: Vec<(Granularity, i32, i32)> = Vec::new();
     let mut day = range.first;
     while day <= range.last {
-        let end = month_end(day);
-        let whole = month_key(day) == day && end <= range.last;
+        let end = Day::new(day).last_of_month().number();
+        let whole = Day::new(day).first_of_month().number() == day && end <= range.last;
         let (granularity, last) = match whole && rolled.binary_search(&day).is_ok() {
             true => (Granularity::Month, day),
             false => (Granularity::Day, end.min(range.last)),
@@ -165,22 +131,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn day_numbers_round_trip() {
-        for text in ["1970-01-01", "2024-02-29", "2026-11-23", "1969-12-31"] {
-            let day: Date = text.parse().unwrap();
-            assert_eq!(date_of(day_number(day)), day, "{text}");
-        }
-        assert_eq!(day_number(date(1970, 1, 2)), 1);
-    }
-
-    #[test]
-    fn a_day_number_outside_the_calendar_is_the_epoch_not_a_panic() {
-        assert_eq!(date_of(i32::MIN), EPOCH);
-        assert_eq!(date_of(i32::MAX), EPOCH);
-        assert_eq!(month_end(i32::MIN + 1), day_number(EPOCH.last_of_month()));
-    }
-
-    #[test]
     fn the_previous_period_has_the_same_length() {
         let range = DateRange {
             first: 10,
@@ -190,7 +140,7 @@ mod tests {
     }
 
     fn day(text: &str) -> i32 {
-        day_number(text.parse().unwrap())
+        Day::of(text.parse().unwrap()).number()
     }
 
     /// A stretch as local times, for reading.
@@ -198,7 +148,7 @@ mod tests {
         let at = |hour: i32| {
             format!(
                 "{} {:02}",
-                date_of(hour.div_euclid(24)),
+                Day::new(hour.div_euclid(24)),
                 hour.rem_euclid(24)
             )
         };
@@ -355,10 +305,5 @@ mod tests {
             read_plan(inside, &rolled),
             vec![(Granularity::Day, inside.first, inside.last)]
         );
-    }
-
-    #[test]
-    fn months_go_back_across_years() {
-        assert_eq!(month_start(date(2026, 2, 15), 11), date(2025, 3, 1));
     }
 }

@@ -20,7 +20,8 @@ use std::collections::{HashMap, HashSet};
 use super::compute::{BreakdownRow, SeriesPoint, Stats, happened, hour_label, per_key, sort_rows};
 use super::fold::{FoldedDay, OTHER, OtherRow, without_visits};
 use super::params::{Filter, Interval, Property, StatsQuery};
-use super::period::{DateRange, date_of, month_key};
+use super::period::DateRange;
+use crate::calendar::Day;
 use crate::store::{Counts, Dim, Granularity, StoreError};
 
 type Values = HashMap<String, Counts, foldhash::fast::RandomState>;
@@ -190,14 +191,14 @@ impl Stats<'_> {
             Interval::Day => days
                 .into_iter()
                 .map(|(day, counts)| SeriesPoint {
-                    label: date_of(day).to_string(),
+                    label: Day::new(day).to_string(),
                     counts,
                 })
                 .collect(),
             Interval::Month => {
                 let mut months: Vec<(i32, Counts)> = Vec::new();
                 for (day, counts) in days {
-                    let month = month_key(day);
+                    let month = Day::new(day).first_of_month().number();
                     if months.last().is_none_or(|(last, _)| *last != month) {
                         months.push((month, Counts::default()));
                     }
@@ -208,7 +209,7 @@ impl Stats<'_> {
                 months
                     .into_iter()
                     .map(|(month, sum)| SeriesPoint {
-                        label: date_of(month).to_string(),
+                        label: Day::new(month).to_string(),
                         counts: shown(sum),
                     })
                     .collect()

@@ -17,7 +17,7 @@
 //! class).
 
 /// Fingerprints one visitor may hold in one day.
-pub const MAX_PER_VISITOR: usize = 2048;
+pub(super) const MAX_PER_VISITOR: usize = 2048;
 
 #[derive(Debug, Default, Clone)]
 pub struct Credits(Box<[u32]>);

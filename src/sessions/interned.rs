@@ -20,7 +20,7 @@ pub(super) struct Interned {
 
 impl Interned {
     /// The shared copy of `page`.
-    pub fn page(&mut self, page: &str) -> Arc<str> {
+    pub(super) fn page(&mut self, page: &str) -> Arc<str> {
         if let Some(shared) = self.pages.get(page) {
             return shared.clone();
         }
@@ -30,7 +30,7 @@ impl Interned {
     }
 
     /// The shared copy of `attrs`.
-    pub fn attributions(&mut self, attrs: VisitAttrs) -> Arc<VisitAttrs> {
+    pub(super) fn attributions(&mut self, attrs: VisitAttrs) -> Arc<VisitAttrs> {
         if let Some(shared) = self.attributions.get(&attrs) {
             return shared.clone();
         }
@@ -41,7 +41,7 @@ impl Interned {
 
     /// Forgets what nothing else holds any more (attributions first: they
     /// hold their entry pages).
-    pub fn prune(&mut self) {
+    pub(super) fn prune(&mut self) {
         self.attributions
             .retain(|attrs| Arc::strong_count(attrs) > 1);
         self.pages.retain(|page| Arc::strong_count(page) > 1);
@@ -49,7 +49,7 @@ impl Interned {
 
     /// Distinct pages and attributions held.
     #[cfg(test)]
-    pub fn len(&self) -> (usize, usize) {
+    pub(super) fn len(&self) -> (usize, usize) {
         (self.pages.len(), self.attributions.len())
     }
 }

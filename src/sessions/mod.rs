@@ -25,8 +25,8 @@ use crate::ingest::hit::Hit;
 use crate::sites::{Moment, SiteIdx};
 use interned::Interned;
 
-pub use credits::{CreditCheck, Credits, MAX_PER_VISITOR};
-pub use visit::{EndedVisit, Visit, VisitAttrs, VisitChange};
+pub(crate) use credits::{CreditCheck, Credits};
+pub(crate) use visit::{EndedVisit, Visit, VisitAttrs, VisitChange};
 
 /// Credit fingerprints the hot state holds per visitor of its cap, on
 /// average: a full hot state in the soak test held about 22 per visitor

@@ -1,3 +1,4 @@
+use super::credits::MAX_PER_VISITOR;
 use super::*;
 use crate::enrich::agent::Device;
 use crate::enrich::country::Country;

@@ -29,7 +29,7 @@ pub struct VisitAttrs {
 }
 
 #[derive(Debug)]
-pub struct Visit {
+pub(crate) struct Visit {
     pub start: Moment,
     pub last_seen: i64,
     /// Shared with every open visit of the same attribution.

@@ -13,7 +13,7 @@
 use super::{Store, StoreError};
 
 /// The BLAKE3 hash of a session's token.
-pub type LoginKey = [u8; 32];
+pub(crate) type LoginKey = [u8; 32];
 
 const FORMAT: u8 = 2;
 /// Format, created, last used, CSRF token, credentials; the user's name follows.

@@ -9,18 +9,18 @@
 //! every value written is a sum.
 //! Calls block: callers run them on a blocking thread.
 
-pub mod consent;
+pub(crate) mod consent;
 mod embedded;
-pub mod logins;
+pub(crate) mod logins;
 pub mod redis;
-pub mod schema;
+pub(crate) mod schema;
 mod segment;
-pub mod sharing;
+pub(crate) mod sharing;
 mod unit;
 
 use std::path::Path;
 
-pub use embedded::{Embedded, Migration, MigrationRun};
+pub use embedded::{Embedded, MigrationRun};
 pub use redis::RedisStore;
 pub use schema::{Counts, Dim, Granularity, KeyParts, Row, RowPrefix};
 

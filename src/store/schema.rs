@@ -283,7 +283,7 @@ fn truncated(text: &str, max: usize) -> &str {
 }
 
 /// Splits a stored key into its prefix, bucket and breakdown value.
-pub fn decode_key(key: &[u8]) -> Result<(RowPrefix, Row), &'static str> {
+pub(crate) fn decode_key(key: &[u8]) -> Result<(RowPrefix, Row), &'static str> {
     let mut rest = key;
     let mut take = |count: usize| -> Result<&[u8], &'static str> {
         if rest.len() < count {
@@ -320,7 +320,7 @@ pub fn decode_key(key: &[u8]) -> Result<(RowPrefix, Row), &'static str> {
 /// The bucket and breakdown value of a row, from the bytes of its key after
 /// the encoded prefix: what a scan needs, without decoding and allocating
 /// the prefix again for every row.
-pub fn split_row(after_prefix: &[u8]) -> Result<(i32, &str), &'static str> {
+pub(crate) fn split_row(after_prefix: &[u8]) -> Result<(i32, &str), &'static str> {
     let (bucket, value) = after_prefix
         .split_first_chunk::<4>()
         .ok_or("key too short")?;
@@ -330,7 +330,7 @@ pub fn split_row(after_prefix: &[u8]) -> Result<(i32, &str), &'static str> {
 
 /// The length of a stored key's prefix (everything before the bucket) and
 /// its granularity, read from the lengths in the key without decoding it.
-pub fn prefix_of(key: &[u8]) -> Option<(usize, Granularity)> {
+pub(crate) fn prefix_of(key: &[u8]) -> Option<(usize, Granularity)> {
     let site_end = 1 + usize::from(*key.first()?);
     let filter_len = key.get(site_end + 1..site_end + 3)?;
     let filter_end = site_end + 3 + usize::from(u16::from_be_bytes([filter_len[0], filter_len[1]]));
@@ -339,7 +339,7 @@ pub fn prefix_of(key: &[u8]) -> Option<(usize, Granularity)> {
 }
 
 /// The bucket bytes a key stores for `bucket`, for building keys by hand.
-pub fn encoded_bucket(bucket: i32) -> [u8; 4] {
+pub(crate) fn encoded_bucket(bucket: i32) -> [u8; 4] {
     bucket_bytes(bucket)
 }
 

@@ -39,11 +39,11 @@ const RAW: u8 = 0;
 const ZSTD: u8 = 1;
 
 /// What went wrong reading stored bytes.
-pub type Corrupt = &'static str;
+pub(super) type Corrupt = &'static str;
 
 /// The sorted, distinct texts of a sealed day or month.
 #[derive(Debug, Default, PartialEq, Eq)]
-pub struct Dictionary {
+pub(super) struct Dictionary {
     /// Every text one after another, checked as UTF-8 once.
     joined: String,
     /// Where each text ends in `joined`, each on a character boundary.
@@ -52,7 +52,7 @@ pub struct Dictionary {
 
 impl Dictionary {
     /// A dictionary of `texts`, which must be sorted and distinct.
-    pub fn of_sorted<'a>(texts: impl IntoIterator<Item = &'a str>) -> Dictionary {
+    pub(super) fn of_sorted<'a>(texts: impl IntoIterator<Item = &'a str>) -> Dictionary {
         let mut dictionary = Dictionary::default();
         for text in texts {
             debug_assert!(dictionary.len() == 0 || dictionary.text(dictionary.len() - 1) < text);
@@ -62,12 +62,12 @@ impl Dictionary {
         dictionary
     }
 
-    pub fn len(&self) -> u32 {
+    pub(super) fn len(&self) -> u32 {
         self.ends.len() as u32
     }
 
     /// The text numbered `id`, when there is one.
-    pub fn get(&self, id: u32) -> Option<&str> {
+    pub(super) fn get(&self, id: u32) -> Option<&str> {
         let id = id as usize;
         let end = *self.ends.get(id)? as usize;
         let start = if id == 0 {
@@ -83,7 +83,7 @@ impl Dictionary {
     }
 
     /// The number of `text`, when the dictionary holds it.
-    pub fn id_of(&self, text: &str) -> Option<u32> {
+    pub(super) fn id_of(&self, text: &str) -> Option<u32> {
         let (mut low, mut high) = (0u32, self.len());
         while low < high {
             let middle = low + (high - low) / 2;
@@ -97,12 +97,12 @@ impl Dictionary {
     }
 
     /// Every text in order.
-    pub fn texts(&self) -> impl Iterator<Item = &str> {
+    pub(super) fn texts(&self) -> impl Iterator<Item = &str> {
         (0..self.len()).map(|id| self.text(id))
     }
 
     /// The count, each length, then the texts one after another.
-    pub fn encode(&self) -> Vec<u8> {
+    pub(super) fn encode(&self) -> Vec<u8> {
         let mut raw = Vec::with_capacity(self.joined.len() + 2 * self.ends.len() + 5);
         put_varint(&mut raw, u64::from(self.len()));
         let mut start = 0;
@@ -114,7 +114,7 @@ impl Dictionary {
         pack(u64::from(self.len()), &raw)
     }
 
-    pub fn decode(block: &[u8]) -> Result<Dictionary, Corrupt> {
+    pub(super) fn decode(block: &[u8]) -> Result<Dictionary, Corrupt> {
         let (_, raw) = unpack(block)?;
         let mut cursor = Cursor::new(&raw);
         let count = cursor.number()?;
@@ -144,7 +144,7 @@ impl Dictionary {
 
 /// One row of a sealed table, by dictionary numbers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SealedRow {
+pub(super) struct SealedRow {
     pub filter: u32,
     /// The hour within the day for hourly tables; 0 otherwise.
     pub offset: u32,
@@ -153,7 +153,7 @@ pub struct SealedRow {
 }
 
 /// Encodes a table's rows (in any order; they are sorted here) as a block.
-pub fn encode_table(rows: &mut [SealedRow]) -> Vec<u8> {
+pub(super) fn encode_table(rows: &mut [SealedRow]) -> Vec<u8> {
     rows.sort_unstable_by_key(|row| (row.filter, row.offset, row.value));
     let mut raw = Vec::with_capacity(rows.len() * 10 + 8);
     put_varint(
@@ -199,24 +199,24 @@ fn counters(counts: &Counts) -> [i64; 6] {
 }
 
 /// How many rows a stored block holds, read from its head alone.
-pub fn row_count(block: &[u8]) -> Result<u64, Corrupt> {
+pub(super) fn row_count(block: &[u8]) -> Result<u64, Corrupt> {
     let mut cursor = Cursor::new(block.get(1..).ok_or("empty block")?);
     cursor.number()
 }
 
 /// A table's block, decompressed once and read as often as needed.
-pub struct Table {
+pub(super) struct Table {
     raw: Vec<u8>,
 }
 
 impl Table {
-    pub fn decode(block: &[u8]) -> Result<Table, Corrupt> {
+    pub(super) fn decode(block: &[u8]) -> Result<Table, Corrupt> {
         let (_, raw) = unpack(block)?;
         Ok(Table { raw })
     }
 
     /// Hands every row to `each`, in order of filter, hour and value.
-    pub fn each_row(&self, mut each: impl FnMut(SealedRow)) -> Result<(), Corrupt> {
+    pub(super) fn each_row(&self, mut each: impl FnMut(SealedRow)) -> Result<(), Corrupt> {
         self.walk(None, |row| {
             each(row);
             true
@@ -225,7 +225,11 @@ impl Table {
 
     /// Hands the rows of one filter value to `each`, in order of hour and
     /// value, skipping other groups without decoding them.
-    pub fn rows_of(&self, filter: u32, mut each: impl FnMut(SealedRow)) -> Result<(), Corrupt> {
+    pub(super) fn rows_of(
+        &self,
+        filter: u32,
+        mut each: impl FnMut(SealedRow),
+    ) -> Result<(), Corrupt> {
         self.walk(Some(filter), |row| {
             each(row);
             true
@@ -305,7 +309,7 @@ fn read_group(
 /// each table `[tag][length][table]`, its bytes as `encode_table` made
 /// them before compression. `tables` are blocks of `encode_table`, each
 /// with a tag (the breakdown that tells them apart).
-pub fn encode_group<'a>(
+pub(super) fn encode_group<'a>(
     tables: impl IntoIterator<Item = (u8, &'a [u8])>,
 ) -> Result<Vec<u8>, Corrupt> {
     let mut raw = Vec::new();
@@ -327,7 +331,7 @@ pub fn encode_group<'a>(
 }
 
 /// The tables of a group block, each with its tag, in the order stored.
-pub fn decode_group(block: &[u8]) -> Result<Vec<(u8, Table)>, Corrupt> {
+pub(super) fn decode_group(block: &[u8]) -> Result<Vec<(u8, Table)>, Corrupt> {
     let (_, raw) = unpack(block)?;
     let mut cursor = Cursor::new(&raw);
     let count = cursor.number()?;

@@ -13,14 +13,14 @@ use crate::store::segment::{Corrupt, Dictionary, SealedRow, Table, encode_table}
 
 /// A day (its hourly and daily rows) or a rolled-up month (its monthly rows).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Unit {
+pub(super) enum Unit {
     Day(i32),
     Month(i32),
 }
 
 /// The tables of a unit: one per shape.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Shape {
+pub(super) struct Shape {
     pub filter: Dim,
     pub breakdown: Dim,
     pub granularity: Granularity,
@@ -28,13 +28,13 @@ pub struct Shape {
 
 /// A row with its texts, while a unit is being rebuilt: the filter value,
 /// the hour within the day (0 but for hourly rows) and the breakdown value.
-pub type Texts = (String, u32, String);
+pub(super) type Texts = (String, u32, String);
 /// A unit's rows by shape, while it is being rebuilt.
-pub type Rows = HashMap<Shape, BTreeMap<Texts, Counts>>;
+pub(super) type Rows = HashMap<Shape, BTreeMap<Texts, Counts>>;
 
 impl Unit {
     /// The unit a row belongs to, and its hour within the unit's day.
-    pub fn of(granularity: Granularity, bucket: i32) -> (Unit, u32) {
+    pub(super) fn of(granularity: Granularity, bucket: i32) -> (Unit, u32) {
         match granularity {
             Granularity::Hour => (
                 Unit::Day(bucket.div_euclid(24)),
@@ -46,7 +46,7 @@ impl Unit {
     }
 
     /// `Day` for a day's unit, `Month` for a month's.
-    pub fn kind(self) -> Granularity {
+    pub(super) fn kind(self) -> Granularity {
         match self {
             Unit::Day(_) => Granularity::Day,
             Unit::Month(_) => Granularity::Month,
@@ -54,14 +54,14 @@ impl Unit {
     }
 
     /// The day, or the month's first day.
-    pub fn period(self) -> i32 {
+    pub(super) fn period(self) -> i32 {
         match self {
             Unit::Day(day) | Unit::Month(day) => day,
         }
     }
 
     /// The bucket of a row of `granularity` at `offset` in this unit.
-    pub fn bucket(self, granularity: Granularity, offset: u32) -> i32 {
+    pub(super) fn bucket(self, granularity: Granularity, offset: u32) -> i32 {
         match granularity {
             Granularity::Hour => self.period() * 24 + offset as i32,
             _ => self.period(),
@@ -71,7 +71,7 @@ impl Unit {
 
 impl Shape {
     /// Three bytes: filter dimension, breakdown dimension, granularity.
-    pub fn to_bytes(self) -> [u8; 3] {
+    pub(super) fn to_bytes(self) -> [u8; 3] {
         [
             self.filter as u8,
             self.breakdown as u8,
@@ -79,7 +79,7 @@ impl Shape {
         ]
     }
 
-    pub fn from_bytes([filter, breakdown, granularity]: [u8; 3]) -> Result<Shape, Corrupt> {
+    pub(super) fn from_bytes([filter, breakdown, granularity]: [u8; 3]) -> Result<Shape, Corrupt> {
         Ok(Shape {
             filter: Dim::from_byte(filter).ok_or("segment filter")?,
             breakdown: Dim::from_byte(breakdown).ok_or("segment breakdown")?,
@@ -89,13 +89,13 @@ impl Shape {
 }
 
 /// A unit's blocks: its dictionary and a table per shape.
-pub struct Encoded {
+pub(super) struct Encoded {
     pub dictionary: Vec<u8>,
     pub tables: Vec<(Shape, Vec<u8>)>,
 }
 
 /// The blocks of a unit holding `rows`; `None` when it holds no row.
-pub fn encode(rows: &Rows) -> Option<Encoded> {
+pub(super) fn encode(rows: &Rows) -> Option<Encoded> {
     let texts: BTreeSet<&str> = rows
         .values()
         .flat_map(|rows| rows.keys())
@@ -129,7 +129,7 @@ pub fn encode(rows: &Rows) -> Option<Encoded> {
 }
 
 /// Adds every row of a table of `shape`, with its texts, to `rows`.
-pub fn add_table(
+pub(super) fn add_table(
     dictionary: &Dictionary,
     shape: Shape,
     table: &[u8],
@@ -139,7 +139,7 @@ pub fn add_table(
 }
 
 /// Adds every row of a decoded table of `shape`, with its texts, to `rows`.
-pub fn add_rows(
+pub(super) fn add_rows(
     dictionary: &Dictionary,
     shape: Shape,
     table: &Table,
@@ -166,7 +166,7 @@ pub fn add_rows(
 /// Hands the rows of `table` (of a unit's shape with `granularity`) under
 /// the filter value `filter` with a bucket in `first..=last` to `each`, in
 /// bucket and value order.
-pub fn each_row_of(
+pub(super) fn each_row_of(
     (unit, granularity): (Unit, Granularity),
     dictionary: &Dictionary,
     table: &[u8],
@@ -189,7 +189,7 @@ pub fn each_row_of(
 }
 
 /// As `each_row_of`, for a table already decoded.
-pub fn each_row_in(
+pub(super) fn each_row_in(
     (unit, granularity): (Unit, Granularity),
     dictionary: &Dictionary,
     table: &Table,

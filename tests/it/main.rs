@@ -1,4 +1,6 @@
 //! Kruimel's integration tests: one binary, the real server on real sockets.
+// Not a library: `pub` here is how its modules reach each other.
+#![allow(unreachable_pub)]
 
 mod admin_listener;
 mod amplification;

@@ -213,9 +213,9 @@ mod through_the_library {
     use std::collections::HashMap;
     use std::time::{Duration, Instant};
 
+    use kruimel::calendar::Day;
     use kruimel::query::fold::Audience;
     use kruimel::query::params::Endpoint;
-    use kruimel::query::period::day_number;
     use kruimel::query::{Property, Stats, StatsQuery};
     use kruimel::store::{Counts, Dim, Granularity, KeyParts, RowPrefix, Store};
 
@@ -224,7 +224,7 @@ mod through_the_library {
     const SITE: &str = "gemeente.example";
 
     fn day(text: &str) -> i32 {
-        day_number(text.parse().unwrap())
+        Day::of(text.parse().unwrap()).number()
     }
 
     fn page_row(granularity: Granularity, bucket: i32, pageviews: i64) -> (Vec<u8>, Counts) {

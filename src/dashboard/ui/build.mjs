@@ -11,10 +11,10 @@
 // bytes), which is what lets CI compare the committed files with a fresh
 // build. After a build, `cargo build` embeds it.
 import { build, transform } from 'esbuild';
-import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
-import { gzipSync } from 'node:zlib';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
+import { gzipped as gz, writeOrCheck } from '../../../.ci/dist.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const dist = join(here, 'dist');
@@ -48,26 +48,8 @@ const files = {
   'app.css': banner + css.code,
 };
 
-const gz = (text) => gzipSync(Buffer.from(text), { level: 9 }).length;
 for (const [name, text] of Object.entries(files)) {
   console.log(`dist/${name.padEnd(10)} ${String(Buffer.byteLength(text)).padStart(6)} bytes, ${String(gz(text)).padStart(6)} gzipped`);
 }
 
-let failed = false;
-if (process.argv.includes('--check')) {
-  for (const [name, text] of Object.entries(files)) {
-    let committed = '';
-    try {
-      committed = readFileSync(join(dist, name), 'utf8');
-    } catch {}
-    if (committed !== text) {
-      console.error(`dist/${name} is not the build of src/: run \`npm run build\` and commit it`);
-      failed = true;
-    }
-  }
-  if (!failed) console.log('dist/ matches the source');
-} else {
-  mkdirSync(dist, { recursive: true });
-  for (const [name, text] of Object.entries(files)) writeFileSync(join(dist, name), text);
-}
-process.exit(failed ? 1 : 0);
+writeOrCheck(dist, files);

@@ -11,7 +11,7 @@ use crate::sessions::VisitAttrs;
 /// Fields in order: entry page, source, referrer, utm source, medium,
 /// campaign, country, browser, OS, device. An absent field is `-`, a
 /// present one `<length>:<bytes>`.
-pub fn encode_hit(hit: &Hit) -> Vec<u8> {
+pub(super) fn encode_hit(hit: &Hit) -> Vec<u8> {
     let mut blob = Vec::with_capacity(64 + hit.page.len());
     let fields = [
         Some(hit.page.as_str()),
@@ -38,7 +38,7 @@ pub fn encode_hit(hit: &Hit) -> Vec<u8> {
     blob
 }
 
-pub fn decode(mut blob: &[u8]) -> Option<VisitAttrs> {
+pub(super) fn decode(mut blob: &[u8]) -> Option<VisitAttrs> {
     let mut next = || -> Option<Option<String>> {
         if let Some(rest) = blob.strip_prefix(b"-") {
             blob = rest;

@@ -15,7 +15,7 @@
 use redb::{ReadableTable, TableDefinition};
 
 use super::{COUNTS, Embedded, operation, sealed};
-use crate::query::period::month_key;
+use crate::calendar::Day;
 use crate::store::StoreError;
 use crate::store::schema::{Counts, Granularity, encoded_bucket, prefix_of, split_row};
 
@@ -101,7 +101,7 @@ pub(super) fn unlist_touched(
     let mut pending = write.open_table(ROLLUPS_PENDING).map_err(operation)?;
     for (site, day) in touched {
         let mut listed = site.to_vec();
-        listed.extend_from_slice(&encoded_bucket(month_key(day)));
+        listed.extend_from_slice(&encoded_bucket(Day::new(day).first_of_month().number()));
         rollups.remove(listed.as_slice()).map_err(operation)?;
         pending.remove(listed.as_slice()).map_err(operation)?;
     }

@@ -190,7 +190,7 @@ mod tests {
                 let bucket = match prefix.granularity {
                     Granularity::Hour => day * 24 + at as i32,
                     Granularity::Day => day,
-                    Granularity::Month => crate::query::period::month_key(day),
+                    Granularity::Month => crate::calendar::Day::new(day).first_of_month().number(),
                 };
                 let counts = Counts {
                     visitors: i64::from(day % 7) + 1,

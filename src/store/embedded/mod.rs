@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 use arc_swap::ArcSwapOption;
 use redb::{Database, ReadableTable, TableDefinition, WriteTransaction};
 
-pub use migrate::{Migration, MigrationRun};
+pub use migrate::MigrationRun;
 use probe::Overlay;
 
 use super::StoreError;
@@ -41,7 +41,7 @@ const SCHEMA: &str = "kruimel-counts-3";
 /// The schema before sealed days: every row an open row. Opened only by
 /// `kruimel migrate`.
 const SCHEMA_OPEN_ROWS: &str = "kruimel-counts-2";
-pub const FILE_NAME: &str = "kruimel.redb";
+pub(super) const FILE_NAME: &str = "kruimel.redb";
 
 /// How often a closed handle may be reopened.
 const REOPEN_EVERY: Duration = Duration::from_millis(500);

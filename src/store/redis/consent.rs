@@ -228,6 +228,6 @@ impl RedisStore {
     }
 }
 
-pub fn append_script() -> Script {
+pub(super) fn append_script() -> Script {
     Script::new(include_str!("receipt_append.lua"))
 }

@@ -11,7 +11,7 @@
 //! added to it when this process has not added it within the last minute.
 //! Invariant: like the embedded store, only sums are written here.
 
-pub mod conn;
+pub(crate) mod conn;
 mod consent;
 mod logins;
 mod rollup;
@@ -24,11 +24,13 @@ use std::time::{Duration, Instant};
 
 use redis::Script;
 
+use crate::calendar::Day;
 use crate::config::RedisConfig;
 use crate::store::schema::decode_key;
 use crate::store::{Counts, Granularity, Row, RowPrefix, StoreError};
 
-pub use conn::{Conn, Pool};
+pub(crate) use conn::Conn;
+pub use conn::Pool;
 
 /// How long a batch's done marker outlives the batch: a retry after a lost
 /// reply comes well within this.
@@ -187,7 +189,7 @@ impl RedisStore {
         let buckets: Vec<i32> = (first..=last)
             .filter(|&bucket| {
                 prefix.granularity != Granularity::Month
-                    || crate::query::period::month_key(bucket) == bucket
+                    || Day::new(bucket).first_of_month() == Day::new(bucket)
             })
             .collect();
         let mut rows = Vec::new();

@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 
 use super::sealed::add_hashes;
 use super::{RedisStore, index_key};
-use crate::query::period::month_key;
+use crate::calendar::Day;
 use crate::store::schema::{Granularity, prefix_of};
 use crate::store::unit::{Rows, Shape, Unit};
 use crate::store::{Row, RowPrefix, StoreError};
@@ -44,7 +44,7 @@ pub(super) fn months_touched(rows: &[(RowPrefix, Row)]) -> Vec<i32> {
     let mut months: Vec<i32> = rows
         .iter()
         .filter(|(prefix, _)| prefix.granularity == Granularity::Day)
-        .map(|(_, row)| month_key(row.bucket))
+        .map(|(_, row)| Day::new(row.bucket).first_of_month().number())
         .collect();
     months.sort_unstable();
     months.dedup();

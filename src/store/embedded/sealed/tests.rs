@@ -113,7 +113,7 @@ fn daily(prefix_at: usize, day: i32, value: usize, visitors: i64) -> (Vec<u8>, C
     let bucket = match prefix.granularity {
         Granularity::Hour => day * 24 + (value as i32 * 5) % 24,
         Granularity::Day => day,
-        Granularity::Month => crate::query::period::month_key(day),
+        Granularity::Month => crate::calendar::Day::new(day).first_of_month().number(),
     };
     (
         prefix.row_key(bucket, VALUES[value % VALUES.len()]),
@@ -384,7 +384,7 @@ proptest! {
                 }
                 8 => {
                     let month = if day < 31 { JAN_1 } else { JAN_1 + 31 };
-                    let last = crate::query::period::month_end(month);
+                    let last = crate::calendar::Day::new(month).last_of_month().number();
                     prop_assert_eq!(
                         pair.sealing.roll_up(SITE, month, last).unwrap(),
                         pair.open.roll_up(SITE, month, last).unwrap()
