@@ -205,24 +205,27 @@ fn migrate(path: Option<PathBuf>, dry_run: bool) -> anyhow::Result<()> {
         run,
     )?;
     println!(
-        "{}: schema {}, {} site(s), {} open rows, {} bytes",
+        "{}: schema {}, {} site(s), {} open rows, {} sealed days and months in the earlier layout, {} bytes",
         done.path,
         done.schema,
         done.sites.len(),
         done.open_rows,
+        done.units_in_blocks,
         done.bytes_before
     );
     match (run, done.bytes_after) {
         (_, Some(after)) => println!(
-            "converted: {} rows of finished days sealed; the file is now {after} bytes",
-            done.sealed_rows
+            "converted: {} rows of finished days sealed, {} days and months rewritten in pieces; \
+             the file is now {after} bytes",
+            done.sealed_rows, done.repacked_units
         ),
         (_, None) if done.was_current() => {
             println!("already in the current format: nothing to do")
         }
         (_, None) => println!(
             "dry run: `kruimel migrate` would seal the rows of days before yesterday into \
-             compact days, compact the file and mark it converted; nothing was changed"
+             compact days, rewrite sealed days and months of the earlier layout in \
+             page-sized pieces, compact the file and mark it converted; nothing was changed"
         ),
     }
     Ok(())

@@ -13,6 +13,7 @@ use std::path::Path;
 use redb::Database;
 
 use super::by_prefix::site_range;
+use super::sealed;
 use super::{
     COUNTS, Embedded, FILE_NAME, SCHEMA, SCHEMA_OPEN_ROWS, builder, operation, schema_marker,
 };
@@ -29,15 +30,21 @@ pub struct Migration {
     pub open_rows: u64,
     /// Open rows moved into sealed days (0 in a dry run).
     pub sealed_rows: u64,
+    /// Sealed days and months stored in the earlier layout, a block per
+    /// key (read as they are; rewritten in pieces by a conversion).
+    pub units_in_blocks: u64,
+    /// Those rewritten in pieces (0 in a dry run).
+    pub repacked_units: u64,
     pub bytes_before: u64,
     /// The file's size after the conversion, when there was one.
     pub bytes_after: Option<u64>,
 }
 
 impl Migration {
-    /// Whether the file was in the current format already.
+    /// Whether the file was in the current format already, every unit in
+    /// pieces.
     pub fn was_current(&self) -> bool {
-        self.schema == SCHEMA
+        self.schema == SCHEMA && self.units_in_blocks == 0
     }
 }
 
@@ -65,7 +72,7 @@ impl Embedded {
                 message: error.to_string(),
             })?
             .len();
-        let (schema, sites, open_rows) = {
+        let (schema, sites, open_rows, blocks) = {
             let db = Embedded::untouched(&path)?;
             let schema = schema_marker(&db)?.unwrap_or_default();
             if schema != SCHEMA && schema != SCHEMA_OPEN_ROWS {
@@ -74,8 +81,14 @@ impl Embedded {
                     message: format!("unknown schema {schema:?}"),
                 });
             }
-            let (sites, rows) = open_rows_by_site(&db)?;
-            (schema, sites, rows)
+            let (mut sites, rows) = open_rows_by_site(&db)?;
+            let blocks = sealed::units_in_blocks(&db)?;
+            for (site, _) in &blocks {
+                if !sites.contains(site) {
+                    sites.push(site.clone());
+                }
+            }
+            (schema, sites, rows, blocks)
         };
         let mut migration = Migration {
             path: shown,
@@ -83,10 +96,12 @@ impl Embedded {
             sites,
             open_rows,
             sealed_rows: 0,
+            units_in_blocks: blocks.len() as u64,
+            repacked_units: 0,
             bytes_before,
             bytes_after: None,
         };
-        if run == MigrationRun::DryRun || migration.schema == SCHEMA {
+        if run == MigrationRun::DryRun || migration.was_current() {
             return Ok(migration);
         }
         let open_failed = |error: redb::DatabaseError| StoreError::Open {
@@ -101,6 +116,17 @@ impl Embedded {
         store.create_tables()?;
         for site in &migration.sites {
             migration.sealed_rows += store.seal(site, today - 1)?;
+        }
+        // Sealing rewrote the units it merged into; the rest are rewritten
+        // a few to a transaction.
+        let in_blocks = sealed::units_in_blocks(&*store.db()?)?;
+        for chunk in in_blocks.chunks(sealed::WINDOW_DAYS as usize) {
+            let write = store.begin_write()?;
+            for (site, unit) in chunk {
+                sealed::repack(&write, site, *unit)?;
+            }
+            store.commit(write)?;
+            migration.repacked_units += chunk.len() as u64;
         }
         let mut db = store
             .db

@@ -40,6 +40,7 @@ use redb::{ReadableTable, TableDefinition, WriteTransaction};
 mod month;
 mod open;
 mod pieces;
+mod repack;
 mod retention;
 
 use super::by_prefix::site_range;
@@ -52,6 +53,7 @@ pub(super) use crate::store::unit::{Rows, Shape, Unit};
 
 pub(super) use month::{month_unit, write_month};
 pub(super) use open::{WINDOW_DAYS, open_days, seal_window};
+pub(super) use repack::{repack, units_in_blocks};
 pub(super) use retention::purge;
 
 /// `[site len][site][unit kind][period][PIECE][piece number]` → a piece of

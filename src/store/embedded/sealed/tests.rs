@@ -263,17 +263,11 @@ fn a_day_is_stored_as_totals_and_a_group_per_filter_dimension_and_a_month_per_sh
     );
 }
 
-#[test]
-fn a_day_written_as_a_block_per_shape_reads_and_is_rewritten_in_groups_and_pieces() {
-    let pair = Pair::new();
-    let batch: Vec<_> = (0..prefixes().len())
-        .flat_map(|at| (0..2).map(move |day| daily(at, JAN_1 + day, at + day as usize, 2)))
-        .collect();
-    pair.apply(&batch);
-    pair.sealing.seal(SITE, JAN_1 + 2).unwrap();
-    // The same days as an earlier build wrote them: a block per shape.
-    let write = pair.sealing.begin_write().unwrap();
-    for day in [JAN_1, JAN_1 + 1] {
+/// Rewrites sealed days as an earlier build wrote them: a block per shape,
+/// the dictionary under the unit's key.
+fn write_in_blocks(store: &Embedded, days: &[i32]) {
+    let write = store.begin_write().unwrap();
+    for &day in days {
         let unit = super::Unit::Day(day);
         let mut rows = super::Rows::new();
         {
@@ -301,7 +295,51 @@ fn a_day_written_as_a_block_per_shape_reads_and_is_rewritten_in_groups_and_piece
             )
             .unwrap();
     }
+    store.commit(write).unwrap();
+}
+
+#[test]
+fn units_of_the_earlier_layout_are_listed_and_repacked_in_pieces_with_their_rows() {
+    let pair = Pair::new();
+    let batch: Vec<_> = (0..prefixes().len())
+        .flat_map(|at| (0..3).map(move |day| daily(at, JAN_1 + day, at + day as usize, 2)))
+        .collect();
+    pair.apply(&batch);
+    pair.sealing.seal(SITE, JAN_1 + 3).unwrap();
+    write_in_blocks(&pair.sealing, &[JAN_1, JAN_1 + 2]);
+    let listed = super::units_in_blocks(&pair.sealing.db().unwrap()).unwrap();
+    assert_eq!(
+        listed,
+        [
+            (SITE.to_owned(), super::Unit::Day(JAN_1)),
+            (SITE.to_owned(), super::Unit::Day(JAN_1 + 2))
+        ]
+    );
+    pair.assert_same(JAN_1 - 1, JAN_1 + 3);
+    let write = pair.sealing.begin_write().unwrap();
+    for (site, unit) in &listed {
+        super::repack(&write, site, *unit).unwrap();
+    }
     pair.sealing.commit(write).unwrap();
+    assert!(
+        super::units_in_blocks(&pair.sealing.db().unwrap())
+            .unwrap()
+            .is_empty()
+    );
+    let (_, in_pieces) = block_keys(&pair.sealing);
+    assert!(in_pieces, "every unit in pieces");
+    pair.assert_same(JAN_1 - 1, JAN_1 + 3);
+}
+
+#[test]
+fn a_day_written_as_a_block_per_shape_reads_and_is_rewritten_in_groups_and_pieces() {
+    let pair = Pair::new();
+    let batch: Vec<_> = (0..prefixes().len())
+        .flat_map(|at| (0..2).map(move |day| daily(at, JAN_1 + day, at + day as usize, 2)))
+        .collect();
+    pair.apply(&batch);
+    pair.sealing.seal(SITE, JAN_1 + 2).unwrap();
+    write_in_blocks(&pair.sealing, &[JAN_1, JAN_1 + 1]);
     let (keys, in_pieces) = block_keys(&pair.sealing);
     assert!(!in_pieces && keys.iter().all(|key| key[1] != super::GROUPED));
     pair.assert_same(JAN_1 - 1, JAN_1 + 2);
