@@ -28,7 +28,7 @@ pub type ConfigSource = Box<dyn Fn() -> Result<Config, ConfigError> + Send + Syn
 pub struct Checked {
     pub sites: Sites,
     pub truncation: Truncation,
-    pub pii_patterns: Vec<PiiPattern>,
+    pub(crate) pii_patterns: Vec<PiiPattern>,
     pub countries: Option<CountryDb>,
 }
 

@@ -91,7 +91,7 @@ impl Sessions {
     }
 
     /// Visitors evicted because the cap was reached since the last call.
-    pub fn take_evicted(&mut self) -> u64 {
+    pub(crate) fn take_evicted(&mut self) -> u64 {
         std::mem::take(&mut self.evicted)
     }
 
@@ -191,7 +191,7 @@ impl Sessions {
     /// Per site (by index), the visitors seen in the `window` seconds up
     /// to `now`: the realtime figure, read from the hot state itself, so it
     /// needs no memory of its own and is bounded by the same cap.
-    pub fn recent_per_site(&self, now: i64, window: i64, sites: usize) -> Vec<u64> {
+    pub(crate) fn recent_per_site(&self, now: i64, window: i64, sites: usize) -> Vec<u64> {
         let mut counts = vec![0; sites];
         for state in self.visitors.values() {
             if now - state.last_seen < window
