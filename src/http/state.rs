@@ -10,7 +10,7 @@ use crate::clock::Clock;
 use crate::ingest::Pipeline;
 use crate::metrics::Metrics;
 use crate::privacy::salt::SaltBook;
-use crate::reload::Reloader;
+use crate::reload::{ReloadError, Reloaded, Reloader, Running};
 use crate::sites::LiveSites;
 use crate::store::Store;
 
@@ -51,4 +51,17 @@ pub(crate) struct AppState {
     pub archived: std::sync::Mutex<std::collections::HashSet<String>>,
     /// Set when shutdown begins: `/readyz` turns not-ready.
     pub(crate) draining: AtomicBool,
+}
+
+impl AppState {
+    /// Applies the configuration as it is now to the running server, or
+    /// refuses it whole (SIGHUP, `POST /reload`).
+    pub(crate) fn reload(&self) -> Result<Reloaded, ReloadError> {
+        self.reloader.reload(Running {
+            sites: &self.sites,
+            store: &self.store,
+            metrics: &self.metrics,
+            pipeline: &self.pipeline,
+        })
+    }
 }
