@@ -25,8 +25,9 @@ use crate::ingest::hit::Hit;
 use crate::sites::{Moment, SiteIdx};
 use interned::Interned;
 
-pub(crate) use credits::{CreditCheck, Credits};
-pub(crate) use visit::{EndedVisit, Visit, VisitAttrs, VisitChange};
+pub use credits::{CreditCheck, Credits};
+pub(crate) use visit::Visit;
+pub use visit::{EndedVisit, VisitAttrs, VisitChange};
 
 /// Credit fingerprints the hot state holds per visitor of its cap, on
 /// average: a full hot state in the soak test held about 22 per visitor
