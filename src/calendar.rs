@@ -47,12 +47,12 @@ impl Day {
     }
 
     /// The last day of its month.
-    pub fn last_of_month(self) -> Day {
+    pub(crate) fn last_of_month(self) -> Day {
         Day::of(self.date().last_of_month())
     }
 
     /// The first day of the month `months_back` months before its month.
-    pub fn first_of_month_back(self, months_back: i32) -> Day {
+    pub(crate) fn first_of_month_back(self, months_back: i32) -> Day {
         let first = self.date().first_of_month();
         Day::of(
             first

@@ -12,42 +12,42 @@ use prometheus::{
 use crate::ingest::DropReason;
 use crate::ingest::admission::ShedCause;
 
-pub struct Metrics {
+pub(crate) struct Metrics {
     registry: Registry,
-    pub beacons_accepted: IntCounter,
+    pub(crate) beacons_accepted: IntCounter,
     beacons_dropped: IntCounterVec,
-    pub beacons_shed: IntCounter,
-    pub beacons_invalid: IntCounterVec,
-    pub http_requests: IntCounterVec,
-    pub queue_depth: IntGauge,
-    pub hot_visitors: IntGauge,
-    pub hot_credits: IntGauge,
-    pub visitors_evicted: IntCounter,
-    pub flush_seconds: Histogram,
-    pub flush_keys: Histogram,
+    pub(crate) beacons_shed: IntCounter,
+    pub(crate) beacons_invalid: IntCounterVec,
+    pub(crate) http_requests: IntCounterVec,
+    pub(crate) queue_depth: IntGauge,
+    pub(crate) hot_visitors: IntGauge,
+    pub(crate) hot_credits: IntGauge,
+    pub(crate) visitors_evicted: IntCounter,
+    pub(crate) flush_seconds: Histogram,
+    pub(crate) flush_keys: Histogram,
     pub store_errors: IntCounter,
-    pub salt_rotations: IntCounter,
-    pub redis_backlog: IntGauge,
-    pub redis_dropped: IntCounter,
+    pub(crate) salt_rotations: IntCounter,
+    pub(crate) redis_backlog: IntGauge,
+    pub(crate) redis_dropped: IntCounter,
     redis_shed: IntCounterVec,
-    pub http_duration: HistogramVec,
+    pub(crate) http_duration: HistogramVec,
     pub salt_age: IntGauge,
-    pub geoip_build: IntGauge,
-    pub site_pageviews: IntCounterVec,
-    pub site_visitors_today: IntGaugeVec,
+    pub(crate) geoip_build: IntGauge,
+    pub(crate) site_pageviews: IntCounterVec,
+    pub(crate) site_visitors_today: IntGaugeVec,
     pub ready: IntGauge,
-    pub consent_choices: IntCounterVec,
-    pub consent_capped: IntCounterVec,
-    pub receipts_erased: IntCounter,
-    pub receipts_expired: IntCounter,
-    pub rollup_months: IntCounter,
+    pub(crate) consent_choices: IntCounterVec,
+    pub(crate) consent_capped: IntCounterVec,
+    pub(crate) receipts_erased: IntCounter,
+    pub(crate) receipts_expired: IntCounter,
+    pub(crate) rollup_months: IntCounter,
     pub sealed_rows: IntCounter,
-    pub rollup_pending: IntGauge,
+    pub(crate) rollup_pending: IntGauge,
     values_capped: IntCounterVec,
-    pub site_stored_bytes: IntGaugeVec,
-    pub site_max_bytes: IntGaugeVec,
+    pub(crate) site_stored_bytes: IntGaugeVec,
+    pub(crate) site_max_bytes: IntGaugeVec,
     /// Chains of hops from a trusted proxy that were not addresses, by header.
-    pub forwarded_malformed: IntCounterVec,
+    pub(crate) forwarded_malformed: IntCounterVec,
     /// The standard `process_*` metrics, without the `kruimel_` prefix.
     process: Registry,
 }
@@ -56,13 +56,13 @@ impl Metrics {
     /// Per-site series that would otherwise appear only at their first
     /// event, exported at 0 from the start, so alerts and dashboards see
     /// them and `increase()` counts the first one.
-    pub fn expose_sites(&self, sites: &crate::sites::Sites) {
+    pub(crate) fn expose_sites(&self, sites: &crate::sites::Sites) {
         for site in sites.iter() {
             self.consent_capped.with_label_values(&[site.id.as_str()]);
         }
     }
 
-    pub fn new() -> Metrics {
+    pub(crate) fn new() -> Metrics {
         let registry =
             Registry::new_custom(Some("kruimel".to_owned()), None).expect("a valid metric prefix");
         let metrics = Metrics {
@@ -341,7 +341,7 @@ impl Metrics {
             .expect("process metrics register once");
     }
 
-    pub fn dropped(&self, reason: DropReason) {
+    pub(crate) fn dropped(&self, reason: DropReason) {
         self.beacons_dropped
             .with_label_values(&[reason.as_str()])
             .inc();
@@ -349,18 +349,21 @@ impl Metrics {
 
     /// A hit shed for want of admission budget on the Redis path: counted
     /// as shed, and under its cause.
-    pub fn shed_for_redis(&self, cause: ShedCause) {
+    pub(crate) fn shed_for_redis(&self, cause: ShedCause) {
         self.beacons_shed.inc();
         self.redis_shed.with_label_values(&[cause.as_str()]).inc();
     }
 
     /// Values of `property` counted under "(other)" by the daily cap.
-    pub fn values_capped(&self, property: crate::aggregate::distinct::Property) -> IntCounter {
+    pub(crate) fn values_capped(
+        &self,
+        property: crate::aggregate::distinct::Property,
+    ) -> IntCounter {
         self.values_capped.with_label_values(&[property.as_str()])
     }
 
     /// The Prometheus text exposition of every metric.
-    pub fn render(&self) -> String {
+    pub(crate) fn render(&self) -> String {
         let mut buffer = Vec::new();
         let mut families = self.registry.gather();
         families.extend(self.process.gather());

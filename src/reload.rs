@@ -15,10 +15,11 @@ use anyhow::Context;
 
 use crate::config::{Backend, Config, ConfigError};
 use crate::enrich::country::CountryDb;
-use crate::http::AppState;
+use crate::ingest::Pipeline;
+use crate::metrics::Metrics;
 use crate::privacy::ip::Truncation;
 use crate::privacy::pii::PiiPattern;
-use crate::sites::{SiteError, Sites};
+use crate::sites::{LiveSites, SiteError, Sites};
 use crate::store::{RedisStore, Store};
 
 /// Reads the configuration again: the same file and environment as at start.
@@ -28,7 +29,7 @@ pub type ConfigSource = Box<dyn Fn() -> Result<Config, ConfigError> + Send + Syn
 pub struct Checked {
     pub sites: Sites,
     pub truncation: Truncation,
-    pub pii_patterns: Vec<PiiPattern>,
+    pub(crate) pii_patterns: Vec<PiiPattern>,
     pub countries: Option<CountryDb>,
 }
 
@@ -105,6 +106,14 @@ pub(crate) struct Reloader {
     running: Mutex<()>,
 }
 
+/// What a reload changes in the running server.
+pub(crate) struct Running<'a> {
+    pub(crate) sites: &'a LiveSites,
+    pub(crate) store: &'a Store,
+    pub(crate) metrics: &'a Metrics,
+    pub(crate) pipeline: &'a Pipeline,
+}
+
 /// What a reload changed.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) struct Reloaded {
@@ -122,7 +131,7 @@ impl Reloader {
     }
 
     /// Applies the configuration as it is now, or refuses it whole.
-    pub(crate) fn reload(&self, state: &AppState) -> Result<Reloaded, ReloadError> {
+    pub(crate) fn reload(&self, state: Running<'_>) -> Result<Reloaded, ReloadError> {
         let _one_at_a_time = self
             .running
             .lock()
@@ -143,7 +152,7 @@ impl Reloader {
         result
     }
 
-    fn apply(&self, state: &AppState) -> Result<Reloaded, ReloadError> {
+    fn apply(&self, state: Running<'_>) -> Result<Reloaded, ReloadError> {
         let config = (self.source)()?;
         let checked = check(&config).map_err(ReloadError::Check)?;
         let before = state.sites.load().len();
@@ -162,7 +171,7 @@ impl Reloader {
         state.pipeline.count_pageviews_of(&sites);
         state.metrics.expose_sites(&sites);
         state.sites.replace(sites);
-        archive_notices(&state.store, &state.sites.load());
+        archive_notices(state.store, &state.sites.load());
         state.pipeline.replace_countries(checked.countries);
         Ok(reloaded)
     }

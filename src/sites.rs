@@ -94,16 +94,16 @@ pub enum SiteError {
 }
 
 impl Site {
-    pub fn allows_hostname(&self, host: &str) -> bool {
+    pub(crate) fn allows_hostname(&self, host: &str) -> bool {
         self.hostnames.iter().any(|allowed| allowed == host)
     }
 
-    pub fn accepts_token(&self, presented: &str) -> bool {
+    pub(crate) fn accepts_token(&self, presented: &str) -> bool {
         TokenHash::any_matches(&self.tokens, presented)
     }
 
     /// Whether `presented` is the secret of one of the site's share links.
-    pub fn accepts_share_link(&self, presented: &str) -> bool {
+    pub(crate) fn accepts_share_link(&self, presented: &str) -> bool {
         TokenHash::any_matches(&self.share_links, presented)
     }
 
@@ -118,7 +118,7 @@ impl Site {
     }
 
     /// The instant local day `day` begins.
-    pub fn start_of_day(&self, day: i32) -> Timestamp {
+    pub(crate) fn start_of_day(&self, day: i32) -> Timestamp {
         crate::calendar::Day::new(day)
             .date()
             .to_zoned(self.time_zone.clone())
@@ -130,23 +130,23 @@ impl Site {
 /// The current sites, replaced whole when the configuration is reloaded;
 /// readers take a snapshot (`load`) that stays valid while they hold it.
 #[derive(Clone)]
-pub struct LiveSites(Arc<ArcSwap<Sites>>);
+pub(crate) struct LiveSites(Arc<ArcSwap<Sites>>);
 
 impl LiveSites {
-    pub fn new(sites: Sites) -> LiveSites {
+    pub(crate) fn new(sites: Sites) -> LiveSites {
         LiveSites(Arc::new(ArcSwap::from_pointee(sites)))
     }
 
-    pub fn load(&self) -> Guard<Arc<Sites>> {
+    pub(crate) fn load(&self) -> Guard<Arc<Sites>> {
         self.0.load()
     }
 
     /// A snapshot to hold across longer work.
-    pub fn load_full(&self) -> Arc<Sites> {
+    pub(crate) fn load_full(&self) -> Arc<Sites> {
         self.0.load_full()
     }
 
-    pub fn replace(&self, sites: Sites) {
+    pub(crate) fn replace(&self, sites: Sites) {
         self.0.store(Arc::new(sites));
     }
 }
@@ -223,13 +223,13 @@ impl Sites {
     }
 
     /// Whether any site accepts pages from `host` (used for CORS).
-    pub fn any_allows_hostname(&self, host: &str) -> bool {
+    pub(crate) fn any_allows_hostname(&self, host: &str) -> bool {
         self.sites.iter().any(|site| site.allows_hostname(host))
     }
 }
 
 /// A century: longer is a mistake, and dates that far back leave the calendar.
-pub const MAX_RETENTION_DAYS: u32 = 36_525;
+pub(crate) const MAX_RETENTION_DAYS: u32 = 36_525;
 
 fn build_site(idx: SiteIdx, config: &SiteConfig) -> Result<Site, SiteError> {
     if !is_domain(&config.id) {

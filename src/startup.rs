@@ -88,7 +88,7 @@ fn reload_on_hangup(state: Arc<AppState>) -> tokio::task::JoinHandle<()> {
             };
             while hangups.recv().await.is_some() {
                 let state = state.clone();
-                let _ = tokio::task::spawn_blocking(move || state.reloader.reload(&state)).await;
+                let _ = tokio::task::spawn_blocking(move || state.reload()).await;
             }
         }
         #[cfg(not(unix))]

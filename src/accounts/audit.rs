@@ -14,7 +14,7 @@ pub(crate) struct Entry<'a> {
     /// RFC 3339, to the second.
     pub time: String,
     pub action: &'a str,
-    pub object: &'a str,
+    pub(crate) object: &'a str,
     pub result: &'a str,
     /// The client's network after truncation (`192.0.2.0/24`).
     pub origin: String,

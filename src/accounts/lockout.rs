@@ -124,7 +124,7 @@ pub(crate) struct Attempt<'a> {
     pub account: &'a str,
     pub network: TruncatedIp,
     pub now: i64,
-    pub unlocked_at: i64,
+    pub(crate) unlocked_at: i64,
 }
 
 impl Lockout {

@@ -61,7 +61,7 @@ impl<'a> Manager<'a> {
     }
 
     /// `SITE=ROLE` → the pair, for a configured site.
-    pub fn grant_of(&self, text: &str) -> Result<(String, Role), ManageError> {
+    pub(crate) fn grant_of(&self, text: &str) -> Result<(String, Role), ManageError> {
         let (site, role) = text
             .split_once('=')
             .ok_or_else(|| ManageError::Grant(text.to_owned()))?;

@@ -27,9 +27,9 @@ pub(crate) struct LoginSession {
     /// Sent back by the dashboard with every change (`X-CSRF-Token`).
     pub csrf: String,
     pub created: i64,
-    pub last_used: i64,
+    pub(crate) last_used: i64,
     /// The user's `User::credential` when the session began.
-    pub credential: [u8; 8],
+    pub(crate) credential: [u8; 8],
 }
 
 #[derive(Clone)]

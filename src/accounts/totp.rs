@@ -28,7 +28,7 @@ fn totp(secret: &str, account: &str) -> Option<TOTP> {
 }
 
 /// A new secret: 160 random bits, base32.
-pub fn new_secret() -> String {
+pub(crate) fn new_secret() -> String {
     Secret::Raw(rand::random::<[u8; 20]>().to_vec())
         .to_encoded()
         .to_string()
@@ -70,14 +70,14 @@ pub fn check(secret: &str, code: &str, unix: i64) -> bool {
 
 /// The last time step each user signed in with.
 #[derive(Default)]
-pub struct UsedCodes {
+pub(crate) struct UsedCodes {
     last_step: Mutex<HashMap<String, i64>>,
 }
 
 impl UsedCodes {
     /// Whether `code` is right for `user` at `unix` seconds and newer than
     /// any code the user signed in with before; if so, it is used up.
-    pub fn accept(&self, user: &str, secret: &str, code: &str, unix: i64) -> bool {
+    pub(crate) fn accept(&self, user: &str, secret: &str, code: &str, unix: i64) -> bool {
         let Some(step) = matching_step(secret, code, unix) else {
             return false;
         };

@@ -13,7 +13,7 @@ use super::password;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Role {
+pub(crate) enum Role {
     /// Reads the site's statistics.
     Viewer,
     /// Also manages the site (share links, its users' access).
@@ -21,7 +21,7 @@ pub enum Role {
 }
 
 impl Role {
-    pub fn parse(text: &str) -> Option<Role> {
+    pub(crate) fn parse(text: &str) -> Option<Role> {
         match text {
             "viewer" => Some(Role::Viewer),
             "admin" => Some(Role::Admin),
@@ -29,7 +29,7 @@ impl Role {
         }
     }
 
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Role::Viewer => "viewer",
             Role::Admin => "admin",
@@ -52,7 +52,7 @@ pub(crate) struct User {
     /// When an administrator last lifted a lockout (`kruimel user unlock`),
     /// in Unix seconds: sign-in failures and locks from before it are void.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub unlocked_at: Option<i64>,
+    pub(crate) unlocked_at: Option<i64>,
 }
 
 impl std::fmt::Debug for User {

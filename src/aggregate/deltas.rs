@@ -32,7 +32,7 @@ impl PartialEq for Value {
 impl Eq for Value {}
 
 impl Value {
-    pub const NONE: Value = Value {
+    pub(crate) const NONE: Value = Value {
         dim: Dim::None,
         id: 0,
         hash: 0,

@@ -36,7 +36,7 @@ use crate::query::fold::OTHER;
 use crate::sites::SiteIdx;
 
 /// What a value a client sent as "(other)" is counted as.
-pub const OTHER_AS_SENT: &str = "(other, as sent)";
+pub(crate) const OTHER_AS_SENT: &str = "(other, as sent)";
 
 /// The properties a client chooses the values of.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -300,13 +300,13 @@ impl DistinctCap {
 
     /// Values counted under "(other)" per property (in `Property::ALL`
     /// order) since the last call.
-    pub fn take_capped(&mut self) -> [u64; Property::ALL.len()] {
+    pub(crate) fn take_capped(&mut self) -> [u64; Property::ALL.len()] {
         std::mem::take(&mut self.capped)
     }
 
     /// (site index, property) pairs that reached their cap today, each
     /// once a day, since the last call.
-    pub fn take_newly_full(&mut self) -> Vec<(usize, Property)> {
+    pub(crate) fn take_newly_full(&mut self) -> Vec<(usize, Property)> {
         std::mem::take(&mut self.newly_full)
     }
 }

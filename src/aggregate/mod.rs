@@ -54,7 +54,7 @@ enum Queue {
     Closed,
 }
 
-pub struct Aggregator {
+pub(crate) struct Aggregator {
     pub hits: mpsc::Receiver<Hit>,
     pub sessions: Sessions,
     pub store: Arc<Store>,
@@ -90,10 +90,10 @@ type Batch = Vec<(Vec<u8>, Counts)>;
 const EARLY_RESOLVE_HITS: usize = 20_000;
 
 /// Asks the aggregator to drain, flush and stop.
-pub struct CloseSignal(Arc<AtomicBool>);
+pub(crate) struct CloseSignal(Arc<AtomicBool>);
 
 impl CloseSignal {
-    pub fn close(&self) {
+    pub(crate) fn close(&self) {
         self.0.store(true, Ordering::Release);
     }
 }
@@ -102,7 +102,7 @@ impl Aggregator {
     /// Starts the aggregator on a thread of its own: its work is CPU-bound
     /// and must not hold up request handlers, and a plain thread sleeping
     /// between drains costs the request path nothing (no waker to call).
-    pub fn spawn(self) -> std::io::Result<(CloseSignal, std::thread::JoinHandle<()>)> {
+    pub(crate) fn spawn(self) -> std::io::Result<(CloseSignal, std::thread::JoinHandle<()>)> {
         let closing = Arc::new(AtomicBool::new(false));
         let signal = CloseSignal(closing.clone());
         let handle = std::thread::Builder::new()

@@ -8,20 +8,20 @@ use std::sync::RwLock;
 
 pub(crate) const WINDOW_SECONDS: i64 = 300;
 
-pub struct Realtime {
+pub(crate) struct Realtime {
     /// Per site, by index; grows when a reload adds sites.
     published: RwLock<Vec<u64>>,
 }
 
 impl Realtime {
-    pub fn new(site_count: usize) -> Realtime {
+    pub(crate) fn new(site_count: usize) -> Realtime {
         Realtime {
             published: RwLock::new(vec![0; site_count]),
         }
     }
 
     /// Publishes counts per site, by index.
-    pub fn publish_counts(&self, counts: &[u64]) {
+    pub(crate) fn publish_counts(&self, counts: &[u64]) {
         let mut published = self
             .published
             .write()
@@ -30,7 +30,7 @@ impl Realtime {
         published.extend_from_slice(counts);
     }
 
-    pub fn visitors(&self, site: crate::sites::SiteIdx) -> u64 {
+    pub(crate) fn visitors(&self, site: crate::sites::SiteIdx) -> u64 {
         self.published
             .read()
             .unwrap_or_else(|poison| poison.into_inner())

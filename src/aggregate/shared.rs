@@ -44,12 +44,12 @@ const MEMO_VISITORS: usize = 200_000;
 const REFUSALS_BEFORE_DROP: u32 = 5;
 
 /// The shared state's handles, built at startup for the Redis backend.
-pub struct Shared {
+pub(crate) struct Shared {
     pub sessions: SharedSessions,
     pub salts: SharedSalts,
     /// The door's budget: hits queued or waiting here, given back as they
     /// are counted.
-    pub admission: Arc<Admission>,
+    pub(crate) admission: Arc<Admission>,
 }
 
 struct SiteJob {

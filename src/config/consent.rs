@@ -27,14 +27,14 @@ pub struct ConsentConfig {
     /// Optional categories, each asked for separately.
     pub categories: Vec<CategoryConfig>,
     /// Visitors are asked again after this many days.
-    pub reask_days: u32,
+    pub(crate) reask_days: u32,
     /// A receipt is deleted this many days after its last change.
     pub retention_days: u32,
     /// Choices stored at most per local day (per instance): the bound on
     /// the disk an unauthenticated flood of receipts can take.
     pub max_choices_per_day: u32,
     /// The notice's language when the page asks for none the server has.
-    pub default_language: String,
+    pub(crate) default_language: String,
     pub privacy_url: Option<String>,
 }
 
@@ -71,7 +71,7 @@ pub struct OwnCategory {
     #[serde(default)]
     pub label: BTreeMap<String, String>,
     #[serde(default)]
-    pub description: BTreeMap<String, String>,
+    pub(crate) description: BTreeMap<String, String>,
 }
 
 impl CategoryConfig {

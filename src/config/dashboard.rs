@@ -20,14 +20,14 @@ pub enum SecureCookies {
 #[serde(deny_unknown_fields, default)]
 pub struct DashboardConfig {
     /// The users file; empty means `users.toml` in `server.data_dir`.
-    pub users_file: Option<PathBuf>,
+    pub(crate) users_file: Option<PathBuf>,
     /// The audit log; empty means `audit.log` in `server.data_dir`.
-    pub audit_log: Option<PathBuf>,
-    pub session_idle_minutes: u32,
-    pub session_absolute_hours: u32,
+    pub(crate) audit_log: Option<PathBuf>,
+    pub(crate) session_idle_minutes: u32,
+    pub(crate) session_absolute_hours: u32,
     /// Administrators must have a second factor to sign in.
-    pub require_totp_for_admins: bool,
-    pub secure_cookies: SecureCookies,
+    pub(crate) require_totp_for_admins: bool,
+    pub(crate) secure_cookies: SecureCookies,
 }
 
 impl Default for DashboardConfig {

@@ -9,15 +9,15 @@ pub struct LimitsConfig {
     /// Beacons one network (the truncated address) may send per window;
     /// past it they are answered 202 and dropped (`rate_limited`).
     /// 0 turns the limit off.
-    pub ingest_per_network: u32,
-    pub ingest_window_seconds: u64,
+    pub(crate) ingest_per_network: u32,
+    pub(crate) ingest_window_seconds: u64,
     /// Networks remembered per window; past it, newcomers share one
     /// budget of four networks' (memory stays bounded, about 24 bytes a
     /// network).
-    pub ingest_networks: usize,
+    pub(crate) ingest_networks: usize,
     /// Distinct values each site may gain per property and local day;
     /// past it new values count under "(other)".
-    pub distinct_values_per_day: DistinctValues,
+    pub(crate) distinct_values_per_day: DistinctValues,
 }
 
 impl Default for LimitsConfig {
@@ -45,14 +45,14 @@ pub struct DistinctValues {
     pub sources: usize,
     /// Each of utm_source, utm_medium and utm_campaign.
     pub utm: usize,
-    pub event_names: usize,
-    pub prop_keys: usize,
+    pub(crate) event_names: usize,
+    pub(crate) prop_keys: usize,
     /// Distinct (key, value) pairs of custom properties, all keys together.
-    pub prop_values: usize,
+    pub(crate) prop_values: usize,
     /// Outbound link and file download targets.
     pub link_targets: usize,
     /// Paths of 404 events.
-    pub not_found_paths: usize,
+    pub(crate) not_found_paths: usize,
 }
 
 impl Default for DistinctValues {

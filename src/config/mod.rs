@@ -38,7 +38,7 @@ pub struct Config {
     #[serde(default)]
     pub limits: LimitsConfig,
     #[serde(default)]
-    pub geoip: GeoIpConfig,
+    pub(crate) geoip: GeoIpConfig,
     #[serde(default)]
     pub log: LogConfig,
     #[serde(default)]
@@ -52,14 +52,14 @@ pub struct Config {
 }
 
 impl Config {
-    pub fn users_file(&self) -> PathBuf {
+    pub(crate) fn users_file(&self) -> PathBuf {
         self.dashboard
             .users_file
             .clone()
             .unwrap_or_else(|| self.server.data_dir.join("users.toml"))
     }
 
-    pub fn audit_log(&self) -> PathBuf {
+    pub(crate) fn audit_log(&self) -> PathBuf {
         self.dashboard
             .audit_log
             .clone()
@@ -67,7 +67,7 @@ impl Config {
     }
 
     /// Gives every site the deployment's `[register]` fields it leaves out.
-    pub fn inherit_register(&mut self) {
+    pub(crate) fn inherit_register(&mut self) {
         for site in &mut self.sites {
             site.register = site.register.inherit(&self.register);
         }
@@ -83,25 +83,25 @@ pub struct ServerConfig {
     pub admin_listen: SocketAddr,
     pub data_dir: PathBuf,
     /// Peers whose forwarding header is believed.
-    pub trusted_proxies: Vec<IpNet>,
+    pub(crate) trusted_proxies: Vec<IpNet>,
     /// The one header the trusted proxies write the client's address in;
     /// the other kind is never read, since a client can send it through.
-    pub client_ip_header: ForwardingHeader,
-    pub header_timeout_ms: u64,
-    pub body_timeout_ms: u64,
+    pub(crate) client_ip_header: ForwardingHeader,
+    pub(crate) header_timeout_ms: u64,
+    pub(crate) body_timeout_ms: u64,
     /// How long shutdown waits for in-flight requests.
-    pub drain_timeout_ms: u64,
+    pub(crate) drain_timeout_ms: u64,
     /// Threads serving requests; 0 means one per core.
     pub worker_threads: usize,
     /// Bearer tokens (stored form, `kruimel hash-token`) that `/metrics` and
     /// `POST /reload` require on the admin listener. Without any, `/metrics`
     /// is open and `/reload` is accepted from loopback peers only.
-    pub admin_tokens: Vec<TokenHash>,
+    pub(crate) admin_tokens: Vec<TokenHash>,
 }
 
 /// A header that carries a chain of client addresses, one per hop.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-pub enum ForwardingHeader {
+pub(crate) enum ForwardingHeader {
     /// `X-Forwarded-For: client, proxy1` with `X-Forwarded-Proto`.
     #[serde(rename = "x-forwarded-for")]
     XForwardedFor,
@@ -111,11 +111,11 @@ pub enum ForwardingHeader {
 }
 
 impl ForwardingHeader {
-    pub const ALL: [ForwardingHeader; 2] =
+    pub(crate) const ALL: [ForwardingHeader; 2] =
         [ForwardingHeader::Forwarded, ForwardingHeader::XForwardedFor];
 
     /// Its metric label.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             ForwardingHeader::Forwarded => "forwarded",
             ForwardingHeader::XForwardedFor => "x_forwarded_for",
@@ -167,15 +167,15 @@ pub enum SignalPolicy {
 pub struct PrivacyConfig {
     /// 24 (default) or 16.
     pub ipv4_prefix: u8,
-    pub ipv6_prefix: u8,
+    pub(crate) ipv6_prefix: u8,
     /// Global Privacy Control (`Sec-GPC: 1`).
     pub gpc: SignalPolicy,
     /// Do Not Track (`DNT: 1`).
     pub dnt: SignalPolicy,
     /// Query keys kept in page paths besides `utm_*`.
-    pub query_allow: Vec<String>,
+    pub(crate) query_allow: Vec<String>,
     /// Extra personal-data patterns replaced by `{name}` in paths.
-    pub pii_patterns: Vec<PiiPatternConfig>,
+    pub(crate) pii_patterns: Vec<PiiPatternConfig>,
 }
 
 impl Default for PrivacyConfig {
@@ -193,7 +193,7 @@ impl Default for PrivacyConfig {
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct PiiPatternConfig {
+pub(crate) struct PiiPatternConfig {
     pub name: String,
     pub regex: String,
 }
@@ -201,7 +201,7 @@ pub struct PiiPatternConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SessionsConfig {
-    pub visit_timeout_minutes: u32,
+    pub(crate) visit_timeout_minutes: u32,
     /// Hard cap on visitors held in memory; past it the least recently
     /// seen are evicted (and counted).
     pub max_visitors: usize,
@@ -219,11 +219,11 @@ impl Default for SessionsConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct AggregateConfig {
-    pub flush_interval_ms: u64,
+    pub(crate) flush_interval_ms: u64,
     /// Flush early once this many distinct counters are pending.
-    pub flush_max_keys: usize,
+    pub(crate) flush_max_keys: usize,
     /// Capacity of the queue between request handlers and the aggregator.
-    pub queue_capacity: usize,
+    pub(crate) queue_capacity: usize,
 }
 
 impl Default for AggregateConfig {
@@ -255,7 +255,7 @@ pub struct StoreConfig {
     /// Sealed days are read as whole compressed units, so a small cache
     /// serves long ranges; a busy site's 12-month page breakdown stayed
     /// under 50 ms with 32 MiB (BENCHMARKS.md, "Stats at scale").
-    pub cache_mb: std::num::NonZeroUsize,
+    pub(crate) cache_mb: std::num::NonZeroUsize,
     pub redis: RedisConfig,
 }
 
@@ -310,7 +310,7 @@ impl Default for RedisConfig {
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct GeoIpConfig {
+pub(crate) struct GeoIpConfig {
     /// A MaxMind-format country database; without one, country is "unknown".
     pub database: Option<PathBuf>,
 }
@@ -413,7 +413,7 @@ impl TokenHash {
 
     /// Whether `presented` matches any of `tokens`. Every one is checked,
     /// so the time taken does not tell which matched.
-    pub fn any_matches(tokens: &[TokenHash], presented: &str) -> bool {
+    pub(crate) fn any_matches(tokens: &[TokenHash], presented: &str) -> bool {
         tokens
             .iter()
             .fold(false, |found, token| token.matches(presented) | found)

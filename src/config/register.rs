@@ -15,9 +15,9 @@ pub struct RegisterConfig {
     /// The body responsible for the processing (the municipality).
     pub controller: Option<Party>,
     /// A body that decides on the processing together with the controller.
-    pub joint_controller: Option<Party>,
+    pub(crate) joint_controller: Option<Party>,
     /// The controller's representative in the EU (Article 27), if any.
-    pub representative: Option<Party>,
+    pub(crate) representative: Option<Party>,
     /// The data protection officer (functionaris gegevensbescherming).
     pub dpo: Option<Party>,
     /// Who runs the server for the controller: a party, or `"none"` when
@@ -29,7 +29,7 @@ pub struct RegisterConfig {
 
 impl RegisterConfig {
     /// This entry with every field it leaves out taken from `default`.
-    pub fn inherit(&self, default: &RegisterConfig) -> RegisterConfig {
+    pub(crate) fn inherit(&self, default: &RegisterConfig) -> RegisterConfig {
         fn or<T: Clone>(own: &Option<T>, default: &Option<T>) -> Option<T> {
             own.as_ref().or(default.as_ref()).cloned()
         }
@@ -63,14 +63,14 @@ pub struct Party {
 
 impl Party {
     /// Whether anything besides the name says how to reach the party.
-    pub fn has_contact(&self) -> bool {
+    pub(crate) fn has_contact(&self) -> bool {
         [&self.address, &self.email, &self.phone, &self.url]
             .iter()
             .any(|field| field.as_deref().is_some_and(|text| !text.trim().is_empty()))
     }
 
     /// Name and contact details in one line, in the order written.
-    pub fn one_line(&self) -> String {
+    pub(crate) fn one_line(&self) -> String {
         [
             Some(&self.name),
             self.address.as_ref(),

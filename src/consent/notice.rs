@@ -32,7 +32,7 @@ pub struct Notice {
     pub mode: Mode,
     pub policy_version: String,
     pub banner_version: String,
-    pub reask_days: u32,
+    pub(crate) reask_days: u32,
     pub privacy_url: Option<String>,
     pub categories: Vec<NoticeCategory>,
     pub texts: BTreeMap<String, String>,
@@ -44,16 +44,16 @@ pub struct NoticeCategory {
     pub label: String,
     /// The first layer's short line.
     pub summary: String,
-    pub description: String,
+    pub(crate) description: String,
 }
 
 impl Notice {
     /// The notice as JSON, the form that is archived and served.
-    pub fn to_json(&self) -> String {
+    pub(crate) fn to_json(&self) -> String {
         serde_json::to_string(self).expect("a notice serialises")
     }
 
-    pub fn terms(&self) -> Terms {
+    pub(crate) fn terms(&self) -> Terms {
         Terms {
             policy_version: self.policy_version.clone(),
             banner_version: self.banner_version.clone(),
@@ -86,7 +86,7 @@ pub struct TermsCategory {
 
 impl Terms {
     /// The terms of an archived notice's JSON.
-    pub fn from_json(json: &str) -> Option<Terms> {
+    pub(crate) fn from_json(json: &str) -> Option<Terms> {
         serde_json::from_str(json).ok()
     }
 
@@ -99,7 +99,7 @@ impl Terms {
 #[derive(Debug, Clone)]
 pub struct SiteConsent {
     pub mode: Mode,
-    pub reask_days: u32,
+    pub(crate) reask_days: u32,
     pub retention_days: u32,
     pub max_choices_per_day: u32,
     default_language: &'static str,

@@ -23,7 +23,7 @@ pub(crate) struct CategoryText {
     /// One short line for the notice's first layer.
     pub summary: String,
     /// What the second layer says beside the category's checkbox.
-    pub description: String,
+    pub(crate) description: String,
 }
 
 #[derive(Debug, Deserialize)]

@@ -70,7 +70,7 @@ impl Gap {
         format!("{severity}: {self}")
     }
 
-    pub fn severity(&self) -> Severity {
+    pub(crate) fn severity(&self) -> Severity {
         match self {
             Gap::FileChangedSince { .. }
             | Gap::ProcessorLocation { .. }

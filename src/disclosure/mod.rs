@@ -26,7 +26,9 @@ use crate::consent::Mode;
 use crate::privacy::pii::BUILT_IN_PLACEHOLDERS;
 use crate::sites::Site;
 
-pub use gaps::{Gap, Severity, gaps, modified_on};
+pub use gaps::{gaps, modified_on};
+
+pub use gaps::{Gap, Severity};
 
 const FILES: [(&str, &str); 2] = [
     ("nl", include_str!("lang/nl.toml")),
@@ -44,13 +46,13 @@ static TEXTS: LazyLock<Vec<(&'static str, BTreeMap<String, String>)>> = LazyLock
         .collect()
 });
 
-pub const LANGUAGES: [&str; 2] = ["nl", "en"];
+pub(crate) const LANGUAGES: [&str; 2] = ["nl", "en"];
 
 /// The name of the one cookie the script sets, on the site's own domain.
-pub const CONSENT_COOKIE: &str = "kruimel_consent";
+pub(crate) const CONSENT_COOKIE: &str = "kruimel_consent";
 /// The `sessionStorage` key where the script notes, for one visit, that the
 /// stored choice's receipt is still kept.
-pub const RECEIPT_CHECKED: &str = "kruimel_consent_checked";
+pub(crate) const RECEIPT_CHECKED: &str = "kruimel_consent_checked";
 
 /// A page text in `language` (Dutch when unknown), with `{name}`s filled.
 pub fn text(language: &str, key: &str, values: &[(&str, String)]) -> String {
@@ -67,19 +69,19 @@ fn language_texts(language: &str) -> &'static (&'static str, BTreeMap<String, St
 
 /// The deployment-wide settings the page reports, taken at start.
 #[derive(Debug, Clone)]
-pub struct Facts {
+pub(crate) struct Facts {
     pub ipv4_prefix: u8,
-    pub ipv6_prefix: u8,
-    pub visit_timeout_minutes: u32,
+    pub(crate) ipv6_prefix: u8,
+    pub(crate) visit_timeout_minutes: u32,
     pub gpc: SignalPolicy,
     pub dnt: SignalPolicy,
-    pub query_allow: Vec<String>,
-    pub pii_patterns: Vec<String>,
-    pub shared_state: bool,
+    pub(crate) query_allow: Vec<String>,
+    pub(crate) pii_patterns: Vec<String>,
+    pub(crate) shared_state: bool,
 }
 
 impl Facts {
-    pub fn from_config(config: &Config) -> Facts {
+    pub(crate) fn from_config(config: &Config) -> Facts {
         Facts {
             ipv4_prefix: config.privacy.ipv4_prefix,
             ipv6_prefix: config.privacy.ipv6_prefix,
@@ -324,7 +326,7 @@ fn say_for<'a>(
 /// The page's content for `site` in `language` (Dutch when unknown):
 /// `settings` for machines, `sections` for visitors, `register` for the
 /// privacy officer's register.
-pub fn disclose(facts: &Facts, site: &Site, language: &str, country_lookup: bool) -> Json {
+pub(crate) fn disclose(facts: &Facts, site: &Site, language: &str, country_lookup: bool) -> Json {
     let (language, texts) = language_texts(language);
     let say = say_for(texts, facts, site, country_lookup);
     json!({

@@ -75,7 +75,7 @@ impl Device {
     /// Below 576 is mobile and below 992 is tablet, everything wider is desktop: the
     /// small and large breakpoints of Bootstrap, which most municipal site themes are
     /// built on, so the classes match the layouts the visitors actually saw.
-    pub fn from_screen_width(width: u32) -> Device {
+    pub(crate) fn from_screen_width(width: u32) -> Device {
         match width {
             0..576 => Device::Mobile,
             576..992 => Device::Tablet,
@@ -100,7 +100,7 @@ pub enum Agent {
 }
 
 /// Built once at startup (compiling the bot patterns takes milliseconds) and shared.
-pub struct AgentClassifier {
+pub(crate) struct AgentClassifier {
     bots: Bots,
     parser: Parser,
 }
@@ -112,7 +112,7 @@ impl Default for AgentClassifier {
 }
 
 impl AgentClassifier {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let mut bots = Bots::default();
         bots.append(EXTRA_BOT_PATTERNS);
         AgentClassifier {
@@ -121,7 +121,7 @@ impl AgentClassifier {
         }
     }
 
-    pub fn classify(&self, user_agent: &str) -> Agent {
+    pub(crate) fn classify(&self, user_agent: &str) -> Agent {
         // Every browser sends a user agent; only scripts and tools leave it out.
         if user_agent.trim().is_empty() {
             return Agent::Bot;
@@ -162,12 +162,12 @@ fn classes(result: &WootheeResult<'_>, user_agent: &str) -> AgentClasses {
 impl AgentClasses {
     /// The static browser name equal to `name`, or "Other": reads a class
     /// back from the shared hot state.
-    pub fn browser_named(name: &str) -> &'static str {
+    pub(crate) fn browser_named(name: &str) -> &'static str {
         browser_family(name)
     }
 
     /// The static OS family equal to `name`, or "Other".
-    pub fn os_named(name: &str) -> &'static str {
+    pub(crate) fn os_named(name: &str) -> &'static str {
         match name {
             "Windows" => "Windows",
             "macOS" => "macOS",

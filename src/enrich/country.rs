@@ -28,7 +28,7 @@ impl Country {
     pub const UNKNOWN: Country = Country(*b"ZZ");
 
     /// Parses a two-letter code in either case; anything else is `None`.
-    pub fn from_iso_code(code: &str) -> Option<Country> {
+    pub(crate) fn from_iso_code(code: &str) -> Option<Country> {
         match code.as_bytes() {
             [first, second] if first.is_ascii_alphabetic() && second.is_ascii_alphabetic() => {
                 Some(Country([

@@ -93,7 +93,7 @@ pub(super) async fn handle(
 }
 
 async fn reload(state: Arc<AppState>) -> Response {
-    let reloaded = tokio::task::spawn_blocking(move || state.reloader.reload(&state))
+    let reloaded = tokio::task::spawn_blocking(move || state.reload())
         .await
         .unwrap_or(Err(ReloadError::Stopped));
     match reloaded {

@@ -43,7 +43,7 @@ pub type Response = hyper::Response<Full<Bytes>>;
 
 /// Routes, for metric labels and logs: a closed set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Route {
+pub(crate) enum Route {
     Event,
     Script,
     ConsentNotice,
@@ -72,7 +72,7 @@ pub enum Route {
 }
 
 impl Route {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Route::Event => "event",
             Route::Script => "script",
@@ -152,13 +152,13 @@ impl Route {
 /// The request counter of every (route, status class) and the latency
 /// histogram of every route, looked up once at start so a request pays
 /// atomic increments, not label lookups.
-pub struct RequestCounters {
+pub(crate) struct RequestCounters {
     counts: Vec<[prometheus::IntCounter; 5]>,
     durations: Vec<prometheus::Histogram>,
 }
 
 impl RequestCounters {
-    pub fn new(metrics: &crate::metrics::Metrics) -> RequestCounters {
+    pub(crate) fn new(metrics: &crate::metrics::Metrics) -> RequestCounters {
         for code in errors::ApiError::BEACON_CODES {
             // Present from the start, so a rate over them is never empty.
             metrics.beacons_invalid.with_label_values(&[code]);

@@ -40,7 +40,7 @@ pub struct Limited {
 /// The key every network shares once the table is full.
 const OVERFLOW: u64 = 0;
 /// How many networks' budgets the wider network around them has.
-pub const WIDE_FACTOR: u32 = 8;
+pub(crate) const WIDE_FACTOR: u32 = 8;
 const WIDE_V4_PREFIX: u32 = 16;
 const WIDE_V6_PREFIX: u32 = 32;
 

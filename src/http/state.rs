@@ -10,7 +10,7 @@ use crate::clock::Clock;
 use crate::ingest::Pipeline;
 use crate::metrics::Metrics;
 use crate::privacy::salt::SaltBook;
-use crate::reload::Reloader;
+use crate::reload::{ReloadError, Reloaded, Reloader, Running};
 use crate::sites::LiveSites;
 use crate::store::Store;
 
@@ -21,34 +21,47 @@ pub(crate) struct AppState {
     pub realtime: Arc<Realtime>,
     /// The salts, when they must come from the shared state to be ready.
     pub salts: Option<Arc<SaltBook>>,
-    pub reloader: Reloader,
+    pub(crate) reloader: Reloader,
     pub metrics: Arc<Metrics>,
-    pub request_counters: super::RequestCounters,
+    pub(crate) request_counters: super::RequestCounters,
     pub clock: Clock,
     pub proxies: TrustedProxies,
     pub body_timeout: Duration,
     /// What `/metrics` and `/reload` ask for on the admin listener.
-    pub admin_tokens: Vec<crate::config::TokenHash>,
+    pub(crate) admin_tokens: Vec<crate::config::TokenHash>,
     /// The deployment-wide settings the privacy page reports.
     pub disclosure: crate::disclosure::Facts,
     /// Dashboard users, re-read from their file when it changes.
     pub users: crate::accounts::UsersFile,
     pub sessions: crate::accounts::LoginSessions,
     pub lockout: crate::accounts::lockout::Lockout,
-    pub used_codes: crate::accounts::totp::UsedCodes,
+    pub(crate) used_codes: crate::accounts::totp::UsedCodes,
     pub audit: crate::accounts::audit::AuditLog,
     /// Sign-in attempts per network and minute.
-    pub login_limit: super::rate_limit::RateLimit,
+    pub(crate) login_limit: super::rate_limit::RateLimit,
     pub dashboard: crate::config::DashboardConfig,
     /// Beacons per network and window (`limits.ingest_per_network`);
     /// `None` when the limit is off.
     pub ingest_limit: Option<super::rate_limit::RateLimit>,
     /// Consent choices per network and minute: each one is stored.
-    pub consent_limit: super::rate_limit::RateLimit,
+    pub(crate) consent_limit: super::rate_limit::RateLimit,
     /// Consent choices stored per site and local day.
-    pub consent_cap: super::daily_cap::DailyCap,
+    pub(crate) consent_cap: super::daily_cap::DailyCap,
     /// Notices (site NUL banner version) this process knows are archived.
     pub archived: std::sync::Mutex<std::collections::HashSet<String>>,
     /// Set when shutdown begins: `/readyz` turns not-ready.
-    pub draining: AtomicBool,
+    pub(crate) draining: AtomicBool,
+}
+
+impl AppState {
+    /// Applies the configuration as it is now to the running server, or
+    /// refuses it whole (SIGHUP, `POST /reload`).
+    pub(crate) fn reload(&self) -> Result<Reloaded, ReloadError> {
+        self.reloader.reload(Running {
+            sites: &self.sites,
+            store: &self.store,
+            metrics: &self.metrics,
+            pipeline: &self.pipeline,
+        })
+    }
 }

@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
 /// Why the door shed a hit for want of budget.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ShedCause {
+pub(crate) enum ShedCause {
     /// Redis answers, but the aggregator resolves hits against it more
     /// slowly than they arrive.
     WriterBehind,
@@ -26,9 +26,9 @@ pub enum ShedCause {
 }
 
 impl ShedCause {
-    pub const ALL: [ShedCause; 2] = [ShedCause::WriterBehind, ShedCause::RedisAway];
+    pub(crate) const ALL: [ShedCause; 2] = [ShedCause::WriterBehind, ShedCause::RedisAway];
 
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             ShedCause::WriterBehind => "writer_behind",
             ShedCause::RedisAway => "redis_away",
@@ -38,7 +38,7 @@ impl ShedCause {
 
 /// Hits admitted and not yet counted, against their bound.
 #[derive(Debug)]
-pub struct Admission {
+pub(crate) struct Admission {
     limit: usize,
     admitted: AtomicUsize,
     redis_away: AtomicBool,
@@ -48,7 +48,7 @@ pub struct Admission {
 
 impl Admission {
     /// A budget of `limit` hits (at least one).
-    pub fn new(limit: usize) -> Admission {
+    pub(crate) fn new(limit: usize) -> Admission {
         Admission {
             limit: limit.max(1),
             admitted: AtomicUsize::new(0),
@@ -59,7 +59,7 @@ impl Admission {
 
     /// Takes one unit for a hit about to be queued; without one left, the
     /// cause to shed it under.
-    pub fn admit(&self) -> Result<(), ShedCause> {
+    pub(crate) fn admit(&self) -> Result<(), ShedCause> {
         let before = self.admitted.fetch_add(1, Ordering::AcqRel);
         if before < self.limit {
             return Ok(());
@@ -71,7 +71,7 @@ impl Admission {
 
     /// Gives back the units of `hits` hits that left: counted, dropped and
     /// counted as dropped, or never queued after all.
-    pub fn release(&self, hits: usize) {
+    pub(crate) fn release(&self, hits: usize) {
         if hits == 0 {
             return;
         }
@@ -84,20 +84,20 @@ impl Admission {
     }
 
     /// Hits admitted and not yet released.
-    pub fn admitted(&self) -> usize {
+    pub(crate) fn admitted(&self) -> usize {
         self.admitted.load(Ordering::Acquire)
     }
 
-    pub fn limit(&self) -> usize {
+    pub(crate) fn limit(&self) -> usize {
         self.limit
     }
 
     /// Set by the aggregator after each call to Redis.
-    pub fn set_redis_away(&self, away: bool) {
+    pub(crate) fn set_redis_away(&self, away: bool) {
         self.redis_away.store(away, Ordering::Relaxed);
     }
 
-    pub fn cause(&self) -> ShedCause {
+    pub(crate) fn cause(&self) -> ShedCause {
         if self.redis_away.load(Ordering::Relaxed) {
             ShedCause::RedisAway
         } else {
@@ -106,7 +106,7 @@ impl Admission {
     }
 
     /// Hits shed since the last call.
-    pub fn take_shed(&self) -> u64 {
+    pub(crate) fn take_shed(&self) -> u64 {
         self.shed.swap(0, Ordering::Relaxed)
     }
 }

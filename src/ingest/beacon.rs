@@ -67,6 +67,6 @@ pub struct Beacon {
 #[derive(Debug)]
 pub struct Sender {
     pub network: TruncatedIp,
-    pub user_agent: Option<String>,
+    pub(crate) user_agent: Option<String>,
     pub signals: Signals,
 }

@@ -33,7 +33,7 @@ use crate::sites::{LiveSites, Site, Sites};
 
 /// Why a well-formed beacon was deliberately not counted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DropReason {
+pub(crate) enum DropReason {
     Bot,
     MissingUserAgent,
     UnknownSite,
@@ -51,7 +51,7 @@ pub enum DropReason {
 }
 
 impl DropReason {
-    pub const ALL: [DropReason; 8] = [
+    pub(crate) const ALL: [DropReason; 8] = [
         DropReason::Bot,
         DropReason::MissingUserAgent,
         DropReason::UnknownSite,
@@ -62,7 +62,7 @@ impl DropReason {
         DropReason::Engagement,
     ];
 
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             DropReason::Bot => "bot",
             DropReason::MissingUserAgent => "missing_user_agent",
@@ -90,7 +90,7 @@ pub(crate) struct PipelineParts {
     pub truncation: Truncation,
     pub salts: Arc<SaltBook>,
     pub urls: UrlPolicy,
-    pub pii_patterns: Vec<PiiPattern>,
+    pub(crate) pii_patterns: Vec<PiiPattern>,
     pub agents: AgentCache,
     /// Replaced whole when the configuration is reloaded.
     pub countries: ArcSwapOption<CountryDb>,
@@ -98,7 +98,7 @@ pub(crate) struct PipelineParts {
     pub dnt: SignalPolicy,
     pub hits: mpsc::Sender<Hit>,
     /// With the Redis backend: the bound on hits queued and waiting for it.
-    pub admission: Option<Arc<Admission>>,
+    pub(crate) admission: Option<Arc<Admission>>,
     pub metrics: Arc<Metrics>,
 }
 

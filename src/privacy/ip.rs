@@ -33,7 +33,7 @@ impl TruncatedIp {
 
     /// Calls `use_bytes` with the canonical bytes: 4 for IPv4, 16 for IPv6
     /// (on the stack: this runs for every beacon).
-    pub fn with_octets<R>(self, use_bytes: impl FnOnce(&[u8]) -> R) -> R {
+    pub(crate) fn with_octets<R>(self, use_bytes: impl FnOnce(&[u8]) -> R) -> R {
         match self.0 {
             IpAddr::V4(v4) => use_bytes(&v4.octets()),
             IpAddr::V6(v6) => use_bytes(&v6.octets()),

@@ -24,21 +24,21 @@ use crate::config::SignalPolicy;
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Signals {
     /// `Sec-GPC: 1`.
-    pub global_privacy_control: bool,
+    pub(crate) global_privacy_control: bool,
     /// `DNT: 1`.
-    pub do_not_track: bool,
+    pub(crate) do_not_track: bool,
 }
 
 /// What the configured policies make of a beacon's signals.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Treatment {
+pub(crate) enum Treatment {
     Count,
     /// Counted without a visitor identifier: no visitor, no visit.
     CountAnonymously,
     Drop,
 }
 
-pub fn treatment(signals: Signals, gpc: SignalPolicy, dnt: SignalPolicy) -> Treatment {
+pub(crate) fn treatment(signals: Signals, gpc: SignalPolicy, dnt: SignalPolicy) -> Treatment {
     let of = |present: bool, policy: SignalPolicy| match (present, policy) {
         (false, _) | (true, SignalPolicy::Ignore) => Treatment::Count,
         (true, SignalPolicy::CountAnonymously) => Treatment::CountAnonymously,

@@ -39,7 +39,7 @@ const PHONE: &str = "{phone}";
 const POSTCODE: &str = "{postcode}";
 
 /// The built-in placeholders, in the order the privacy page lists them.
-pub const BUILT_IN_PLACEHOLDERS: [&str; 5] = [EMAIL, BSN, IBAN, POSTCODE, PHONE];
+pub(crate) const BUILT_IN_PLACEHOLDERS: [&str; 5] = [EMAIL, BSN, IBAN, POSTCODE, PHONE];
 
 /// Names end up in stored dimensions, so they are kept short and URL-safe.
 const MAX_NAME_BYTES: usize = 64;
@@ -145,7 +145,7 @@ pub fn scrubbed(text: &str, custom: &[PiiPattern]) -> Scrubbed {
 }
 
 /// Returns the text with every personal datum replaced; borrows when nothing changed.
-pub fn scrub<'a>(text: &'a str, custom: &[PiiPattern]) -> Cow<'a, str> {
+pub(crate) fn scrub<'a>(text: &'a str, custom: &[PiiPattern]) -> Cow<'a, str> {
     let mut current = built_in_rules(Cow::Borrowed(text));
     let mut custom_changed = false;
     for pattern in custom {

@@ -17,15 +17,15 @@ use crate::sites::{Moment, Site, Sites};
 
 /// 32 secret bytes that key the visitor hash for one site and one day.
 #[derive(Clone)]
-pub struct SaltKey([u8; 32]);
+pub(crate) struct SaltKey([u8; 32]);
 
 impl SaltKey {
-    pub fn random() -> SaltKey {
+    pub(crate) fn random() -> SaltKey {
         SaltKey(rand::random())
     }
 
     /// The deployment's salt as read from Redis.
-    pub fn from_shared(bytes: [u8; 32]) -> SaltKey {
+    pub(crate) fn from_shared(bytes: [u8; 32]) -> SaltKey {
         SaltKey(bytes)
     }
 
@@ -35,7 +35,7 @@ impl SaltKey {
         SaltKey(bytes)
     }
 
-    pub fn bytes(&self) -> &[u8; 32] {
+    pub(crate) fn bytes(&self) -> &[u8; 32] {
         &self.0
     }
 
@@ -52,7 +52,7 @@ impl std::fmt::Debug for SaltKey {
 
 /// The salts a beacon at one moment may use.
 #[derive(Debug, Clone)]
-pub struct DaySalts {
+pub(crate) struct DaySalts {
     pub current: SaltKey,
     /// Yesterday's salt, during the grace period after midnight only.
     pub previous: Option<SaltKey>,
@@ -74,7 +74,7 @@ struct SiteSalts {
     shared_day: Option<i32>,
 }
 
-pub struct SaltBook {
+pub(crate) struct SaltBook {
     sites: RwLock<Vec<SiteSalts>>,
     grace_seconds: i64,
     rotations: AtomicU64,
@@ -83,7 +83,7 @@ pub struct SaltBook {
 impl SaltBook {
     /// `grace_seconds` is the visit timeout: how long after midnight a visit
     /// that began yesterday may continue.
-    pub fn new(site_count: usize, grace_seconds: i64) -> SaltBook {
+    pub(crate) fn new(site_count: usize, grace_seconds: i64) -> SaltBook {
         SaltBook {
             sites: RwLock::new((0..site_count).map(|_| SiteSalts::default()).collect()),
             grace_seconds,
@@ -92,11 +92,11 @@ impl SaltBook {
     }
 
     /// Salts created since the last call.
-    pub fn take_rotations(&self) -> u64 {
+    pub(crate) fn take_rotations(&self) -> u64 {
         self.rotations.swap(0, Ordering::Relaxed)
     }
 
-    pub fn salts_for(&self, site: &Site, at: Moment) -> DaySalts {
+    pub(crate) fn salts_for(&self, site: &Site, at: Moment) -> DaySalts {
         {
             let sites = self
                 .sites
@@ -152,7 +152,7 @@ impl SaltBook {
     }
 
     /// Erases salts whose life has ended even when no beacon arrives.
-    pub fn sweep(&self, sites: &Sites, now: Timestamp) {
+    pub(crate) fn sweep(&self, sites: &Sites, now: Timestamp) {
         let mut book = self
             .sites
             .write()
@@ -174,7 +174,7 @@ impl SaltBook {
     }
 
     /// The salt this instance uses for `day`, to offer as the shared one.
-    pub fn current_key(&self, site: &Site, day: i32) -> Option<SaltKey> {
+    pub(crate) fn current_key(&self, site: &Site, day: i32) -> Option<SaltKey> {
         let book = self
             .sites
             .read()
@@ -188,7 +188,7 @@ impl SaltBook {
 
     /// Whether `day`'s salt is known to be the shared one (today's, or
     /// fetched ahead for a later day).
-    pub fn has_shared(&self, site: &Site, day: i32) -> bool {
+    pub(crate) fn has_shared(&self, site: &Site, day: i32) -> bool {
         let book = self
             .sites
             .read()
@@ -200,7 +200,7 @@ impl SaltBook {
     }
 
     /// Installs the deployment's shared salt for `day` at moment `at`.
-    pub fn install_shared(&self, site: &Site, day: i32, key: SaltKey, at: Moment) {
+    pub(crate) fn install_shared(&self, site: &Site, day: i32, key: SaltKey, at: Moment) {
         let mut book = self
             .sites
             .write()
@@ -232,7 +232,7 @@ impl SaltBook {
 
     /// Seconds since the start of the day of the oldest salt in use: past a
     /// day plus the visit timeout, rotation is stuck. 0 with no salt yet.
-    pub fn oldest_age(&self, sites: &Sites, now: Timestamp) -> i64 {
+    pub(crate) fn oldest_age(&self, sites: &Sites, now: Timestamp) -> i64 {
         let book = self
             .sites
             .read()
@@ -248,14 +248,15 @@ impl SaltBook {
     }
 
     /// True when every site's salt for its current day is the shared one.
-    pub fn all_shared(&self, sites: &Sites, now: Timestamp) -> bool {
+    pub(crate) fn all_shared(&self, sites: &Sites, now: Timestamp) -> bool {
         sites
             .iter()
             .all(|site| self.has_shared(site, site.moment(now).day))
     }
 
-    /// How many salts are held for a site (0, 1 or 2); for tests and metrics.
-    pub fn held(&self, site: &Site) -> usize {
+    /// How many salts are held for a site (0, 1 or 2).
+    #[cfg(test)]
+    pub(crate) fn held(&self, site: &Site) -> usize {
         let book = self
             .sites
             .read()

@@ -20,7 +20,7 @@ use crate::store::redis::Pool;
 /// How long before midnight the next day's salt is fetched.
 const FETCH_AHEAD_SECONDS: i64 = 3_600;
 
-pub struct SharedSalts {
+pub(crate) struct SharedSalts {
     pool: std::sync::Arc<Pool>,
     script: Script,
     /// The visit timeout: how long a day's salt outlives its day.
@@ -28,7 +28,7 @@ pub struct SharedSalts {
 }
 
 impl SharedSalts {
-    pub fn new(pool: std::sync::Arc<Pool>, grace_seconds: i64) -> SharedSalts {
+    pub(crate) fn new(pool: std::sync::Arc<Pool>, grace_seconds: i64) -> SharedSalts {
         SharedSalts {
             pool,
             script: Script::new(include_str!("shared_salt.lua")),
@@ -38,7 +38,12 @@ impl SharedSalts {
 
     /// Makes sure every site holds the shared salt for today, and for
     /// tomorrow in the last hour of today. Cheap when nothing is due.
-    pub fn sync(&self, book: &SaltBook, sites: &Sites, now: Timestamp) -> Result<(), StoreError> {
+    pub(crate) fn sync(
+        &self,
+        book: &SaltBook,
+        sites: &Sites,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
         for site in sites.iter() {
             let at = site.moment(now);
             let tomorrow_starts = site.start_of_day(at.day + 1).as_second();

@@ -35,7 +35,7 @@ use super::cut;
 use super::pii::{self, PiiPattern};
 
 /// Longer than any page URL a browser will send for a real page; bounds the parsing work.
-pub const MAX_URL_BYTES: usize = 8 * 1024;
+pub(crate) const MAX_URL_BYTES: usize = 8 * 1024;
 /// Paths are stored as dimension values, so one odd URL must not cost a kilobyte per counter.
 pub const MAX_PATH_BYTES: usize = 1024;
 pub const MAX_CAMPAIGN_BYTES: usize = 200;

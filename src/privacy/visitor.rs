@@ -28,7 +28,12 @@ impl VisitorId {
     }
 }
 
-pub fn visitor_id(salt: &SaltKey, site: &SiteId, ip: TruncatedIp, user_agent: &str) -> VisitorId {
+pub(crate) fn visitor_id(
+    salt: &SaltKey,
+    site: &SiteId,
+    ip: TruncatedIp,
+    user_agent: &str,
+) -> VisitorId {
     let mut hasher = blake3::Hasher::new_keyed(salt.bytes());
     let mut field = |bytes: &[u8]| {
         hasher.update(&(bytes.len() as u64).to_le_bytes());

@@ -165,7 +165,7 @@ impl Stats<'_> {
     /// Whether a filtered view as a whole is not published to the
     /// audience: then every answer under it is withheld, since the filter
     /// itself names the value. A value never seen answers the same.
-    pub fn filter_withheld(&self, query: &StatsQuery) -> Result<bool, StoreError> {
+    pub(crate) fn filter_withheld(&self, query: &StatsQuery) -> Result<bool, StoreError> {
         if self.audience == Audience::Owner || query.filter.is_none() {
             return Ok(false);
         }

@@ -26,7 +26,7 @@ pub(crate) fn rate(converted: i64, visitors: i64) -> f64 {
 }
 
 /// What each breakdown row's conversion rate divides by.
-pub enum Bases {
+pub(crate) enum Bases {
     /// No rate was asked for.
     None,
     /// The same visitors for every row: the period's.
@@ -36,7 +36,7 @@ pub enum Bases {
 }
 
 impl Bases {
-    pub fn of(&self, value: &str) -> Option<i64> {
+    pub(crate) fn of(&self, value: &str) -> Option<i64> {
         match self {
             Bases::None => None,
             Bases::All(visitors) => Some(*visitors),
@@ -71,7 +71,7 @@ impl Stats<'_> {
 
     /// Per point of the query's series, the visitors without the filter
     /// (`None` where this audience may not see them).
-    pub fn series_bases(&self, query: &StatsQuery) -> Result<Vec<Option<i64>>, StoreError> {
+    pub(crate) fn series_bases(&self, query: &StatsQuery) -> Result<Vec<Option<i64>>, StoreError> {
         if !wants_rate(query) {
             return Ok(Vec::new());
         }
@@ -83,7 +83,11 @@ impl Stats<'_> {
     }
 
     /// What each row of the query's breakdown by `property` divides by.
-    pub fn row_bases(&self, query: &StatsQuery, property: &Property) -> Result<Bases, StoreError> {
+    pub(crate) fn row_bases(
+        &self,
+        query: &StatsQuery,
+        property: &Property,
+    ) -> Result<Bases, StoreError> {
         // The public reads no goal broken down by another property (see
         // `published`), so there is nothing to divide.
         let public_goal = self.audience != Audience::Owner && query.filter.is_some();

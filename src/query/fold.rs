@@ -37,7 +37,7 @@ pub enum Audience {
 /// Whether a day's unpublished cells may be shown together as "(other)":
 /// not for the hours of a day, which are a series, not a list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OtherRow {
+pub(crate) enum OtherRow {
     Allowed,
     Never,
 }
@@ -45,7 +45,7 @@ pub enum OtherRow {
 /// A day's cells as the public sees them: the named cells shown, and
 /// "(other)" when it is itself large enough and gives nothing away.
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct FoldedDay {
+pub(crate) struct FoldedDay {
     pub shown: Vec<BreakdownRow>,
     pub other: Option<Counts>,
 }
@@ -102,7 +102,7 @@ impl Audience {
 
     /// A day's total with its visit part withheld when it holds fewer
     /// than k visits, so that a range sums only published visit cells.
-    pub fn publish_visits(self, counts: Counts) -> Counts {
+    pub(crate) fn publish_visits(self, counts: Counts) -> Counts {
         match self.small(counts.visits) {
             true => without_visits(counts),
             false => counts,
@@ -116,7 +116,12 @@ impl Audience {
     /// the total minus what is shown leaves a small group of people or of
     /// visits, "(other)" is withheld or the smallest cell (or visit part)
     /// joins the hidden ones. `rows` come largest first.
-    pub fn fold_day(self, rows: Vec<BreakdownRow>, total: &Counts, other: OtherRow) -> FoldedDay {
+    pub(crate) fn fold_day(
+        self,
+        rows: Vec<BreakdownRow>,
+        total: &Counts,
+        other: OtherRow,
+    ) -> FoldedDay {
         if self == Audience::Owner {
             return FoldedDay {
                 shown: rows,

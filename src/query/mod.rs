@@ -18,5 +18,4 @@ pub(crate) mod period;
 mod published;
 
 pub use compute::Stats;
-pub(crate) use params::{Filter, Metric, QueryError};
-pub use params::{Property, StatsQuery};
+pub use params::{Filter, Metric, Property, QueryError, StatsQuery};

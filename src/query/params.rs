@@ -118,7 +118,7 @@ impl Metric {
     }
 
     /// Figures per visit, which need k visits of their own in public.
-    pub fn is_visit_metric(self) -> bool {
+    pub(crate) fn is_visit_metric(self) -> bool {
         matches!(
             self,
             Metric::Visits | Metric::ViewsPerVisit | Metric::BounceRate | Metric::VisitDuration
@@ -241,7 +241,7 @@ pub struct Filter {
 
 impl Filter {
     /// `event:goal==NAME`: the people who sent the custom event NAME.
-    pub fn is_goal(&self) -> bool {
+    pub(crate) fn is_goal(&self) -> bool {
         self.dim == Dim::EventName
     }
 
@@ -284,7 +284,7 @@ pub struct StatsQuery {
     pub compare: bool,
     /// The site's local hour now (hours since 1970-01-01T00 local): where
     /// a running period ends, for its series and its comparison.
-    pub now_hour: i32,
+    pub(crate) now_hour: i32,
     pub metrics: Vec<Metric>,
     pub property: Option<Property>,
     pub filter: Option<Filter>,
@@ -408,7 +408,11 @@ fn parse_date(text: &str) -> Result<Date, QueryError> {
         .ok_or_else(|| QueryError::Date(text.to_owned()))
 }
 
-pub fn parse_range(period: &str, date: Option<&str>, today: i32) -> Result<DateRange, QueryError> {
+pub(crate) fn parse_range(
+    period: &str,
+    date: Option<&str>,
+    today: i32,
+) -> Result<DateRange, QueryError> {
     if period == "custom" {
         let text = date.ok_or(QueryError::Missing("date"))?;
         let (first, last) = text

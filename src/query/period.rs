@@ -49,7 +49,7 @@ impl Stretch {
     }
 
     /// The whole days in it, read from daily rows.
-    pub fn whole_days(&self) -> Option<DateRange> {
+    pub(crate) fn whole_days(&self) -> Option<DateRange> {
         let range = DateRange {
             first: self.from.div_euclid(24),
             last: self.until.div_euclid(24) - 1,
@@ -59,7 +59,7 @@ impl Stretch {
 
     /// The hours after its whole days (part of one day), read from hourly
     /// rows: the first and the last hour.
-    pub fn hours_left(&self) -> Option<(i32, i32)> {
+    pub(crate) fn hours_left(&self) -> Option<(i32, i32)> {
         let first = self.until.div_euclid(24) * 24;
         (!self.is_empty() && first < self.until).then_some((first.max(self.from), self.until - 1))
     }

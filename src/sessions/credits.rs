@@ -92,7 +92,7 @@ impl CreditCheck<'_> {
     }
 
     /// A dry run adds no counts.
-    pub fn is_dry_run(&self) -> bool {
+    pub(crate) fn is_dry_run(&self) -> bool {
         matches!(self, CreditCheck::Record(_))
     }
 }

@@ -25,8 +25,9 @@ use crate::ingest::hit::Hit;
 use crate::sites::{Moment, SiteIdx};
 use interned::Interned;
 
-pub(crate) use credits::{CreditCheck, Credits};
-pub(crate) use visit::{EndedVisit, Visit, VisitAttrs, VisitChange};
+pub use credits::{CreditCheck, Credits};
+pub(crate) use visit::Visit;
+pub use visit::{EndedVisit, VisitAttrs, VisitChange};
 
 /// Credit fingerprints the hot state holds per visitor of its cap, on
 /// average: a full hot state in the soak test held about 22 per visitor
@@ -91,7 +92,7 @@ impl Sessions {
     }
 
     /// Visitors evicted because the cap was reached since the last call.
-    pub fn take_evicted(&mut self) -> u64 {
+    pub(crate) fn take_evicted(&mut self) -> u64 {
         std::mem::take(&mut self.evicted)
     }
 
@@ -191,7 +192,7 @@ impl Sessions {
     /// Per site (by index), the visitors seen in the `window` seconds up
     /// to `now`: the realtime figure, read from the hot state itself, so it
     /// needs no memory of its own and is bounded by the same cap.
-    pub fn recent_per_site(&self, now: i64, window: i64, sites: usize) -> Vec<u64> {
+    pub(crate) fn recent_per_site(&self, now: i64, window: i64, sites: usize) -> Vec<u64> {
         let mut counts = vec![0; sites];
         for state in self.visitors.values() {
             if now - state.last_seen < window

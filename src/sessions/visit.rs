@@ -31,11 +31,11 @@ pub struct VisitAttrs {
 #[derive(Debug)]
 pub(crate) struct Visit {
     pub start: Moment,
-    pub last_seen: i64,
+    pub(crate) last_seen: i64,
     /// Shared with every open visit of the same attribution.
     pub attrs: Arc<VisitAttrs>,
     /// Shared with every open visit on the same page.
-    pub last_page: Arc<str>,
+    pub(crate) last_page: Arc<str>,
     pub pageviews: u32,
     pub bounced: bool,
 }
@@ -97,7 +97,7 @@ pub(super) fn advance(
 
 impl VisitAttrs {
     /// The attributes of a visit that begins with `hit`.
-    pub fn of_hit(hit: &Hit, entry_page: Arc<str>) -> VisitAttrs {
+    pub(crate) fn of_hit(hit: &Hit, entry_page: Arc<str>) -> VisitAttrs {
         VisitAttrs {
             entry_page,
             source: hit.source.clone(),

@@ -8,7 +8,7 @@ use crate::consent::{Choice, Notice, Receipt, ReceiptId};
 
 /// The receipt a choice went into, and whether the choice started it.
 #[derive(Debug)]
-pub struct Recorded {
+pub(crate) struct Recorded {
     pub receipt: Receipt,
     pub created: bool,
 }
@@ -16,7 +16,7 @@ pub struct Recorded {
 /// One count of a site's day: `item` is `m:<method>`, `g:<category>`
 /// (granted) or `d:<category>` (denied).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Tally {
+pub(crate) struct Tally {
     pub day: i32,
     pub banner_version: String,
     pub item: String,
@@ -25,7 +25,7 @@ pub struct Tally {
 
 impl Store {
     /// Keeps the notice under its banner version; true when it is new.
-    pub fn archive_notice(&self, notice: &Notice) -> Result<bool, StoreError> {
+    pub(crate) fn archive_notice(&self, notice: &Notice) -> Result<bool, StoreError> {
         let json = notice.to_json();
         match self {
             Store::Embedded(store) => {
@@ -38,7 +38,7 @@ impl Store {
     }
 
     /// The archived notice (as JSON) of a site's banner version.
-    pub fn archived_notice(
+    pub(crate) fn archived_notice(
         &self,
         site: &str,
         banner_version: &str,
@@ -52,7 +52,7 @@ impl Store {
     /// Appends the choice to the receipt `continues` names when it exists,
     /// belongs to the site and has room; otherwise starts a new receipt
     /// with a fresh id. Counts the choice in the site's local `day`.
-    pub fn record_choice(
+    pub(crate) fn record_choice(
         &self,
         site: &str,
         continues: Option<ReceiptId>,
@@ -74,7 +74,7 @@ impl Store {
     }
 
     /// Deletes a receipt; true when there was one.
-    pub fn erase_receipt(&self, id: ReceiptId) -> Result<bool, StoreError> {
+    pub(crate) fn erase_receipt(&self, id: ReceiptId) -> Result<bool, StoreError> {
         match self {
             Store::Embedded(store) => store.erase_receipt(id),
             Store::Redis(store) => store.erase_receipt(id),
@@ -82,14 +82,14 @@ impl Store {
     }
 
     /// Deletes every receipt whose expiry is at or before `now`.
-    pub fn purge_receipts(&self, now: i64) -> Result<u64, StoreError> {
+    pub(crate) fn purge_receipts(&self, now: i64) -> Result<u64, StoreError> {
         match self {
             Store::Embedded(store) => store.purge_receipts(now),
             Store::Redis(store) => store.purge_receipts(now),
         }
     }
 
-    pub fn consent_tallies(
+    pub(crate) fn consent_tallies(
         &self,
         site: &str,
         first_day: i32,
@@ -102,7 +102,7 @@ impl Store {
     }
 
     /// Deletes a site's consent counts of days before `before_day`.
-    pub fn purge_tallies(&self, site: &str, before_day: i32) -> Result<u64, StoreError> {
+    pub(crate) fn purge_tallies(&self, site: &str, before_day: i32) -> Result<u64, StoreError> {
         match self {
             Store::Embedded(store) => store.purge_tallies(site, before_day),
             Store::Redis(store) => store.purge_tallies(site, before_day),

@@ -27,9 +27,9 @@ pub struct StoredLogin {
     /// Unix seconds.
     pub created: i64,
     /// Unix seconds; written at most once a minute.
-    pub last_used: i64,
+    pub(crate) last_used: i64,
     /// `User::credential` when the session began.
-    pub credential: [u8; 8],
+    pub(crate) credential: [u8; 8],
 }
 
 impl StoredLogin {
@@ -66,7 +66,7 @@ pub(super) fn corrupt() -> StoreError {
 
 impl Store {
     /// Stores a new session; it lives at most `life_seconds` from now.
-    pub fn put_login(
+    pub(crate) fn put_login(
         &self,
         key: &LoginKey,
         login: &StoredLogin,
@@ -87,7 +87,11 @@ impl Store {
 
     /// Writes down a later use of a session that still exists; a session
     /// ended meanwhile (on another instance) stays ended.
-    pub fn touch_login(&self, key: &LoginKey, login: &StoredLogin) -> Result<(), StoreError> {
+    pub(crate) fn touch_login(
+        &self,
+        key: &LoginKey,
+        login: &StoredLogin,
+    ) -> Result<(), StoreError> {
         match self {
             Store::Embedded(store) => store.touch_login(key, login),
             Store::Redis(store) => store.touch_login(key, login),
@@ -95,7 +99,7 @@ impl Store {
     }
 
     /// Ends a session; true when there was one.
-    pub fn end_login(&self, key: &LoginKey) -> Result<bool, StoreError> {
+    pub(crate) fn end_login(&self, key: &LoginKey) -> Result<bool, StoreError> {
         match self {
             Store::Embedded(store) => store.end_login(key),
             Store::Redis(store) => store.end_login(key),
@@ -105,7 +109,7 @@ impl Store {
     /// Removes the sessions `over` says have ended (and any that cannot be
     /// read), then the least recently used past `keep`, so that a new one
     /// fits. Redis forgets sessions by itself: nothing to do there.
-    pub fn sweep_logins(
+    pub(crate) fn sweep_logins(
         &self,
         over: impl Fn(&StoredLogin) -> bool,
         keep: usize,

@@ -51,7 +51,7 @@ pub enum StoreError {
 
 impl StoreError {
     /// Whether retrying the same call can only fail the same way.
-    pub fn is_deterministic(&self) -> bool {
+    pub(crate) fn is_deterministic(&self) -> bool {
         matches!(self, StoreError::Rejected(_) | StoreError::Corrupt(_))
     }
 }
@@ -89,7 +89,7 @@ impl Store {
     /// Hands each row under `prefix` with a bucket in `first..=last` to
     /// `each`: the bucket, the breakdown value and the counts. On the
     /// embedded store nothing is allocated per row.
-    pub fn scan_each(
+    pub(crate) fn scan_each(
         &self,
         prefix: &RowPrefix,
         first: i32,
@@ -150,7 +150,7 @@ impl Store {
     /// pages add their own overhead, see README), on Redis the memory of
     /// its count hashes and sealed units as `MEMORY USAGE` reports it. A read of the whole
     /// site: for a background thread, not for the aggregator.
-    pub fn site_bytes(&self, site: &str) -> Result<u64, StoreError> {
+    pub(crate) fn site_bytes(&self, site: &str) -> Result<u64, StoreError> {
         match self {
             Store::Embedded(store) => store.site_bytes(site),
             Store::Redis(store) => store.site_bytes(site),

@@ -49,13 +49,13 @@ impl Dim {
         Dim::EventProp,
     ];
 
-    pub fn from_byte(byte: u8) -> Option<Dim> {
+    pub(crate) fn from_byte(byte: u8) -> Option<Dim> {
         Dim::ALL.get(usize::from(byte)).copied()
     }
 
     /// The same for every hit of a visitor within a day: derived from the
     /// truncated IP and user agent that also make the visitor hash.
-    pub fn is_fixed_per_visitor(self) -> bool {
+    pub(crate) fn is_fixed_per_visitor(self) -> bool {
         matches!(self, Dim::Country | Dim::Browser | Dim::Os | Dim::Device)
     }
 }
@@ -72,7 +72,7 @@ pub enum Granularity {
 }
 
 impl Granularity {
-    pub fn from_byte(byte: u8) -> Option<Granularity> {
+    pub(crate) fn from_byte(byte: u8) -> Option<Granularity> {
         match byte {
             1 => Some(Granularity::Hour),
             2 => Some(Granularity::Day),
@@ -170,7 +170,7 @@ impl Counts {
 
     /// Called for every counter update: an OR of the fields, which compiles
     /// to a few instructions where comparing arrays calls `memcmp`.
-    pub fn is_zero(&self) -> bool {
+    pub(crate) fn is_zero(&self) -> bool {
         self.fields().into_iter().fold(0, |any, field| any | field) == 0
     }
 }
@@ -264,7 +264,7 @@ impl RowPrefix {
     }
 
     /// Keys at or after the start of `bucket`.
-    pub fn bucket_start(&self, bucket: i32) -> Vec<u8> {
+    pub(crate) fn bucket_start(&self, bucket: i32) -> Vec<u8> {
         let mut key = self.encode();
         key.extend_from_slice(&bucket_bytes(bucket));
         key

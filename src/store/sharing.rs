@@ -14,13 +14,13 @@ pub struct ShareLink {
     pub name: String,
     /// Unix seconds.
     pub created: i64,
-    pub created_by: String,
+    pub(crate) created_by: String,
     /// BLAKE3 of the secret, hex.
-    pub secret_hash: String,
+    pub(crate) secret_hash: String,
 }
 
 impl ShareLink {
-    pub fn accepts(&self, presented: &str) -> bool {
+    pub(crate) fn accepts(&self, presented: &str) -> bool {
         blake3::Hash::from_hex(&self.secret_hash)
             .is_ok_and(|stored| stored == blake3::hash(presented.as_bytes()))
     }
@@ -40,7 +40,7 @@ impl Store {
         Ok(links)
     }
 
-    pub fn add_share_link(&self, site: &str, link: &ShareLink) -> Result<(), StoreError> {
+    pub(crate) fn add_share_link(&self, site: &str, link: &ShareLink) -> Result<(), StoreError> {
         let json = serde_json::to_string(link).expect("a share link serialises");
         match self {
             Store::Embedded(store) => store.put_share_link(site, &link.id, &json),
@@ -49,7 +49,7 @@ impl Store {
     }
 
     /// Deletes a link; true when there was one.
-    pub fn revoke_share_link(&self, site: &str, id: &str) -> Result<bool, StoreError> {
+    pub(crate) fn revoke_share_link(&self, site: &str, id: &str) -> Result<bool, StoreError> {
         match self {
             Store::Embedded(store) => store.delete_share_link(site, id),
             Store::Redis(store) => store.delete_share_link(site, id),

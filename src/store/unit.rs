@@ -90,7 +90,7 @@ impl Shape {
 
 /// A unit's blocks: its dictionary and a table per shape.
 pub(super) struct Encoded {
-    pub dictionary: Vec<u8>,
+    pub(crate) dictionary: Vec<u8>,
     pub tables: Vec<(Shape, Vec<u8>)>,
 }
 

@@ -53,7 +53,7 @@ pub struct VisitsAnswer {
 /// One hit's question to `credits.lua`.
 pub struct CreditAsk<'a> {
     pub visitor: VisitorId,
-    pub life_ms: i64,
+    pub(crate) life_ms: i64,
     pub scopes: &'a [u32],
 }
 
@@ -73,7 +73,7 @@ impl SharedSessions {
 
     /// Milliseconds until a visitor's state of `day` must be gone: a second
     /// before its salt, which ends with that day plus the visit timeout.
-    pub fn life_ms(&self, site: &Site, day: i32, now: i64) -> i64 {
+    pub(crate) fn life_ms(&self, site: &Site, day: i32, now: i64) -> i64 {
         let ends = site.start_of_day(day + 1).as_second() + self.timeout_seconds;
         ((ends - now).max(2) - 1) * 1_000
     }
@@ -181,7 +181,7 @@ impl SharedSessions {
     }
 
     /// The credits answer is no longer needed once the counts are written.
-    pub fn forget(&self, site: &Site, batch: u64) -> Result<(), StoreError> {
+    pub(crate) fn forget(&self, site: &Site, batch: u64) -> Result<(), StoreError> {
         let key = self.answer_key(site, "c", batch);
         self.pool
             .with(|conn| redis::cmd("DEL").arg(key).query::<i64>(conn))

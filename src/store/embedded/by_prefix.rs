@@ -113,7 +113,7 @@ impl Embedded {
     /// rows, as the day numbers of their first days, in order.
     /// The length of every key and value of the site's rows, summed, in
     /// one read snapshot (writers are not held up).
-    pub fn site_bytes(&self, site: &str) -> Result<u64, StoreError> {
+    pub(crate) fn site_bytes(&self, site: &str) -> Result<u64, StoreError> {
         let (start, end) = site_range(site);
         let read = self.db()?.begin_read().map_err(operation)?;
         let sealed = sealed::bytes(

@@ -66,7 +66,7 @@ fn encode_receipt(receipt: &Receipt) -> Vec<u8> {
 }
 
 impl Embedded {
-    pub fn archive_notice(
+    pub(crate) fn archive_notice(
         &self,
         site: &str,
         banner_version: &str,
@@ -86,7 +86,7 @@ impl Embedded {
         Ok(added)
     }
 
-    pub fn archived_notice(
+    pub(crate) fn archived_notice(
         &self,
         site: &str,
         banner_version: &str,
@@ -100,7 +100,7 @@ impl Embedded {
             .map(|json| json.value().to_owned()))
     }
 
-    pub fn record_choice(
+    pub(crate) fn record_choice(
         &self,
         site: &str,
         continues: Option<ReceiptId>,
@@ -182,7 +182,7 @@ impl Embedded {
             .transpose()
     }
 
-    pub fn erase_receipt(&self, id: ReceiptId) -> Result<bool, StoreError> {
+    pub(crate) fn erase_receipt(&self, id: ReceiptId) -> Result<bool, StoreError> {
         let write = self.begin_write()?;
         let erased = {
             let mut receipts = write.open_table(RECEIPTS).map_err(operation)?;
@@ -204,7 +204,7 @@ impl Embedded {
         Ok(erased)
     }
 
-    pub fn purge_receipts(&self, now: i64) -> Result<u64, StoreError> {
+    pub(crate) fn purge_receipts(&self, now: i64) -> Result<u64, StoreError> {
         let write = self.begin_write()?;
         let mut removed = 0;
         {
@@ -226,7 +226,7 @@ impl Embedded {
         Ok(removed)
     }
 
-    pub fn consent_tallies(
+    pub(crate) fn consent_tallies(
         &self,
         site: &str,
         first_day: i32,
@@ -249,7 +249,7 @@ impl Embedded {
         Ok(tallies)
     }
 
-    pub fn purge_tallies(&self, site: &str, before_day: i32) -> Result<u64, StoreError> {
+    pub(crate) fn purge_tallies(&self, site: &str, before_day: i32) -> Result<u64, StoreError> {
         let start = day_prefix(site, i32::MIN);
         let end = day_prefix(site, before_day);
         let write = self.begin_write()?;

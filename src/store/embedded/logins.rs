@@ -13,7 +13,7 @@ use crate::store::logins::{LoginKey, StoredLogin, corrupt};
 pub(super) const LOGINS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("logins");
 
 impl Embedded {
-    pub fn put_login(&self, key: &LoginKey, login: &StoredLogin) -> Result<(), StoreError> {
+    pub(crate) fn put_login(&self, key: &LoginKey, login: &StoredLogin) -> Result<(), StoreError> {
         let write = self.begin_write()?;
         {
             let mut table = write.open_table(LOGINS).map_err(operation)?;
@@ -33,7 +33,11 @@ impl Embedded {
             .transpose()
     }
 
-    pub fn touch_login(&self, key: &LoginKey, login: &StoredLogin) -> Result<(), StoreError> {
+    pub(crate) fn touch_login(
+        &self,
+        key: &LoginKey,
+        login: &StoredLogin,
+    ) -> Result<(), StoreError> {
         let write = self.begin_write()?;
         {
             let mut table = write.open_table(LOGINS).map_err(operation)?;
@@ -47,7 +51,7 @@ impl Embedded {
         self.commit(write)
     }
 
-    pub fn end_login(&self, key: &LoginKey) -> Result<bool, StoreError> {
+    pub(crate) fn end_login(&self, key: &LoginKey) -> Result<bool, StoreError> {
         let write = self.begin_write()?;
         let removed = {
             let mut table = write.open_table(LOGINS).map_err(operation)?;
@@ -57,7 +61,7 @@ impl Embedded {
         Ok(removed)
     }
 
-    pub fn sweep_logins(
+    pub(crate) fn sweep_logins(
         &self,
         over: impl Fn(&StoredLogin) -> bool,
         keep: usize,

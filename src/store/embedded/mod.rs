@@ -308,7 +308,7 @@ impl Embedded {
     /// `each`, in key order: open rows borrowed from the database page, and
     /// sealed rows from their decoded table, one row per key (an open row
     /// written to a sealed day is added to its sealed row).
-    pub fn scan_each(
+    pub(crate) fn scan_each(
         &self,
         prefix: &RowPrefix,
         first: i32,

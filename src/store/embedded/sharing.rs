@@ -23,7 +23,12 @@ impl Embedded {
         Ok(links)
     }
 
-    pub fn put_share_link(&self, site: &str, id: &str, json: &str) -> Result<(), StoreError> {
+    pub(crate) fn put_share_link(
+        &self,
+        site: &str,
+        id: &str,
+        json: &str,
+    ) -> Result<(), StoreError> {
         let write = self.begin_write()?;
         {
             let mut table = write.open_table(SHARE_LINKS).map_err(operation)?;
@@ -34,7 +39,7 @@ impl Embedded {
         self.commit(write)
     }
 
-    pub fn delete_share_link(&self, site: &str, id: &str) -> Result<bool, StoreError> {
+    pub(crate) fn delete_share_link(&self, site: &str, id: &str) -> Result<bool, StoreError> {
         let write = self.begin_write()?;
         let removed = {
             let mut table = write.open_table(SHARE_LINKS).map_err(operation)?;

@@ -132,7 +132,7 @@ impl Pool {
 
     /// What every key of a site starts with: the deployment's prefix and
     /// the site as Redis Cluster hash tag, so a site's keys share a slot.
-    pub fn site_prefix(&self, site: &str) -> String {
+    pub(crate) fn site_prefix(&self, site: &str) -> String {
         format!("{}:{{{site}}}:", self.key_prefix)
     }
 

@@ -41,7 +41,7 @@ impl RedisStore {
         format!("{}consent:", self.counts.site_prefix(site))
     }
 
-    pub fn archive_notice(
+    pub(crate) fn archive_notice(
         &self,
         site: &str,
         banner_version: &str,
@@ -52,7 +52,7 @@ impl RedisStore {
             .with(|conn| conn.set_nx::<_, _, bool>(key.as_str(), json))
     }
 
-    pub fn archived_notice(
+    pub(crate) fn archived_notice(
         &self,
         site: &str,
         banner_version: &str,
@@ -61,7 +61,7 @@ impl RedisStore {
         self.counts.with(|conn| conn.get(key.as_str()))
     }
 
-    pub fn record_choice(
+    pub(crate) fn record_choice(
         &self,
         site: &str,
         continues: Option<ReceiptId>,
@@ -151,7 +151,7 @@ impl RedisStore {
         }))
     }
 
-    pub fn erase_receipt(&self, id: ReceiptId) -> Result<bool, StoreError> {
+    pub(crate) fn erase_receipt(&self, id: ReceiptId) -> Result<bool, StoreError> {
         let prefix = self.counts.key_prefix().to_owned();
         let removed: u64 = self
             .counts
@@ -161,7 +161,7 @@ impl RedisStore {
         Ok(removed > 0)
     }
 
-    pub fn purge_receipts(&self, now: i64) -> Result<u64, StoreError> {
+    pub(crate) fn purge_receipts(&self, now: i64) -> Result<u64, StoreError> {
         let prefix = self.counts.key_prefix().to_owned();
         let mut removed = 0;
         loop {
@@ -180,7 +180,7 @@ impl RedisStore {
         }
     }
 
-    pub fn consent_tallies(
+    pub(crate) fn consent_tallies(
         &self,
         site: &str,
         first_day: i32,
@@ -210,7 +210,7 @@ impl RedisStore {
         Ok(tallies)
     }
 
-    pub fn purge_tallies(&self, site: &str, before_day: i32) -> Result<u64, StoreError> {
+    pub(crate) fn purge_tallies(&self, site: &str, before_day: i32) -> Result<u64, StoreError> {
         let prefix = self.consent_prefix(site);
         let index = format!("{prefix}days");
         let days: Vec<i32> = self

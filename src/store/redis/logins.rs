@@ -26,7 +26,7 @@ impl RedisStore {
     /// The expiry is the remaining life (`PX`) rather than a moment
     /// (`PXAT`): it then does not depend on Redis's clock agreeing with
     /// this server's.
-    pub fn put_login(
+    pub(crate) fn put_login(
         &self,
         key: &LoginKey,
         login: &StoredLogin,
@@ -53,7 +53,11 @@ impl RedisStore {
     }
 
     /// `XX`: only a session that still exists; `KEEPTTL`: its end stays.
-    pub fn touch_login(&self, key: &LoginKey, login: &StoredLogin) -> Result<(), StoreError> {
+    pub(crate) fn touch_login(
+        &self,
+        key: &LoginKey,
+        login: &StoredLogin,
+    ) -> Result<(), StoreError> {
         let name = self.login_key(key);
         self.counts.with(|conn| {
             redis::cmd("SET")
@@ -65,7 +69,7 @@ impl RedisStore {
         })
     }
 
-    pub fn end_login(&self, key: &LoginKey) -> Result<bool, StoreError> {
+    pub(crate) fn end_login(&self, key: &LoginKey) -> Result<bool, StoreError> {
         let name = self.login_key(key);
         let removed: u64 = self.counts.with(|conn| conn.del(&name))?;
         Ok(removed > 0)

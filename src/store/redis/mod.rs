@@ -140,7 +140,7 @@ impl RedisStore {
         })
     }
 
-    pub fn hot_pool(&self) -> Arc<Pool> {
+    pub(crate) fn hot_pool(&self) -> Arc<Pool> {
         self.hot.clone()
     }
 
@@ -255,7 +255,7 @@ impl RedisStore {
 
     /// The memory of the site's count hashes (those its bucket index
     /// lists) and units, by `MEMORY USAGE`, a pipeline of 512 keys at a time.
-    pub fn site_bytes(&self, site: &str) -> Result<u64, StoreError> {
+    pub(crate) fn site_bytes(&self, site: &str) -> Result<u64, StoreError> {
         let index = index_key(&self.counts, site);
         let keys: Vec<Vec<u8>> = self
             .counts

@@ -16,13 +16,18 @@ impl RedisStore {
         self.counts.with(|conn| conn.hvals(key.as_str()))
     }
 
-    pub fn put_share_link(&self, site: &str, id: &str, json: &str) -> Result<(), StoreError> {
+    pub(crate) fn put_share_link(
+        &self,
+        site: &str,
+        id: &str,
+        json: &str,
+    ) -> Result<(), StoreError> {
         let key = self.share_key(site);
         self.counts
             .with(|conn| conn.hset::<_, _, _, ()>(key.as_str(), id, json))
     }
 
-    pub fn delete_share_link(&self, site: &str, id: &str) -> Result<bool, StoreError> {
+    pub(crate) fn delete_share_link(&self, site: &str, id: &str) -> Result<bool, StoreError> {
         let key = self.share_key(site);
         let removed: u64 = self.counts.with(|conn| conn.hdel(key.as_str(), id))?;
         Ok(removed > 0)
