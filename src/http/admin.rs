@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use hyper::body::Incoming;
-use hyper::header::{self, HeaderMap, HeaderValue};
+use hyper::header::{self, HeaderMap};
 use hyper::{Method, Request, StatusCode};
 use serde_json::json;
 
@@ -79,14 +79,11 @@ pub(super) async fn handle(
         Route::Metrics => {
             let ready = readiness_failures(&state).await.is_empty();
             state.metrics.ready.set(i64::from(ready));
-            let mut response = hyper::Response::new(http_body_util::Full::new(bytes::Bytes::from(
+            super::respond::respond(
+                StatusCode::OK,
+                Some("text/plain; version=0.0.4; charset=utf-8"),
                 state.metrics.render(),
-            )));
-            response.headers_mut().insert(
-                hyper::header::CONTENT_TYPE,
-                HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
-            );
-            response
+            )
         }
         _ => ApiError::NotFound.response(),
     }
@@ -163,6 +160,7 @@ async fn readiness_failures(state: &Arc<AppState>) -> Vec<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use hyper::header::HeaderValue;
 
     fn check(tokens: &[TokenHash], bearer: Option<&str>, peer: &str, route: Route) -> bool {
         let mut headers = HeaderMap::new();

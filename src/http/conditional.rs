@@ -14,14 +14,10 @@ pub(super) fn tagged(request: &HeaderMap, tag: &str, body: impl FnOnce() -> Byte
     let unchanged = request
         .get(header::IF_NONE_MATCH)
         .is_some_and(|value| value.as_bytes() == etag.as_bytes());
-    let mut response = hyper::Response::new(http_body_util::Full::new(if unchanged {
-        Bytes::new()
-    } else {
-        body()
-    }));
-    if unchanged {
-        *response.status_mut() = StatusCode::NOT_MODIFIED;
-    }
+    let mut response = match unchanged {
+        true => super::respond::empty(StatusCode::NOT_MODIFIED),
+        false => super::respond::respond(StatusCode::OK, None, body()),
+    };
     if let Ok(value) = HeaderValue::from_str(&etag) {
         response.headers_mut().insert(header::ETAG, value);
     }

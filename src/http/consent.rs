@@ -266,9 +266,7 @@ async fn kept(state: &Arc<AppState>, id: ReceiptId) -> Result<Response, ApiError
 }
 
 fn no_content() -> Response {
-    let mut response = hyper::Response::new(http_body_util::Full::new(bytes::Bytes::new()));
-    *response.status_mut() = StatusCode::NO_CONTENT;
-    response
+    super::respond::empty(StatusCode::NO_CONTENT)
 }
 
 /// A page about a stored receipt (`render`), or the page that says there is

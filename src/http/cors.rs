@@ -52,8 +52,7 @@ pub(super) fn grant(response: &mut Response, origin: Option<HeaderValue>) {
 /// The answer to a preflight `OPTIONS` request; `methods` is the
 /// `Access-Control-Allow-Methods` list.
 pub(super) fn preflight(origin: Option<HeaderValue>, methods: &'static str) -> Response {
-    let mut response = hyper::Response::new(http_body_util::Full::new(bytes::Bytes::new()));
-    *response.status_mut() = StatusCode::NO_CONTENT;
+    let mut response = super::respond::empty(StatusCode::NO_CONTENT);
     let headers = response.headers_mut();
     if origin.is_some() {
         headers.insert(

@@ -167,9 +167,7 @@ async fn handle(
             if !revoked {
                 return Err(ApiError::NotFound);
             }
-            let mut response = hyper::Response::new(http_body_util::Full::new(bytes::Bytes::new()));
-            *response.status_mut() = StatusCode::NO_CONTENT;
-            Ok(response)
+            Ok(super::respond::empty(StatusCode::NO_CONTENT))
         }
         _ => {
             let links = store_call("share links", move || store.share_links(&site_id)).await?;

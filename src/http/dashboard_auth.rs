@@ -361,8 +361,7 @@ async fn end_session(
         "ok",
         &session.user,
     );
-    let mut response = hyper::Response::new(http_body_util::Full::new(bytes::Bytes::new()));
-    *response.status_mut() = StatusCode::NO_CONTENT;
+    let mut response = super::respond::empty(StatusCode::NO_CONTENT);
     let expired = format!(
         "{}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{}",
         cookie_name(tls),

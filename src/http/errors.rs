@@ -194,13 +194,5 @@ impl ApiError {
 }
 
 pub(super) fn json_response(status: StatusCode, body: &serde_json::Value) -> Response {
-    let mut response = hyper::Response::new(http_body_util::Full::new(bytes::Bytes::from(
-        body.to_string(),
-    )));
-    *response.status_mut() = status;
-    response.headers_mut().insert(
-        hyper::header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    response
+    super::respond::json(status, body)
 }

@@ -125,14 +125,11 @@ fn dropped(reason: DropReason) -> Response {
 
 /// `202 {}`: the same bytes for every beacon, built without serialising.
 fn accepted() -> Response {
-    let mut response =
-        hyper::Response::new(http_body_util::Full::new(bytes::Bytes::from_static(b"{}")));
-    *response.status_mut() = StatusCode::ACCEPTED;
-    response.headers_mut().insert(
-        hyper::header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    response
+    super::respond::respond(
+        StatusCode::ACCEPTED,
+        Some("application/json"),
+        bytes::Bytes::from_static(b"{}"),
+    )
 }
 
 pub(super) fn check_content_type(headers: &HeaderMap) -> Result<(), ApiError> {

@@ -29,8 +29,6 @@
 use std::collections::HashMap;
 use std::io::Write;
 
-use hyper::StatusCode;
-use hyper::header::{self, HeaderValue};
 use serde_json::Value as Json;
 
 use super::Response;
@@ -361,16 +359,7 @@ pub(super) fn period_name(first: jiff::civil::Date, last: jiff::civil::Date) -> 
 }
 
 pub(super) fn csv_response(bytes: Vec<u8>, name: &str) -> Response {
-    let mut response = hyper::Response::new(http_body_util::Full::new(bytes::Bytes::from(bytes)));
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/csv; charset=utf-8"),
-    );
-    if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{name}.csv\"")) {
-        headers.insert(header::CONTENT_DISPOSITION, value);
-    }
-    response
+    super::respond::attachment("text/csv; charset=utf-8", bytes, &format!("{name}.csv"))
 }
 
 /// The zip of every panel for the period (and filter) of `params`.
@@ -492,17 +481,7 @@ pub(super) fn zip(
 /// The zip as an attachment named after site and period
 /// (`gemeente.example-2026-11.zip`).
 pub(super) fn zip_response(bytes: Vec<u8>, name: &str) -> Response {
-    let mut response = hyper::Response::new(http_body_util::Full::new(bytes::Bytes::from(bytes)));
-    *response.status_mut() = StatusCode::OK;
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/zip"),
-    );
-    if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{name}.zip\"")) {
-        headers.insert(header::CONTENT_DISPOSITION, value);
-    }
-    response
+    super::respond::attachment("application/zip", bytes, &format!("{name}.zip"))
 }
 
 #[cfg(test)]

@@ -26,6 +26,7 @@ pub mod probe;
 mod public;
 pub mod rate_limit;
 mod receipt_page;
+mod respond;
 pub mod script;
 mod server;
 mod state;

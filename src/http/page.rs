@@ -41,13 +41,8 @@ pub(super) fn html(
         language = escape(language),
         title = escape(title),
     );
-    let mut response = hyper::Response::new(http_body_util::Full::new(bytes::Bytes::from(body)));
-    *response.status_mut() = status;
+    let mut response = super::respond::respond(status, Some("text/html; charset=utf-8"), body);
     let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/html; charset=utf-8"),
-    );
     headers.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(PAGE_POLICY),

@@ -14,15 +14,12 @@ use crate::disclosure;
 const STYLESHEET: &str = include_str!("assets/kruimel.css");
 
 pub(super) fn stylesheet() -> Response {
-    let mut response = hyper::Response::new(http_body_util::Full::new(bytes::Bytes::from_static(
-        STYLESHEET.as_bytes(),
-    )));
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/css; charset=utf-8"),
+    let mut response = super::respond::respond(
+        StatusCode::OK,
+        Some("text/css; charset=utf-8"),
+        bytes::Bytes::from_static(STYLESHEET.as_bytes()),
     );
-    headers.insert(
+    response.headers_mut().insert(
         header::CACHE_CONTROL,
         HeaderValue::from_static("public, max-age=3600"),
     );

@@ -5,7 +5,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use hyper::body::Incoming;
-use hyper::header::HeaderValue;
 use hyper::{Method, Request, StatusCode};
 
 use super::errors::ApiError;
@@ -100,17 +99,11 @@ pub(super) async fn handle(
         Route::ReceiptStatus => consent::receipt_status(state, request).await,
         Route::StatsConsent => consent_stats::handle(state, request, peer).await,
         Route::StatsExport => stats::handle(state, request, peer, StatsRoute::Export).await,
-        Route::OpenApi => {
-            let mut response = hyper::Response::new(http_body_util::Full::new(
-                bytes::Bytes::from_static(OPENAPI.as_bytes()),
-            ));
-            *response.status_mut() = StatusCode::OK;
-            response.headers_mut().insert(
-                hyper::header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            );
-            response
-        }
+        Route::OpenApi => super::respond::respond(
+            StatusCode::OK,
+            Some("application/json"),
+            bytes::Bytes::from_static(OPENAPI.as_bytes()),
+        ),
         Route::StatsAggregate => {
             stats::handle(state, request, peer, StatsRoute::Query(Endpoint::Aggregate)).await
         }
