@@ -15,9 +15,8 @@ use kruimel::enrich::country::Country;
 use kruimel::http::rate_limit::RateLimit;
 use kruimel::ingest::beacon::Interaction;
 use kruimel::ingest::hit::{Hit, HitKind};
-use kruimel::privacy::clean::referrer;
 use kruimel::privacy::ip::{ClientIp, TruncatedIp, Truncation};
-use kruimel::privacy::pii::scrubbed;
+use kruimel::privacy::pii::{referrer, scrubbed};
 use kruimel::privacy::url::{Campaign, clean_page_path};
 use kruimel::sites::Sites;
 

@@ -6,7 +6,7 @@ use crate::enrich::agent::Device;
 use crate::enrich::country::Country;
 use crate::ingest::beacon::Interaction;
 use crate::ingest::hit::HitVisitor;
-use crate::privacy::clean::referrer;
+use crate::privacy::pii::referrer;
 use crate::privacy::pii::scrubbed;
 use crate::privacy::url::Campaign;
 use crate::privacy::url::clean_page_path;

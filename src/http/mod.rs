@@ -1,37 +1,33 @@
 //! The HTTP edge: the only module that knows HTTP.
 //!
 //! Owns the listeners' accept loops (`server`), routing for the public and
-//! admin listeners, the wire types of each endpoint, the mapping of errors
-//! to status codes and stable codes (`errors`), client-IP resolution
-//! (`client_ip`) and CORS (`cors`).
+//! admin listeners (`public`, `admin`), the mapping of errors to status
+//! codes and stable codes (`errors`) and the building of every response
+//! (`respond`); the handlers are grouped by what they serve: `ingest`
+//! (beacons, the script, client addresses, CORS), `stats` (the stats API
+//! and its exports), `dashboard` and `pages` (the citizen's pages).
 //! Invariant: no handler awaits the store on the ingest path.
 
+// Edge-wide: the listeners, routing, state, errors and responses.
 mod admin;
 mod body;
-pub(crate) mod client_ip;
 mod conditional;
-mod consent;
-mod consent_stats;
-mod cors;
-mod daily_cap;
-mod dashboard_admin;
-mod dashboard_auth;
-mod dashboard_pages;
 mod errors;
-pub(crate) mod event;
-mod export;
-mod page;
-mod privacy_page;
 pub mod probe;
 mod public;
-pub mod rate_limit;
-mod receipt_page;
 mod respond;
-pub mod script;
 mod server;
 mod state;
-mod stats;
 mod store_call;
+
+// By what they serve.
+mod dashboard;
+mod ingest;
+mod pages;
+mod stats;
+
+pub(crate) use ingest::{client_ip, event};
+pub use ingest::{rate_limit, script};
 
 pub use server::Listeners;
 pub(crate) use server::{Face, Timeouts, serve};

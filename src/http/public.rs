@@ -7,15 +7,18 @@ use std::sync::Arc;
 use hyper::body::Incoming;
 use hyper::{Method, Request, StatusCode};
 
-use super::errors::ApiError;
-use super::stats::StatsRoute;
-use super::{
-    AppState, Response, Route, consent, consent_stats, cors, dashboard_admin, dashboard_auth,
-    dashboard_pages, event, privacy_page, script, stats,
+use super::dashboard::{
+    admin as dashboard_admin, auth as dashboard_auth, pages as dashboard_pages,
 };
+use super::errors::ApiError;
+use super::ingest::{cors, event, script};
+use super::pages::{consent, privacy as privacy_page};
+use super::stats::query::StatsRoute;
+use super::stats::{consent as consent_stats, query as stats};
+use super::{AppState, Response, Route};
 use crate::query::params::Endpoint;
 
-const OPENAPI: &str = include_str!("openapi.json");
+const OPENAPI: &str = include_str!("stats/openapi.json");
 
 pub(super) fn route_of(request: &Request<Incoming>) -> Route {
     match request.uri().path() {

@@ -100,7 +100,7 @@ async fn dispatch(
     };
     let response = match face {
         Face::Public => {
-            let tls = super::dashboard_auth::over_tls(&state, peer, request.headers());
+            let tls = super::dashboard::auth::over_tls(&state, peer, request.headers());
             let mut response = public::handle(state.clone(), request, peer, route).await;
             // Every answer, not only the dashboard's: a browser that once
             // reached the script or the privacy page over TLS keeps to it.

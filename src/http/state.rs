@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
-use super::client_ip::TrustedProxies;
+use super::ingest::client_ip::TrustedProxies;
 use crate::aggregate::Realtime;
 use crate::clock::Clock;
 use crate::ingest::Pipeline;
@@ -38,15 +38,15 @@ pub(crate) struct AppState {
     pub(crate) used_codes: crate::accounts::totp::UsedCodes,
     pub audit: crate::accounts::audit::AuditLog,
     /// Sign-in attempts per network and minute.
-    pub(crate) login_limit: super::rate_limit::RateLimit,
+    pub(crate) login_limit: super::ingest::rate_limit::RateLimit,
     pub dashboard: crate::config::DashboardConfig,
     /// Beacons per network and window (`limits.ingest_per_network`);
     /// `None` when the limit is off.
-    pub ingest_limit: Option<super::rate_limit::RateLimit>,
+    pub ingest_limit: Option<super::ingest::rate_limit::RateLimit>,
     /// Consent choices per network and minute: each one is stored.
-    pub(crate) consent_limit: super::rate_limit::RateLimit,
+    pub(crate) consent_limit: super::ingest::rate_limit::RateLimit,
     /// Consent choices stored per site and local day.
-    pub(crate) consent_cap: super::daily_cap::DailyCap,
+    pub(crate) consent_cap: super::ingest::daily_cap::DailyCap,
     /// Notices (site NUL banner version) this process knows are archived.
     pub archived: std::sync::Mutex<std::collections::HashSet<String>>,
     /// Set when shutdown begins: `/readyz` turns not-ready.

@@ -21,7 +21,7 @@ use crate::ingest::admission::Admission;
 use crate::ingest::beacon::{Beacon, EventName, Sender};
 use crate::ingest::hit::{Hit, HitKind, HitVisitor};
 use crate::metrics::Metrics;
-use crate::privacy::clean::{self, Scrubbed};
+use crate::privacy::clean::Scrubbed;
 use crate::privacy::ip::{TruncatedIp, Truncation};
 use crate::privacy::link;
 use crate::privacy::pii::{self, PiiPattern};
@@ -336,7 +336,7 @@ impl Pipeline {
             .referrer
             .as_deref()
             .filter(|host| !site.allows_hostname(host))
-            .map(|host| clean::referrer(host, &self.parts.pii_patterns));
+            .map(|host| pii::referrer(host, &self.parts.pii_patterns));
         let source = source_name(
             referrer.as_deref(),
             counted.url.campaign().source.as_deref(),

@@ -3,7 +3,7 @@
 //! A hit names its page, its referrer's host and its events' names and
 //! properties only through these types, and only this stage can make one:
 //! each constructor is private to `privacy`, called by the code that cleans
-//! the text (`url::clean`, `pii::scrubbed`, `referrer`). A raw path, a full
+//! the text (`url::clean`, `pii::scrubbed`, `pii::referrer`). A raw path, a full
 //! referrer or an unscrubbed property cannot reach a hit by construction.
 //!
 //! Each reads as the `str` it holds (`Deref`), so counting code uses it as
@@ -12,8 +12,6 @@
 use std::borrow::Borrow;
 use std::fmt;
 use std::ops::Deref;
-
-use super::pii::{self, PiiPattern};
 
 /// A counted text that code after this stage may replace, but only with a
 /// text fixed in the program (the distinct-value cap's "(other)"): a
@@ -118,7 +116,7 @@ cleaned_text!(
 
 cleaned_text!(
     /// The host of a referrer, without `www.`, port, path or query, and
-    /// scrubbed like any stored text (`referrer`).
+    /// scrubbed like any stored text (`pii::referrer`).
     ReferrerHost
 );
 
@@ -128,8 +126,3 @@ cleaned_text!(
     /// `link::clean_target`).
     Scrubbed
 );
-
-/// A referrer's host (see `enrich::source::referrer_host`), scrubbed.
-pub fn referrer(host: &str, patterns: &[PiiPattern]) -> ReferrerHost {
-    ReferrerHost::new(pii::scrub(host, patterns).into_owned())
-}

@@ -30,7 +30,7 @@ use std::sync::LazyLock;
 
 use regex::{NoExpand, Regex};
 
-use super::clean::Scrubbed;
+use super::clean::{ReferrerHost, Scrubbed};
 
 const EMAIL: &str = "{email}";
 const IBAN: &str = "{iban}";
@@ -142,6 +142,11 @@ impl PiiPattern {
 /// The text with every personal datum replaced, as a text that may be counted.
 pub fn scrubbed(text: &str, custom: &[PiiPattern]) -> Scrubbed {
     Scrubbed::new(scrub(text, custom).into_owned())
+}
+
+/// A referrer's host (see `enrich::source::referrer_host`), scrubbed.
+pub fn referrer(host: &str, custom: &[PiiPattern]) -> ReferrerHost {
+    ReferrerHost::new(scrub(host, custom).into_owned())
 }
 
 /// Returns the text with every personal datum replaced; borrows when nothing changed.

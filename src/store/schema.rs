@@ -347,6 +347,17 @@ fn text(bytes: &[u8]) -> Result<String, &'static str> {
     String::from_utf8(bytes.to_vec()).map_err(|_| "key is not UTF-8")
 }
 
+/// The keys of a site (every key starts `[site len][site]`) lie in
+/// `start..end`.
+pub(crate) fn site_range(site: &str) -> (Vec<u8>, Vec<u8>) {
+    let mut start = vec![site.len() as u8];
+    start.extend_from_slice(site.as_bytes());
+    let mut end = start.clone();
+    // A filter dimension byte follows the site, and none is 0xFF.
+    end.push(0xFF);
+    (start, end)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

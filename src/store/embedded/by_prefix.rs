@@ -17,23 +17,13 @@ use redb::{ReadableTable, TableDefinition};
 use super::{COUNTS, Embedded, operation, sealed};
 use crate::calendar::Day;
 use crate::store::StoreError;
-use crate::store::schema::{Counts, Granularity, encoded_bucket, prefix_of, split_row};
+use crate::store::schema::{Counts, Granularity, encoded_bucket, prefix_of, site_range, split_row};
 
 /// `[site len][site][first day of the month]` → nothing.
 pub(super) const ROLLUPS: TableDefinition<&[u8], ()> = TableDefinition::new("rollups");
 /// The months being rolled up, keyed like `ROLLUPS`.
 pub(super) const ROLLUPS_PENDING: TableDefinition<&[u8], ()> =
     TableDefinition::new("rollups_pending");
-
-/// The keys of a site lie in `start..end`.
-pub(super) fn site_range(site: &str) -> (Vec<u8>, Vec<u8>) {
-    let mut start = vec![site.len() as u8];
-    start.extend_from_slice(site.as_bytes());
-    let mut end = start.clone();
-    // A filter dimension byte follows the site, and none is 0xFF.
-    end.push(0xFF);
-    (start, end)
-}
 
 pub(super) fn rollup_key(site: &str, month: i32) -> Vec<u8> {
     let (mut key, _) = site_range(site);

@@ -12,12 +12,12 @@ use std::path::Path;
 
 use redb::Database;
 
-use super::by_prefix::site_range;
 use super::sealed;
 use super::{
     COUNTS, Embedded, FILE_NAME, SCHEMA, SCHEMA_OPEN_ROWS, builder, operation, schema_marker,
 };
 use crate::store::StoreError;
+use crate::store::schema::site_range;
 
 /// What a migration found, and what it did.
 #[derive(Debug)]

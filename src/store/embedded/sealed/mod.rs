@@ -43,10 +43,11 @@ mod pieces;
 mod repack;
 mod retention;
 
-use super::by_prefix::site_range;
 use super::operation;
 use crate::store::StoreError;
-use crate::store::schema::{Counts, Dim, Granularity, RowPrefix, encoded_bucket, split_row};
+use crate::store::schema::{
+    Counts, Dim, Granularity, RowPrefix, encoded_bucket, site_range, split_row,
+};
 use crate::store::segment::{Dictionary, Table, decode_group, encode_group, row_count};
 use crate::store::unit::{Encoded, add_rows, each_row_in, encode};
 pub(super) use crate::store::unit::{Rows, Shape, Unit};

@@ -10,8 +10,9 @@ use redb::{ReadableTable, WriteTransaction};
 
 use super::{DICTIONARIES, Rows, SEGMENTS, Shape, Unit, corrupt, unit_rows, write_unit};
 use crate::store::StoreError;
-use crate::store::embedded::by_prefix::{after, at_bucket, next_prefix, site_range};
+use crate::store::embedded::by_prefix::{after, at_bucket, next_prefix};
 use crate::store::embedded::{COUNTS, operation};
+use crate::store::schema::site_range;
 use crate::store::schema::{Counts, Granularity, decode_key, split_row};
 
 /// Days sealed per transaction.

@@ -16,11 +16,11 @@ use hyper::header::{self, HeaderValue};
 use hyper::{Method, Request, StatusCode};
 use serde_json::json;
 
-use super::body::read_limited;
-use super::errors::{ApiError, json_response};
-use super::store_call::store_call;
-use super::{AppState, Response, conditional, cors, receipt_page};
 use crate::consent::{ChoiceRequest, Mode, Notice, Receipt, ReceiptId, Terms};
+use crate::http::body::read_limited;
+use crate::http::errors::{ApiError, json_response};
+use crate::http::store_call::store_call;
+use crate::http::{AppState, Response, conditional, ingest::cors, pages::receipt as receipt_page};
 
 /// A choice is a few hundred bytes; this leaves room for long category lists.
 const BODY_LIMIT: usize = 4 * 1024;
@@ -40,7 +40,7 @@ fn finish(result: Result<Response, ApiError>, origin: Option<HeaderValue>) -> Re
 }
 
 /// `GET /api/consent/notice?site=…&lang=…`
-pub(super) fn notice(state: &AppState, request: &Request<Incoming>) -> Response {
+pub(in crate::http) fn notice(state: &AppState, request: &Request<Incoming>) -> Response {
     let origin = with_cors(state, request);
     let params: HashMap<String, String> =
         url::form_urlencoded::parse(request.uri().query().unwrap_or("").as_bytes())
@@ -74,7 +74,7 @@ pub(super) fn notice(state: &AppState, request: &Request<Incoming>) -> Response 
 }
 
 /// `POST /api/consent`
-pub(super) async fn choose(
+pub(in crate::http) async fn choose(
     state: Arc<AppState>,
     request: Request<Incoming>,
     peer: SocketAddr,
@@ -97,7 +97,7 @@ async fn record(
         .consent_limit
         .check(network, std::time::Instant::now())
         .map_err(|limited| ApiError::TooManyRequests(limited.retry_after))?;
-    super::event::check_content_type(&parts.headers)?;
+    crate::http::ingest::event::check_content_type(&parts.headers)?;
     let bytes = read_limited(body, &parts.headers, BODY_LIMIT, state.body_timeout).await?;
     let wanted: ChoiceRequest =
         serde_json::from_slice(&bytes).map_err(|error| match error.classify() {
@@ -217,14 +217,14 @@ async fn archive_once(state: &Arc<AppState>, notice: Arc<Notice>) -> Result<(), 
 /// `GET` or `DELETE /api/consent/{id}`; a browser asking for HTML gets a
 /// page, asks to erase with `?step=erase` (a page that asks "are you
 /// sure?") and erases through that page's form (`POST`, `action=erase`).
-pub(super) async fn receipt(state: Arc<AppState>, request: Request<Incoming>) -> Response {
+pub(in crate::http) async fn receipt(state: Arc<AppState>, request: Request<Incoming>) -> Response {
     let origin = with_cors(&state, &request);
     let id = request
         .uri()
         .path()
         .strip_prefix("/api/consent/")
         .and_then(ReceiptId::parse);
-    let as_page = super::page::wants_html(&request);
+    let as_page = crate::http::pages::page::wants_html(&request);
     let erase_step = url::form_urlencoded::parse(request.uri().query().unwrap_or("").as_bytes())
         .any(|(key, value)| key == "step" && value == "erase");
     let result = match (id, request.method().clone()) {
@@ -242,7 +242,10 @@ pub(super) async fn receipt(state: Arc<AppState>, request: Request<Incoming>) ->
 /// once it is erased or expired (or never was). No body, nothing of the
 /// choices: the smallest answer that tells the script to ask again. Never
 /// cached, since an erasure must show at once.
-pub(super) async fn receipt_status(state: Arc<AppState>, request: Request<Incoming>) -> Response {
+pub(in crate::http) async fn receipt_status(
+    state: Arc<AppState>,
+    request: Request<Incoming>,
+) -> Response {
     let origin = with_cors(&state, &request);
     let id = request
         .uri()
@@ -266,7 +269,7 @@ async fn kept(state: &Arc<AppState>, id: ReceiptId) -> Result<Response, ApiError
 }
 
 fn no_content() -> Response {
-    super::respond::empty(StatusCode::NO_CONTENT)
+    crate::http::respond::empty(StatusCode::NO_CONTENT)
 }
 
 /// A page about a stored receipt (`render`), or the page that says there is
@@ -295,7 +298,7 @@ async fn erase_from_page(
     let (parts, body) = request.into_parts();
     // A form on another site that knows the id must not erase the receipt:
     // only the receipt page's own form may.
-    if !super::dashboard_auth::same_origin(&parts.headers) {
+    if !crate::http::dashboard::auth::same_origin(&parts.headers) {
         return Err(ApiError::CrossOrigin);
     }
     let bytes = read_limited(body, &parts.headers, 256, state.body_timeout).await?;

@@ -31,7 +31,7 @@ use std::io::Write;
 
 use serde_json::Value as Json;
 
-use super::Response;
+use crate::http::Response;
 use crate::query::compute::Stats;
 use crate::query::fold::Audience;
 use crate::query::params::Endpoint;
@@ -111,14 +111,14 @@ fn quoted(text: &str) -> String {
 
 /// The language of a dashboard's CSV (`lang=`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Language {
+pub(in crate::http) enum Language {
     Dutch,
     English,
 }
 
 /// How a CSV is written: the API's form, or a dashboard's (see the top).
 #[derive(Clone, Debug, Default)]
-pub(super) struct CsvForm {
+pub(in crate::http) struct CsvForm {
     language: Option<Language>,
     /// The metrics in the order asked (`metrics=`).
     order: Vec<String>,
@@ -129,7 +129,7 @@ pub(super) struct CsvForm {
 
 impl CsvForm {
     /// The form that `lang=` and `metrics=` ask for; the API's without `lang`.
-    pub(super) fn from_params(params: &HashMap<String, String>) -> CsvForm {
+    pub(in crate::http) fn from_params(params: &HashMap<String, String>) -> CsvForm {
         let language = match params.get("lang").map(String::as_str) {
             Some("nl") => Some(Language::Dutch),
             Some("en") => Some(Language::English),
@@ -261,7 +261,7 @@ fn csv(endpoint: Endpoint, answer: &Json) -> Vec<u8> {
 }
 
 /// A stats answer (`{"results": …}`) as CSV in `form`.
-pub(super) fn csv_in(form: &CsvForm, endpoint: Endpoint, answer: &Json) -> Vec<u8> {
+pub(in crate::http) fn csv_in(form: &CsvForm, endpoint: Endpoint, answer: &Json) -> Vec<u8> {
     let mut out = String::new();
     if form.dutch_excel() {
         out.push('\u{feff}');
@@ -317,7 +317,7 @@ pub(super) fn csv_in(form: &CsvForm, endpoint: Endpoint, answer: &Json) -> Vec<u
 /// A file's name without `.csv`: site, what (a panel's `name=`, kept to
 /// lower-case letters, digits and `-`), and the period — a day, a
 /// calendar month, a calendar year, or first and last day.
-pub(super) fn file_name(
+pub(in crate::http) fn file_name(
     site: &str,
     what: &str,
     first: jiff::civil::Date,
@@ -342,7 +342,7 @@ pub(super) fn file_name(
 
 /// A period in a file name: a day, a calendar month, a calendar year, or
 /// first and last day.
-pub(super) fn period_name(first: jiff::civil::Date, last: jiff::civil::Date) -> String {
+pub(in crate::http) fn period_name(first: jiff::civil::Date, last: jiff::civil::Date) -> String {
     if first == last {
         first.strftime("%Y-%m-%d").to_string()
     } else if first.day() == 1 && last == first.last_of_month() {
@@ -358,12 +358,12 @@ pub(super) fn period_name(first: jiff::civil::Date, last: jiff::civil::Date) -> 
     }
 }
 
-pub(super) fn csv_response(bytes: Vec<u8>, name: &str) -> Response {
-    super::respond::attachment("text/csv; charset=utf-8", bytes, &format!("{name}.csv"))
+pub(in crate::http) fn csv_response(bytes: Vec<u8>, name: &str) -> Response {
+    crate::http::respond::attachment("text/csv; charset=utf-8", bytes, &format!("{name}.csv"))
 }
 
 /// The zip of every panel for the period (and filter) of `params`.
-pub(super) fn zip(
+pub(in crate::http) fn zip(
     stats: &Stats,
     params: &HashMap<String, String>,
     now_hour: i32,
@@ -460,7 +460,7 @@ pub(super) fn zip(
             .consent_tallies(stats.site, range.first, range.last)?;
         files.push((
             "consent.csv".to_owned(),
-            super::consent_stats::csv(&super::consent_stats::rows(&tallies)),
+            crate::http::stats::consent::csv(&crate::http::stats::consent::rows(&tallies)),
         ));
     }
     let mut archive = ::zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
@@ -480,8 +480,8 @@ pub(super) fn zip(
 
 /// The zip as an attachment named after site and period
 /// (`gemeente.example-2026-11.zip`).
-pub(super) fn zip_response(bytes: Vec<u8>, name: &str) -> Response {
-    super::respond::attachment("application/zip", bytes, &format!("{name}.zip"))
+pub(in crate::http) fn zip_response(bytes: Vec<u8>, name: &str) -> Response {
+    crate::http::respond::attachment("application/zip", bytes, &format!("{name}.zip"))
 }
 
 #[cfg(test)]

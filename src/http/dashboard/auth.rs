@@ -17,24 +17,24 @@ use hyper::{Request, StatusCode};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::body::read_limited;
-use super::errors::{ApiError, json_response};
-use super::store_call::store_call;
-use super::{AppState, Response};
 use crate::accounts::audit::Entry;
 use crate::accounts::lockout::{Attempt, Failure};
 use crate::accounts::{LoginSession, Role, User, password};
 use crate::config::SecureCookies;
+use crate::http::body::read_limited;
+use crate::http::errors::{ApiError, json_response};
+use crate::http::store_call::store_call;
+use crate::http::{AppState, Response};
 
-pub(super) const COOKIE: &str = "kruimel_session";
+pub(in crate::http) const COOKIE: &str = "kruimel_session";
 /// The session cookie's name behind TLS: the `__Host-` prefix makes the
 /// browser refuse it unless it is Secure, for this host only (no `Domain`)
 /// and for every path, so a sibling subdomain cannot plant one that wins.
-pub(super) const SECURE_COOKIE: &str = "__Host-kruimel_session";
+pub(in crate::http) const SECURE_COOKIE: &str = "__Host-kruimel_session";
 
 /// The name the session cookie has on this transport; the other name is
 /// never read, so a plain cookie planted from elsewhere is ignored.
-pub(super) fn cookie_name(tls: bool) -> &'static str {
+pub(in crate::http) fn cookie_name(tls: bool) -> &'static str {
     if tls { SECURE_COOKIE } else { COOKIE }
 }
 const BODY_LIMIT: usize = 2 * 1024;
@@ -49,7 +49,7 @@ struct Login {
 }
 
 /// The session token the request's cookie carries.
-pub(super) fn token(headers: &HeaderMap, tls: bool) -> Option<String> {
+pub(in crate::http) fn token(headers: &HeaderMap, tls: bool) -> Option<String> {
     let name = cookie_name(tls);
     headers
         .get_all(header::COOKIE)
@@ -64,7 +64,7 @@ pub(super) fn token(headers: &HeaderMap, tls: bool) -> Option<String> {
 /// The signed-in user of a request, when the session is alive and the
 /// user still exists in the users file with the credentials it began with. The session is read from the
 /// store: a store that fails answers `store_unavailable`, never a user.
-pub(super) async fn signed_in(
+pub(in crate::http) async fn signed_in(
     state: &AppState,
     headers: &HeaderMap,
     tls: bool,
@@ -90,7 +90,7 @@ pub(super) async fn signed_in(
     }
 }
 
-pub(super) fn over_tls(state: &AppState, peer: SocketAddr, headers: &HeaderMap) -> bool {
+pub(in crate::http) fn over_tls(state: &AppState, peer: SocketAddr, headers: &HeaderMap) -> bool {
     match state.dashboard.secure_cookies {
         SecureCookies::Always => true,
         SecureCookies::Never => false,
@@ -101,7 +101,7 @@ pub(super) fn over_tls(state: &AppState, peer: SocketAddr, headers: &HeaderMap) 
 /// The headers of every dashboard answer: a policy without inline script,
 /// never framed, no referrer to other sites. (HSTS is the edge's, for every
 /// answer of the public listener behind TLS: `server::dispatch`.)
-pub(super) fn secure(response: &mut Response) {
+pub(in crate::http) fn secure(response: &mut Response) {
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_SECURITY_POLICY,
@@ -122,7 +122,7 @@ pub(super) fn secure(response: &mut Response) {
 }
 
 /// Writes one audit line: the request's truncated network is the origin.
-pub(super) fn audit(
+pub(in crate::http) fn audit(
     state: &AppState,
     peer: SocketAddr,
     headers: &HeaderMap,
@@ -175,7 +175,7 @@ fn session_body(state: &AppState, user: &User, session: &LoginSession) -> serde_
 /// `Sec-Fetch-Site` says it outright (and says it even where a referrer
 /// policy makes `Origin` read `null`); otherwise `Origin`, which a browser
 /// sends with every POST, must name the host the request was sent to.
-pub(super) fn same_origin(headers: &HeaderMap) -> bool {
+pub(in crate::http) fn same_origin(headers: &HeaderMap) -> bool {
     if let Some(site) = headers.get("sec-fetch-site") {
         return matches!(site.as_bytes(), b"same-origin" | b"none");
     }
@@ -195,7 +195,7 @@ pub(super) fn same_origin(headers: &HeaderMap) -> bool {
     })
 }
 
-pub(super) async fn login(
+pub(in crate::http) async fn login(
     state: Arc<AppState>,
     request: Request<Incoming>,
     peer: SocketAddr,
@@ -311,7 +311,7 @@ async fn sign_in(
     Ok(response)
 }
 
-pub(super) async fn logout(
+pub(in crate::http) async fn logout(
     state: Arc<AppState>,
     request: Request<Incoming>,
     peer: SocketAddr,
@@ -361,7 +361,7 @@ async fn end_session(
         "ok",
         &session.user,
     );
-    let mut response = super::respond::empty(StatusCode::NO_CONTENT);
+    let mut response = crate::http::respond::empty(StatusCode::NO_CONTENT);
     let expired = format!(
         "{}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{}",
         cookie_name(tls),
@@ -375,13 +375,13 @@ async fn end_session(
 
 /// Whether a change carries the session's CSRF token (compared in
 /// constant time).
-pub(super) fn csrf_ok(headers: &HeaderMap, session: &LoginSession) -> bool {
+pub(in crate::http) fn csrf_ok(headers: &HeaderMap, session: &LoginSession) -> bool {
     headers.get("x-csrf-token").is_some_and(|value| {
         blake3::hash(value.as_bytes()) == blake3::hash(session.csrf.as_bytes())
     })
 }
 
-pub(super) async fn session(
+pub(in crate::http) async fn session(
     state: &AppState,
     request: &Request<Incoming>,
     peer: SocketAddr,
@@ -399,7 +399,7 @@ pub(super) async fn session(
 }
 
 /// The role a signed-in user has on `site`, for the stats API.
-pub(super) async fn role_on(
+pub(in crate::http) async fn role_on(
     state: &AppState,
     headers: &HeaderMap,
     peer: SocketAddr,

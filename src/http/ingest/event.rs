@@ -16,9 +16,9 @@ use hyper::{Request, StatusCode};
 use serde::Deserialize;
 use serde_json::Value as Json;
 
-use super::body::read_limited;
-use super::errors::ApiError;
-use super::{AppState, Response, cors};
+use crate::http::body::read_limited;
+use crate::http::errors::ApiError;
+use crate::http::{AppState, Response, ingest::cors};
 use crate::ingest::beacon::{Beacon, EventName, Interaction, MAX_PROPS, Sender};
 use crate::ingest::{DropReason, Outcome};
 use crate::privacy::Signals;
@@ -125,14 +125,14 @@ fn dropped(reason: DropReason) -> Response {
 
 /// `202 {}`: the same bytes for every beacon, built without serialising.
 fn accepted() -> Response {
-    super::respond::respond(
+    crate::http::respond::respond(
         StatusCode::ACCEPTED,
         Some("application/json"),
         bytes::Bytes::from_static(b"{}"),
     )
 }
 
-pub(super) fn check_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
+pub(in crate::http) fn check_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
     let Some(value) = headers.get(hyper::header::CONTENT_TYPE) else {
         return Ok(());
     };

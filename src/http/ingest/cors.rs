@@ -10,11 +10,11 @@
 use hyper::StatusCode;
 use hyper::header::{self, HeaderMap, HeaderValue};
 
-use super::Response;
+use crate::http::Response;
 use crate::sites::Sites;
 
 /// The `Origin` to echo back, when it belongs to a configured site.
-pub(super) fn allowed_origin(headers: &HeaderMap, sites: &Sites) -> Option<HeaderValue> {
+pub(in crate::http) fn allowed_origin(headers: &HeaderMap, sites: &Sites) -> Option<HeaderValue> {
     let origin = headers.get(header::ORIGIN)?;
     let parsed = url::Url::parse(origin.to_str().ok()?).ok()?;
     let host = parsed.host()?;
@@ -37,7 +37,7 @@ fn is_local(host: &url::Host<&str>) -> bool {
     }
 }
 
-pub(super) fn grant(response: &mut Response, origin: Option<HeaderValue>) {
+pub(in crate::http) fn grant(response: &mut Response, origin: Option<HeaderValue>) {
     let headers = response.headers_mut();
     headers.insert(header::VARY, HeaderValue::from_static("Origin"));
     if let Some(origin) = origin {
@@ -51,8 +51,8 @@ pub(super) fn grant(response: &mut Response, origin: Option<HeaderValue>) {
 
 /// The answer to a preflight `OPTIONS` request; `methods` is the
 /// `Access-Control-Allow-Methods` list.
-pub(super) fn preflight(origin: Option<HeaderValue>, methods: &'static str) -> Response {
-    let mut response = super::respond::empty(StatusCode::NO_CONTENT);
+pub(in crate::http) fn preflight(origin: Option<HeaderValue>, methods: &'static str) -> Response {
+    let mut response = crate::http::respond::empty(StatusCode::NO_CONTENT);
     let headers = response.headers_mut();
     if origin.is_some() {
         headers.insert(

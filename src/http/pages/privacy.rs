@@ -6,15 +6,15 @@ use hyper::header::{self, HeaderValue};
 use hyper::{Request, StatusCode};
 use serde_json::Value as Json;
 
-use super::errors::{ApiError, json_response};
-use super::page::{self, escape};
-use super::{AppState, Response};
 use crate::disclosure;
+use crate::http::errors::{ApiError, json_response};
+use crate::http::pages::page::{self, escape};
+use crate::http::{AppState, Response};
 
 const STYLESHEET: &str = include_str!("assets/kruimel.css");
 
-pub(super) fn stylesheet() -> Response {
-    let mut response = super::respond::respond(
+pub(in crate::http) fn stylesheet() -> Response {
+    let mut response = crate::http::respond::respond(
         StatusCode::OK,
         Some("text/css; charset=utf-8"),
         bytes::Bytes::from_static(STYLESHEET.as_bytes()),
@@ -26,7 +26,7 @@ pub(super) fn stylesheet() -> Response {
     response
 }
 
-pub(super) fn serve<B>(state: &AppState, request: &Request<B>) -> Response {
+pub(in crate::http) fn serve<B>(state: &AppState, request: &Request<B>) -> Response {
     let path = request.uri().path().strip_prefix("/privacy/").unwrap_or("");
     let (site_id, json) = match path.strip_suffix(".json") {
         Some(site) => (site, true),

@@ -15,10 +15,11 @@ use hyper::body::Incoming;
 use hyper::{Request, StatusCode};
 use serde_json::{Map, Value as Json, json};
 
-use super::errors::{ApiError, json_response};
-use super::store_call::store_call;
-use super::{AppState, Response, export};
 use crate::calendar::Day;
+use crate::http::errors::{ApiError, json_response};
+use crate::http::stats::access::{authorise, query_params};
+use crate::http::store_call::store_call;
+use crate::http::{AppState, Response, stats::export};
 use crate::query::comparison::Change;
 use crate::query::compute::Stats;
 use crate::query::fold::Audience;
@@ -27,17 +28,15 @@ use crate::query::period::Stretch;
 use crate::query::{Metric, StatsQuery};
 use crate::sites::Site;
 
-const MAX_QUERY_STRING: usize = 4096;
-
 #[derive(Debug, Clone, Copy)]
-pub(super) enum StatsRoute {
+pub(in crate::http) enum StatsRoute {
     Query(Endpoint),
     Realtime,
     /// Every panel for the period, as a zip of CSV files.
     Export,
 }
 
-pub(super) async fn handle(
+pub(in crate::http) async fn handle(
     state: Arc<AppState>,
     request: Request<Incoming>,
     peer: SocketAddr,
@@ -134,15 +133,6 @@ async fn export_all(
     Ok(export::zip_response(zipped, &name))
 }
 
-pub(super) fn query_params(query: &str) -> Result<HashMap<String, String>, ApiError> {
-    if query.len() > MAX_QUERY_STRING {
-        return Err(ApiError::QueryTooLong(MAX_QUERY_STRING));
-    }
-    Ok(url::form_urlencoded::parse(query.as_bytes())
-        .into_owned()
-        .collect())
-}
-
 /// A share link made in the dashboard (kept in the store): its secret
 /// reads the site as the public.
 async fn shared_in_dashboard(
@@ -168,55 +158,6 @@ async fn shared_in_dashboard(
     }
     let k = u64::from(site.k_anonymity);
     Ok((site, Audience::Public { k }))
-}
-
-/// The site the request may read, from the sites of this moment, and as
-/// whom: the site's token, or a signed-in user with a role on the site,
-/// reads everything; a share link's secret, or no credentials on a public
-/// site, read as the public.
-pub(super) async fn authorise(
-    state: &AppState,
-    request: &Request<Incoming>,
-    peer: SocketAddr,
-    params: &HashMap<String, String>,
-) -> Result<(Site, Audience), ApiError> {
-    let site_id = params
-        .get("site_id")
-        .ok_or(crate::query::QueryError::Missing("site_id"))?;
-    let token = super::bearer_token(request.headers());
-    // An unknown site and a wrong token look the same from outside.
-    let site = state
-        .sites
-        .load()
-        .find(site_id)
-        .cloned()
-        .ok_or(ApiError::Unauthorized)?;
-    let public = Audience::Public {
-        k: u64::from(site.k_anonymity),
-    };
-    let share = params.get("share").map(String::as_str).unwrap_or("");
-    if !token.is_empty() {
-        return site
-            .accepts_token(token)
-            .then_some((site, Audience::Owner))
-            .ok_or(ApiError::Unauthorized);
-    }
-    if !share.is_empty() {
-        return site
-            .accepts_share_link(share)
-            .then_some((site, public))
-            .ok_or(ApiError::Unauthorized);
-    }
-    // A signed-in user with a role on the site reads it like its token.
-    let role =
-        super::dashboard_auth::role_on(state, request.headers(), peer, site.id.as_str()).await?;
-    if role.is_some() {
-        return Ok((site, Audience::Owner));
-    }
-    if site.public {
-        return Ok((site, public));
-    }
-    Err(ApiError::Unauthorized)
 }
 
 fn number(metric: Metric, value: f64) -> Json {

@@ -15,8 +15,8 @@ use hyper::Request;
 use hyper::header::{self, HeaderValue};
 use sha2::{Digest, Sha384};
 
-use super::{Response, conditional};
 use crate::config::{ConsentConfig, NoticeMode};
+use crate::http::{Response, conditional};
 
 /// One build of the script.
 pub struct Build {
@@ -28,8 +28,8 @@ pub struct Build {
     gzipped: LazyLock<Vec<u8>>,
 }
 
-const FULL_BYTES: &[u8] = include_bytes!("../../js-snippet/dist/kruimel.js");
-const TRACKER_BYTES: &[u8] = include_bytes!("../../js-snippet/dist/kruimel-tracker.js");
+const FULL_BYTES: &[u8] = include_bytes!("../../../js-snippet/dist/kruimel.js");
+const TRACKER_BYTES: &[u8] = include_bytes!("../../../js-snippet/dist/kruimel-tracker.js");
 
 /// The tracker and the consent notice.
 pub static FULL: Build = Build {
@@ -98,7 +98,7 @@ impl Build {
 
 /// Whether the request's `Accept-Encoding` takes gzip (and does not
 /// refuse it with `q=0`).
-pub(super) fn accepts_gzip<B>(request: &Request<B>) -> bool {
+pub(in crate::http) fn accepts_gzip<B>(request: &Request<B>) -> bool {
     request
         .headers()
         .get_all(header::ACCEPT_ENCODING)

@@ -8,11 +8,11 @@
 use hyper::Request;
 use hyper::header::{self, HeaderValue};
 
-use super::errors::ApiError;
-use super::{Response, conditional, dashboard_auth, script};
 use crate::dashboard;
+use crate::http::errors::ApiError;
+use crate::http::{Response, conditional, dashboard::auth as dashboard_auth, ingest::script};
 
-pub(super) fn serve<B>(request: &Request<B>) -> Response {
+pub(in crate::http) fn serve<B>(request: &Request<B>) -> Response {
     let path = request.uri().path();
     let asset = match path.strip_prefix("/dashboard/assets/") {
         Some(name) => match dashboard::asset(name) {

@@ -4,13 +4,13 @@
 use hyper::StatusCode;
 use hyper::header::{self, HeaderValue};
 
-use super::Response;
+use crate::http::Response;
 
 /// No script at all, nothing from elsewhere, never framed; forms only to
 /// this server.
 const PAGE_POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
-pub(super) fn escape(text: &str) -> String {
+pub(in crate::http) fn escape(text: &str) -> String {
     let mut escaped = String::with_capacity(text.len());
     for character in text.chars() {
         match character {
@@ -26,7 +26,7 @@ pub(super) fn escape(text: &str) -> String {
 }
 
 /// A whole page: `header` and `main` are HTML already escaped.
-pub(super) fn html(
+pub(in crate::http) fn html(
     status: StatusCode,
     language: &str,
     title: &str,
@@ -41,7 +41,8 @@ pub(super) fn html(
         language = escape(language),
         title = escape(title),
     );
-    let mut response = super::respond::respond(status, Some("text/html; charset=utf-8"), body);
+    let mut response =
+        crate::http::respond::respond(status, Some("text/html; charset=utf-8"), body);
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_SECURITY_POLICY,
@@ -63,7 +64,7 @@ pub(super) fn html(
 }
 
 /// Whether the client asked for HTML (a browser following a link).
-pub(super) fn wants_html<B>(request: &hyper::Request<B>) -> bool {
+pub(in crate::http) fn wants_html<B>(request: &hyper::Request<B>) -> bool {
     request
         .headers()
         .get(header::ACCEPT)

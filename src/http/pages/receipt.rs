@@ -8,13 +8,13 @@
 
 use hyper::StatusCode;
 
-use super::Response;
-use super::page::{self, escape};
 use crate::consent::Receipt;
 use crate::disclosure::{LANGUAGES, text};
+use crate::http::Response;
+use crate::http::pages::page::{self, escape};
 
 /// A language the pages have, from a form or a receipt; Dutch otherwise.
-pub(super) fn language(tag: Option<&str>) -> &'static str {
+pub(in crate::http) fn language(tag: Option<&str>) -> &'static str {
     LANGUAGES
         .into_iter()
         .find(|known| Some(*known) == tag)
@@ -67,7 +67,7 @@ fn date(seconds: i64, language: &str) -> String {
     }
 }
 
-pub(super) fn shown(receipt: &Receipt) -> Response {
+pub(in crate::http) fn shown(receipt: &Receipt) -> Response {
     let language = language_of(receipt);
     let say = |key: &str, values: &[(&str, String)]| escaped_text(language, key, values);
     let nothing = say("receipt_nothing", &[]);
@@ -123,7 +123,7 @@ pub(super) fn shown(receipt: &Receipt) -> Response {
 }
 
 /// The second step: what erasing means, and the button that does it.
-pub(super) fn confirm(receipt: &Receipt) -> Response {
+pub(in crate::http) fn confirm(receipt: &Receipt) -> Response {
     let language = language_of(receipt);
     let id = receipt.receipt.hex();
     page::html(
@@ -143,7 +143,7 @@ pub(super) fn confirm(receipt: &Receipt) -> Response {
     )
 }
 
-pub(super) fn erased(language: &str) -> Response {
+pub(in crate::http) fn erased(language: &str) -> Response {
     page::html(
         StatusCode::OK,
         language,
@@ -155,7 +155,7 @@ pub(super) fn erased(language: &str) -> Response {
 
 /// No receipt under this id. In the language of the form that led here;
 /// a link followed from elsewhere says it in every language.
-pub(super) fn unknown(language: Option<&'static str>) -> Response {
+pub(in crate::http) fn unknown(language: Option<&'static str>) -> Response {
     let main = match language {
         Some(language) => format!(
             "<p>{}</p>\n",

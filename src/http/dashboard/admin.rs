@@ -12,12 +12,12 @@ use hyper::{Method, Request, StatusCode};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::body::read_limited;
-use super::dashboard_auth::{audit, csrf_ok, over_tls, same_origin, secure, signed_in};
-use super::errors::{ApiError, json_response};
-use super::store_call::store_call;
-use super::{AppState, Response};
 use crate::accounts::Role;
+use crate::http::body::read_limited;
+use crate::http::dashboard::auth::{audit, csrf_ok, over_tls, same_origin, secure, signed_in};
+use crate::http::errors::{ApiError, json_response};
+use crate::http::store_call::store_call;
+use crate::http::{AppState, Response};
 use crate::store::sharing::ShareLink;
 
 #[derive(Deserialize)]
@@ -26,7 +26,7 @@ struct NewLink {
     name: String,
 }
 
-pub(super) async fn share_links(
+pub(in crate::http) async fn share_links(
     state: Arc<AppState>,
     request: Request<Incoming>,
     peer: SocketAddr,
@@ -167,7 +167,7 @@ async fn handle(
             if !revoked {
                 return Err(ApiError::NotFound);
             }
-            Ok(super::respond::empty(StatusCode::NO_CONTENT))
+            Ok(crate::http::respond::empty(StatusCode::NO_CONTENT))
         }
         _ => {
             let links = store_call("share links", move || store.share_links(&site_id)).await?;

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 const EVERY: Duration = Duration::from_secs(60);
 
 #[derive(Default)]
-pub(super) struct RateLimitedLog {
+pub(in crate::http) struct RateLimitedLog {
     state: Mutex<State>,
 }
 
@@ -25,7 +25,7 @@ impl RateLimitedLog {
     /// `Some(occurrences not logged since the last line)` when this one may be
     /// logged; `None` (and one more suppressed) when a line was logged less
     /// than a minute ago.
-    pub(super) fn admit(&self, now: Instant) -> Option<u64> {
+    pub(in crate::http) fn admit(&self, now: Instant) -> Option<u64> {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         let due = state
             .last_logged

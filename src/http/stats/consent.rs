@@ -10,16 +10,16 @@ use hyper::body::Incoming;
 use hyper::{Request, StatusCode};
 use serde_json::{Map, Value as Json, json};
 
-use super::errors::{ApiError, json_response};
-use super::stats::{authorise, query_params};
-use super::store_call::store_call;
-use super::{AppState, Response};
 use crate::calendar::Day;
 use crate::consent::Method;
+use crate::http::errors::{ApiError, json_response};
+use crate::http::stats::access::{authorise, query_params};
+use crate::http::store_call::store_call;
+use crate::http::{AppState, Response};
 use crate::query::params::parse_range;
 use crate::store::consent::Tally;
 
-pub(super) async fn handle(
+pub(in crate::http) async fn handle(
     state: Arc<AppState>,
     request: Request<Incoming>,
     peer: SocketAddr,
@@ -56,7 +56,11 @@ async fn answer(
     .await?;
     let rows = rows(&tallies);
     if params.get("format").is_some_and(|format| format == "csv") {
-        return Ok(super::export::csv_response(csv(&rows), "consent"));
+        return Ok(crate::http::respond::attachment(
+            "text/csv; charset=utf-8",
+            csv(&rows),
+            "consent.csv",
+        ));
     }
     Ok(json_response(StatusCode::OK, &json!({ "results": rows })))
 }
@@ -64,7 +68,7 @@ async fn answer(
 /// The rows flat, for a spreadsheet: date, banner version, choices, one
 /// column per method, then `<category>_granted` and `<category>_denied`
 /// for every category that occurs.
-pub(super) fn csv(rows: &[Json]) -> Vec<u8> {
+pub(in crate::http) fn csv(rows: &[Json]) -> Vec<u8> {
     let mut categories: Vec<String> = rows
         .iter()
         .flat_map(|row| {
@@ -112,7 +116,7 @@ pub(super) fn csv(rows: &[Json]) -> Vec<u8> {
 }
 
 /// One row per (day, banner version), in that order.
-pub(super) fn rows(tallies: &[Tally]) -> Vec<Json> {
+pub(in crate::http) fn rows(tallies: &[Tally]) -> Vec<Json> {
     let mut grouped: BTreeMap<(i32, &str), Vec<&Tally>> = BTreeMap::new();
     for tally in tallies {
         grouped
