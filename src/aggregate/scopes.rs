@@ -29,7 +29,7 @@ use std::hash::BuildHasher;
 
 use crate::aggregate::deltas::{Deltas, Value};
 use crate::ingest::hit::{Hit, HitKind};
-use crate::sessions::{CreditCheck, EndedVisit, Observation, VisitAttrs};
+use crate::sessions::{CreditCheck, EndedVisit, Observation, PageEngagement, VisitAttrs};
 use crate::sites::SiteIdx;
 use crate::store::{Counts, Dim, Granularity};
 
@@ -219,6 +219,10 @@ impl Buckets {
 }
 
 pub fn apply(deltas: &mut Deltas, scratch: &mut Scratch, hit: &Hit, observation: Observation<'_>) {
+    // An engagement report moves no counter of its own (`apply_engagement`).
+    if matches!(hit.kind, HitKind::Engagement(_)) {
+        return;
+    }
     let change = observation.visit.as_ref();
     let attribution = change.map_or_else(
         || Attribution::of_hit(hit),
@@ -411,6 +415,30 @@ fn answer(
 
 /// An ended visit's exit page: one visit more on it, under each of the
 /// visit's filters, in the visit's first day.
+/// Adds what an engagement report moved to its page's engagement row of
+/// the report's day (see `store::Dim::Engagement` for what each counter
+/// holds there).
+pub fn apply_engagement(deltas: &mut Deltas, hit: &Hit, added: PageEngagement) {
+    let page = deltas.value(Dim::Engagement, &hit.page);
+    let counts = Counts {
+        visits: added.engaged_views,
+        duration: added.engaged_ms,
+        pageviews: added.scrolled_views,
+        bounces: added.scroll_added,
+        ..Counts::default()
+    };
+    if !counts.is_zero() {
+        deltas.add(
+            hit.site,
+            Granularity::Day,
+            hit.at.day,
+            Value::NONE,
+            page,
+            counts,
+        );
+    }
+}
+
 pub fn apply_ended(deltas: &mut Deltas, ended: &EndedVisit) {
     let attrs = &ended.attrs;
     let exit = deltas.value(Dim::ExitPage, &ended.exit_page);

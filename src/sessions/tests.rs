@@ -281,3 +281,66 @@ fn held_credits_are_released_by_a_new_day_and_the_sweep() {
     assert_eq!(sessions.len(), 1);
     assert_eq!(sessions.credits_held(), 5);
 }
+
+fn report(visitor: u64, unix: i64, page: &str, depth: Option<u8>, ms: u32) -> Hit {
+    let figures = crate::ingest::beacon::Engagement {
+        scroll_depth: depth,
+        engaged_ms: ms,
+    };
+    hit(visitor, unix, page, HitKind::Engagement(figures))
+}
+
+fn engaged(views: i64, ms: i64, scrolled: i64, added: i64) -> Option<PageEngagement> {
+    Some(PageEngagement {
+        engaged_views: views,
+        engaged_ms: ms,
+        scrolled_views: scrolled,
+        scroll_added: added,
+    })
+}
+
+#[test]
+fn reports_add_the_pageviews_first_report_and_how_much_deeper_it_went() {
+    let mut sessions = Sessions::new(10, 30 * MINUTE);
+    change(&mut sessions, &pageview(1, 1_000_000, "/a"));
+    let first = sessions.engage(&report(1, 1_000_010, "/a", Some(40), 5_000));
+    assert_eq!(first, engaged(1, 5_000, 1, 40));
+    let deeper = sessions.engage(&report(1, 1_000_020, "/a", Some(70), 3_000));
+    assert_eq!(deeper, engaged(0, 3_000, 0, 30));
+    let back_up = sessions.engage(&report(1, 1_000_030, "/a", Some(10), 1_000));
+    assert_eq!(back_up, engaged(0, 1_000, 0, 0));
+    // A reload is a pageview of its own, measured anew.
+    change(&mut sessions, &pageview(1, 1_000_040, "/a"));
+    let reloaded = sessions.engage(&report(1, 1_000_050, "/a", None, 2_000));
+    assert_eq!(reloaded, engaged(1, 2_000, 0, 0));
+    let depth_later = sessions.engage(&report(1, 1_000_060, "/a", Some(20), 0));
+    assert_eq!(depth_later, engaged(0, 0, 1, 20));
+}
+
+#[test]
+fn a_report_for_another_page_or_without_an_open_visit_counts_nothing() {
+    let mut sessions = Sessions::new(10, 30 * MINUTE);
+    assert_eq!(
+        sessions.engage(&report(1, 1_000_000, "/a", Some(50), 9)),
+        None
+    );
+    assert!(sessions.is_empty(), "a report creates no visitor");
+    change(&mut sessions, &pageview(1, 1_000_000, "/a"));
+    change(&mut sessions, &pageview(1, 1_000_010, "/b"));
+    assert_eq!(
+        sessions.engage(&report(1, 1_000_020, "/a", Some(50), 9)),
+        None
+    );
+    let late = report(1, 1_000_010 + 30 * MINUTE, "/b", Some(50), 9);
+    assert_eq!(sessions.engage(&late), None, "the visit timed out");
+}
+
+#[test]
+fn a_report_neither_extends_the_visit_nor_ends_its_bounce() {
+    let mut sessions = Sessions::new(10, 30 * MINUTE);
+    change(&mut sessions, &pageview(1, 1_000_000, "/a"));
+    sessions.engage(&report(1, 1_000_000 + 20 * MINUTE, "/a", Some(90), 60_000));
+    let next = change(&mut sessions, &pageview(1, 1_000_000 + 25 * MINUTE, "/b"));
+    assert_eq!(next.duration_delta, 25 * MINUTE, "timed from the pageview");
+    assert_eq!(next.bounce_delta, -1, "the bounce ended only now");
+}

@@ -3,12 +3,17 @@
 //! Bounces and durations are kept as running deltas so the stored counts
 //! are right at every flush, not only once the visit is over. The exit page
 //! is known only when the visit ends, and is counted then.
+//!
+//! The current pageview's engagement (the deepest point reported, whether
+//! a report came) is kept the same way: each report adds what it moved,
+//! so the stored sums are right at every flush and nothing needs folding
+//! when the page changes or the visit ends.
 
 use std::sync::Arc;
 
 use crate::enrich::agent::Device;
 use crate::enrich::country::Country;
-use crate::ingest::beacon::Interaction;
+use crate::ingest::beacon::{Engagement, Interaction};
 use crate::ingest::hit::{Hit, HitKind};
 use crate::privacy::url::Campaign;
 use crate::sessions::interned::Interned;
@@ -38,6 +43,24 @@ pub struct Visit {
     pub last_page: Arc<str>,
     pub pageviews: u32,
     pub bounced: bool,
+    /// The deepest point reported for the current pageview, in percent.
+    pub page_scroll: Option<u8>,
+    /// Whether an engagement report came for the current pageview.
+    pub page_engaged: bool,
+}
+
+/// What one engagement report adds to its page's sums of the day (the
+/// row kind `store::Dim::Engagement`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PageEngagement {
+    /// 1 for a pageview's first report: one more pageview with engaged time.
+    pub engaged_views: i64,
+    pub engaged_ms: i64,
+    /// 1 for a pageview's first reported depth.
+    pub scrolled_views: i64,
+    /// How much deeper the pageview's deepest point is now: summed over
+    /// reports, the deepest point of each pageview.
+    pub scroll_added: i64,
 }
 
 /// A visit that has ended, for counting its exit page.
@@ -120,6 +143,8 @@ fn begin(hit: &Hit, interned: &mut Interned) -> Visit {
         last_page: page,
         pageviews: u32::from(hit.kind == HitKind::Pageview),
         bounced: !ends_bounce_alone(hit),
+        page_scroll: None,
+        page_engaged: false,
     }
 }
 
@@ -137,6 +162,9 @@ fn continue_visit(visit: &mut Visit, hit: &Hit, interned: &mut Interned) -> Visi
         if *visit.last_page != *hit.page {
             visit.last_page = interned.page(&hit.page);
         }
+        // A new pageview, of the same page too, is measured anew.
+        visit.page_scroll = None;
+        visit.page_engaged = false;
     }
     let ends_bounce = visit.bounced && (visit.pageviews >= 2 || ends_bounce_alone(hit));
     if ends_bounce {
@@ -149,4 +177,30 @@ fn continue_visit(visit: &mut Visit, hit: &Hit, interned: &mut Interned) -> Visi
         bounce_delta: if ends_bounce { -1 } else { 0 },
         duration_delta,
     }
+}
+
+/// Adds one engagement report to the visit's current pageview. The
+/// caller checked that the report is for that page.
+pub(super) fn engage(visit: &mut Visit, report: Engagement) -> PageEngagement {
+    let mut added = PageEngagement {
+        engaged_views: i64::from(!visit.page_engaged),
+        engaged_ms: i64::from(report.engaged_ms),
+        ..PageEngagement::default()
+    };
+    visit.page_engaged = true;
+    if let Some(depth) = report.scroll_depth {
+        match visit.page_scroll {
+            None => {
+                added.scrolled_views = 1;
+                added.scroll_added = i64::from(depth);
+                visit.page_scroll = Some(depth);
+            }
+            Some(deepest) if depth > deepest => {
+                added.scroll_added = i64::from(depth - deepest);
+                visit.page_scroll = Some(depth);
+            }
+            Some(_) => {}
+        }
+    }
+    added
 }
