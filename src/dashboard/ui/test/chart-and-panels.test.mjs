@@ -252,8 +252,10 @@ test('at 1280 px a path wraps only between its words, and a duration keeps its u
     return found;
   });
   assert.deepEqual(broken, []);
-  // The long paths did wrap (between words), so the test saw real wrapping.
-  const lines = await page.$$eval('[data-panel="pages"] tbody .label-text', (cells) => Math.max(...cells.map((cell) => Math.round(cell.getBoundingClientRect().height / parseFloat(getComputedStyle(cell).lineHeight || 20)))));
+  // The long paths did wrap (between words), so the test saw real wrapping:
+  // in the entry pages' half-width panel (the pages panel, with scroll depth
+  // and time on page, takes the whole width).
+  const lines = await page.$$eval('[data-panel="entry"] tbody .label-text', (cells) => Math.max(...cells.map((cell) => Math.round(cell.getBoundingClientRect().height / parseFloat(getComputedStyle(cell).lineHeight || 20)))));
   assert.ok(lines >= 2, 'a long path takes more than one line');
   // A duration's number and unit are joined by no-break spaces.
   const duration = await page.locator('[data-metric="visit_duration"] .metric-value').textContent();
