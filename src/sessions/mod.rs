@@ -1,8 +1,9 @@
 //! Hot per-visitor state (promises 3 and 4).
 //!
 //! Owns, per visitor hash: the local day it belongs to, the open visit
-//! (entry page, last page, pageviews, first and last seen, and the last
-//! page's engagement so far: deepest scroll point, reported or not;
+//! (entry page, last page, pageviews, first and last seen, and the
+//! engagement so far of its last two pageviews: deepest scroll point,
+//! reported or not;
 //! handed over as
 //! an `EndedVisit` when it times out, is swept or evicted) and the set of
 //! counting scopes this visitor has already been credited to today.
@@ -142,10 +143,11 @@ impl Sessions {
         }
     }
 
-    /// Adds an engagement report to the open visit's current pageview:
-    /// `None` (nothing counted) when the visitor has no open visit under
-    /// today's hash, or the visit has moved to another page. A report is
-    /// no activity: it neither extends the visit nor creates a visitor.
+    /// Adds an engagement report to the open visit's pageview of its page,
+    /// the current or the previous one: `None` (nothing counted) when the
+    /// visitor has no open visit under today's hash, or the report is for
+    /// another page. A report is no activity: it neither extends the visit
+    /// nor creates a visitor.
     pub fn engage(&mut self, hit: &Hit) -> Option<PageEngagement> {
         let HitKind::Engagement(report) = hit.kind else {
             return None;
@@ -154,9 +156,8 @@ impl Sessions {
         let visit = state
             .visit
             .as_mut()
-            .filter(|visit| hit.at.unix - visit.last_seen < self.timeout_seconds)
-            .filter(|visit| *visit.last_page == *hit.page)?;
-        Some(visit::engage(visit, report))
+            .filter(|visit| hit.at.unix - visit.last_seen < self.timeout_seconds)?;
+        visit::engage(visit, &hit.page, report)
     }
 
     /// Evicts until one more visitor fits under both caps.

@@ -327,12 +327,28 @@ fn a_report_for_another_page_or_without_an_open_visit_counts_nothing() {
     assert!(sessions.is_empty(), "a report creates no visitor");
     change(&mut sessions, &pageview(1, 1_000_000, "/a"));
     change(&mut sessions, &pageview(1, 1_000_010, "/b"));
+    change(&mut sessions, &pageview(1, 1_000_015, "/c"));
     assert_eq!(
         sessions.engage(&report(1, 1_000_020, "/a", Some(50), 9)),
-        None
+        None,
+        "two pages back"
     );
-    let late = report(1, 1_000_010 + 30 * MINUTE, "/b", Some(50), 9);
+    let late = report(1, 1_000_015 + 30 * MINUTE, "/c", Some(50), 9);
     assert_eq!(sessions.engage(&late), None, "the visit timed out");
+}
+
+#[test]
+fn a_report_that_arrives_after_the_next_pageview_counts_for_its_own_page() {
+    let mut sessions = Sessions::new(10, 30 * MINUTE);
+    change(&mut sessions, &pageview(1, 1_000_000, "/a"));
+    let a = sessions.engage(&report(1, 1_000_010, "/a", Some(30), 1_000));
+    assert_eq!(a, engaged(1, 1_000, 1, 30));
+    change(&mut sessions, &pageview(1, 1_000_020, "/b"));
+    // /a's last report, overtaken by the pageview of /b.
+    let late = sessions.engage(&report(1, 1_000_020, "/a", Some(90), 4_000));
+    assert_eq!(late, engaged(0, 4_000, 0, 60));
+    let b = sessions.engage(&report(1, 1_000_030, "/b", Some(10), 2_000));
+    assert_eq!(b, engaged(1, 2_000, 1, 10));
 }
 
 #[test]
@@ -343,4 +359,12 @@ fn a_report_neither_extends_the_visit_nor_ends_its_bounce() {
     let next = change(&mut sessions, &pageview(1, 1_000_000 + 25 * MINUTE, "/b"));
     assert_eq!(next.duration_delta, 25 * MINUTE, "timed from the pageview");
     assert_eq!(next.bounce_delta, -1, "the bounce ended only now");
+}
+
+#[test]
+fn two_pageviews_engagement_costs_a_visit_one_word() {
+    // 16 (start) + 8 (last seen) + 8 (attributions) + 16 (last page) + 4
+    // (pageviews) + 1 (bounced) + 3 + 4 + 3 (the two pageviews' engagement
+    // and the previous page's hash): one word more than without them.
+    assert_eq!(std::mem::size_of::<Visit>(), 64);
 }

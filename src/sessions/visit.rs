@@ -7,7 +7,10 @@
 //! The current pageview's engagement (the deepest point reported, whether
 //! a report came) is kept the same way: each report adds what it moved,
 //! so the stored sums are right at every flush and nothing needs folding
-//! when the page changes or the visit ends.
+//! when the page changes or the visit ends. The previous pageview's is kept
+//! too, under a hash of its page: a tracker sends a page's last report and
+//! the next pageview one after the other, and they may arrive the other
+//! way round.
 
 use std::sync::Arc;
 
@@ -43,10 +46,30 @@ pub struct Visit {
     pub last_page: Arc<str>,
     pub pageviews: u32,
     pub bounced: bool,
-    /// The deepest point reported for the current pageview, in percent.
-    pub page_scroll: Option<u8>,
-    /// Whether an engagement report came for the current pageview.
-    pub page_engaged: bool,
+    /// The current pageview's engagement so far.
+    pub measured: Measured,
+    /// The previous pageview's: its page's hash (`page_hash`; 0 for none)
+    /// and its engagement so far.
+    pub previous_page: u32,
+    pub previous: Measured,
+}
+
+/// One pageview's engagement so far: three bytes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Measured {
+    /// The deepest point reported, in percent.
+    pub scroll: Option<u8>,
+    /// Whether a report came.
+    pub reported: bool,
+}
+
+/// A page's 32-bit hash, to know the previous pageview's page again
+/// without holding it; 0 stands for none. Two pages of one visit that
+/// share a hash are as rare as a fingerprint collision in the credits.
+pub fn page_hash(page: &str) -> u32 {
+    use std::hash::BuildHasher;
+    let hash = foldhash::fast::FixedState::with_seed(0x6b72_7569).hash_one(page) as u32;
+    hash.max(1)
 }
 
 /// What one engagement report adds to its page's sums of the day (the
@@ -143,8 +166,9 @@ fn begin(hit: &Hit, interned: &mut Interned) -> Visit {
         last_page: page,
         pageviews: u32::from(hit.kind == HitKind::Pageview),
         bounced: !ends_bounce_alone(hit),
-        page_scroll: None,
-        page_engaged: false,
+        measured: Measured::default(),
+        previous_page: 0,
+        previous: Measured::default(),
     }
 }
 
@@ -159,12 +183,12 @@ fn continue_visit(visit: &mut Visit, hit: &Hit, interned: &mut Interned) -> Visi
     visit.last_seen = visit.last_seen.max(hit.at.unix);
     if hit.kind == HitKind::Pageview {
         visit.pageviews += 1;
+        // A new pageview, of the same page too, is measured anew.
+        visit.previous_page = page_hash(&visit.last_page);
+        visit.previous = std::mem::take(&mut visit.measured);
         if *visit.last_page != *hit.page {
             visit.last_page = interned.page(&hit.page);
         }
-        // A new pageview, of the same page too, is measured anew.
-        visit.page_scroll = None;
-        visit.page_engaged = false;
     }
     let ends_bounce = visit.bounced && (visit.pageviews >= 2 || ends_bounce_alone(hit));
     if ends_bounce {
@@ -179,25 +203,36 @@ fn continue_visit(visit: &mut Visit, hit: &Hit, interned: &mut Interned) -> Visi
     }
 }
 
-/// Adds one engagement report to the visit's current pageview. The
-/// caller checked that the report is for that page.
-pub(super) fn engage(visit: &mut Visit, report: Engagement) -> PageEngagement {
+/// Adds one engagement report to the visit's pageview of `page`: the
+/// current one, or else the previous one; `None` for any other page.
+pub(super) fn engage(visit: &mut Visit, page: &str, report: Engagement) -> Option<PageEngagement> {
+    let measured = if *visit.last_page == *page {
+        &mut visit.measured
+    } else if visit.previous_page == page_hash(page) {
+        &mut visit.previous
+    } else {
+        return None;
+    };
+    Some(measure(measured, report))
+}
+
+fn measure(measured: &mut Measured, report: Engagement) -> PageEngagement {
     let mut added = PageEngagement {
-        engaged_views: i64::from(!visit.page_engaged),
+        engaged_views: i64::from(!measured.reported),
         engaged_ms: i64::from(report.engaged_ms),
         ..PageEngagement::default()
     };
-    visit.page_engaged = true;
+    measured.reported = true;
     if let Some(depth) = report.scroll_depth {
-        match visit.page_scroll {
+        match measured.scroll {
             None => {
                 added.scrolled_views = 1;
                 added.scroll_added = i64::from(depth);
-                visit.page_scroll = Some(depth);
+                measured.scroll = Some(depth);
             }
             Some(deepest) if depth > deepest => {
                 added.scroll_added = i64::from(depth - deepest);
-                visit.page_scroll = Some(depth);
+                measured.scroll = Some(depth);
             }
             Some(_) => {}
         }

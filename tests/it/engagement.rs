@@ -152,11 +152,12 @@ fn page_figures(body: &Value, page: &str) -> (Value, Value) {
 
 /// A reads /afval, scrolls to 60 % (35 s), then to 80 % (4 s more), and
 /// reloads it: the reload is a pageview of its own, reporting 20 % (2 s).
-/// B reads /melden to the end (12 s), then /afval to 46 % (51 s), and
-/// sends a late report for /melden, which is no longer B's page. C sends a
-/// report without a pageview. Per pageview with a report: /afval has
-/// three, deepest points 80, 46 and 20, and 35 + 4 + 51 + 2 = 92 s;
-/// /melden has one.
+/// B reads /melden to the end (12 s), then /afval to 46 % (51 s); /melden's
+/// last report (9 s more) arrives after the pageview of /afval, and still
+/// counts for /melden. A sends a report for /melden, a page A never saw, and
+/// C one without a pageview: neither counts. Per pageview with a report:
+/// /afval has three, deepest points 80, 46 and 20, and 35 + 4 + 51 + 2 =
+/// 92 s; /melden has one, 100 % and 12 + 9 = 21 s.
 async fn scroll_depth_and_time_on_page_are_averages_per_pageview(backend: Backend) {
     let shape = engagement_shape(&official_tracker());
     let app = TestApp::spawn_on_with(backend, &[], "2026-11-23T10:00:00Z").await;
@@ -176,6 +177,7 @@ async fn scroll_depth_and_time_on_page_are_averages_per_pageview(backend: Backen
     engaged(&app, b, CHROME, &engagement(&shape, "/afval", 46, 51_000)).await;
     engaged(&app, a, FIREFOX, &engagement(&shape, "/afval", 20, 2_000)).await;
     engaged(&app, b, CHROME, &engagement(&shape, "/melden", 100, 9_000)).await;
+    engaged(&app, a, FIREFOX, &engagement(&shape, "/melden", 100, 5_000)).await;
     engaged(&app, c, FIREFOX, &engagement(&shape, "/afval", 100, 60_000)).await;
     // Sent after every report: once it is stored, so are they.
     view(&app, c, FIREFOX, "/contact").await;
@@ -190,7 +192,7 @@ async fn scroll_depth_and_time_on_page_are_averages_per_pageview(backend: Backen
         .await;
     // /afval: (80 + 46 + 20) / 3 = 48.7 %, 92 s / 3 = 30.7 s.
     assert_eq!(page_figures(&pages, "/afval"), (json!(49), json!(31)));
-    assert_eq!(page_figures(&pages, "/melden"), (json!(100), json!(12)));
+    assert_eq!(page_figures(&pages, "/melden"), (json!(100), json!(21)));
     assert_eq!(
         page_figures(&pages, "/contact"),
         (Value::Null, Value::Null),
@@ -211,7 +213,7 @@ async fn scroll_depth_and_time_on_page_are_averages_per_pageview(backend: Backen
             "period=day&property=event:page&filters=event:page%3D%3D/melden&metrics=time_on_page",
         )
         .await;
-    assert_eq!(filtered["results"][0]["time_on_page"], 12);
+    assert_eq!(filtered["results"][0]["time_on_page"], 21);
 
     for (endpoint, query) in [
         ("aggregate", "period=day&metrics=scroll_depth"),

@@ -9,7 +9,9 @@
 -- Visitor state (MessagePack): day, last seen, visit start unix (-1: no
 -- open visit), start day, start hour, visit last seen, pageviews,
 -- bounced (1/0), last page, attributes, the last pageview's deepest
--- scroll point (-1 or absent: none), whether it sent a report (1/0).
+-- scroll point (-1 or absent: none), whether it sent a report (1/0), the
+-- page of the pageview before it ('' or absent: none), and that one's
+-- deepest point and report flag.
 -- Answer: { per hit: started, start unix, start day, start hour,
 -- bounce delta, duration delta, attributes if not the hit's own else "" },
 -- { per ended visit: exit page, attributes, start unix, day, hour } }.
@@ -51,7 +53,9 @@ local function load(visitor, yesterday)
 end
 
 -- An engagement report, as `Sessions::engage`: counted only for the
--- open visit's last page under today's hash; it moves nothing else.
+-- open visit's last two pageviews under today's hash, by their page (a
+-- page's last report may arrive after the next pageview); it moves
+-- nothing else.
 local function engage(visitor, unix, page, depth, life)
   local entry = states[visitor]
   if not entry then
@@ -64,20 +68,29 @@ local function engage(visitor, unix, page, depth, life)
     order[#order + 1] = visitor
   end
   local s = entry.state
-  if s[3] < 0 or unix - s[6] >= timeout or s[9] ~= page then
+  if s[3] < 0 or unix - s[6] >= timeout then
+    return { -1, 0, 0, 0, 0, 0, '' }
+  end
+  -- Where this pageview's deepest point and report flag are kept.
+  local at
+  if s[9] == page then
+    at = 11
+  elseif s[13] == page then
+    at = 14
+  else
     return { -1, 0, 0, 0, 0, 0, '' }
   end
   local answer = { -1, 1, 0, 0, 0, 0, '' }
-  if s[12] ~= 1 then
-    s[12] = 1
+  if s[at + 1] ~= 1 then
+    s[at + 1] = 1
     answer[3] = 1
   end
-  local deepest = s[11] or -1
+  local deepest = s[at] or -1
   if depth >= 0 and deepest < 0 then
-    s[11] = depth
+    s[at] = depth
     answer[4], answer[5] = 1, depth
   elseif depth > deepest then
-    s[11] = depth
+    s[at] = depth
     answer[5] = depth - deepest
   end
   return answer
@@ -123,6 +136,7 @@ while i <= n do
       end
       if pageview then
         s[7] = s[7] + 1
+        s[13], s[14], s[15] = s[9], s[11] or -1, s[12] or 0
         s[9] = page
         s[11], s[12] = -1, 0
       end
@@ -145,6 +159,7 @@ while i <= n do
       s[8] = interactive and 0 or 1
       s[9], s[10] = page, attrs
       s[11], s[12] = -1, 0
+      s[13], s[14], s[15] = '', -1, 0
       hits[#hits + 1] = { 1, unix, day, hour, s[8], 0, '' }
     end
   end
