@@ -24,6 +24,9 @@
 //! campaign) and the visitor's fixed dimensions; no visit metrics, since
 //! a visit is not told apart from the visitor's other visits of the day.
 //! Pageviews move no goal rows, so the cost falls on custom events only.
+//!
+//! An engagement report moves none of these: what it measured goes to one
+//! row of its page's engagement sums for its day (`apply_engagement`).
 
 use std::hash::BuildHasher;
 
@@ -413,8 +416,6 @@ fn answer(
     }
 }
 
-/// An ended visit's exit page: one visit more on it, under each of the
-/// visit's filters, in the visit's first day.
 /// Adds what an engagement report moved to its page's engagement row of
 /// the report's day (see `store::Dim::Engagement` for what each counter
 /// holds there).
@@ -439,6 +440,8 @@ pub fn apply_engagement(deltas: &mut Deltas, hit: &Hit, added: PageEngagement) {
     }
 }
 
+/// An ended visit's exit page: one visit more on it, under each of the
+/// visit's filters, in the visit's first day.
 pub fn apply_ended(deltas: &mut Deltas, ended: &EndedVisit) {
     let attrs = &ended.attrs;
     let exit = deltas.value(Dim::ExitPage, &ended.exit_page);

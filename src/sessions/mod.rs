@@ -3,9 +3,8 @@
 //! Owns, per visitor hash: the local day it belongs to, the open visit
 //! (entry page, last page, pageviews, first and last seen, and the
 //! engagement so far of its last two pageviews: deepest scroll point,
-//! reported or not;
-//! handed over as
-//! an `EndedVisit` when it times out, is swept or evicted) and the set of
+//! reported or not; handed over as an `EndedVisit` when it times out, is
+//! swept or evicted) and the set of
 //! counting scopes this visitor has already been credited to today.
 //! Lives only in memory, owned by the aggregator task; a visitor's entry
 //! is swept once its day is over and its visit has ended, which is never
