@@ -18,7 +18,11 @@ import { gzipped as gz, writeOrCheck } from '../.ci/dist.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const dist = join(here, 'dist');
-const TRACKER_BUDGET = 1024; // bytes, gzipped: the promise in the README
+// Bytes, gzipped: the promise in the README. 1,024 until the tracker sent
+// engagement reports (scroll depth and time on page, as Plausible's tracker
+// does), which cost about 180 bytes that no rewrite of the rest could win
+// back; raised to the next round figure above the build, not beyond.
+const TRACKER_BUDGET = 1200;
 
 const common = {
   bundle: true,
@@ -50,7 +54,7 @@ async function bundle(options) {
 
 const banner = '/*! Kruimel: cookieless statistics and consent notice. EUPL-1.2. Source: js-snippet/src */\n';
 const full = banner + (await bundle({ entryPoints: ['src/index.js'] }));
-// The tracker on its own, as served (a shorter banner): what the 1 KB
+// The tracker on its own, as served (a shorter banner): what the 1,200-byte
 // budget is about, and what a page with data-consent="off" runs of the
 // whole script.
 const trackerBanner = '/*! Kruimel tracker. EUPL-1.2 */\n';

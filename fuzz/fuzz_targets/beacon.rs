@@ -6,7 +6,7 @@
 #![no_main]
 
 use kruimel::fuzzing::parse_beacon;
-use kruimel::ingest::beacon::{Beacon, EventName, Interaction, MAX_PROPS};
+use kruimel::ingest::beacon::{Beacon, Engagement, EventName, Interaction, MAX_PROPS};
 use libfuzzer_sys::fuzz_target;
 use serde_json::{Map, Value, json};
 
@@ -69,6 +69,8 @@ fn to_wire(beacon: &Beacon) -> Vec<u8> {
         "p": props,
         "h": beacon.hash_routing,
         "i": beacon.interaction == Interaction::Interactive,
+        "sd": beacon.engagement.scroll_depth,
+        "e": beacon.engagement.engaged_ms,
     });
     serde_json::to_vec(&wire).expect("JSON values serialise")
 }
@@ -86,6 +88,7 @@ fn summary(
     &[(String, String)],
     bool,
     Interaction,
+    Engagement,
 ) {
     (
         &beacon.name,
@@ -96,5 +99,6 @@ fn summary(
         &beacon.props,
         beacon.hash_routing,
         beacon.interaction,
+        beacon.engagement,
     )
 }

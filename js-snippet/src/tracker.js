@@ -2,8 +2,9 @@
 // format. It writes no cookie and no storage, so it needs no consent; the
 // server turns each beacon into counts and forgets it.
 //
-// Kept apart from the notice and held to 1 KB gzipped (build.mjs checks it),
-// so every byte here pays for itself.
+// Kept apart from the notice and held to 1,200 bytes gzipped (build.mjs
+// checks it; 1 KB until engagement reports came), so every byte here pays
+// for itself.
 
 const DOWNLOADS = 'pdf,doc,docx,xls,xlsx,odt,ods,csv,zip';
 
@@ -14,11 +15,11 @@ export function startTracker({ api, site, attr, has }, commands) {
   // has an empty hostname, which the pattern matches too.
   const ignored = !has('local') && /^(localhost|127\.0\.0\.1|\[::1\]|)$/.test(location.hostname);
 
-  function send(name, props, url) {
+  function send(name, props, url, extra) {
     // Global Privacy Control asks for no tracking; the server honours the
     // header too, but sending nothing at all is the stronger answer.
     if (ignored || navigator.globalPrivacyControl === true) return;
-    const body = { n: name, u: url || location.href, d: site, r: document.referrer || null, w: innerWidth };
+    const body = Object.assign({ n: name, u: url || location.href, d: site, r: document.referrer || null, w: innerWidth }, extra);
     if (props) body.p = props;
     if (hashRouting) body.h = 1;
     // text/plain keeps this a "simple" request: no CORS preflight, and
@@ -31,6 +32,26 @@ export function startTracker({ api, site, attr, has }, commands) {
     }).catch(() => {});
   }
 
+  // Engagement, as Plausible's tracker reports it: how far down the page
+  // was seen (sd, percent of its height) and how long it was visible (e, ms
+  // since the page was shown or last reported), sent when the page is hidden
+  // or left. Not a pageview or an event, so it ends no bounce.
+  let viewed, deepest, since;
+  const seen = () => (deepest = Math.max(deepest, scrollY + innerHeight));
+  function report() {
+    if (viewed) send('engagement', 0, viewed, { sd: Math.min(100, Math.round((seen() * 100) / document.documentElement.scrollHeight)), e: since && Date.now() - since });
+    since = 0;
+  }
+  addEventListener('scroll', seen);
+  document.addEventListener('visibilitychange', () => (document.hidden ? report() : (since = Date.now())));
+  function pageview(url) {
+    report();
+    send('pageview', 0, url);
+    viewed = url || location.href;
+    deepest = 0;
+    since = Date.now();
+  }
+
   // Automatic pageviews: once on load, then whenever a single-page app moves
   // to another path (or fragment, with hash routing). Re-renders on the same
   // path, and replaceState, which apps use to tidy the address, are not visits.
@@ -39,7 +60,7 @@ export function startTracker({ api, site, attr, has }, commands) {
     const page = location.pathname + (hashRouting ? location.hash : '');
     if (page !== lastPage) {
       lastPage = page;
-      send('pageview');
+      pageview();
     }
   }
 
@@ -78,7 +99,7 @@ export function startTracker({ api, site, attr, has }, commands) {
   // window.kruimel(command, ...). A name that is no command is taken the way
   // Plausible's plausible(name, {props}) takes it, which eases migration.
   function run(command, a, b) {
-    if (command == 'pageview') send('pageview', null, a && a.url);
+    if (command == 'pageview') pageview(a && a.url);
     else if (command == 'event') send(a, b);
     else if (command == '404') notFound();
     else if (commands && commands[command]) commands[command](a, b);

@@ -133,12 +133,16 @@ export async function newVisitor(browser, options = {}) {
     viewport: { width: 1280, height: 800 },
     ...options,
   });
-  // Every beacon the page sends, parsed.
+  // Every beacon the page sends, parsed: pageviews and events, and apart
+  // from them the engagement reports sent as a page is hidden or left.
   const beacons = [];
+  const engagements = [];
   context.on('request', (request) => {
-    if (request.url().endsWith('/api/event')) beacons.push(JSON.parse(request.postData()));
+    if (!request.url().endsWith('/api/event')) return;
+    const beacon = JSON.parse(request.postData());
+    (beacon.n == 'engagement' ? engagements : beacons).push(beacon);
   });
-  return { context, beacons };
+  return { context, beacons, engagements };
 }
 
 // The kruimel_consent cookie, decoded into its fields.

@@ -67,6 +67,48 @@ test('single-page navigation with pushState and the back button is counted, repl
   await context.close();
 });
 
+test('leaving a page reports how far down it was seen and how long, and the server counts it per page', async () => {
+  const { context, beacons, engagements } = await newVisitor(browser);
+  const page = await context.newPage();
+  await page.goto(pages.url('/long'));
+  await eventually('the pageview', () => beacons.length == 1);
+  // Half way down the long page, then back up: the deepest point counts.
+  const sd = await page.evaluate(async () => {
+    const root = document.documentElement;
+    scrollTo(0, (root.scrollHeight - innerHeight) / 2);
+    await new Promise((done) => requestAnimationFrame(() => setTimeout(done, 50)));
+    const deepest = Math.round(((scrollY + innerHeight) * 100) / root.scrollHeight);
+    scrollTo(0, 0);
+    return deepest;
+  });
+  assert.ok(sd > 10 && sd < 100, `half way is ${sd}%`);
+  await page.waitForTimeout(1_200);
+  // Single-page navigation leaves /long: its report goes first.
+  await page.evaluate(() => history.pushState(null, '', '/p/verder'));
+  await eventually('the report and the next pageview', () => engagements.length == 1 && beacons.length == 2);
+  const [report] = engagements;
+  assert.deepEqual(Object.keys(report), ['n', 'u', 'd', 'r', 'w', 'sd', 'e']);
+  assert.equal(report.u, pages.url('/long'));
+  assert.equal(report.sd, sd);
+  assert.ok(report.e >= 1_200 && report.e < 60_000, `engaged ${report.e} ms`);
+  assert.equal(new URL(beacons[1].u).pathname, '/p/verder');
+  // Hidden (the tab left for another), the new page reports too.
+  await page.evaluate(() => {
+    Object.defineProperty(document, 'hidden', { value: true, configurable: true });
+    document.dispatchEvent(new Event('visibilitychange'));
+  });
+  await eventually('the second report', () => engagements.length == 2);
+  assert.equal(engagements[1].u, pages.url('/p/verder'));
+  // The server took it as /long's engagement: no event, no pageview.
+  const seen = await counted('event:page', 'scroll_depth', { '/long': sd });
+  assert.equal(seen['/long'], sd);
+  await counted('event:page', 'time_on_page', { '/long': Math.round(report.e / 1000) });
+  await counted('event:page', 'pageviews', { '/long': 1 });
+  const names = await kruimel.breakdown('event:name', 'events');
+  assert.equal(names.engagement, undefined, JSON.stringify(names));
+  await context.close();
+});
+
 test('hash routing counts fragment navigation when the tag asks for it', async () => {
   const { context, beacons } = await newVisitor(browser);
   const page = await context.newPage();

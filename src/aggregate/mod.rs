@@ -28,7 +28,7 @@ use tokio::sync::mpsc;
 
 use crate::clock::Clock;
 use crate::config::{AggregateConfig, DistinctValues};
-use crate::ingest::hit::Hit;
+use crate::ingest::hit::{Hit, HitKind};
 use crate::metrics::Metrics;
 use crate::privacy::salt::SaltBook;
 use crate::sessions::Sessions;
@@ -204,6 +204,12 @@ impl Running {
             return;
         }
         let hit = &hit;
+        if matches!(hit.kind, HitKind::Engagement(_)) {
+            if let Some(added) = self.parts.sessions.engage(hit) {
+                scopes::apply_engagement(&mut self.deltas, hit, added);
+            }
+            return;
+        }
         let observation = self.parts.sessions.observe(hit);
         scopes::apply(&mut self.deltas, &mut self.scratch, hit, observation);
     }

@@ -24,13 +24,16 @@
 //! campaign) and the visitor's fixed dimensions; no visit metrics, since
 //! a visit is not told apart from the visitor's other visits of the day.
 //! Pageviews move no goal rows, so the cost falls on custom events only.
+//!
+//! An engagement report moves none of these: what it measured goes to one
+//! row of its page's engagement sums for its day (`apply_engagement`).
 
 use std::hash::BuildHasher;
 
 use crate::aggregate::deltas::{Deltas, Value};
 use crate::ingest::hit::{Hit, HitKind};
 use crate::privacy::clean::Scrubbed;
-use crate::sessions::{CreditCheck, EndedVisit, Observation, VisitAttrs};
+use crate::sessions::{CreditCheck, EndedVisit, Observation, PageEngagement, VisitAttrs};
 use crate::sites::SiteIdx;
 use crate::store::{Counts, Dim, Granularity};
 
@@ -225,6 +228,10 @@ pub(super) fn apply(
     hit: &Hit,
     observation: Observation<'_>,
 ) {
+    // An engagement report moves no counter of its own (`apply_engagement`).
+    if matches!(hit.kind, HitKind::Engagement(_)) {
+        return;
+    }
     let change = observation.visit.as_ref();
     let attribution = change.map_or_else(
         || Attribution::of_hit(hit),
@@ -411,6 +418,30 @@ fn answer(
             Value::NONE,
             event_part,
             visit_part,
+        );
+    }
+}
+
+/// Adds what an engagement report moved to its page's engagement row of
+/// the report's day (see `store::Dim::Engagement` for what each counter
+/// holds there).
+pub(super) fn apply_engagement(deltas: &mut Deltas, hit: &Hit, added: PageEngagement) {
+    let page = deltas.value(Dim::Engagement, &hit.page);
+    let counts = Counts {
+        visits: added.engaged_views,
+        duration: added.engaged_ms,
+        pageviews: added.scrolled_views,
+        bounces: added.scroll_added,
+        ..Counts::default()
+    };
+    if !counts.is_zero() {
+        deltas.add(
+            hit.site,
+            Granularity::Day,
+            hit.at.day,
+            Value::NONE,
+            page,
+            counts,
         );
     }
 }

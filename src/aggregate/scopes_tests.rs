@@ -179,3 +179,67 @@ fn a_pageviews_property_moves_one_row_under_each_filter_of_its_event_part() {
         carried.questions - plain.questions
     );
 }
+
+/// Promise 4 for engagement: what reaches the store is one row of sums
+/// per page and day, with no visitor, visit or report of its own.
+#[test]
+fn engagement_reports_of_two_visitors_become_one_row_of_sums_per_page() {
+    let mut sessions = Sessions::new(10, 1_800);
+    let mut deltas = Deltas::default();
+    let report = |visitor: u64, minute, depth, ms| {
+        let mut report = hit(
+            minute,
+            "/afval",
+            HitKind::Engagement(crate::ingest::beacon::Engagement {
+                scroll_depth: Some(depth),
+                engaged_ms: ms,
+            }),
+        );
+        report.visitor = Some(HitVisitor {
+            today: VisitorId::from_value(visitor),
+            yesterday: None,
+        });
+        report
+    };
+    for visitor in [7, 8] {
+        let mut view = hit(0, "/afval", HitKind::Pageview);
+        view.visitor = report(visitor, 0, 0, 0).visitor;
+        sessions.observe(&view);
+    }
+    for report in [
+        report(7, 1, 60, 35_000),
+        report(8, 2, 45, 50_000),
+        report(7, 3, 80, 4_000),
+    ] {
+        let added = sessions.engage(&report).expect("the visit's own page");
+        apply_engagement(&mut deltas, &report, added);
+        // The report itself moves nothing else.
+        let nothing = Observation {
+            credits: CreditCheck::Anonymous,
+            visit: None,
+        };
+        apply(&mut deltas, &mut Scratch::default(), &report, nothing);
+    }
+    let batch = deltas.drain_to_batch(&["gemeente.example"]);
+    let engagement: Vec<_> = batch
+        .iter()
+        .filter_map(|(key, counts)| {
+            let (prefix, row) = decode_key(key).unwrap();
+            (prefix.breakdown == Dim::Engagement).then_some((prefix, row.value, *counts))
+        })
+        .collect();
+    assert_eq!(engagement.len(), 1, "{engagement:?}");
+    let (prefix, page, counts) = &engagement[0];
+    assert_eq!(
+        (prefix.filter.0, prefix.granularity, page.as_str()),
+        (Dim::None, Granularity::Day, "/afval")
+    );
+    let sums = Counts {
+        visits: 2,
+        duration: 89_000,
+        pageviews: 2,
+        bounces: 125,
+        ..Counts::default()
+    };
+    assert_eq!(*counts, sums);
+}

@@ -327,6 +327,9 @@ fn run_site_job(
         for ended in &answer.ended {
             scopes::apply_ended(deltas, ended);
         }
+        for (at, added) in &answer.engaged {
+            scopes::apply_engagement(deltas, &job.hits[*at], *added);
+        }
         job.visits = Some(answer);
     }
     let changes = &job.visits.as_ref().expect("set above").changes;

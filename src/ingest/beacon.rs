@@ -59,6 +59,19 @@ pub struct Beacon {
     /// The script asked for hash-based routing (`h`).
     pub hash_routing: bool,
     pub interaction: Interaction,
+    /// What an engagement report measured; empty for other events.
+    pub engagement: Engagement,
+}
+
+/// An engagement report's figures for the page it was sent from: the
+/// deepest point reached so far, in percent of the page's height (`sd`;
+/// `None` when missing or past 100, which Plausible does not count
+/// either), and the milliseconds the page was visible and focused since
+/// the page's previous report (`e`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Engagement {
+    pub scroll_depth: Option<u8>,
+    pub engaged_ms: u32,
 }
 
 /// What the request itself says about the sender. The edge truncates the

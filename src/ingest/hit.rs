@@ -6,7 +6,7 @@
 
 use crate::enrich::agent::Device;
 use crate::enrich::country::Country;
-use crate::ingest::beacon::Interaction;
+use crate::ingest::beacon::{Engagement, Interaction};
 use crate::privacy::clean::{CleanPath, ReferrerHost, Scrubbed};
 use crate::privacy::url::Campaign;
 use crate::privacy::visitor::VisitorId;
@@ -27,6 +27,11 @@ pub enum HitKind {
         name: Scrubbed,
         props: Vec<(Scrubbed, Scrubbed)>,
     },
+    /// A report of scroll depth and engaged time on `Hit::page`: never a
+    /// pageview or an event, and no activity of the visit; it only adds
+    /// to the page's engagement sums, when the visit's current page is
+    /// that page (`sessions::Sessions::engage`).
+    Engagement(Engagement),
 }
 
 #[derive(Debug, Clone)]

@@ -44,14 +44,10 @@ pub(crate) enum DropReason {
     Overloaded,
     /// The sender's network sent more beacons than its budget.
     RateLimited,
-    /// An engagement report (scroll depth, engaged time) of Plausible's
-    /// tracker: never a pageview or a custom event, and never the end of a
-    /// bounce. Kruimel does not count engagement yet.
-    Engagement,
 }
 
 impl DropReason {
-    pub(crate) const ALL: [DropReason; 8] = [
+    pub(crate) const ALL: [DropReason; 7] = [
         DropReason::Bot,
         DropReason::MissingUserAgent,
         DropReason::UnknownSite,
@@ -59,7 +55,6 @@ impl DropReason {
         DropReason::PrivacySignal,
         DropReason::Overloaded,
         DropReason::RateLimited,
-        DropReason::Engagement,
     ];
 
     pub(crate) fn as_str(self) -> &'static str {
@@ -71,7 +66,6 @@ impl DropReason {
             DropReason::PrivacySignal => "privacy_signal",
             DropReason::Overloaded => "overloaded",
             DropReason::RateLimited => "rate_limited",
-            DropReason::Engagement => "engagement",
         }
     }
 }
@@ -219,11 +213,7 @@ impl Pipeline {
         if treatment == Treatment::Drop {
             return Outcome::Dropped(DropReason::PrivacySignal);
         }
-        // Checked last, so an engagement report that would not have been
-        // counted anyway names the reason it would have had.
-        let Some(kind) = self.kind(&beacon) else {
-            return Outcome::Dropped(DropReason::Engagement);
-        };
+        let kind = self.kind(&beacon);
         let counted = Counted {
             url,
             ip,
@@ -280,12 +270,11 @@ impl Pipeline {
     /// Event names, property keys and values are stored as dimension values, so each is
     /// scrubbed like a path segment; link targets have their own rules (`privacy::link`).
     /// None of them is cut: the edge refuses one that is too long.
-    /// An engagement report is no hit at all.
-    fn kind(&self, beacon: &Beacon) -> Option<HitKind> {
+    fn kind(&self, beacon: &Beacon) -> HitKind {
         let patterns = &self.parts.pii_patterns;
-        Some(match &beacon.name {
+        match &beacon.name {
             EventName::Pageview => HitKind::Pageview,
-            EventName::Engagement => return None,
+            EventName::Engagement => HitKind::Engagement(beacon.engagement),
             EventName::Custom(name) => HitKind::Event {
                 name: pii::scrubbed(name, patterns),
                 props: beacon
@@ -298,7 +287,7 @@ impl Pipeline {
                     })
                     .collect(),
             },
-        })
+        }
     }
 
     /// A pageview's properties, scrubbed like an event's (a pageview
@@ -347,7 +336,7 @@ impl Pipeline {
             visitor,
             page_props: match kind {
                 HitKind::Pageview => self.page_props(beacon),
-                HitKind::Event { .. } => Vec::new(),
+                HitKind::Event { .. } | HitKind::Engagement(_) => Vec::new(),
             },
             kind,
             interaction: beacon.interaction,

@@ -51,6 +51,7 @@ fn beacon() -> (Beacon, Sender) {
         props: Vec::new(),
         hash_routing: false,
         interaction: Interaction::Interactive,
+        engagement: Default::default(),
     };
     let sender = Sender {
         network: Truncation::new(24, 48)
@@ -181,20 +182,22 @@ fn every_stored_text_of_a_hit_is_cleaned_after_its_cut() {
 }
 
 #[test]
-fn an_engagement_report_is_no_hit_and_names_its_reason() {
-    let (pipeline, mut queued, metrics) = pipeline(4);
+fn an_engagement_report_becomes_an_engagement_hit_with_its_figures() {
+    let (pipeline, mut queued, _) = pipeline(4);
     let now = "2026-11-23T10:00:00Z".parse().unwrap();
     let (mut report, sender) = beacon();
     report.name = EventName::parse("engagement").unwrap();
-    assert_eq!(
-        pipeline.process(report, sender, now),
-        Outcome::Dropped(DropReason::Engagement)
-    );
-    assert!(queued.try_recv().is_err(), "nothing reaches the aggregator");
+    report.props = vec![("author".to_owned(), "x".to_owned())];
+    let figures = crate::ingest::beacon::Engagement {
+        scroll_depth: Some(60),
+        engaged_ms: 35_000,
+    };
+    report.engagement = figures;
+    assert_eq!(pipeline.process(report, sender, now), Outcome::Counted);
+    let hit = queued.try_recv().expect("one hit per site");
+    assert_eq!(hit.kind, HitKind::Engagement(figures));
     assert!(
-        metrics
-            .render()
-            .contains("kruimel_beacons_dropped_total{reason=\"engagement\"} 1"),
-        "counted under its own reason"
+        hit.page_props.is_empty(),
+        "the pageview's props are not repeated"
     );
 }

@@ -58,6 +58,8 @@ pub(crate) fn metric_value(metric: Metric, counts: &Counts, base: i64) -> f64 {
         Metric::BounceRate => per_visit(counts.bounces, 100.0).round(),
         Metric::VisitDuration => per_visit(counts.duration, 1.0).round(),
         Metric::ConversionRate => super::conversion::rate(counts.visitors, base),
+        // Read from the page's engagement sums instead (`engagement::value`).
+        Metric::ScrollDepth | Metric::TimeOnPage => 0.0,
     }
 }
 
@@ -140,6 +142,11 @@ impl Stats<'_> {
     ) -> Result<(Vec<AggregateValue>, Option<Compared>), StoreError> {
         let current = self.totals(&query.filter, query.range)?;
         let base = self.base_total(query, query.range)?;
+        // Only a page filter lets these through (`params::check_engagement`).
+        let engaged = match (&query.filter, self.engagement_of(query)?) {
+            (Some(filter), Some(mut pages)) => pages.remove(&filter.value),
+            _ => None,
+        };
         let compared = query.compare.then(|| {
             let (current, previous) = compared(query.range, query.now_hour);
             Compared { current, previous }
@@ -152,6 +159,10 @@ impl Stats<'_> {
             .metrics
             .iter()
             .map(|metric| {
+                if metric.is_engagement_metric() {
+                    let value = super::engagement::value(self.audience, *metric, engaged.as_ref());
+                    return (*metric, value, None);
+                }
                 let value = self.audience.metric(*metric, &current, base);
                 let changed = sides
                     .as_ref()

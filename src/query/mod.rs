@@ -4,7 +4,8 @@
 //! periods, metrics, properties, filters, intervals), its parsing from
 //! parameter pairs (`params`), calendar arithmetic in the site's time zone
 //! (`period`), the computations (`compute`; comparisons with the previous
-//! period in `comparison`; conversion rates in `conversion`), and what the
+//! period in `comparison`; conversion rates in `conversion`; scroll depth
+//! and time on page in `engagement`), and what the
 //! public may read of them (`fold`'s rules, applied by `published`). It
 //! does not know HTTP: the edge hands it parameters and serialises what it
 //! returns.
@@ -12,6 +13,7 @@
 pub(crate) mod comparison;
 pub(crate) mod compute;
 pub(crate) mod conversion;
+pub(crate) mod engagement;
 pub mod fold;
 pub mod params;
 pub(crate) mod period;

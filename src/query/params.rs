@@ -52,6 +52,10 @@ pub enum QueryError {
     Number(&'static str, usize),
     #[error("invalid compare {0:?}: only previous_period is supported")]
     Compare(String),
+    #[error(
+        "metric {0} is a page's figure: use it with property=event:page, or in an aggregate under filters=event:page==PATH"
+    )]
+    MetricForPages(&'static str),
 }
 
 impl QueryError {
@@ -65,7 +69,8 @@ impl QueryError {
             | QueryError::MetricForProperty { .. }
             | QueryError::MetricNeedsGoal(_)
             | QueryError::MetricForGoal(_)
-            | QueryError::MetricForPage(_) => "invalid_metric",
+            | QueryError::MetricForPage(_)
+            | QueryError::MetricForPages(_) => "invalid_metric",
             QueryError::Property(_) | QueryError::PropertyForGoal(_) => "invalid_property",
             QueryError::Filter(_) => "invalid_filter",
             QueryError::Interval(_) => "invalid_interval",
@@ -87,6 +92,12 @@ pub enum Metric {
     /// Visitors who sent the goal, in percent of the visitors of the same
     /// row, bucket or period without the goal filter.
     ConversionRate,
+    /// A page's average deepest scroll point per pageview with a reported
+    /// depth, in percent (from engagement reports).
+    ScrollDepth,
+    /// A page's average engaged time per pageview with an engagement
+    /// report, in seconds.
+    TimeOnPage,
 }
 
 impl Metric {
@@ -100,6 +111,8 @@ impl Metric {
             "visit_duration" => Metric::VisitDuration,
             "events" => Metric::Events,
             "conversion_rate" => Metric::ConversionRate,
+            "scroll_depth" => Metric::ScrollDepth,
+            "time_on_page" => Metric::TimeOnPage,
             _ => return Err(QueryError::Metric(text.to_owned())),
         })
     }
@@ -114,7 +127,15 @@ impl Metric {
             Metric::VisitDuration => "visit_duration",
             Metric::Events => "events",
             Metric::ConversionRate => "conversion_rate",
+            Metric::ScrollDepth => "scroll_depth",
+            Metric::TimeOnPage => "time_on_page",
         }
+    }
+
+    /// Figures from a page's engagement reports, stored apart from its
+    /// other counts (`store::Dim::Engagement`).
+    pub fn is_engagement_metric(self) -> bool {
+        matches!(self, Metric::ScrollDepth | Metric::TimeOnPage)
     }
 
     /// Figures per visit, which need k visits of their own in public.
@@ -202,7 +223,7 @@ impl Property {
                 Dim::Os => "os",
                 Dim::Device => "device",
                 Dim::EventName => "name",
-                Dim::EventProp | Dim::None => "value",
+                Dim::EventProp | Dim::Engagement | Dim::None => "value",
             },
         }
     }
@@ -330,6 +351,7 @@ impl StatsQuery {
             .collect::<Result<Vec<_>, _>>()?;
         let filter = get("filters").map(Filter::parse).transpose()?;
         check_metrics(filter.as_ref(), property.as_ref(), &metrics)?;
+        check_engagement(endpoint, filter.as_ref(), property.as_ref(), &metrics)?;
         // A row holds the property's value under its field name beside the
         // metrics, so a property key may not be a requested metric's name.
         if let Some(Property::EventProp(key)) = &property
@@ -396,6 +418,32 @@ fn check_metrics(
         }
     }
     Ok(())
+}
+
+/// Scroll depth and time on page are stored per page and day, unfiltered:
+/// they answer a breakdown by page (unfiltered, or under a page filter)
+/// and a page's aggregate, nothing else.
+fn check_engagement(
+    endpoint: Endpoint,
+    filter: Option<&Filter>,
+    property: Option<&Property>,
+    metrics: &[Metric],
+) -> Result<(), QueryError> {
+    let Some(metric) = metrics.iter().find(|metric| metric.is_engagement_metric()) else {
+        return Ok(());
+    };
+    let page_filter = filter.is_some_and(|filter| filter.dim == Dim::Page);
+    let answerable = match endpoint {
+        Endpoint::Breakdown => {
+            property == Some(&Property::Plain(Dim::Page)) && (filter.is_none() || page_filter)
+        }
+        Endpoint::Aggregate => page_filter,
+        Endpoint::Timeseries => false,
+    };
+    match answerable {
+        true => Ok(()),
+        false => Err(QueryError::MetricForPages(metric.name())),
+    }
 }
 
 /// Years before 1 are refused: the calendar ends at -9999, so a period reaching back from

@@ -1,8 +1,10 @@
 //! Hot per-visitor state (promises 3 and 4).
 //!
 //! Owns, per visitor hash: the local day it belongs to, the open visit
-//! (entry page, last page, pageviews, first and last seen; handed over as
-//! an `EndedVisit` when it times out, is swept or evicted) and the set of
+//! (entry page, last page, pageviews, first and last seen, and the
+//! engagement so far of its last two pageviews: deepest scroll point,
+//! reported or not; handed over as an `EndedVisit` when it times out, is
+//! swept or evicted) and the set of
 //! counting scopes this visitor has already been credited to today.
 //! Lives only in memory, owned by the aggregator task; a visitor's entry
 //! is swept once its day is over and its visit has ended, which is never
@@ -21,13 +23,13 @@ mod visit;
 
 use indexmap::IndexMap;
 
-use crate::ingest::hit::Hit;
+use crate::ingest::hit::{Hit, HitKind};
 use crate::sites::{Moment, SiteIdx};
 use interned::Interned;
 
 pub use credits::{CreditCheck, Credits};
 pub(crate) use visit::Visit;
-pub use visit::{EndedVisit, VisitAttrs, VisitChange};
+pub use visit::{EndedVisit, PageEngagement, VisitAttrs, VisitChange};
 
 /// Credit fingerprints the hot state holds per visitor of its cap, on
 /// average: a full hot state in the soak test held about 22 per visitor
@@ -139,6 +141,23 @@ impl Sessions {
             },
             visit: Some(change),
         }
+    }
+
+    /// Adds an engagement report to the open visit's pageview of its page,
+    /// the current or the previous one: `None` (nothing counted) when the
+    /// visitor has no open visit under today's hash, or the report is for
+    /// another page. A report is no activity: it neither extends the visit
+    /// nor creates a visitor.
+    pub fn engage(&mut self, hit: &Hit) -> Option<PageEngagement> {
+        let HitKind::Engagement(report) = hit.kind else {
+            return None;
+        };
+        let state = self.visitors.get_mut(&hit.visitor?.today.value())?;
+        let visit = state
+            .visit
+            .as_mut()
+            .filter(|visit| hit.at.unix - visit.last_seen < self.timeout_seconds)?;
+        visit::engage(visit, &hit.page, report)
     }
 
     /// Evicts until one more visitor fits under both caps.

@@ -28,10 +28,20 @@ pub enum Dim {
     EventName = 13,
     /// Value is `key` + NUL + `value`.
     EventProp = 14,
+    /// A page's engagement (Plausible's engagement reports), unfiltered
+    /// and by day only; value is the page. Its rows give four of the six
+    /// counters other meanings, all sums:
+    /// `visits`: pageviews with an engagement report;
+    /// `duration`: their engaged time in milliseconds;
+    /// `pageviews`: pageviews with a reported scroll depth;
+    /// `bounces`: the sum of each such pageview's deepest point, in percent.
+    /// `visitors` and `events` stay 0. The aggregator packs a dimension
+    /// into four bits: this is the last number that fits.
+    Engagement = 15,
 }
 
 impl Dim {
-    const ALL: [Dim; 15] = [
+    const ALL: [Dim; 16] = [
         Dim::None,
         Dim::Page,
         Dim::EntryPage,
@@ -47,6 +57,7 @@ impl Dim {
         Dim::Device,
         Dim::EventName,
         Dim::EventProp,
+        Dim::Engagement,
     ];
 
     pub(crate) fn from_byte(byte: u8) -> Option<Dim> {

@@ -1,6 +1,7 @@
 //! Engagement reports of Plausible's official tracker (`@plausible-analytics/tracker`,
-//! fetched by `.ci/fetch-plausible-tracker`): the payload is derived from its source,
-//! and such a report is never a custom event or a pageview, and never ends a bounce.
+//! fetched by `.ci/fetch-plausible-tracker`): the payload is derived from its source;
+//! such a report is never a custom event or a pageview and never ends a bounce, and
+//! its scroll depth and engaged time make the page's `scroll_depth` and `time_on_page`.
 
 use std::path::PathBuf;
 
@@ -80,9 +81,9 @@ async fn view(app: &TestApp, ip: &str, agent: &str, page: &str) {
 async fn engaged(app: &TestApp, ip: &str, agent: &str, body: &str) {
     let response = app.send(ip, agent, body).await;
     assert_eq!(response.status(), 202);
-    assert_eq!(
-        response.headers()["x-kruimel-dropped"].to_str().unwrap(),
-        "engagement"
+    assert!(
+        response.headers().get("x-kruimel-dropped").is_none(),
+        "a report is counted, as engagement"
     );
 }
 
@@ -136,11 +137,104 @@ async fn engagement_reports_count_as_nothing_and_keep_a_bounce(backend: Backend)
     let mut pages = rows(&pages, "page", "pageviews");
     pages.sort();
     assert_eq!(pages, [("/afval".to_owned(), 2), ("/melden".to_owned(), 1)]);
-    let metrics = app.metrics_text().await;
-    assert!(
-        metrics.contains("kruimel_beacons_dropped_total{reason=\"engagement\"} 4\n"),
-        "{metrics}"
-    );
 }
 
-on_every_backend!(engagement_reports_count_as_nothing_and_keep_a_bounce);
+/// A page's row of a breakdown by page with both engagement metrics.
+fn page_figures(body: &Value, page: &str) -> (Value, Value) {
+    let row = body["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|row| row["page"] == page)
+        .unwrap_or_else(|| panic!("no row for {page}: {body}"));
+    (row["scroll_depth"].clone(), row["time_on_page"].clone())
+}
+
+/// A reads /afval, scrolls to 60 % (35 s), then to 80 % (4 s more), and
+/// reloads it: the reload is a pageview of its own, reporting 20 % (2 s).
+/// B reads /melden to the end (12 s), then /afval to 46 % (51 s); /melden's
+/// last report (9 s more) arrives after the pageview of /afval, and still
+/// counts for /melden. A sends a report for /melden, a page A never saw, and
+/// C one without a pageview: neither counts. Per pageview with a report:
+/// /afval has three, deepest points 80, 46 and 20, and 35 + 4 + 51 + 2 =
+/// 92 s; /melden has one, 100 % and 12 + 9 = 21 s.
+async fn scroll_depth_and_time_on_page_are_averages_per_pageview(backend: Backend) {
+    let shape = engagement_shape(&official_tracker());
+    let app = TestApp::spawn_on_with(backend, &[], "2026-11-23T10:00:00Z").await;
+    let (a, b, c) = ("81.204.7.1", "81.204.8.1", "81.204.9.1");
+    view(&app, a, FIREFOX, "/afval").await;
+    view(&app, b, CHROME, "/melden").await;
+    app.set_time("2026-11-23T10:00:40Z");
+    engaged(&app, a, FIREFOX, &engagement(&shape, "/afval", 60, 35_000)).await;
+    engaged(&app, b, CHROME, &engagement(&shape, "/melden", 100, 12_000)).await;
+    app.set_time("2026-11-23T10:01:00Z");
+    engaged(&app, a, FIREFOX, &engagement(&shape, "/afval", 80, 4_000)).await;
+    // Scrolled back up: the deepest point stays 80.
+    engaged(&app, a, FIREFOX, &engagement(&shape, "/afval", 70, 0)).await;
+    view(&app, b, CHROME, "/afval").await;
+    view(&app, a, FIREFOX, "/afval").await;
+    app.set_time("2026-11-23T10:02:00Z");
+    engaged(&app, b, CHROME, &engagement(&shape, "/afval", 46, 51_000)).await;
+    engaged(&app, a, FIREFOX, &engagement(&shape, "/afval", 20, 2_000)).await;
+    engaged(&app, b, CHROME, &engagement(&shape, "/melden", 100, 9_000)).await;
+    engaged(&app, a, FIREFOX, &engagement(&shape, "/melden", 100, 5_000)).await;
+    engaged(&app, c, FIREFOX, &engagement(&shape, "/afval", 100, 60_000)).await;
+    // Sent after every report: once it is stored, so are they.
+    view(&app, c, FIREFOX, "/contact").await;
+    app.set_time("2026-11-23T10:03:00Z");
+    app.wait_for_events(5, "period=day").await;
+
+    let pages = app
+        .stats(
+            "breakdown",
+            "period=day&property=event:page&metrics=pageviews,scroll_depth,time_on_page",
+        )
+        .await;
+    // /afval: (80 + 46 + 20) / 3 = 48.7 %, 92 s / 3 = 30.7 s.
+    assert_eq!(page_figures(&pages, "/afval"), (json!(49), json!(31)));
+    assert_eq!(page_figures(&pages, "/melden"), (json!(100), json!(21)));
+    assert_eq!(
+        page_figures(&pages, "/contact"),
+        (Value::Null, Value::Null),
+        "no report, no figure"
+    );
+    let afval = app
+        .stats(
+            "aggregate",
+            "period=day&filters=event:page%3D%3D/afval&metrics=pageviews,scroll_depth,time_on_page",
+        )
+        .await;
+    assert_eq!(afval["results"]["pageviews"]["value"], 3);
+    assert_eq!(afval["results"]["scroll_depth"]["value"], 49);
+    assert_eq!(afval["results"]["time_on_page"]["value"], 31);
+    let filtered = app
+        .stats(
+            "breakdown",
+            "period=day&property=event:page&filters=event:page%3D%3D/melden&metrics=time_on_page",
+        )
+        .await;
+    assert_eq!(filtered["results"][0]["time_on_page"], 21);
+
+    for (endpoint, query) in [
+        ("aggregate", "period=day&metrics=scroll_depth"),
+        ("timeseries", "period=day&metrics=time_on_page"),
+        (
+            "breakdown",
+            "period=day&property=visit:source&metrics=time_on_page",
+        ),
+        (
+            "breakdown",
+            "period=day&property=event:page&filters=visit:source%3D%3DGoogle&metrics=scroll_depth",
+        ),
+    ] {
+        let response = app.stats_response(endpoint, query).await;
+        assert_eq!(response.status(), 400, "{endpoint}?{query}");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["code"], "invalid_metric", "{body}");
+    }
+}
+
+on_every_backend!(
+    engagement_reports_count_as_nothing_and_keep_a_bounce,
+    scroll_depth_and_time_on_page_are_averages_per_pageview
+);

@@ -1,5 +1,6 @@
 //! The privacy audit: a distinctive IP address, user agent and query string
-//! go in, with beacons and with a consent choice; afterwards none of them
+//! go in, with beacons (an engagement report among them) and with a
+//! consent choice; afterwards none of them
 //! is in the data directory, the logs, `/metrics` or, on the Redis
 //! backend, any key or value in Redis (promises 1, 2, 3, 5 and 8). The
 //! same address and browser sign in to the dashboard: the stored session
@@ -40,6 +41,11 @@ async fn no_ip_user_agent_or_query_string_is_kept_anywhere(backend: Backend) {
         let url =
             format!("https://gemeente.example{path}?session={QUERY_MARKER}&utm_source=nieuwsbrief");
         assert_eq!(server.send(IP, &agent, &url).await, 202);
+        if path == "/wonen" {
+            // Read for 7 s to 40 %: counted in the page's sums only.
+            let report = serde_json::json!({"n": "engagement", "sd": 40, "d": SITE, "u": url, "e": 7_000, "v": 36});
+            assert_eq!(server.send_body(IP, &agent, report.to_string()).await, 202);
+        }
     }
     // A malformed beacon with the same markers must not leak through error paths either.
     let _ = server
@@ -52,6 +58,23 @@ async fn no_ip_user_agent_or_query_string_is_kept_anywhere(backend: Backend) {
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
     assert_eq!(server.pageviews().await, 3, "the beacons were counted");
+    let pages = server
+        .stats(
+            "breakdown",
+            "period=day&property=event:page&metrics=scroll_depth,time_on_page",
+        )
+        .await;
+    let wonen = pages["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|row| row["page"] == "/wonen")
+        .cloned();
+    assert_eq!(
+        wonen,
+        Some(serde_json::json!({"page": "/wonen", "scroll_depth": 40, "time_on_page": 7})),
+        "the engagement report was counted: {pages}"
+    );
     let metrics = server.metrics().await;
     assert!(server.terminate().success());
 

@@ -101,6 +101,11 @@ impl ServerProcess {
 
     pub async fn send(&self, ip: &str, agent: &str, url: &str) -> u16 {
         let body = serde_json::json!({ "n": "pageview", "u": url, "d": SITE }).to_string();
+        self.send_body(ip, agent, body).await
+    }
+
+    /// Sends a beacon of any kind: `body` is its JSON text.
+    pub async fn send_body(&self, ip: &str, agent: &str, body: String) -> u16 {
         self.client
             .post(format!("http://{}/api/event", self.public))
             .header("x-forwarded-for", ip)

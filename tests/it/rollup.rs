@@ -12,8 +12,9 @@ const SAFARI_IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS
 const RANGE: &str = "period=custom&date=2026-09-01,2026-11-20";
 
 /// The breakdowns a dashboard shows, with and without a filter.
-const QUERIES: [&str; 8] = [
+const QUERIES: [&str; 9] = [
     "property=event:page&metrics=visitors,visits,pageviews,bounce_rate,visit_duration",
+    "property=event:page&metrics=pageviews,scroll_depth,time_on_page",
     "property=visit:entry_page&metrics=visitors,visits,bounce_rate",
     "property=visit:exit_page&metrics=visits",
     "property=visit:source&metrics=visitors,pageviews",
@@ -31,7 +32,11 @@ const SERIES: [&str; 2] = [
 
 /// Totals and monthly series over the whole months, read from the
 /// months' totals once they are rolled up.
-const TOTALS: [(&str, &str); 4] = [
+const TOTALS: [(&str, &str); 5] = [
+    (
+        "aggregate",
+        "metrics=pageviews,scroll_depth,time_on_page&filters=event:page%3D%3D/afval",
+    ),
     (
         "aggregate",
         "metrics=visitors,visits,pageviews,events,bounce_rate,visit_duration,views_per_visit",
@@ -78,7 +83,7 @@ async fn wait_for_exits(app: &TestApp, visits: i64) {
     // Generous: the cluster suite runs many scenarios at once.
     for _ in 0..1_500 {
         let rows = app
-            .stats("breakdown", &format!("{RANGE}&{}", QUERIES[2]))
+            .stats("breakdown", &format!("{RANGE}&{}", QUERIES[3]))
             .await;
         seen = visits_in(&rows["results"]);
         if seen == visits {
@@ -146,6 +151,14 @@ async fn finished_months_answer_as_their_days_did(backend: Backend) {
             from = Some(url);
             sent += 1;
         }
+        // The last page's engagement report: visit n read it 20 + n seconds,
+        // to 50 + 10 n %.
+        let last = format!("https://gemeente.example{}", pages[pages.len() - 1]);
+        let report = serde_json::json!({
+            "n": "engagement", "sd": 50 + 10 * ended, "d": "gemeente.example",
+            "u": last, "e": 20_000 + 1_000 * ended, "v": 36,
+        });
+        assert_eq!(app.send(ip, agent, &report.to_string()).await.status(), 202);
         // The visits of September and the first of October send a form.
         if ended < 3 {
             let value = ["melding", "klacht"][ended % 2];
@@ -172,9 +185,19 @@ async fn finished_months_answer_as_their_days_did(backend: Backend) {
     app.wait_for_events(sent, RANGE).await;
     let daily = breakdowns(&app).await;
     assert_eq!(
-        visits_in(&daily[SERIES.len() + TOTALS.len() + 1]),
+        visits_in(&daily[SERIES.len() + TOTALS.len() + 2]),
         5,
         "entry pages: {daily:?}"
+    );
+    // /afval ended visits 0, 1 and 3: (50 + 60 + 80) / 3 % and 64 s / 3.
+    let afval = &daily[SERIES.len()];
+    assert_eq!(
+        (
+            &afval["scroll_depth"]["value"],
+            &afval["time_on_page"]["value"]
+        ),
+        (&serde_json::json!(63), &serde_json::json!(21)),
+        "{daily:?}"
     );
     assert!(daily.iter().all(|answer| match answer {
         Value::Array(rows) => !rows.is_empty(),

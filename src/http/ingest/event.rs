@@ -4,7 +4,8 @@
 //! Wire fields: `n`/`name`, `u`/`url`, `d`/`domain` (comma-separated),
 //! `r`/`referrer`, `w` (screen width), `p`/`props` or `m`/`meta` (an object,
 //! or a JSON string of one, with at most 30 scalar values), `h` (hash
-//! routing), `i` (interactive). Every field is bounded here, before the
+//! routing), `i` (interactive), and on an engagement report `sd` (scroll
+//! depth in percent) and `e` (engaged milliseconds). Every field is bounded here, before the
 //! pipeline sees it.
 
 use std::net::SocketAddr;
@@ -19,7 +20,7 @@ use serde_json::Value as Json;
 use crate::http::body::read_limited;
 use crate::http::errors::ApiError;
 use crate::http::{AppState, Response, ingest::cors};
-use crate::ingest::beacon::{Beacon, EventName, Interaction, MAX_PROPS, Sender};
+use crate::ingest::beacon::{Beacon, Engagement, EventName, Interaction, MAX_PROPS, Sender};
 use crate::ingest::{DropReason, Outcome};
 use crate::privacy::Signals;
 use crate::privacy::ip::TruncatedIp;
@@ -49,7 +50,18 @@ struct WireEvent {
     h: Option<Json>,
     #[serde(default)]
     i: Option<Json>,
+    /// Scroll depth in percent, on an engagement report.
+    #[serde(default)]
+    sd: Option<Json>,
+    /// Engaged milliseconds, on an engagement report.
+    #[serde(default)]
+    e: Option<Json>,
 }
+
+/// The most engaged time one report may carry: a day. The tracker sends
+/// a report at least whenever the page is hidden, so more is not a
+/// measurement, and it is counted as none.
+const MAX_ENGAGED_MS: u64 = 24 * 60 * 60 * 1_000;
 
 pub(crate) async fn handle(
     state: Arc<AppState>,
@@ -197,8 +209,13 @@ impl WireEvent {
         if self.w.is_some_and(|width| width > 100_000) {
             return Err(invalid("`w` must be a screen width in pixels"));
         }
+        let engagement = match name {
+            EventName::Engagement => engagement(self.sd.as_ref(), self.e.as_ref()),
+            _ => Engagement::default(),
+        };
         Ok(Beacon {
             name,
+            engagement,
             url: self.u,
             domains,
             referrer,
@@ -211,6 +228,21 @@ impl WireEvent {
                 _ => Interaction::Interactive,
             },
         })
+    }
+}
+
+/// An engagement report's figures; a figure out of bounds, or not a
+/// whole number, is counted as not reported rather than refused: the
+/// report still tells the rest.
+fn engagement(scroll: Option<&Json>, engaged: Option<&Json>) -> Engagement {
+    let whole = |value: Option<&Json>| value.and_then(Json::as_u64);
+    Engagement {
+        scroll_depth: whole(scroll)
+            .filter(|depth| *depth <= 100)
+            .map(|depth| depth as u8),
+        engaged_ms: whole(engaged)
+            .filter(|ms| *ms <= MAX_ENGAGED_MS)
+            .map_or(0, |ms| ms as u32),
     }
 }
 
@@ -329,6 +361,36 @@ mod tests {
         body.extend_from_slice(&[0xff, 0xfe]);
         body.extend_from_slice(br#"","d":"a.example"}"#);
         assert!(matches!(parse(&body), Err(ApiError::InvalidJson(_))));
+    }
+
+    #[test]
+    fn an_engagement_report_keeps_its_depth_and_time_within_bounds() {
+        let report = |fields: &str| {
+            let body =
+                format!(r#"{{"n":"engagement","u":"https://a.example/","d":"a.example"{fields}}}"#);
+            parse(body.as_bytes()).unwrap().engagement
+        };
+        let engagement = |scroll_depth, engaged_ms| Engagement {
+            scroll_depth,
+            engaged_ms,
+        };
+        assert_eq!(
+            report(r#","sd":60,"e":35000"#),
+            engagement(Some(60), 35_000)
+        );
+        assert_eq!(report(r#","sd":100,"e":0"#), engagement(Some(100), 0));
+        assert_eq!(report(r#","sd":110,"e":-5"#), engagement(None, 0));
+        assert_eq!(report(r#","sd":"60","e":4.5"#), engagement(None, 0));
+        assert_eq!(report(""), engagement(None, 0));
+        assert_eq!(report(r#","e":86400001"#), engagement(None, 0));
+        let pageview =
+            parse(br#"{"n":"pageview","u":"https://a.example/","d":"a.example","sd":50,"e":9}"#)
+                .unwrap();
+        assert_eq!(
+            pageview.engagement,
+            Engagement::default(),
+            "only a report has them"
+        );
     }
 
     #[test]

@@ -196,6 +196,24 @@ fn metric_fields(
         .collect()
 }
 
+/// A page row's scroll depth and time on page, from its engagement sums
+/// (`null`: nothing reported, or not for this audience).
+fn engagement_fields(
+    fields: &mut Map<String, Json>,
+    audience: Audience,
+    metrics: &[Metric],
+    page: Option<&crate::store::Counts>,
+) {
+    for metric in metrics
+        .iter()
+        .filter(|metric| metric.is_engagement_metric())
+    {
+        let value = crate::query::engagement::value(audience, *metric, page);
+        let shown = value.map_or(Json::Null, |value| number(*metric, value));
+        fields.insert(metric.name().to_owned(), shown);
+    }
+}
+
 fn null_fields(metrics: &[Metric]) -> Map<String, Json> {
     metrics
         .iter()
@@ -302,6 +320,7 @@ fn compute(
                 .as_ref()
                 .expect("breakdown queries have a property");
             let bases = stats.row_bases(query, property)?;
+            let engaged = stats.engagement_of(query)?;
             Json::Array(
                 stats
                     .breakdown(query, property)?
@@ -310,6 +329,8 @@ fn compute(
                         let base = bases.of(&row.value);
                         let mut fields =
                             metric_fields(stats.audience, &query.metrics, &row.counts, base);
+                        let page = engaged.as_ref().and_then(|pages| pages.get(&row.value));
+                        engagement_fields(&mut fields, stats.audience, &query.metrics, page);
                         fields.insert(property.field().to_owned(), json!(row.value));
                         Json::Object(fields)
                     })

@@ -23,7 +23,7 @@ use crate::aggregate::realtime::WINDOW_SECONDS;
 use crate::ingest::hit::{Hit, HitKind};
 use crate::privacy::visitor::VisitorId;
 use crate::sessions::visit::ends_bounce_alone;
-use crate::sessions::{EndedVisit, VisitChange};
+use crate::sessions::{EndedVisit, PageEngagement, VisitChange};
 use crate::sites::{Moment, Site};
 use crate::store::StoreError;
 use crate::store::redis::Pool;
@@ -48,6 +48,9 @@ pub struct VisitsAnswer {
     pub changes: Vec<Option<VisitChange>>,
     /// Visits replaced by a new one after their timeout.
     pub ended: Vec<EndedVisit>,
+    /// Per engagement report that was counted: its place among the hits
+    /// and what it adds to its page's sums.
+    pub engaged: Vec<(usize, PageEngagement)>,
 }
 
 /// One hit's question to `credits.lua`.
@@ -105,13 +108,19 @@ impl SharedSessions {
                 continue;
             };
             let blob = attrs::encode_hit(hit);
+            // A report sends its scroll depth in the slot of "interactive".
+            let (kind, interactive) = match hit.kind {
+                HitKind::Pageview => ("1", 0),
+                HitKind::Event { .. } => ("0", i16::from(ends_bounce_alone(hit))),
+                HitKind::Engagement(report) => ("e", report.scroll_depth.map_or(-1, i16::from)),
+            };
             call.arg(visitor.today.to_hex())
                 .arg(visitor.yesterday.map(|id| id.to_hex()).unwrap_or_default())
                 .arg(hit.at.unix)
                 .arg(hit.at.day)
                 .arg(hit.at.hour)
-                .arg(u8::from(hit.kind == HitKind::Pageview))
-                .arg(u8::from(ends_bounce_alone(hit)))
+                .arg(kind)
+                .arg(interactive)
                 .arg(hit.page.as_str())
                 .arg(blob.as_slice())
                 .arg(self.life_ms(site, hit.at.day, now));
@@ -121,13 +130,15 @@ impl SharedSessions {
             return Ok(VisitsAnswer {
                 changes: hits.iter().map(|_| None).collect(),
                 ended: Vec::new(),
+                engaged: Vec::new(),
             });
         }
         let (answers, ended): (Vec<HitAnswer>, Vec<EndedAnswer>) =
             self.pool.with(|conn| call.invoke(conn))?;
         let mut answers = answers.into_iter();
         let mut changes = Vec::with_capacity(hits.len());
-        for (hit, blob) in hits.iter().zip(&blobs) {
+        let mut engaged = Vec::new();
+        for (at, (hit, blob)) in hits.iter().zip(&blobs).enumerate() {
             if hit.visitor.is_none() {
                 changes.push(None);
                 continue;
@@ -135,6 +146,22 @@ impl SharedSessions {
             let (started, unix, day, hour, bounce_delta, duration_delta, other) = answers
                 .next()
                 .ok_or(StoreError::Corrupt("visits answer is short"))?;
+            if let HitKind::Engagement(report) = hit.kind {
+                changes.push(None);
+                // { -1, counted, first report, first depth, depth added }
+                if started == -1 && unix == 1 {
+                    engaged.push((
+                        at,
+                        PageEngagement {
+                            engaged_views: i64::from(day),
+                            engaged_ms: i64::from(report.engaged_ms),
+                            scrolled_views: i64::from(hour),
+                            scroll_added: bounce_delta,
+                        },
+                    ));
+                }
+                continue;
+            }
             let attrs = if other.is_empty() {
                 attrs::decode(blob)
             } else {
@@ -152,6 +179,7 @@ impl SharedSessions {
         Ok(VisitsAnswer {
             changes,
             ended: ended_visits(site, ended)?,
+            engaged,
         })
     }
 

@@ -102,9 +102,11 @@ export async function renderOverview(context, main, site) {
   const realtime = h('span', { class: 'realtime-value', 'data-realtime': '' }, t.none);
 
   const shownPanels = PANELS.filter((panel) => panelMetrics(panel, goal));
+  // Scroll depth and time on page: per page, for the site's own readers.
+  const engagement = owner && (!filter || onPage);
   const panelsAndLoads = shownPanels.map((panel) =>
     breakdownPanel(panel, query, context, (property, value) => viewHref({ filter: `${property}==${value}` }), {
-      metrics: panelMetrics(panel, goal),
+      metrics: panelMetrics(panel, goal, { engagement }),
       columnLabels: onPage ? t.pageColumns : null,
     }),
   );

@@ -8,6 +8,8 @@ const BUILT_IN_EVENTS = new Set(['pageview', 'Outbound Link: Click', 'File Downl
 const OTHER = '(other)';
 
 const visit = ['visitors', 'visits'];
+// A page's figures from engagement reports; `null` where none came.
+const ENGAGEMENT = ['scroll_depth', 'time_on_page'];
 const event = ['visitors', 'events'];
 export const PANELS = [
   { id: 'pages', section: 'content', property: 'event:page', metrics: ['visitors', 'pageviews'], filter: true },
@@ -42,8 +44,11 @@ export const isGoal = (filter) => !!filter && filter.property === 'event:goal';
 // What a panel asks for: under a goal every panel answers the goal's
 // visitors, events and conversion rate (the properties keys only events);
 // exit pages, counted when a visit ends, have no goal part (null).
-export function panelMetrics(panel, goal) {
-  if (!goal) return panel.metrics;
+// With `engagement` (the site's own readers, unfiltered or under a page
+// filter: where the API answers them) the pages panel adds scroll depth
+// and time on page.
+export function panelMetrics(panel, goal, { engagement = false } = {}) {
+  if (!goal) return engagement && panel.id === 'pages' ? [...panel.metrics, ...ENGAGEMENT] : panel.metrics;
   if (panel.property === 'visit:exit_page') return null;
   if (panel.property === 'event:props') return ['events'];
   return ['visitors', 'events', 'conversion_rate'];
@@ -280,9 +285,20 @@ function sortRows(rows, { key, descending }, field, property, context) {
 function rowsTable(panel, property, field, rows, context, filterHref, headingId, rowLink, metrics, { view, onSort, columnLabels }) {
   const { t, format } = context;
   const top = Math.max(1, ...rows.map((row) => row[metrics[0]] || 0));
-  const show = (metric, value) => (metric === 'conversion_rate' ? format.percentDecimal(value) : format.integer(value));
+  const show = (metric, value) => {
+    if (metric === 'conversion_rate') return format.percentDecimal(value);
+    if (metric === 'scroll_depth') return format.percent(value);
+    if (metric === 'time_on_page') return format.duration(value);
+    return format.integer(value);
+  };
+  // Engagement columns are left out on a phone (app.css).
+  const cellClass = (metric) => (ENGAGEMENT.includes(metric) ? 'number engagement' : 'number');
+  // A missing figure: withheld, or for a page's engagement not measured.
+  const missing = (metric) => (ENGAGEMENT.includes(metric) ? t.notMeasured : t.withheld);
   const number = (metric, value) =>
-    value === null || value === undefined ? h('td', { class: 'number' }, h('span', { 'aria-hidden': 'true' }, t.none), hidden(t.withheld)) : h('td', { class: 'number' }, show(metric, value));
+    value === null || value === undefined
+      ? h('td', { class: cellClass(metric) }, h('span', { 'aria-hidden': 'true' }, t.none), hidden(missing(metric)))
+      : h('td', { class: cellClass(metric) }, show(metric, value));
   // A column heading that sorts by its column (again: the other way).
   const heading = (key, label, className) => {
     const sorted = view.sort && view.sort.key === key ? (view.sort.descending ? 'descending' : 'ascending') : null;
@@ -305,7 +321,7 @@ function rowsTable(panel, property, field, rows, context, filterHref, headingId,
     h(
       'thead',
       {},
-      h('tr', {}, heading(field, valueHeading, null), metrics.map((metric) => heading(metric, (columnLabels && columnLabels[metric]) || t.columnMetrics[metric] || t.metrics[metric], 'number'))),
+      h('tr', {}, heading(field, valueHeading, null), metrics.map((metric) => heading(metric, (columnLabels && columnLabels[metric]) || t.columnMetrics[metric] || t.metrics[metric], cellClass(metric)))),
     ),
     h(
       'tbody',

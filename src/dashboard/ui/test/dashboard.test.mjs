@@ -20,7 +20,7 @@ before(async () => {
   // Two visitors from Google, one from a newsletter campaign, one direct on
   // a phone; custom events, a download, an outbound link and a 404.
   await kruimel.visit(SITE, ['/', '/afval', '/afval/kalender'], { referrer: 'https://www.google.nl/' });
-  await kruimel.visit(SITE, ['/afval'], { referrer: 'https://www.google.com/', events: [{ name: 'Formulier verzonden', props: { formulier: 'melding' } }] });
+  await kruimel.visit(SITE, ['/afval'], { referrer: 'https://www.google.com/', engagement: { sd: 75, e: 42_000 }, events: [{ name: 'Formulier verzonden', props: { formulier: 'melding' } }] });
   await kruimel.visit(SITE, ['/parkeren?utm_source=nieuwsbrief&utm_medium=email&utm_campaign=parkeren-2026', '/parkeren/vergunning'], {
     events: [{ name: 'File Download', props: { url: 'https://gemeente.test/files/tarieven.pdf' } }],
   });
@@ -146,8 +146,22 @@ test('the overview shows the stats API’s numbers, in every figure and panel', 
   assert.equal(shown.bounce_rate.text, `${api.bounce_rate.value}%`);
   assert.equal(api.visitors.value, 4);
 
-  const pages = (await kruimel.stats(`/api/v1/stats/breakdown?site_id=${SITE}&period=day&property=event:page&metrics=visitors,pageviews`)).results;
-  assert.deepEqual(await panelRows(page, 'pages'), pages.map((row) => [row.page, String(row.visitors), String(row.pageviews)]));
+  const pages = (await kruimel.stats(`/api/v1/stats/breakdown?site_id=${SITE}&period=day&property=event:page&metrics=visitors,pageviews,scroll_depth,time_on_page`)).results;
+  // Scroll depth and time on page from the one engagement report, on /afval;
+  // a page without one shows a dash.
+  const measured = (value, shown) => (value === null ? '—' : shown);
+  assert.deepEqual(
+    await panelRows(page, 'pages'),
+    pages.map((row) => [row.page, String(row.visitors), String(row.pageviews), measured(row.scroll_depth, `${row.scroll_depth}%`), measured(row.time_on_page, `${row.time_on_page}\u00a0s`)]),
+  );
+  assert.deepEqual(
+    pages.filter((row) => row.scroll_depth !== null).map((row) => [row.page, row.scroll_depth, row.time_on_page]),
+    [['/afval', 75, 42]],
+  );
+  assert.deepEqual(
+    await page.$$eval('[data-panel="pages"] thead th', (cells) => cells.map((cell) => cell.querySelector('button').firstChild.textContent)),
+    ['Pagina', 'Bezoekers', 'Weergaven', 'Scrolldiepte', 'Tijd op pagina'],
+  );
   const sources = (await kruimel.stats(`/api/v1/stats/breakdown?site_id=${SITE}&period=day&property=visit:source&metrics=visitors,visits`)).results;
   assert.deepEqual(
     (await panelRows(page, 'sources')).map((row) => row[1]),
@@ -359,9 +373,11 @@ test('a panel’s CSV opens in Dutch Excel with the panel’s columns, and the z
     const bytes = await response.body();
     assert.deepEqual([...bytes.subarray(0, 3)], [0xef, 0xbb, 0xbf], `${panel}: UTF-8 with a byte order mark`);
     const [header, ...lines] = parseCsv(bytes.subarray(3).toString('utf8'), ';');
-    // The headers are the panel's, in its order.
+    // The headers are the panel's, in its order; where the panel shows a
+    // formatted figure (75%, 1 min 3 s) the file's plain number names its unit.
     const columns = await page.$$eval(`[data-panel="${panel}"] thead th`, (cells) => cells.map((cell) => cell.querySelector('.sort-button').firstChild.textContent));
-    assert.deepEqual(header, columns, `${panel}: the panel's headers`);
+    const units = { Scrolldiepte: 'Scrolldiepte (%)', 'Tijd op pagina': 'Tijd op pagina (s)' };
+    assert.deepEqual(header, columns.map((column) => units[column] || column), `${panel}: the panel's headers`);
     const rows = await panelRows(page, panel);
     assert.equal(lines.length, rows.length, `${panel}: one CSV line per row`);
     for (const [index, cells] of lines.entries()) {
@@ -369,7 +385,10 @@ test('a panel’s CSV opens in Dutch Excel with the panel’s columns, and the z
       // server's values, which their filter links carry.
       const value = panel === 'pages' ? rows[index][0] : await page.locator(`[data-panel="${panel}"] tbody tr >> nth=${index}`).locator('a').getAttribute('data-value');
       assert.equal(cells[0], value, `${panel} row ${index}`);
-      assert.deepEqual(cells.slice(1), rows[index].slice(1), `${panel} row ${index}`);
+      // A scroll depth (75%) and a time on page (42 s) are plain numbers in
+      // the file, and a page not measured (—) an empty cell.
+      const plain = (text) => (text === '—' ? '' : text.replace(/%$|\u00a0s$/, ''));
+      assert.deepEqual(cells.slice(1), rows[index].slice(1).map(plain), `${panel} row ${index}`);
     }
   }
   // The API's own form is RFC 4180, as before.

@@ -74,8 +74,9 @@ export async function startKruimel() {
       return new URL(uri).searchParams.get('secret');
     },
     // One visitor (a distinct address) viewing `pages` in order, with the
-    // first view's referrer and campaign.
-    async visit(site, pages, { referrer, ip, width = 1280, userAgent = USER_AGENT, events = [] } = {}) {
+    // first view's referrer and campaign; `engagement` ({ sd, e }) is the
+    // report of scroll depth and engaged time sent from the last page.
+    async visit(site, pages, { referrer, ip, width = 1280, userAgent = USER_AGENT, events = [], engagement = null } = {}) {
       visitorNumber += 1;
       // Distinct /24 networks: the server truncates addresses before hashing.
       const address = ip || `10.${(visitorNumber >> 8) & 255}.${visitorNumber & 255}.7`;
@@ -91,6 +92,9 @@ export async function startKruimel() {
       };
       for (const [index, page] of pages.entries()) {
         await send({ n: 'pageview', u: `https://${site}${page}`, d: site, r: index == 0 ? referrer : undefined, w: width });
+      }
+      if (engagement) {
+        await send({ n: 'engagement', sd: engagement.sd, d: site, u: `https://${site}${pages[pages.length - 1]}`, e: engagement.e, v: 36 });
       }
       for (const { name, props, page = pages[pages.length - 1] } of events) {
         await send({ n: name, u: `https://${site}${page}`, d: site, w: width, p: props });
