@@ -37,6 +37,11 @@ async fn script(app: &TestApp) {
         Some("https://gemeente.example/wonen"),
     )
     .await;
+    // The first visit's hits are counted before the clock passes its
+    // timeout: on a shared backend a hit still being resolved when a sweep
+    // ends the visit would start a visit of its own (real traffic never
+    // has hits 40 minutes apart in flight at once).
+    app.wait_for_events(4, "period=day").await;
     app.set_time("2026-11-23T10:43:00Z");
     app.pageview(A, FIREFOX, "https://gemeente.example/", None)
         .await;
@@ -125,10 +130,15 @@ async fn breakdowns_count_visitors_once_per_value(backend: Backend) {
     // found by the aggregator's sweep.
     let exit_rows = |body: serde_json::Value| rows(&body, "exit_page", "visits");
     let query = "period=day&property=visit:exit_page&metrics=visits";
-    assert_eq!(
-        exit_rows(app.stats("breakdown", query).await),
-        [("/wonen/afval".into(), 1)],
-        "only A's first visit has ended (A came back after it timed out)"
+    // A's first visit has ended (A came back after it timed out); B's, idle
+    // since 10:00, ends at the next sweep, which may have run by now.
+    let exits = exit_rows(app.stats("breakdown", query).await);
+    assert!(
+        exits.contains(&("/wonen/afval".into(), 1))
+            && exits
+                .iter()
+                .all(|(page, visits)| { *visits == 1 && (page == "/wonen/afval" || page == "/") }),
+        "{exits:?}"
     );
     app.set_time("2026-11-23T11:30:00Z");
     let mut exits = Vec::new();
