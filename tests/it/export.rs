@@ -143,6 +143,11 @@ async fn the_export_zip_holds_every_panel_of_the_period() {
         .read_to_string(&mut pages)
         .unwrap();
     assert!(pages.starts_with("page,"), "{pages}");
+    let header = pages.lines().next().unwrap();
+    assert!(
+        header.contains(",scroll_depth,") && header.contains(",time_on_page,"),
+        "each page's engagement in the pages file: {header}"
+    );
     // For the dashboard in Dutch, every panel in the Dutch Excel form.
     let dutch = fetch(
         &app,

@@ -429,6 +429,12 @@ pub(in crate::http) fn zip(
     )? {
         return Ok(Err(error));
     }
+    // Scroll depth and time on page are answered per page, unfiltered or
+    // under a page filter.
+    let page_metrics = match filter.is_none() || on_page {
+        true => format!("{PAGE_METRICS},scroll_depth,time_on_page"),
+        false => PAGE_METRICS.to_owned(),
+    };
     for (name, property) in PANELS {
         let metrics = match property {
             "visit:exit_page" if goal => continue,
@@ -437,7 +443,8 @@ pub(in crate::http) fn zip(
             _ if goal => GOAL_METRICS,
             "visit:entry_page" => "visitors,visits,bounce_rate,visit_duration",
             _ if property.starts_with("event:") && property != "event:page" => "visitors,events",
-            _ if on_page || property == "event:page" => PAGE_METRICS,
+            "event:page" => &page_metrics,
+            _ if on_page => PAGE_METRICS,
             _ => VISIT_METRICS,
         };
         let extra = [
