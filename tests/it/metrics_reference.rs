@@ -116,7 +116,11 @@ fn families(scrape: &str) -> BTreeMap<String, (String, BTreeMap<String, BTreeSet
 
 /// Families whose first sample is a read of the store, taken just after
 /// start rather than before the listener opens.
-const READ_AFTER_START: [&str; 2] = ["kruimel_site_visitors_today", "kruimel_site_stored_bytes"];
+const READ_AFTER_START: [&str; 3] = [
+    "kruimel_site_visitors_today",
+    "kruimel_site_stored_bytes",
+    "kruimel_site_max_bytes",
+];
 
 #[tokio::test]
 async fn the_metrics_reference_matches_a_scrape() {
