@@ -35,6 +35,11 @@ pub(super) fn json(status: StatusCode, body: &serde_json::Value) -> Response {
     respond(status, Some("application/json"), body.to_string())
 }
 
+/// A CSV file to download, `stem.csv`.
+pub(super) fn csv(body: Vec<u8>, stem: &str) -> Response {
+    attachment("text/csv; charset=utf-8", body, &format!("{stem}.csv"))
+}
+
 /// A file to download, named `file_name` (quoted; the caller gives a name
 /// made of the site, panel and period, never a client's text).
 pub(super) fn attachment(content_type: &'static str, body: Vec<u8>, file_name: &str) -> Response {
@@ -56,7 +61,11 @@ mod tests {
         let answer = json(StatusCode::ACCEPTED, &serde_json::json!({}));
         assert_eq!(answer.status(), StatusCode::ACCEPTED);
         assert_eq!(answer.headers()[header::CONTENT_TYPE], "application/json");
-        let file = attachment("text/csv; charset=utf-8", b"a;b".to_vec(), "x-paginas.csv");
+        let file = csv(b"a;b".to_vec(), "x-paginas");
+        assert_eq!(
+            file.headers()[header::CONTENT_TYPE],
+            "text/csv; charset=utf-8"
+        );
         assert_eq!(
             file.headers()[header::CONTENT_DISPOSITION],
             "attachment; filename=\"x-paginas.csv\""

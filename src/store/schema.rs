@@ -358,6 +358,15 @@ fn text(bytes: &[u8]) -> Result<String, &'static str> {
     String::from_utf8(bytes.to_vec()).map_err(|_| "key is not UTF-8")
 }
 
+/// The site a key starts with (`[site len][site]`), and the length of
+/// that head; the inverse of `site_range`'s start.
+pub(crate) fn site_of_key(key: &[u8]) -> Result<(&str, usize), &'static str> {
+    let length = usize::from(*key.first().ok_or("empty key")?);
+    let site = key.get(1..1 + length).ok_or("key shorter than its site")?;
+    let site = std::str::from_utf8(site).map_err(|_| "site is not UTF-8")?;
+    Ok((site, 1 + length))
+}
+
 /// The keys of a site (every key starts `[site len][site]`) lie in
 /// `start..end`.
 pub(crate) fn site_range(site: &str) -> (Vec<u8>, Vec<u8>) {

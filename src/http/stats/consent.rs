@@ -56,11 +56,7 @@ async fn answer(
     .await?;
     let rows = rows(&tallies);
     if params.get("format").is_some_and(|format| format == "csv") {
-        return Ok(crate::http::respond::attachment(
-            "text/csv; charset=utf-8",
-            csv(&rows),
-            "consent.csv",
-        ));
+        return Ok(crate::http::respond::csv(csv(&rows), "consent"));
     }
     Ok(json_response(StatusCode::OK, &json!({ "results": rows })))
 }

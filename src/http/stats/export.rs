@@ -31,7 +31,6 @@ use std::io::Write;
 
 use serde_json::Value as Json;
 
-use crate::http::Response;
 use crate::query::compute::Stats;
 use crate::query::fold::Audience;
 use crate::query::params::Endpoint;
@@ -358,10 +357,6 @@ pub(in crate::http) fn period_name(first: jiff::civil::Date, last: jiff::civil::
     }
 }
 
-pub(in crate::http) fn csv_response(bytes: Vec<u8>, name: &str) -> Response {
-    crate::http::respond::attachment("text/csv; charset=utf-8", bytes, &format!("{name}.csv"))
-}
-
 /// The zip of every panel for the period (and filter) of `params`.
 pub(in crate::http) fn zip(
     stats: &Stats,
@@ -483,12 +478,6 @@ pub(in crate::http) fn zip(
         .finish()
         .map_err(|error| StoreError::Operation(format!("zip: {error}")))?;
     Ok(Ok(cursor.into_inner()))
-}
-
-/// The zip as an attachment named after site and period
-/// (`gemeente.example-2026-11.zip`).
-pub(in crate::http) fn zip_response(bytes: Vec<u8>, name: &str) -> Response {
-    crate::http::respond::attachment("application/zip", bytes, &format!("{name}.zip"))
 }
 
 #[cfg(test)]

@@ -99,7 +99,7 @@ async fn answer(
         let (first, last) = (Day::new(range.first).date(), Day::new(range.last).date());
         let name = export::file_name(site.id.as_str(), what, first, last);
         let form = export::CsvForm::from_params(&params);
-        return Ok(export::csv_response(
+        return Ok(crate::http::respond::csv(
             export::csv_in(&form, endpoint, &body),
             &name,
         ));
@@ -130,7 +130,12 @@ async fn export_all(
         "{site}-{}",
         export::period_name(Day::new(range.first).date(), Day::new(range.last).date())
     );
-    Ok(export::zip_response(zipped, &name))
+    // Named after site and period (`gemeente.example-2026-11.zip`).
+    Ok(crate::http::respond::attachment(
+        "application/zip",
+        zipped,
+        &format!("{name}.zip"),
+    ))
 }
 
 /// A share link made in the dashboard (kept in the store): its secret

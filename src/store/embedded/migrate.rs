@@ -17,7 +17,7 @@ use super::{
     COUNTS, Embedded, FILE_NAME, SCHEMA, SCHEMA_OPEN_ROWS, builder, operation, schema_marker,
 };
 use crate::store::StoreError;
-use crate::store::schema::site_range;
+use crate::store::schema::{site_of_key, site_range};
 
 /// What a migration found, and what it did.
 #[derive(Debug)]
@@ -160,10 +160,8 @@ fn open_rows_by_site(db: &Database) -> Result<(Vec<String>, u64), StoreError> {
         };
         let (key, _) = entry.map_err(operation)?;
         let key = key.value();
-        let length = usize::from(*key.first().ok_or(StoreError::Corrupt("empty key"))?);
-        let site = std::str::from_utf8(key.get(1..1 + length).ok_or(StoreError::Corrupt("site"))?)
-            .map_err(|_| StoreError::Corrupt("site is not UTF-8"))?
-            .to_owned();
+        let (site, _) = site_of_key(key).map_err(StoreError::Corrupt)?;
+        let site = site.to_owned();
         let (start, end) = site_range(&site);
         rows += table
             .range(start.as_slice()..end.as_slice())

@@ -131,21 +131,34 @@ enum Layout {
     Blocks,
 }
 
-/// A stored unit's layout and dictionary, from its value in `DICTIONARIES`.
-fn opened(
+/// A stored unit's layout, from its value in `DICTIONARIES`.
+fn layout_of(value: &[u8]) -> Result<Layout, StoreError> {
+    match pieces::Head::is_head(value) {
+        true => pieces::Head::decode(value).map(Layout::Pieces),
+        false => Ok(Layout::Blocks),
+    }
+}
+
+/// A stored unit's dictionary: in its stream, or (earlier layout) its
+/// value in `DICTIONARIES` itself.
+fn dictionary_in(
     segments: &impl ReadableTable<&'static [u8], &'static [u8]>,
     site: &str,
     unit: Unit,
+    layout: &Layout,
     value: &[u8],
-) -> Result<(Layout, Dictionary), StoreError> {
-    if !pieces::Head::is_head(value) {
-        let dictionary = Dictionary::decode(value).map_err(corrupt)?;
-        return Ok((Layout::Blocks, dictionary));
-    }
-    let head = pieces::Head::decode(value)?;
-    let block = pieces::read(segments, site, unit, &head, head.dictionary())?;
-    let dictionary = Dictionary::decode(&block).map_err(corrupt)?;
-    Ok((Layout::Pieces(head), dictionary))
+) -> Result<Dictionary, StoreError> {
+    let decoded = match layout {
+        Layout::Pieces(head) => Dictionary::decode(&pieces::read(
+            segments,
+            site,
+            unit,
+            head,
+            head.dictionary(),
+        )?),
+        Layout::Blocks => Dictionary::decode(value),
+    };
+    decoded.map_err(corrupt)
 }
 
 /// The table of `shape` in `unit`, when it holds one.
@@ -259,21 +272,12 @@ pub(super) fn each_sealed(
     {
         let (key, block) = entry.map_err(operation)?;
         let unit = unit_from(key.value(), site_len)?;
-        let layout = match pieces::Head::is_head(block.value()) {
-            true => Layout::Pieces(pieces::Head::decode(block.value())?),
-            false => Layout::Blocks,
-        };
+        let layout = layout_of(block.value())?;
         let Some(table) = table_of(segments, &prefix.site, unit, &layout, shape)? else {
             continue;
         };
         // The dictionary is read only once the unit holds the table.
-        let dictionary = match &layout {
-            Layout::Pieces(head) => {
-                let bytes = pieces::read(segments, &prefix.site, unit, head, head.dictionary())?;
-                Dictionary::decode(&bytes).map_err(corrupt)?
-            }
-            Layout::Blocks => Dictionary::decode(block.value()).map_err(corrupt)?,
-        };
+        let dictionary = dictionary_in(segments, &prefix.site, unit, &layout, block.value())?;
         each_row_in(
             (unit, prefix.granularity),
             &dictionary,
@@ -300,7 +304,9 @@ fn dictionary_of(
     else {
         return Ok(None);
     };
-    opened(segments, site, unit, value.value()).map(Some)
+    let layout = layout_of(value.value())?;
+    let dictionary = dictionary_in(segments, site, unit, &layout, value.value())?;
+    Ok(Some((layout, dictionary)))
 }
 
 /// Every row of a stored unit, with its texts, added to `rows` by shape.
@@ -381,15 +387,17 @@ fn delete_unit(write: &WriteTransaction, site: &str, unit: Unit) -> Result<u64, 
     let start = unit_key(site, unit);
     let mut end = start.clone();
     end.push(0xFF);
-    let head = write
+    let layout = write
         .open_table(DICTIONARIES)
         .map_err(operation)?
         .remove(start.as_slice())
         .map_err(operation)?
-        .filter(|value| pieces::Head::is_head(value.value()))
-        .map(|value| pieces::Head::decode(value.value()))
+        .map(|value| layout_of(value.value()))
         .transpose()?;
-    let mut removed = head.as_ref().map_or(0, |head| head.rows);
+    let mut removed = match layout {
+        Some(Layout::Pieces(head)) => head.rows,
+        _ => 0,
+    };
     write
         .open_table(SEGMENTS)
         .map_err(operation)?

@@ -6,10 +6,10 @@
 
 use redb::{Database, ReadableTable, WriteTransaction};
 
-use super::pieces::Head;
-use super::{DICTIONARIES, SEGMENTS, Unit, unit_from, unit_rows, write_unit};
+use super::{DICTIONARIES, Layout, SEGMENTS, Unit, layout_of, unit_from, unit_rows, write_unit};
 use crate::store::StoreError;
 use crate::store::embedded::operation;
+use crate::store::schema::site_of_key;
 
 /// Every unit still in the earlier layout, with its site.
 pub(in crate::store::embedded) fn units_in_blocks(
@@ -24,14 +24,12 @@ pub(in crate::store::embedded) fn units_in_blocks(
     let mut units = Vec::new();
     for entry in table.iter().map_err(operation)? {
         let (key, value) = entry.map_err(operation)?;
-        if Head::is_head(value.value()) {
+        if matches!(layout_of(value.value())?, Layout::Pieces(_)) {
             continue;
         }
         let key = key.value();
-        let length = usize::from(*key.first().ok_or(StoreError::Corrupt("empty key"))?);
-        let site = std::str::from_utf8(key.get(1..1 + length).ok_or(StoreError::Corrupt("site"))?)
-            .map_err(|_| StoreError::Corrupt("site is not UTF-8"))?;
-        units.push((site.to_owned(), unit_from(key, 1 + length)?));
+        let (site, head) = site_of_key(key).map_err(StoreError::Corrupt)?;
+        units.push((site.to_owned(), unit_from(key, head)?));
     }
     Ok(units)
 }
