@@ -406,7 +406,7 @@ fn unpack(block: &[u8]) -> Result<(u64, Vec<u8>), Corrupt> {
     }
 }
 
-fn put_varint(out: &mut Vec<u8>, mut number: u64) {
+pub(super) fn put_varint(out: &mut Vec<u8>, mut number: u64) {
     loop {
         let byte = (number & 0x7F) as u8;
         number >>= 7;
@@ -418,16 +418,16 @@ fn put_varint(out: &mut Vec<u8>, mut number: u64) {
     }
 }
 
-struct Cursor<'a> {
+pub(super) struct Cursor<'a> {
     bytes: &'a [u8],
 }
 
 impl<'a> Cursor<'a> {
-    fn new(bytes: &'a [u8]) -> Cursor<'a> {
+    pub(super) fn new(bytes: &'a [u8]) -> Cursor<'a> {
         Cursor { bytes }
     }
 
-    fn number(&mut self) -> Result<u64, Corrupt> {
+    pub(super) fn number(&mut self) -> Result<u64, Corrupt> {
         let mut number = 0u64;
         for shift in (0..64).step_by(7) {
             let (&byte, rest) = self
@@ -447,7 +447,7 @@ impl<'a> Cursor<'a> {
         u32::try_from(self.number()?).map_err(|_| "number out of range")
     }
 
-    fn take(&mut self, length: usize) -> Result<&'a [u8], Corrupt> {
+    pub(super) fn take(&mut self, length: usize) -> Result<&'a [u8], Corrupt> {
         if self.bytes.len() < length {
             return Err("block ends inside a group");
         }
@@ -456,7 +456,7 @@ impl<'a> Cursor<'a> {
         Ok(head)
     }
 
-    fn rest(&self) -> &'a [u8] {
+    pub(super) fn rest(&self) -> &'a [u8] {
         self.bytes
     }
 }

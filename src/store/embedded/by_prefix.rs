@@ -104,6 +104,7 @@ impl Embedded {
     /// The length of every key and value of the site's rows, summed, in
     /// one read snapshot (writers are not held up).
     pub(crate) fn site_bytes(&self, site: &str) -> Result<u64, StoreError> {
+        self.fold()?;
         let (start, end) = site_range(site);
         let read = self.db()?.begin_read().map_err(operation)?;
         let sealed = sealed::bytes(
@@ -172,6 +173,8 @@ impl Embedded {
         let write = self.begin_write()?;
         self.list(&write, ROLLUPS_PENDING, &listed)?;
         self.commit(write)?;
+        // The snapshot reads open rows: flushes before the mark join them first.
+        self.fold()?;
         let begin = || self.db()?.begin_read().map_err(operation);
         let (unit, written) = sealed::month_unit(begin, site, (first, last))?;
         between();
@@ -210,6 +213,7 @@ impl Embedded {
     /// month's rows when its first day is before `before_day`) and forgets
     /// those months' roll-ups. Returns how many rows were deleted.
     pub fn purge(&self, site: &str, before_day: i32, before_hour: i32) -> Result<u64, StoreError> {
+        self.fold()?;
         let (start, end) = site_range(site);
         let write = self.begin_write()?;
         let mut removed = 0;

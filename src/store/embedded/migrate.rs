@@ -114,6 +114,7 @@ impl Embedded {
             cache_bytes,
         );
         store.create_tables()?;
+        store.recover()?;
         for site in &migration.sites {
             migration.sealed_rows += store.seal(site, today - 1)?;
         }

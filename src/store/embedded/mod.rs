@@ -13,6 +13,7 @@
 
 mod by_prefix;
 mod consent;
+mod journal;
 mod logins;
 mod migrate;
 mod probe;
@@ -21,8 +22,8 @@ mod sharing;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwapOption;
@@ -55,6 +56,10 @@ pub struct Embedded {
     /// Whether the last write failed.
     writes_failing: AtomicBool,
     last_reopen: Mutex<Option<Instant>>,
+    /// Sums journaled and not yet in the open rows (see `journal`).
+    pending: RwLock<journal::Pending>,
+    /// Held by whoever writes the journal or folds it: the next record's number.
+    journal: Mutex<u64>,
 }
 
 /// redb with a bounded page cache: its own default of 1 GiB would let
@@ -144,6 +149,7 @@ impl Embedded {
             store.mark_schema()?;
         }
         store.create_tables()?;
+        store.recover()?;
         Ok(store)
     }
 
@@ -154,6 +160,8 @@ impl Embedded {
             cache_bytes,
             writes_failing: AtomicBool::new(false),
             last_reopen: Mutex::new(None),
+            pending: RwLock::new(journal::Pending::default()),
+            journal: Mutex::new(0),
         }
     }
 
@@ -269,27 +277,95 @@ impl Embedded {
         write.open_table(logins::LOGINS).map_err(operation)?;
         write.open_table(sealed::SEGMENTS).map_err(operation)?;
         write.open_table(sealed::DICTIONARIES).map_err(operation)?;
+        write.open_table(journal::JOURNAL).map_err(operation)?;
         self.commit(write)
     }
 
+    /// Writes a flush's deltas as one journal record, in one transaction,
+    /// and adds them to the pending sums; folds those into the open rows
+    /// when they are due. Once the record is written the flush is kept:
+    /// a failed fold is logged and tried again at the next flush.
     pub fn apply(&self, batch: &[(Vec<u8>, Counts)]) -> Result<(), StoreError> {
+        let mut next = self.journal.lock().unwrap_or_else(|e| e.into_inner());
+        let record = journal::encode(batch);
+        let write = self.begin_write()?;
+        write
+            .open_table(journal::JOURNAL)
+            .map_err(operation)?
+            .insert(*next, record.as_slice())
+            .map_err(|error| self.write_failed(error))?;
+        by_prefix::unlist_touched(&write, batch)?;
+        self.commit(write)?;
+        let number = *next;
+        *next += 1;
+        let due = {
+            let mut pending = self.pending.write().unwrap_or_else(|e| e.into_inner());
+            pending.add(number, batch);
+            pending.is_due()
+        };
+        if due && let Err(error) = self.fold_held() {
+            tracing::warn!(%error, "journaled counts not yet added to their rows; trying again at the next flush");
+        }
+        Ok(())
+    }
+
+    /// Adds the pending sums to the open rows now: before a job that reads
+    /// or rewrites open rows in write transactions of its own.
+    pub(super) fn fold(&self) -> Result<(), StoreError> {
+        let _journal = self.journal.lock().unwrap_or_else(|e| e.into_inner());
+        self.fold_held()
+    }
+
+    /// `fold`, for a caller holding the journal's lock. Readers see the
+    /// sums either pending or in the open rows, never both: the commit and
+    /// the emptying of `pending` happen under its write lock.
+    fn fold_held(&self) -> Result<(), StoreError> {
+        let pending = self.pending.read().unwrap_or_else(|e| e.into_inner());
+        let Some(through) = pending.through() else {
+            return Ok(());
+        };
         let write = self.begin_write()?;
         {
             let mut table = write.open_table(COUNTS).map_err(operation)?;
-            for (key, delta) in batch {
-                let mut total = match table.get(key.as_slice()).map_err(operation)? {
+            for (key, delta) in pending.rows() {
+                let mut total = match table.get(key).map_err(operation)? {
                     Some(stored) => Counts::decode(stored.value())
                         .ok_or(StoreError::Corrupt("counts length"))?,
                     None => Counts::default(),
                 };
                 total += *delta;
                 table
-                    .insert(key.as_slice(), total.encode().as_slice())
+                    .insert(key, total.encode().as_slice())
                     .map_err(|error| self.write_failed(error))?;
             }
+            write
+                .open_table(journal::JOURNAL)
+                .map_err(operation)?
+                .retain_in(..=through, |_, _| false)
+                .map_err(|error| self.write_failed(error))?;
         }
-        by_prefix::unlist_touched(&write, batch)?;
-        self.commit(write)
+        drop(pending);
+        let mut pending = self.pending.write().unwrap_or_else(|e| e.into_inner());
+        self.commit(write)?;
+        *pending = journal::Pending::default();
+        Ok(())
+    }
+
+    /// Folds the records a process left in the journal when it stopped
+    /// between folds; called once, when the file is opened.
+    pub(super) fn recover(&self) -> Result<(), StoreError> {
+        let mut next = self.journal.lock().unwrap_or_else(|e| e.into_inner());
+        {
+            let read = self.db()?.begin_read().map_err(operation)?;
+            let table = read.open_table(journal::JOURNAL).map_err(operation)?;
+            let mut pending = self.pending.write().unwrap_or_else(|e| e.into_inner());
+            for entry in table.iter().map_err(operation)? {
+                let (number, record) = entry.map_err(operation)?;
+                pending.add(number.value(), &journal::decode(record.value())?);
+                *next = number.value() + 1;
+            }
+        }
+        self.fold_held()
     }
 
     pub fn scan(&self, prefix: &RowPrefix, first: i32, last: i32) -> Result<Vec<Row>, StoreError> {
@@ -318,7 +394,17 @@ impl Embedded {
         if first > last {
             return Ok(());
         }
-        let read = self.db()?.begin_read().map_err(operation)?;
+        // The snapshot and the pending sums are taken together, so a fold
+        // between them cannot count a sum twice or miss it.
+        let (read, journaled) = {
+            let pending = self.pending.read().unwrap_or_else(|e| e.into_inner());
+            let read = self.db()?.begin_read().map_err(operation)?;
+            let mut journaled: Vec<(i32, String, Counts)> = Vec::new();
+            pending.each_in(prefix, (first, last), |bucket, value, counts| {
+                journaled.push((bucket, value.to_owned(), counts));
+            })?;
+            (read, journaled)
+        };
         let segments = read.open_table(sealed::SEGMENTS).map_err(operation)?;
         let dictionaries = read.open_table(sealed::DICTIONARIES).map_err(operation)?;
         let table = read.open_table(COUNTS).map_err(operation)?;
@@ -326,6 +412,7 @@ impl Embedded {
         each_open(&table, prefix, (first, last), |bucket, value, counts| {
             open.push((bucket, value.to_owned(), counts));
         })?;
+        let open = merge_sorted(open, journaled);
         let mut waiting = open.into_iter().peekable();
         sealed::each_sealed(
             &segments,
@@ -355,6 +442,7 @@ impl Embedded {
     /// the number of open rows moved. A day already sealed takes its late
     /// rows in.
     pub fn seal(&self, site: &str, before_day: i32) -> Result<u64, StoreError> {
+        self.fold()?;
         let days = {
             let read = self.db()?.begin_read().map_err(operation)?;
             let table = read.open_table(COUNTS).map_err(operation)?;
@@ -415,6 +503,36 @@ fn each_open(
     Ok(())
 }
 
+/// Two row lists in (bucket, value) order as one, rows of the same key summed.
+fn merge_sorted(
+    ours: Vec<(i32, String, Counts)>,
+    theirs: Vec<(i32, String, Counts)>,
+) -> Vec<(i32, String, Counts)> {
+    if theirs.is_empty() {
+        return ours;
+    }
+    if ours.is_empty() {
+        return theirs;
+    }
+    let mut merged = Vec::with_capacity(ours.len() + theirs.len());
+    let mut theirs = theirs.into_iter().peekable();
+    for row in ours {
+        while let Some(next) = theirs.next_if(|next| (next.0, &next.1) < (row.0, &row.1)) {
+            merged.push(next);
+        }
+        match theirs.next_if(|next| (next.0, &next.1) == (row.0, &row.1)) {
+            Some(same) => {
+                let mut counts = row.2;
+                counts += same.2;
+                merged.push((row.0, row.1, counts));
+            }
+            None => merged.push(row),
+        }
+    }
+    merged.extend(theirs);
+    merged
+}
+
 fn schema_marker(db: &Database) -> Result<Option<String>, StoreError> {
     let read = db.begin_read().map_err(operation)?;
     match read.open_table(META) {
@@ -424,6 +542,15 @@ fn schema_marker(db: &Database) -> Result<Option<String>, StoreError> {
             .map(|v| v.value().to_owned())),
         Err(redb::TableError::TableDoesNotExist(_)) => Ok(None),
         Err(error) => Err(operation(error)),
+    }
+}
+
+impl Drop for Embedded {
+    /// Leaves no journal behind on a clean stop, so the next start has nothing to fold.
+    fn drop(&mut self) {
+        if let Err(error) = self.fold() {
+            tracing::warn!(%error, "journaled counts left for the next start to fold");
+        }
     }
 }
 

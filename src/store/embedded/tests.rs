@@ -538,3 +538,116 @@ fn a_flush_between_summing_and_writing_a_month_keeps_it_unlisted() {
         [row(first, "/afval", 2)]
     );
 }
+
+/// The open rows as the file holds them, without the pending sums.
+fn open_rows_in_file(store: &Embedded) -> Vec<(Vec<u8>, Counts)> {
+    let read = store.db().unwrap().begin_read().unwrap();
+    let table = read.open_table(COUNTS).unwrap();
+    table
+        .iter()
+        .unwrap()
+        .map(|entry| {
+            let (key, value) = entry.unwrap();
+            (key.value().to_vec(), Counts::decode(value.value()).unwrap())
+        })
+        .collect()
+}
+
+fn journal_records(store: &Embedded) -> usize {
+    let read = store.db().unwrap().begin_read().unwrap();
+    let table = read.open_table(journal::JOURNAL).unwrap();
+    table.iter().unwrap().count()
+}
+
+#[test]
+fn flushes_wait_in_the_journal_are_read_at_once_and_reach_the_rows_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Embedded::open(dir.path(), CACHE).unwrap();
+    let (afval, wonen) = (
+        pages().row_key(20_415, "/afval"),
+        pages().row_key(20_415, "/wonen"),
+    );
+    store.apply(&[(afval.clone(), views(2))]).unwrap();
+    store
+        .apply(&[(afval.clone(), views(3)), (wonen.clone(), views(1))])
+        .unwrap();
+    // Written to the journal only, and read with the open rows all the same.
+    assert_eq!(journal_records(&store), 2);
+    assert!(open_rows_in_file(&store).is_empty());
+    let expected = vec![row(20_415, "/afval", 5), row(20_415, "/wonen", 1)];
+    assert_eq!(scanned(&store, &pages(), 20_415, 20_415), expected);
+
+    // A process stopping between folds leaves its records; the next one folds them once.
+    *store.pending.write().unwrap() = journal::Pending::default();
+    store.recover().unwrap();
+    assert_eq!(journal_records(&store), 0);
+    assert_eq!(
+        open_rows_in_file(&store),
+        vec![
+            (
+                afval.clone(),
+                Counts {
+                    visitors: 2,
+                    ..views(5)
+                }
+            ),
+            (wonen, views(1))
+        ]
+    );
+    assert_eq!(scanned(&store, &pages(), 20_415, 20_415), expected);
+    store.recover().unwrap();
+    assert_eq!(scanned(&store, &pages(), 20_415, 20_415), expected);
+
+    // A later flush adds to a folded row; a clean stop folds it too.
+    store.apply(&[(afval, views(1))]).unwrap();
+    assert_eq!(
+        scanned(&store, &pages(), 20_415, 20_415),
+        vec![row(20_415, "/afval", 6), row(20_415, "/wonen", 1)]
+    );
+    drop(store);
+    let store = Embedded::open(dir.path(), CACHE).unwrap();
+    assert_eq!(journal_records(&store), 0);
+    assert_eq!(
+        scanned(&store, &pages(), 20_415, 20_415),
+        vec![row(20_415, "/afval", 6), row(20_415, "/wonen", 1)]
+    );
+}
+
+#[test]
+fn a_scan_adds_pending_sums_to_open_and_sealed_rows_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Embedded::open(dir.path(), CACHE).unwrap();
+    let key = |day: i32, page: &str| pages().row_key(day, page);
+    store
+        .apply(&[(key(20_000, "/a"), views(1)), (key(20_000, "/c"), views(1))])
+        .unwrap();
+    store.seal(SITE, 20_001).unwrap();
+    store
+        .apply(&[(key(20_001, "/b"), views(4)), (key(20_001, "/d"), views(4))])
+        .unwrap();
+    store.fold().unwrap();
+    // Pending: before, between, equal to and after the rows in the file.
+    store
+        .apply(&[
+            (key(20_000, "/0"), views(10)),
+            (key(20_000, "/b"), views(10)),
+            (key(20_000, "/c"), views(10)),
+            (key(20_001, "/b"), views(10)),
+            (key(20_001, "/c"), views(10)),
+            (key(20_002, "/a"), views(10)),
+        ])
+        .unwrap();
+    assert_eq!(
+        scanned(&store, &pages(), 20_000, 20_002),
+        vec![
+            row(20_000, "/0", 10),
+            row(20_000, "/a", 1),
+            row(20_000, "/b", 10),
+            row(20_000, "/c", 11),
+            row(20_001, "/b", 14),
+            row(20_001, "/c", 10),
+            row(20_001, "/d", 4),
+            row(20_002, "/a", 10),
+        ]
+    );
+}
