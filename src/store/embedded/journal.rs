@@ -71,6 +71,10 @@ impl Pending {
         self.through
     }
 
+    pub(super) fn len(&self) -> usize {
+        self.rows.len()
+    }
+
     pub(super) fn rows(&self) -> impl Iterator<Item = (&[u8], &Counts)> {
         self.rows
             .iter()

@@ -324,6 +324,7 @@ impl Embedded {
         let Some(through) = pending.through() else {
             return Ok(());
         };
+        let started = Instant::now();
         let write = self.begin_write()?;
         {
             let mut table = write.open_table(COUNTS).map_err(operation)?;
@@ -347,6 +348,12 @@ impl Embedded {
         drop(pending);
         let mut pending = self.pending.write().unwrap_or_else(|e| e.into_inner());
         self.commit(write)?;
+        tracing::debug!(
+            rows = pending.len(),
+            through,
+            ms = started.elapsed().as_millis() as u64,
+            "journal folded into the open rows"
+        );
         *pending = journal::Pending::default();
         Ok(())
     }
