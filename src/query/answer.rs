@@ -48,6 +48,7 @@ pub struct Total {
 /// The totals of a period, and what they were compared over.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Aggregate {
+    /// One per metric of `Answer::metrics`, in its order.
     pub totals: Vec<Total>,
     pub compared: Option<Compared>,
 }

@@ -14,6 +14,10 @@ use crate::query::fold::Audience;
 use crate::query::params::Endpoint;
 use crate::query::{Metric, Property, StatsQuery};
 use crate::store::{Dim, StoreError};
+use Metric::{
+    BounceRate, ConversionRate, Events, Pageviews, ScrollDepth, TimeOnPage, ViewsPerVisit,
+    VisitDuration, Visitors, Visits,
+};
 
 /// The panels of the zip: file name and breakdown property.
 const PANELS: [(&str, Panel); 16] = [
@@ -54,11 +58,6 @@ impl Panel {
         }
     }
 }
-
-use Metric::{
-    BounceRate, ConversionRate, Events, Pageviews, ScrollDepth, TimeOnPage, ViewsPerVisit,
-    VisitDuration, Visitors, Visits,
-};
 
 const VISIT_METRICS: [Metric; 6] = [
     Visitors,
