@@ -8,8 +8,8 @@
 //! form spells them.
 
 use super::comparison::{Change, Compared};
-use super::compute::Stats;
 use super::params::{Endpoint, Metric, Property, StatsQuery};
+use super::stats::Stats;
 use crate::store::{Counts, StoreError};
 
 /// A figure as one audience sees it.

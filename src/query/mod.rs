@@ -19,6 +19,8 @@ pub mod fold;
 pub mod params;
 pub(crate) mod period;
 mod published;
+pub(crate) mod rows;
+mod stats;
 
-pub use compute::Stats;
 pub use params::{Filter, Metric, Property, QueryError, StatsQuery};
+pub use stats::Stats;

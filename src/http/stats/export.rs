@@ -9,7 +9,7 @@ use std::io::Write;
 
 use crate::http::stats::consent;
 use crate::http::stats::csv::{CsvForm, Language};
-use crate::query::compute::Stats;
+use crate::query::Stats;
 use crate::query::fold::Audience;
 use crate::query::params::Endpoint;
 use crate::query::{Metric, Property, StatsQuery};
