@@ -111,8 +111,9 @@ async fn export_all(
     audience: Audience,
     now_hour: i32,
 ) -> Result<Response, ApiError> {
+    // A period or filter the panels cannot read is refused first; then
+    // whatever the aggregate would refuse, as the export always has.
     let scope = StatsQuery::parse_scope(params, now_hour)?;
-    // Whatever the aggregate would refuse is refused here too.
     StatsQuery::parse(Endpoint::Aggregate, params, now_hour)?;
     let range = scope.range;
     let language = Language::asked(params);
