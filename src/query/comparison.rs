@@ -7,10 +7,10 @@
 //! hour, on both sides alike). A change against nothing is not a
 //! percentage.
 
-use super::compute::Stats;
 use super::fold::Audience;
 use super::params::{Filter, Metric, StatsQuery};
 use super::period::Stretch;
+use super::stats::Stats;
 use crate::store::{Counts, Dim, Granularity, StoreError};
 
 /// A metric's change against the previous period.

@@ -10,76 +10,17 @@ use super::comparison::{Change, Compared};
 use super::fold::Audience;
 use super::params::{Filter, Interval, Metric, Property, StatsQuery};
 use super::period::{DateRange, compared, read_plan, spans_a_whole_month};
+use super::rows::{BreakdownRow, SeriesPoint};
+use super::stats::Stats;
 use crate::calendar::Day;
-use crate::store::{Counts, Dim, Granularity, RowPrefix, Store, StoreError};
-
-pub struct Stats<'a> {
-    pub store: &'a Store,
-    pub site: &'a str,
-    /// Who reads: small counts are folded or withheld for the public.
-    pub audience: Audience,
-}
+use crate::store::{Counts, Dim, Granularity, RowPrefix, StoreError};
 
 /// A metric, its value (`None`: withheld from this audience) and, when
 /// asked, its change against the previous period (`None`: not asked, or
 /// not known to this audience).
 pub(crate) type AggregateValue = (Metric, Option<f64>, Option<Change>);
 
-#[derive(Debug, Clone, PartialEq)]
-pub struct SeriesPoint {
-    /// `YYYY-MM-DD`, or `YYYY-MM-DD HH:00:00` for hourly series.
-    pub label: String,
-    /// `None`: withheld from this audience.
-    pub counts: Option<Counts>,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct BreakdownRow {
-    pub value: String,
-    pub counts: Counts,
-}
-
-/// A metric's value from summed counts; `base` is the visitors a
-/// conversion rate divides by (see `conversion`).
-pub(crate) fn metric_value(metric: Metric, counts: &Counts, base: i64) -> f64 {
-    let per_visit = |total: i64, scale: f64| {
-        if counts.visits <= 0 {
-            0.0
-        } else {
-            total as f64 * scale / counts.visits as f64
-        }
-    };
-    match metric {
-        Metric::Visitors => counts.visitors as f64,
-        Metric::Visits => counts.visits as f64,
-        Metric::Pageviews => counts.pageviews as f64,
-        Metric::Events => counts.events as f64,
-        Metric::ViewsPerVisit => (per_visit(counts.pageviews, 1.0) * 100.0).round() / 100.0,
-        Metric::BounceRate => per_visit(counts.bounces, 100.0).round(),
-        Metric::VisitDuration => per_visit(counts.duration, 1.0).round(),
-        Metric::ConversionRate => super::conversion::rate(counts.visitors, base),
-        // Read from the page's engagement sums instead (`engagement::value`).
-        Metric::ScrollDepth | Metric::TimeOnPage => 0.0,
-    }
-}
-
 impl Stats<'_> {
-    pub(super) fn prefix(
-        &self,
-        filter: &Option<Filter>,
-        breakdown: Dim,
-        granularity: Granularity,
-    ) -> RowPrefix {
-        RowPrefix {
-            site: self.site.to_owned(),
-            filter: filter
-                .as_ref()
-                .map_or((Dim::None, String::new()), |f| (f.dim, f.value.clone())),
-            breakdown,
-            granularity,
-        }
-    }
-
     /// The range's totals as this audience may see them: every stored day
     /// for the site's own readers, the published days for the public.
     pub fn totals(&self, filter: &Option<Filter>, range: DateRange) -> Result<Counts, StoreError> {
@@ -434,29 +375,6 @@ fn fill(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn check(metric: Metric, counts: Counts, expected: f64) {
-        assert_eq!(metric_value(metric, &counts, 8), expected, "{metric:?}");
-    }
-
-    #[test]
-    fn rates_come_from_summed_counts() {
-        let counts = Counts {
-            visitors: 3,
-            visits: 4,
-            pageviews: 9,
-            bounces: 1,
-            duration: 610,
-            events: 10,
-        };
-        check(Metric::Visitors, counts, 3.0);
-        check(Metric::ViewsPerVisit, counts, 2.25);
-        check(Metric::BounceRate, counts, 25.0);
-        check(Metric::VisitDuration, counts, 153.0);
-        check(Metric::BounceRate, Counts::default(), 0.0);
-        check(Metric::ConversionRate, counts, 37.5);
-        check(Metric::ConversionRate, Counts::default(), 0.0);
-    }
 
     fn stored(value: &str, visitors: i64, events: i64) -> BreakdownRow {
         BreakdownRow {

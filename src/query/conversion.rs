@@ -8,22 +8,15 @@
 //! goal and divides by all the period's visitors. The divisor is read by
 //! the same audience as the goal's figures: for the public it is itself a
 //! sum of published cells, so a rate tells nothing the two figures do not.
+//! The percentage itself is `rows::rate`.
 
 use std::collections::HashMap;
 
-use super::compute::Stats;
 use super::fold::Audience;
 use super::params::{Metric, Property, StatsQuery};
 use super::period::DateRange;
+use super::stats::Stats;
 use crate::store::{Dim, StoreError};
-
-/// Percent with one decimal; 0 where nobody was there to convert.
-pub(crate) fn rate(converted: i64, visitors: i64) -> f64 {
-    if visitors <= 0 {
-        return 0.0;
-    }
-    (converted as f64 * 1000.0 / visitors as f64).round() / 10.0
-}
 
 /// What each breakdown row's conversion rate divides by.
 pub(crate) enum Bases {
@@ -108,19 +101,5 @@ impl Stats<'_> {
                 .map(|row| (row.value, row.counts.visitors))
                 .collect(),
         ))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn rates_are_percent_with_one_decimal() {
-        assert_eq!(rate(1, 3), 33.3);
-        assert_eq!(rate(2, 3), 66.7);
-        assert_eq!(rate(3, 3), 100.0);
-        assert_eq!(rate(0, 5), 0.0);
-        assert_eq!(rate(0, 0), 0.0, "nobody to convert");
     }
 }

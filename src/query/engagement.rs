@@ -16,10 +16,10 @@
 
 use std::collections::HashMap;
 
-use super::compute::Stats;
 use super::fold::Audience;
 use super::params::{Metric, StatsQuery};
 use super::period::{DateRange, read_plan, spans_a_whole_month};
+use super::stats::Stats;
 use crate::store::{Counts, Dim, StoreError};
 
 /// A metric's value from a page's engagement sums; `None` where nothing

@@ -19,8 +19,8 @@
 //! This module holds the rules on plain counts; `published` applies them
 //! to stored rows.
 
-use super::compute::BreakdownRow;
 use super::params::Metric;
+use super::rows::BreakdownRow;
 use crate::store::Counts;
 
 pub const OTHER: &str = "(other)";
@@ -79,7 +79,7 @@ impl Audience {
         if metric == Metric::ConversionRate && base.is_none() {
             return None;
         }
-        let value = super::compute::metric_value(metric, counts, base.unwrap_or(0));
+        let value = super::rows::metric_value(metric, counts, base.unwrap_or(0));
         match self {
             Audience::Owner => Some(value),
             Audience::Public { k } => {

@@ -5,11 +5,12 @@
 //! parameter pairs (`params`), calendar arithmetic in the site's time zone
 //! (`period`), the computations (`compute`; comparisons with the previous
 //! period in `comparison`; conversion rates in `conversion`; scroll depth
-//! and time on page in `engagement`), and what the
-//! public may read of them (`fold`'s rules, applied by `published`). It
-//! does not know HTTP: the edge hands it parameters and serialises what it
-//! returns.
+//! and time on page in `engagement`), what the public may read of them
+//! (`fold`'s rules, applied by `published`), and the answers as values
+//! (`answer`). It does not know HTTP: the edge hands it parameters and
+//! writes each `Answer` as JSON or CSV.
 
+pub mod answer;
 pub(crate) mod comparison;
 pub(crate) mod compute;
 pub(crate) mod conversion;
@@ -18,6 +19,8 @@ pub mod fold;
 pub mod params;
 pub(crate) mod period;
 mod published;
+pub(crate) mod rows;
+mod stats;
 
-pub use compute::Stats;
 pub use params::{Filter, Metric, Property, QueryError, StatsQuery};
+pub use stats::Stats;

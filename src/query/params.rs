@@ -350,15 +350,7 @@ impl StatsQuery {
             .map(|name| Metric::parse(name.trim()))
             .collect::<Result<Vec<_>, _>>()?;
         let filter = get("filters").map(Filter::parse).transpose()?;
-        check_metrics(filter.as_ref(), property.as_ref(), &metrics)?;
-        check_engagement(endpoint, filter.as_ref(), property.as_ref(), &metrics)?;
-        // A row holds the property's value under its field name beside the
-        // metrics, so a property key may not be a requested metric's name.
-        if let Some(Property::EventProp(key)) = &property
-            && metrics.iter().any(|metric| metric.name() == key)
-        {
-            return Err(QueryError::Property(format!("event:props:{key}")));
-        }
+        check_all(endpoint, filter.as_ref(), property.as_ref(), &metrics)?;
         let compare = match get("compare") {
             None => false,
             Some("previous_period") => true,
@@ -376,6 +368,66 @@ impl StatsQuery {
             page: parse_number(get("page"), "page", 1, 100_000)?,
         })
     }
+
+    /// The period and filter of a request (`period`, `date`, `filters`),
+    /// read as `parse` reads them, with every other choice at its default:
+    /// where an export of every panel starts from.
+    pub fn parse_scope(
+        params: &HashMap<String, String>,
+        now_hour: i32,
+    ) -> Result<StatsQuery, QueryError> {
+        let get = |name: &str| {
+            params
+                .get(name)
+                .map(String::as_str)
+                .filter(|v| !v.is_empty())
+        };
+        let period = get("period").unwrap_or("30d");
+        let range = parse_range(period, get("date"), now_hour.div_euclid(24))?;
+        let filter = get("filters").map(Filter::parse).transpose()?;
+        Ok(StatsQuery {
+            range,
+            compare: false,
+            now_hour,
+            metrics: vec![Metric::Visitors],
+            property: None,
+            filter,
+            interval: parse_interval(None, period, range)?,
+            limit: 100,
+            page: 1,
+        })
+    }
+
+    /// Whether `endpoint` can answer this query's metrics under its filter
+    /// and property (as `parse` checks them).
+    pub(crate) fn check(&self, endpoint: Endpoint) -> Result<(), QueryError> {
+        check_all(
+            endpoint,
+            self.filter.as_ref(),
+            self.property.as_ref(),
+            &self.metrics,
+        )
+    }
+}
+
+/// Refuses metrics the endpoint cannot answer under this filter and
+/// property.
+fn check_all(
+    endpoint: Endpoint,
+    filter: Option<&Filter>,
+    property: Option<&Property>,
+    metrics: &[Metric],
+) -> Result<(), QueryError> {
+    check_metrics(filter, property, metrics)?;
+    check_engagement(endpoint, filter, property, metrics)?;
+    // A row holds the property's value under its field name beside the
+    // metrics, so a property key may not be a requested metric's name.
+    if let Some(Property::EventProp(key)) = property
+        && metrics.iter().any(|metric| metric.name() == key)
+    {
+        return Err(QueryError::Property(format!("event:props:{key}")));
+    }
+    Ok(())
 }
 
 /// Refuses a metric the rows under this filter and property cannot

@@ -17,10 +17,12 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::compute::{BreakdownRow, SeriesPoint, Stats, happened, hour_label, per_key, sort_rows};
+use super::compute::{happened, hour_label, per_key, sort_rows};
 use super::fold::{FoldedDay, OTHER, OtherRow, without_visits};
 use super::params::{Filter, Interval, Property, StatsQuery};
 use super::period::DateRange;
+use super::rows::{BreakdownRow, SeriesPoint};
+use super::stats::Stats;
 use crate::calendar::Day;
 use crate::store::{Counts, Dim, Granularity, StoreError};
 
