@@ -164,9 +164,14 @@ pub async fn run_with_clock(
             .context("archive task")?;
     }
     let timeout_seconds = i64::from(config.sessions.visit_timeout_minutes.max(1)) * 60;
+    // With visitor affinity an instance counts its own visitors as the
+    // embedded store does, and Redis takes only merged counts: no shared
+    // hot state, and no backlog of hits waiting for it.
     let admission = match &*store {
-        Store::Redis(_) => Some(Arc::new(Admission::new(config.store.redis.max_backlog))),
-        Store::Embedded(_) => None,
+        Store::Redis(_) if !config.store.redis.visitor_affinity => {
+            Some(Arc::new(Admission::new(config.store.redis.max_backlog)))
+        }
+        Store::Redis(_) | Store::Embedded(_) => None,
     };
     let shared = match (&*store, &admission) {
         (Store::Redis(redis), Some(admission)) => Some(Shared {

@@ -293,6 +293,10 @@ pub struct RedisConfig {
     /// it the door sheds new beacons (202 with the drop header), so no
     /// acknowledged hit is dropped to make room.
     pub max_backlog: usize,
+    /// The load balancer sends each visitor's beacons to one instance (a
+    /// hash of the truncated address), so each instance keeps its own
+    /// visitors, visits and salts in memory and writes only counts to Redis.
+    pub visitor_affinity: bool,
 }
 
 impl Default for RedisConfig {
@@ -304,6 +308,7 @@ impl Default for RedisConfig {
             key_prefix: "kr".to_owned(),
             timeout_ms: 2_000,
             max_backlog: 200_000,
+            visitor_affinity: false,
         }
     }
 }

@@ -1,6 +1,8 @@
 //! Several instances behind a load balancer count as one: two `kruimel`
 //! processes sharing one Redis, the same scripted visitors spread across
-//! both, give exactly the counts of one instance.
+//! both, give exactly the counts of one instance: with the visitors' state
+//! shared in Redis, or kept by each instance when the load balancer sends
+//! each visitor to one instance (`store.redis.visitor_affinity`).
 
 use std::time::Duration;
 
@@ -39,11 +41,28 @@ fn script() -> Vec<(String, &'static str, Vec<Step>)> {
         .collect()
 }
 
-/// Plays the script in rounds, a visitor's n-th hit in round n, sending
-/// visitor `v`'s hit of round `r` to instance `(v + r) % instances`, so
-/// every visit hops between instances. Rounds are a few flushes apart,
-/// as a person's clicks are. Returns the number answered 202.
-async fn play(instances: &[&ServerProcess]) -> i64 {
+/// Which instance takes a visitor's hit of a round: given the visitor's
+/// address, its number and the round.
+type Route = fn(&str, usize, usize) -> usize;
+
+/// Visitor `v`'s hit of round `r` to instance `(v + r) % 2`, so every
+/// visit hops between instances.
+fn hopping(_: &str, visitor: usize, round: usize) -> usize {
+    (visitor + round) % 2
+}
+
+/// A visitor's every hit to one instance, chosen by its truncated address
+/// (a /24, here by its third number), as a load balancer with visitor
+/// affinity does.
+fn by_network(ip: &str, _: usize, _: usize) -> usize {
+    let third: usize = ip.split('.').nth(2).unwrap().parse().unwrap();
+    third % 2
+}
+
+/// Plays the script in rounds, a visitor's n-th hit in round n, each to
+/// the instance `route` picks. Rounds are a few flushes apart, as a
+/// person's clicks are. Returns the number answered 202.
+async fn play(instances: &[&ServerProcess], route: Route) -> i64 {
     let script = script();
     let mut accepted = 0;
     for round in 0..4 {
@@ -51,7 +70,7 @@ async fn play(instances: &[&ServerProcess]) -> i64 {
             let Some((page, referrer)) = steps.get(round) else {
                 continue;
             };
-            let server = instances[(visitor + round) % instances.len()];
+            let server = instances[route(ip, visitor, round) % instances.len()];
             let url = format!("https://gemeente.example{page}");
             let body = serde_json::json!({ "n": "pageview", "u": url, "d": "gemeente.example", "r": referrer });
             let status = server
@@ -106,7 +125,21 @@ async fn wait_for_pageviews(server: &ServerProcess, expected: i64) {
 }
 
 async fn start(backend: &Backend, dir: &tempfile::TempDir, name: &str) -> ServerProcess {
+    start_with(backend, dir, name, &[]).await
+}
+
+async fn start_with(
+    backend: &Backend,
+    dir: &tempfile::TempDir,
+    name: &str,
+    extra: &[(&str, &str)],
+) -> ServerProcess {
     let mut env = backend.env();
+    env.extend(
+        extra
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+    );
     env.push(("KRUIMEL_AGGREGATE__FLUSH_INTERVAL_MS".into(), "20".into()));
     let data = dir.path().join(name);
     ServerProcess::start_with(&data, &dir.path().join(format!("{name}.log")), &env).await
@@ -118,7 +151,7 @@ async fn two_instances_sharing_one_redis_count_exactly_as_one() {
 
     let alone = Backend::redis();
     let single = start(&alone, &dir, "single").await;
-    let expected_pageviews = play(&[&single]).await;
+    let expected_pageviews = play(&[&single], hopping).await;
     assert_eq!(expected_pageviews, 73, "every scripted beacon is accepted");
     wait_for_pageviews(&single, expected_pageviews).await;
     let expected = answers(&single).await;
@@ -126,7 +159,7 @@ async fn two_instances_sharing_one_redis_count_exactly_as_one() {
     let shared = Backend::redis();
     let first = start(&shared, &dir, "first").await;
     let second = start(&shared, &dir, "second").await;
-    assert_eq!(play(&[&first, &second]).await, expected_pageviews);
+    assert_eq!(play(&[&first, &second], hopping).await, expected_pageviews);
     wait_for_pageviews(&first, expected_pageviews).await;
     let from_first = answers(&first).await;
     assert_eq!(
@@ -142,4 +175,56 @@ async fn two_instances_sharing_one_redis_count_exactly_as_one() {
         visits, 30,
         "each visit hopped between instances and stayed one"
     );
+    let keys: Vec<String> = shared.dump().into_iter().map(|(key, _)| key).collect();
+    for state in HOT_STATE {
+        assert!(
+            keys.iter().any(|key| key.contains(state)),
+            "the instances shared their {state} keys: {keys:?}"
+        );
+    }
+}
+
+/// What the shared hot state's keys hold after the site's tag: visits,
+/// credits, the open visits of a day and the day's salt.
+const HOT_STATE: [&str; 4] = ["}:v:", "}:c:", "}:open:", "}:salt:"];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_with_visitor_affinity_count_exactly_as_one_and_share_only_counts() {
+    let dir = tempfile::tempdir().unwrap();
+
+    let single = start(&Backend::Embedded, &dir, "single").await;
+    let expected_pageviews = play(&[&single], by_network).await;
+    assert_eq!(expected_pageviews, 73, "every scripted beacon is accepted");
+    wait_for_pageviews(&single, expected_pageviews).await;
+    let expected = answers(&single).await;
+
+    let shared = Backend::redis();
+    let affinity = [("KRUIMEL_STORE__REDIS__VISITOR_AFFINITY", "true")];
+    let first = start_with(&shared, &dir, "first", &affinity).await;
+    let second = start_with(&shared, &dir, "second", &affinity).await;
+    assert_eq!(
+        play(&[&first, &second], by_network).await,
+        expected_pageviews
+    );
+    wait_for_pageviews(&first, expected_pageviews).await;
+    let from_first = answers(&first).await;
+    assert_eq!(
+        from_first,
+        answers(&second).await,
+        "both read the same counts"
+    );
+    for (got, want) in from_first.iter().zip(&expected) {
+        assert_eq!(got, want);
+    }
+    assert_eq!(from_first[0]["results"]["visits"]["value"], 30);
+
+    // Visitors, visits, credits and salts stayed in each instance's memory.
+    let keys: Vec<String> = shared.dump().into_iter().map(|(key, _)| key).collect();
+    assert!(!keys.is_empty(), "the counts are in Redis");
+    for state in HOT_STATE {
+        assert!(
+            keys.iter().all(|key| !key.contains(state)),
+            "no {state} key in Redis: {keys:?}"
+        );
+    }
 }
