@@ -31,8 +31,7 @@ pub(super) const FOLD_EVERY: Duration = Duration::from_secs(10);
 /// they take (about 150 bytes a row).
 pub(super) const FOLD_ROWS: usize = 400_000;
 
-/// zstd's fastest level that still halves a record: the records live for
-/// seconds, so writing them must cost little.
+/// zstd's level 1: records live for seconds, so writing them must cost little.
 const LEVEL: i32 = 1;
 
 /// Sums written to the journal and not yet to the open rows.
@@ -112,53 +111,85 @@ impl Pending {
     }
 }
 
-/// A flush's deltas as one record: each key as the length it shares with
-/// the key before and the rest, then its counts; compressed with zstd.
-/// `batch` comes sorted by key from the aggregator, which keeps the shared
-/// parts long; any order decodes.
-pub(super) fn encode(batch: &[(Vec<u8>, Counts)]) -> Vec<u8> {
-    let mut raw = Vec::with_capacity(batch.len() * 24);
-    put_varint(&mut raw, batch.len() as u64);
-    let mut previous: &[u8] = &[];
-    for (key, counts) in batch {
-        let shared = key.iter().zip(previous).take_while(|(a, b)| a == b).count();
-        put_varint(&mut raw, shared as u64);
-        put_varint(&mut raw, (key.len() - shared) as u64);
-        raw.extend_from_slice(&key[shared..]);
-        let counts = counts.encode();
-        raw.push(counts.as_slice().len() as u8);
-        raw.extend_from_slice(counts.as_slice());
-        previous = key;
-    }
-    let mut record = Vec::with_capacity(raw.len() / 3 + 16);
-    put_varint(&mut record, raw.len() as u64);
-    match zstd::bulk::compress(&raw, LEVEL) {
-        Ok(compressed) => record.extend_from_slice(&compressed),
-        // zstd fails only without memory; keep the record readable anyway.
-        Err(_) => {
-            record.clear();
-            put_varint(&mut record, 0);
-            record.extend_from_slice(&raw);
-        }
-    }
-    record
+/// What writes records: the next record's number, and buffers and a
+/// zstd context kept from flush to flush (fresh ones, megabytes a second,
+/// cost the kernel more in zeroed pages than the compression itself).
+#[derive(Default)]
+pub(super) struct Writer {
+    pub(super) next: u64,
+    raw: Vec<u8>,
+    compressed: Vec<u8>,
+    record: Vec<u8>,
+    compressor: Option<zstd::bulk::Compressor<'static>>,
 }
 
-/// The deltas of a record `encode` wrote.
+/// A record's first byte: how the rest is stored.
+const RAW: u8 = 0;
+const ZSTD: u8 = 1;
+
+impl Writer {
+    /// A flush's deltas as one record: each key as the length it shares
+    /// with the key before and the rest, then its counts; compressed with
+    /// zstd. `batch` comes sorted by key from the aggregator, which keeps
+    /// the shared parts long; any order decodes.
+    pub(super) fn record(&mut self, batch: &[(Vec<u8>, Counts)]) -> &[u8] {
+        let raw = &mut self.raw;
+        raw.clear();
+        put_varint(raw, batch.len() as u64);
+        let mut previous: &[u8] = &[];
+        for (key, counts) in batch {
+            let shared = key.iter().zip(previous).take_while(|(a, b)| a == b).count();
+            put_varint(raw, shared as u64);
+            put_varint(raw, (key.len() - shared) as u64);
+            raw.extend_from_slice(&key[shared..]);
+            let counts = counts.encode();
+            raw.push(counts.as_slice().len() as u8);
+            raw.extend_from_slice(counts.as_slice());
+            previous = key;
+        }
+        self.record.clear();
+        if self.compressor.is_none() {
+            self.compressor = zstd::bulk::Compressor::new(LEVEL).ok();
+        }
+        self.compressed.clear();
+        self.compressed
+            .reserve(zstd::zstd_safe::compress_bound(self.raw.len()));
+        let compressed = self.compressor.as_mut().is_some_and(|compressor| {
+            compressor
+                .compress_to_buffer(&self.raw, &mut self.compressed)
+                .is_ok()
+        });
+        // zstd fails only without memory; the record is then kept raw.
+        if compressed {
+            self.record.push(ZSTD);
+            self.record.extend_from_slice(&self.compressed);
+        } else {
+            self.record.push(RAW);
+            self.record.extend_from_slice(&self.raw);
+        }
+        &self.record
+    }
+}
+
+/// The deltas of a record `Writer::record` wrote.
 pub(super) fn decode(record: &[u8]) -> Result<Vec<(Vec<u8>, Counts)>, StoreError> {
     let corrupt = |_| StoreError::Corrupt("journal record");
-    let mut cursor = Cursor::new(record);
-    let raw_len = cursor.number().map_err(corrupt)?;
-    let raw = if raw_len == 0 {
-        cursor.rest().to_vec()
-    } else {
-        // A record is one flush: never more than a few hundred megabytes.
-        let raw_len = usize::try_from(raw_len)
-            .ok()
-            .filter(|len| *len <= 1 << 31)
-            .ok_or(StoreError::Corrupt("journal record too large"))?;
-        zstd::bulk::decompress(cursor.rest(), raw_len)
-            .map_err(|_| StoreError::Corrupt("journal record does not decompress"))?
+    let (&codec, payload) = record
+        .split_first()
+        .ok_or(StoreError::Corrupt("empty journal record"))?;
+    let raw = match codec {
+        RAW => payload.to_vec(),
+        ZSTD => {
+            // A record is one flush: never more than a few hundred megabytes.
+            let size = zstd::zstd_safe::get_frame_content_size(payload)
+                .ok()
+                .flatten()
+                .filter(|size| *size <= 1 << 31)
+                .ok_or(StoreError::Corrupt("journal record without a fitting size"))?;
+            zstd::bulk::decompress(payload, size as usize)
+                .map_err(|_| StoreError::Corrupt("journal record does not decompress"))?
+        }
+        _ => return Err(StoreError::Corrupt("unknown journal record codec")),
     };
     let mut cursor = Cursor::new(&raw);
     let rows = cursor.number().map_err(corrupt)?;
@@ -207,6 +238,10 @@ mod tests {
         }
     }
 
+    fn encode(batch: &[(Vec<u8>, Counts)]) -> Vec<u8> {
+        Writer::default().record(batch).to_vec()
+    }
+
     #[test]
     fn a_record_gives_back_the_deltas_it_was_made_of() {
         let mut batch = vec![
@@ -221,6 +256,16 @@ mod tests {
         batch.reverse();
         assert_eq!(decode(&encode(&batch)).unwrap(), batch);
         assert_eq!(decode(&encode(&[])).unwrap(), Vec::new());
+        // One writer, record after record, reusing its buffers.
+        let mut writer = Writer::default();
+        let long: Vec<_> = (0..5_000)
+            .map(|n| (key(&format!("/p{n}"), 20_000), views(n)))
+            .collect();
+        for batch in [&long[..], &batch[..], &long[..10]] {
+            let record = writer.record(batch).to_vec();
+            assert_eq!(record[0], ZSTD);
+            assert_eq!(decode(&record).unwrap(), batch);
+        }
     }
 
     #[test]

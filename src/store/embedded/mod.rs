@@ -58,8 +58,8 @@ pub struct Embedded {
     last_reopen: Mutex<Option<Instant>>,
     /// Sums journaled and not yet in the open rows (see `journal`).
     pending: RwLock<journal::Pending>,
-    /// Held by whoever writes the journal or folds it: the next record's number.
-    journal: Mutex<u64>,
+    /// Held by whoever writes the journal or folds it.
+    journal: Mutex<journal::Writer>,
 }
 
 /// redb with a bounded page cache: its own default of 1 GiB would let
@@ -161,7 +161,7 @@ impl Embedded {
             writes_failing: AtomicBool::new(false),
             last_reopen: Mutex::new(None),
             pending: RwLock::new(journal::Pending::default()),
-            journal: Mutex::new(0),
+            journal: Mutex::new(journal::Writer::default()),
         }
     }
 
@@ -286,18 +286,17 @@ impl Embedded {
     /// when they are due. Once the record is written the flush is kept:
     /// a failed fold is logged and tried again at the next flush.
     pub fn apply(&self, batch: &[(Vec<u8>, Counts)]) -> Result<(), StoreError> {
-        let mut next = self.journal.lock().unwrap_or_else(|e| e.into_inner());
-        let record = journal::encode(batch);
+        let mut writer = self.journal.lock().unwrap_or_else(|e| e.into_inner());
+        let number = writer.next;
         let write = self.begin_write()?;
         write
             .open_table(journal::JOURNAL)
             .map_err(operation)?
-            .insert(*next, record.as_slice())
+            .insert(number, writer.record(batch))
             .map_err(|error| self.write_failed(error))?;
         by_prefix::unlist_touched(&write, batch)?;
         self.commit(write)?;
-        let number = *next;
-        *next += 1;
+        writer.next += 1;
         let due = {
             let mut pending = self.pending.write().unwrap_or_else(|e| e.into_inner());
             pending.add(number, batch);
@@ -361,7 +360,7 @@ impl Embedded {
     /// Folds the records a process left in the journal when it stopped
     /// between folds; called once, when the file is opened.
     pub(super) fn recover(&self) -> Result<(), StoreError> {
-        let mut next = self.journal.lock().unwrap_or_else(|e| e.into_inner());
+        let mut writer = self.journal.lock().unwrap_or_else(|e| e.into_inner());
         {
             let read = self.db()?.begin_read().map_err(operation)?;
             let table = read.open_table(journal::JOURNAL).map_err(operation)?;
@@ -369,7 +368,7 @@ impl Embedded {
             for entry in table.iter().map_err(operation)? {
                 let (number, record) = entry.map_err(operation)?;
                 pending.add(number.value(), &journal::decode(record.value())?);
-                *next = number.value() + 1;
+                writer.next = number.value() + 1;
             }
         }
         self.fold_held()
