@@ -1,7 +1,7 @@
 //! The stats API: `/api/v1/stats/{aggregate,timeseries,breakdown}` and
 //! `/api/v1/stats/realtime/visitors`, with bearer tokens per site; a public
 //! site, or a share link's secret (`share=`), reads them without a token
-//! and with small counts folded or withheld (promise 6, `query::fold`):
+//! and with small counts folded or withheld (promise 8, `query::fold`):
 //! breakdowns, totals, comparisons, series and their CSV alike.
 //!
 //! Response shapes follow the Plausible Stats API v1; a withheld number is
