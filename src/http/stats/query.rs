@@ -16,7 +16,8 @@ use hyper::{Request, StatusCode};
 use serde_json::json;
 
 use crate::calendar::Day;
-use crate::http::errors::{ApiError, json_response};
+use crate::http::errors::ApiError;
+use crate::http::respond;
 use crate::http::stats::access::{authorise, query_params};
 use crate::http::stats::csv::{CsvForm, Language};
 use crate::http::stats::{export, json};
@@ -63,7 +64,7 @@ async fn answer(
     let endpoint = match route {
         StatsRoute::Realtime => {
             let visitors = state.realtime.visitors(site.idx);
-            return Ok(json_response(
+            return Ok(respond::json(
                 StatusCode::OK,
                 &json!(realtime_shown(audience, visitors)),
             ));
@@ -99,9 +100,9 @@ async fn answer(
             });
         let (first, last) = (Day::new(range.first).date(), Day::new(range.last).date());
         let name = export::file_name(site.id.as_str(), what, first, last);
-        return Ok(crate::http::respond::csv(form.write(&answer), &name));
+        return Ok(respond::csv(form.write(&answer), &name));
     }
-    Ok(json_response(StatusCode::OK, &json::of(&answer)))
+    Ok(respond::json(StatusCode::OK, &json::of(&answer)))
 }
 
 async fn export_all(
@@ -133,7 +134,7 @@ async fn export_all(
         export::period_name(Day::new(range.first).date(), Day::new(range.last).date())
     );
     // Named after site and period (`gemeente.example-2026-11.zip`).
-    Ok(crate::http::respond::attachment(
+    Ok(respond::attachment(
         "application/zip",
         zipped,
         &format!("{name}.zip"),
