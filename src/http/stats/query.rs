@@ -113,7 +113,9 @@ async fn export_all(
     now_hour: i32,
 ) -> Result<Response, ApiError> {
     // A period or filter the panels cannot read is refused first; then
-    // whatever the aggregate would refuse, as the export always has.
+    // anything else the aggregate endpoint would refuse in the same
+    // parameters (`metrics`, `compare`, `interval`, `limit`, `page`), so an
+    // export link is held to the API's rules.
     let scope = StatsQuery::parse_scope(params, now_hour)?;
     StatsQuery::parse(Endpoint::Aggregate, params, now_hour)?;
     let range = scope.range;
