@@ -127,12 +127,23 @@ enum UserAction {
         password_stdin: bool,
     },
     /// Give a user a role on a site: SITE=ROLE.
-    Grant { name: String, grant: String },
+    Grant {
+        /// The user's sign-in name.
+        name: String,
+        /// SITE=ROLE, ROLE viewer or admin.
+        grant: String,
+    },
     /// Take a site away from a user.
-    Revoke { name: String, site: String },
+    Revoke {
+        /// The user's sign-in name.
+        name: String,
+        /// The site's id.
+        site: String,
+    },
     /// Give a user a new TOTP second factor and print its otpauth:// URI
     /// (for an authenticator app), or remove it with --off.
     Totp {
+        /// The user's sign-in name.
         name: String,
         /// Remove the second factor instead.
         #[arg(long)]
@@ -140,9 +151,15 @@ enum UserAction {
     },
     /// Lift a user's sign-in lockout from every network (written to the
     /// audit log).
-    Unlock { name: String },
+    Unlock {
+        /// The user's sign-in name.
+        name: String,
+    },
     /// Remove a user (their sessions end).
-    Remove { name: String },
+    Remove {
+        /// The user's sign-in name.
+        name: String,
+    },
     /// List users: name, second factor, roles.
     List,
 }
