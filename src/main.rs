@@ -41,12 +41,14 @@ enum Command {
     /// Check a configuration (sites, patterns, country database) and exit;
     /// warn about what the privacy page's register entry lacks.
     CheckConfig {
+        /// TOML configuration file; without one, defaults and KRUIMEL_* variables apply.
         #[arg(long, short, env = "KRUIMEL_CONFIG")]
         config: Option<PathBuf>,
     },
     /// Exit 0 when the server of this configuration answers /healthz on its
     /// admin listener within two seconds, 1 otherwise (container health checks).
     Healthcheck {
+        /// TOML configuration file; without one, defaults and KRUIMEL_* variables apply.
         #[arg(long, short, env = "KRUIMEL_CONFIG")]
         config: Option<PathBuf>,
     },
@@ -75,6 +77,7 @@ enum Command {
     },
     /// Manage dashboard users (the users file; see `[dashboard]`).
     User {
+        /// TOML configuration file: the users file is `dashboard.users_file`, or `users.toml` in the data directory.
         #[arg(long, short, env = "KRUIMEL_CONFIG", global = true)]
         config: Option<PathBuf>,
         #[command(subcommand)]
@@ -84,6 +87,7 @@ enum Command {
     /// refuses to start on one). Stop the server first and keep a copy of
     /// the file: a converted file cannot be read by the earlier version.
     Migrate {
+        /// TOML configuration file; without one, defaults and KRUIMEL_* variables apply.
         #[arg(long, short, env = "KRUIMEL_CONFIG")]
         config: Option<PathBuf>,
         /// Report what the file holds and what converting it would do;
@@ -103,6 +107,7 @@ enum UserAction {
     /// Add a user; the password is asked for on the terminal, twice, or
     /// read from stdin with --password-stdin.
     Add {
+        /// The user's sign-in name.
         name: String,
         /// SITE=ROLE, ROLE viewer or admin; repeat for more sites.
         #[arg(long = "site")]
@@ -114,6 +119,7 @@ enum UserAction {
     },
     /// Set a user's password (their sessions end).
     Passwd {
+        /// The user's sign-in name.
         name: String,
         /// Read the password from the first line of stdin instead of asking
         /// on the terminal (scripts, containers, CI).
@@ -121,21 +127,39 @@ enum UserAction {
         password_stdin: bool,
     },
     /// Give a user a role on a site: SITE=ROLE.
-    Grant { name: String, grant: String },
+    Grant {
+        /// The user's sign-in name.
+        name: String,
+        /// SITE=ROLE, ROLE viewer or admin.
+        grant: String,
+    },
     /// Take a site away from a user.
-    Revoke { name: String, site: String },
+    Revoke {
+        /// The user's sign-in name.
+        name: String,
+        /// The site's id.
+        site: String,
+    },
     /// Give a user a new TOTP second factor and print its otpauth:// URI
     /// (for an authenticator app), or remove it with --off.
     Totp {
+        /// The user's sign-in name.
         name: String,
+        /// Remove the second factor instead.
         #[arg(long)]
         off: bool,
     },
     /// Lift a user's sign-in lockout from every network (written to the
     /// audit log).
-    Unlock { name: String },
+    Unlock {
+        /// The user's sign-in name.
+        name: String,
+    },
     /// Remove a user (their sessions end).
-    Remove { name: String },
+    Remove {
+        /// The user's sign-in name.
+        name: String,
+    },
     /// List users: name, second factor, roles.
     List,
 }

@@ -1,6 +1,6 @@
 //! Consent receipts: a random id, and the history of a visitor's choices.
 //!
-//! Promise 8: a receipt holds the id, the site, and per choice its time (to
+//! Promise 9: a receipt holds the id, the site, and per choice its time (to
 //! the second), the policy and banner versions, the language, the
 //! categories granted and denied and how the choice was made. Nothing
 //! about the visitor's browser or address.

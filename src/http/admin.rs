@@ -16,7 +16,8 @@ use hyper::header::{self, HeaderMap};
 use hyper::{Method, Request, StatusCode};
 use serde_json::json;
 
-use super::errors::{ApiError, json_response};
+use super::errors::ApiError;
+use super::respond;
 use super::{AppState, Response, Route};
 use crate::config::TokenHash;
 use crate::reload::ReloadError;
@@ -74,12 +75,12 @@ pub(super) async fn handle(
         return ApiError::MethodNotAllowed("GET, HEAD").response();
     }
     match route {
-        Route::Healthz => json_response(StatusCode::OK, &json!({ "status": "ok" })),
+        Route::Healthz => respond::json(StatusCode::OK, &json!({ "status": "ok" })),
         Route::Readyz => readiness(&state).await,
         Route::Metrics => {
             let ready = readiness_failures(&state).await.is_empty();
             state.metrics.ready.set(i64::from(ready));
-            super::respond::respond(
+            respond::respond(
                 StatusCode::OK,
                 Some("text/plain; version=0.0.4; charset=utf-8"),
                 state.metrics.render(),
@@ -94,7 +95,7 @@ async fn reload(state: Arc<AppState>) -> Response {
         .await
         .unwrap_or(Err(ReloadError::Stopped));
     match reloaded {
-        Ok(reloaded) => json_response(
+        Ok(reloaded) => respond::json(
             StatusCode::OK,
             &json!({
                 "status": "reloaded",
@@ -111,12 +112,12 @@ async fn readiness(state: &Arc<AppState>) -> Response {
     let failed = readiness_failures(state).await;
     let warnings = readiness_warnings(state);
     if failed.is_empty() {
-        json_response(
+        respond::json(
             StatusCode::OK,
             &json!({ "status": "ready", "failed": [], "warnings": warnings }),
         )
     } else {
-        json_response(
+        respond::json(
             StatusCode::SERVICE_UNAVAILABLE,
             &json!({ "status": "not_ready", "failed": failed, "warnings": warnings }),
         )

@@ -161,7 +161,7 @@ impl ApiError {
 
     pub(crate) fn response(&self) -> Response {
         let body = serde_json::json!({ "code": self.code(), "message": self.to_string() });
-        let mut response = json_response(self.status(), &body);
+        let mut response = super::respond::json(self.status(), &body);
         if let ApiError::MethodNotAllowed(allow) = self {
             response
                 .headers_mut()
@@ -191,8 +191,4 @@ impl ApiError {
         }
         response
     }
-}
-
-pub(super) fn json_response(status: StatusCode, body: &serde_json::Value) -> Response {
-    super::respond::json(status, body)
 }

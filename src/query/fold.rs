@@ -1,4 +1,4 @@
-//! Promise 6: small counts are not published. Whatever is read without the
+//! Promise 8: small counts are not published. Whatever is read without the
 //! site's own credentials (a public site, a share link) is built from
 //! published cells only, the way a statistics office publishes a table:
 //!

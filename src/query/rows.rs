@@ -44,7 +44,7 @@ pub(crate) fn metric_value(metric: Metric, counts: &Counts, base: i64) -> f64 {
 }
 
 /// Percent with one decimal; 0 where nobody was there to convert.
-pub(crate) fn rate(converted: i64, visitors: i64) -> f64 {
+fn rate(converted: i64, visitors: i64) -> f64 {
     if visitors <= 0 {
         return 0.0;
     }

@@ -201,6 +201,12 @@ async fn the_export_zip_holds_every_panel_of_the_period() {
     )
     .await;
     assert_eq!(bad.status(), 400);
+    // What the aggregate endpoint refuses in the same parameters, the
+    // export refuses too.
+    for refused in ["metrics=nonsense", "compare=yesterday", "interval=minute"] {
+        let path = format!("export?site_id={SITE}&period=7d&{refused}");
+        assert_eq!(fetch(&app, &path, true).await.status(), 400, "{refused}");
+    }
     let foreign = fetch(&app, "export?site_id=elders.example&period=7d", true).await;
     assert_eq!(foreign.status(), 401);
 }

@@ -15,7 +15,8 @@ use serde_json::json;
 use crate::accounts::Role;
 use crate::http::body::read_limited;
 use crate::http::dashboard::auth::{audit, csrf_ok, over_tls, same_origin, secure, signed_in};
-use crate::http::errors::{ApiError, json_response};
+use crate::http::errors::ApiError;
+use crate::http::respond;
 use crate::http::store_call::store_call;
 use crate::http::{AppState, Response};
 use crate::store::sharing::ShareLink;
@@ -138,7 +139,7 @@ async fn handle(
                 "ok",
                 &user.name,
             );
-            Ok(json_response(
+            Ok(respond::json(
                 StatusCode::CREATED,
                 &json!({
                     "id": link.id,
@@ -167,7 +168,7 @@ async fn handle(
             if !revoked {
                 return Err(ApiError::NotFound);
             }
-            Ok(crate::http::respond::empty(StatusCode::NO_CONTENT))
+            Ok(respond::empty(StatusCode::NO_CONTENT))
         }
         _ => {
             let links = store_call("share links", move || store.share_links(&site_id)).await?;
@@ -177,7 +178,7 @@ async fn handle(
                     json!({ "id": link.id, "name": link.name, "created": link.created, "created_by": link.created_by })
                 })
                 .collect();
-            Ok(json_response(
+            Ok(respond::json(
                 StatusCode::OK,
                 &json!({ "share_links": shown }),
             ))

@@ -22,7 +22,8 @@ use crate::accounts::lockout::{Attempt, Failure};
 use crate::accounts::{LoginSession, Role, User, password};
 use crate::config::SecureCookies;
 use crate::http::body::read_limited;
-use crate::http::errors::{ApiError, json_response};
+use crate::http::errors::ApiError;
+use crate::http::respond;
 use crate::http::store_call::store_call;
 use crate::http::{AppState, Response};
 
@@ -299,7 +300,7 @@ async fn sign_in(
     })
     .await?;
     audit(state, peer, headers, "login", "dashboard", "ok", &user.name);
-    let mut response = json_response(StatusCode::OK, &session_body(state, user, &session));
+    let mut response = respond::json(StatusCode::OK, &session_body(state, user, &session));
     let cookie = format!(
         "{}={token}; Path=/; HttpOnly; SameSite=Strict{}",
         cookie_name(tls),
@@ -361,7 +362,7 @@ async fn end_session(
         "ok",
         &session.user,
     );
-    let mut response = crate::http::respond::empty(StatusCode::NO_CONTENT);
+    let mut response = respond::empty(StatusCode::NO_CONTENT);
     let expired = format!(
         "{}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{}",
         cookie_name(tls),
@@ -389,7 +390,7 @@ pub(in crate::http) async fn session(
     let tls = over_tls(state, peer, request.headers());
     let mut response = match signed_in(state, request.headers(), tls).await {
         Ok(Some((session, user))) => {
-            json_response(StatusCode::OK, &session_body(state, &user, &session))
+            respond::json(StatusCode::OK, &session_body(state, &user, &session))
         }
         Ok(None) => ApiError::Unauthorized.response(),
         Err(error) => error.response(),

@@ -18,7 +18,8 @@ use serde_json::json;
 
 use crate::consent::{ChoiceRequest, Mode, Notice, Receipt, ReceiptId, Terms};
 use crate::http::body::read_limited;
-use crate::http::errors::{ApiError, json_response};
+use crate::http::errors::ApiError;
+use crate::http::respond;
 use crate::http::store_call::store_call;
 use crate::http::{AppState, Response, conditional, ingest::cors, pages::receipt as receipt_page};
 
@@ -152,7 +153,7 @@ async fn record(
     } else {
         StatusCode::OK
     };
-    let mut response = json_response(
+    let mut response = respond::json(
         status,
         &json!({
             "receipt": id,
@@ -269,7 +270,7 @@ async fn kept(state: &Arc<AppState>, id: ReceiptId) -> Result<Response, ApiError
 }
 
 fn no_content() -> Response {
-    crate::http::respond::empty(StatusCode::NO_CONTENT)
+    respond::empty(StatusCode::NO_CONTENT)
 }
 
 /// A page about a stored receipt (`render`), or the page that says there is
@@ -328,7 +329,7 @@ async fn show(state: &Arc<AppState>, id: ReceiptId) -> Result<Response, ApiError
     let receipt = store_call("consent", move || store.receipt(id))
         .await?
         .ok_or(ApiError::ReceiptNotFound)?;
-    Ok(json_response(StatusCode::OK, &shown(&receipt)))
+    Ok(respond::json(StatusCode::OK, &shown(&receipt)))
 }
 
 async fn erase(state: &Arc<AppState>, id: ReceiptId) -> Result<Response, ApiError> {

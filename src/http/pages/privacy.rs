@@ -7,14 +7,15 @@ use hyper::{Request, StatusCode};
 use serde_json::Value as Json;
 
 use crate::disclosure;
-use crate::http::errors::{ApiError, json_response};
+use crate::http::errors::ApiError;
 use crate::http::pages::page::{self, escape};
+use crate::http::respond;
 use crate::http::{AppState, Response};
 
 const STYLESHEET: &str = include_str!("assets/kruimel.css");
 
 pub(in crate::http) fn stylesheet() -> Response {
-    let mut response = crate::http::respond::respond(
+    let mut response = respond::respond(
         StatusCode::OK,
         Some("text/css; charset=utf-8"),
         bytes::Bytes::from_static(STYLESHEET.as_bytes()),
@@ -44,7 +45,7 @@ pub(in crate::http) fn serve<B>(state: &AppState, request: &Request<B>) -> Respo
         state.pipeline.has_countries(),
     );
     if json {
-        let mut response = json_response(StatusCode::OK, &page);
+        let mut response = respond::json(StatusCode::OK, &page);
         response
             .headers_mut()
             .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));

@@ -12,7 +12,8 @@ use serde_json::{Map, Value as Json, json};
 
 use crate::calendar::Day;
 use crate::consent::Method;
-use crate::http::errors::{ApiError, json_response};
+use crate::http::errors::ApiError;
+use crate::http::respond;
 use crate::http::stats::access::{authorise, query_params};
 use crate::http::store_call::store_call;
 use crate::http::{AppState, Response};
@@ -56,9 +57,9 @@ async fn answer(
     .await?;
     let rows = rows(&tallies);
     if params.get("format").is_some_and(|format| format == "csv") {
-        return Ok(crate::http::respond::csv(csv(&rows), "consent"));
+        return Ok(respond::csv(csv(&rows), "consent"));
     }
-    Ok(json_response(StatusCode::OK, &json!({ "results": rows })))
+    Ok(respond::json(StatusCode::OK, &json!({ "results": rows })))
 }
 
 /// The rows flat, for a spreadsheet: date, banner version, choices, one

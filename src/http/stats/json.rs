@@ -48,7 +48,7 @@ pub(in crate::http) fn of(answer: &Answer) -> Json {
 }
 
 /// A figure as a JSON number, or `null`.
-pub(in crate::http) fn figure(figure: Figure) -> Json {
+fn figure(figure: Figure) -> Json {
     match figure {
         Figure::Withheld => Json::Null,
         Figure::Whole(value) => json!(value),

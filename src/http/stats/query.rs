@@ -1,7 +1,7 @@
 //! The stats API: `/api/v1/stats/{aggregate,timeseries,breakdown}` and
 //! `/api/v1/stats/realtime/visitors`, with bearer tokens per site; a public
 //! site, or a share link's secret (`share=`), reads them without a token
-//! and with small counts folded or withheld (promise 6, `query::fold`):
+//! and with small counts folded or withheld (promise 8, `query::fold`):
 //! breakdowns, totals, comparisons, series and their CSV alike.
 //!
 //! Response shapes follow the Plausible Stats API v1; a withheld number is
@@ -16,7 +16,8 @@ use hyper::{Request, StatusCode};
 use serde_json::json;
 
 use crate::calendar::Day;
-use crate::http::errors::{ApiError, json_response};
+use crate::http::errors::ApiError;
+use crate::http::respond;
 use crate::http::stats::access::{authorise, query_params};
 use crate::http::stats::csv::{CsvForm, Language};
 use crate::http::stats::{export, json};
@@ -63,7 +64,7 @@ async fn answer(
     let endpoint = match route {
         StatsRoute::Realtime => {
             let visitors = state.realtime.visitors(site.idx);
-            return Ok(json_response(
+            return Ok(respond::json(
                 StatusCode::OK,
                 &json!(realtime_shown(audience, visitors)),
             ));
@@ -99,9 +100,9 @@ async fn answer(
             });
         let (first, last) = (Day::new(range.first).date(), Day::new(range.last).date());
         let name = export::file_name(site.id.as_str(), what, first, last);
-        return Ok(crate::http::respond::csv(form.write(&answer), &name));
+        return Ok(respond::csv(form.write(&answer), &name));
     }
-    Ok(json_response(StatusCode::OK, &json::of(&answer)))
+    Ok(respond::json(StatusCode::OK, &json::of(&answer)))
 }
 
 async fn export_all(
@@ -112,7 +113,9 @@ async fn export_all(
     now_hour: i32,
 ) -> Result<Response, ApiError> {
     // A period or filter the panels cannot read is refused first; then
-    // whatever the aggregate would refuse, as the export always has.
+    // anything else the aggregate endpoint would refuse in the same
+    // parameters (`metrics`, `compare`, `interval`, `limit`, `page`), so an
+    // export link is held to the API's rules.
     let scope = StatsQuery::parse_scope(params, now_hour)?;
     StatsQuery::parse(Endpoint::Aggregate, params, now_hour)?;
     let range = scope.range;
@@ -133,7 +136,7 @@ async fn export_all(
         export::period_name(Day::new(range.first).date(), Day::new(range.last).date())
     );
     // Named after site and period (`gemeente.example-2026-11.zip`).
-    Ok(crate::http::respond::attachment(
+    Ok(respond::attachment(
         "application/zip",
         zipped,
         &format!("{name}.zip"),
