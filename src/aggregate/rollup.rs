@@ -135,28 +135,40 @@ impl Rollup {
             }
         }
         let mut pending: usize = work.iter().map(|(_, months)| months.len()).sum();
-        let due = pending;
+        let (due, mut written) = (pending, 0);
         self.metrics.rollup_pending.set(pending as i64);
         for (site, months) in work {
             for month in months {
                 if closing.load(Ordering::Acquire) {
                     return;
                 }
-                if !self.roll_up(site, month) {
+                let Some(rows) = self.roll_up(site, month) else {
                     break;
-                }
+                };
+                written += rows;
                 pending -= 1;
                 self.metrics.rollup_pending.set(pending as i64);
             }
         }
-        match due {
-            0 => tracing::debug!("monthly roll-up pass finished, nothing due"),
-            _ => tracing::info!(due, pending, "monthly roll-up pass finished"),
+        // Months without rows (a fresh database lists 24) are no news.
+        match written {
+            0 => tracing::debug!(
+                due,
+                pending,
+                "monthly roll-up pass finished, no rows written"
+            ),
+            _ => tracing::info!(
+                due,
+                pending,
+                rows = written,
+                "monthly roll-up pass finished"
+            ),
         }
     }
 
-    /// Whether the site's next month may follow.
-    fn roll_up(&self, site: &Site, month: i32) -> bool {
+    /// The monthly rows written, or `None` when the site's next month may
+    /// not follow (another instance holds it, or the store failed).
+    fn roll_up(&self, site: &Site, month: i32) -> Option<u64> {
         let started = Instant::now();
         match self.store.roll_up(
             site.id.as_str(),
@@ -171,13 +183,13 @@ impl Rollup {
                 if rows > 0 {
                     tracing::info!(site = %site.id, %month, rows, seconds, "month rolled up");
                 }
-                true
+                Some(rows)
             }
             // Another instance is rolling this site up.
-            Ok(None) => false,
+            Ok(None) => None,
             Err(error) => {
                 self.failed(site, &error);
-                false
+                None
             }
         }
     }

@@ -140,7 +140,7 @@ fn pageviews_move_no_goal_rows_and_a_goal_moves_a_row_per_breakdown() {
         visitors(&again, Dim::EntryPage),
         Some(("/afval".into(), 0, 1))
     );
-    // The cost: printed for the record in ARCHITECTURE.md.
+    // The cost: printed for the record in docs/modules.md.
     println!(
         "rows per hit: pageview {} / {}; goal event {} ({} under the goal); \
          credit questions: pageview {}, goal {}",

@@ -126,7 +126,7 @@ impl Running {
         }
     }
 
-    /// Deletes consent receipts whose retention ended (promise 7).
+    /// Deletes consent receipts whose retention ended (promise 6).
     fn expire_receipts(&mut self, now: i64) {
         match self.parts.store.purge_receipts(now) {
             Ok(removed) => {

@@ -1,7 +1,7 @@
 //! Consent storage, on either backend: receipts, archived notices and the
 //! daily consent counts (choices per method and per category, per banner
 //! version). Receipts are the one thing stored per visitor choice; they
-//! hold no personal data (promise 8) and are deleted at their expiry.
+//! hold no personal data (promise 9) and are deleted at their expiry.
 
 use super::{Store, StoreError};
 use crate::consent::{Choice, Notice, Receipt, ReceiptId};

@@ -55,12 +55,19 @@ fn help_documents_password_stdin() {
     }
 }
 
-/// Starts the binary with text logs into a file, waits for the first
-/// roll-up pass, stops it, and returns the log.
+/// Starts the binary with text logs into a file (the roll-up's at debug
+/// level, so its quiet passes show), waits for the first roll-up pass,
+/// stops it, and returns the log.
 async fn text_log_of_a_fresh_start(extra_env: &[(String, String)]) -> String {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("kruimel.log");
-    let mut env = vec![("KRUIMEL_LOG__FORMAT".to_owned(), "text".to_owned())];
+    let mut env = vec![
+        ("KRUIMEL_LOG__FORMAT".to_owned(), "text".to_owned()),
+        (
+            "KRUIMEL_LOG__LEVEL".to_owned(),
+            "info,kruimel::aggregate::rollup=debug".to_owned(),
+        ),
+    ];
     env.extend_from_slice(extra_env);
     let server = ServerProcess::start_with(&dir.path().join("data"), &log, &env).await;
     for _ in 0..500 {
@@ -82,6 +89,14 @@ async fn text_logs_to_a_file_carry_no_colour_and_a_fresh_database_no_empty_roll_
         "the first pass did not run: {log}"
     );
     assert!(!log.contains('\u{1b}'), "ANSI escapes in a file: {log:?}");
+    let quiet = log
+        .lines()
+        .find(|line| line.contains("roll-up pass finished"))
+        .unwrap();
+    assert!(
+        quiet.contains("DEBUG") && quiet.contains("no rows written"),
+        "a pass that wrote nothing was announced: {quiet}"
+    );
     assert!(
         !log.contains("month rolled up"),
         "empty months were announced: {log}"
