@@ -95,7 +95,9 @@ impl Facts {
                 .iter()
                 .map(|pattern| pattern.name.clone())
                 .collect(),
-            shared_state: config.store.backend == Backend::Redis,
+            // With visitor affinity each instance keeps its visitors and salts.
+            shared_state: config.store.backend == Backend::Redis
+                && !config.store.redis.visitor_affinity,
         }
     }
 

@@ -114,6 +114,22 @@ fn the_page_reports_the_settings_in_force() {
 }
 
 #[test]
+fn the_page_says_where_salts_and_visitor_state_live() {
+    let site = site("");
+    let said = |toml: &str| {
+        let facts = Facts::from_config(&toml::from_str(toml).unwrap());
+        disclose(&facts, &site, "nl", false)["settings"]["visitor_state"].clone()
+    };
+    assert_eq!(said(""), "memory");
+    assert_eq!(said("[store]\nbackend = \"redis\""), "redis");
+    assert_eq!(
+        said("[store]\nbackend = \"redis\"\nredis = { visitor_affinity = true }"),
+        "memory",
+        "with visitor affinity each instance keeps them in memory"
+    );
+}
+
+#[test]
 fn the_register_entry_has_the_article_30_fields_in_order_in_both_languages() {
     for extra in [
         "",
