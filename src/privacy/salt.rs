@@ -173,6 +173,18 @@ impl SaltBook {
         }
     }
 
+    /// The salt to offer as the shared one for `day`: for today, the one
+    /// this instance hashes with, made now if no beacon has made it yet, so
+    /// the beacons hashed while the offer is on its way use the salt offered
+    /// (a fresh key offered beside it would replace it on arrival, and the
+    /// same person would count twice); for a later day, a fresh one.
+    pub(crate) fn offer(&self, site: &Site, day: i32, at: Moment) -> SaltKey {
+        if day == at.day {
+            return self.salts_for(site, at).current;
+        }
+        self.current_key(site, day).unwrap_or_else(SaltKey::random)
+    }
+
     /// The salt this instance uses for `day`, to offer as the shared one.
     pub(crate) fn current_key(&self, site: &Site, day: i32) -> Option<SaltKey> {
         let book = self
@@ -330,6 +342,27 @@ mod tests {
         let later = book.salts_for(site, site.moment(at("2026-11-23T23:40:00Z")));
         assert!(later.previous.is_none());
         assert_eq!(later.current.bytes(), after.current.bytes());
+    }
+
+    #[test]
+    fn todays_offer_is_the_salt_beacons_are_hashed_with_before_and_after_it() {
+        let sites = sites();
+        let site = sites.iter().next().unwrap();
+        let noon = site.moment(at("2026-11-23T11:00:00Z"));
+        // The offer made before any beacon, and a beacon hashed while it is
+        // on its way, use one salt; so does a beacon that came first.
+        let book = SaltBook::new(1, 1800);
+        let offered = book.offer(site, noon.day, noon);
+        let hashed = book.salts_for(site, noon).current;
+        assert_eq!(offered.bytes(), hashed.bytes());
+        book.install_shared(site, noon.day, offered, noon);
+        assert_eq!(book.salts_for(site, noon).current.bytes(), hashed.bytes());
+        let book = SaltBook::new(1, 1800);
+        let hashed = book.salts_for(site, noon).current;
+        assert_eq!(book.offer(site, noon.day, noon).bytes(), hashed.bytes());
+        // Tomorrow's offer is a salt of its own, used from midnight.
+        let tomorrow = book.offer(site, noon.day + 1, noon);
+        assert_ne!(tomorrow.bytes(), hashed.bytes());
     }
 
     #[test]

@@ -55,7 +55,7 @@ impl SharedSalts {
                 if book.has_shared(site, day) {
                     continue;
                 }
-                let offer = book.current_key(site, day).unwrap_or_else(SaltKey::random);
+                let offer = book.offer(site, day, at);
                 let key = self.fetch(site, day, &offer, at.unix)?;
                 book.install_shared(site, day, key, at);
             }
