@@ -145,37 +145,57 @@ async fn start_with(
     ServerProcess::start_with(&data, &dir.path().join(format!("{name}.log")), &env).await
 }
 
+/// One instance's answers to the script, routed as given.
+async fn answers_of_one(backend: &Backend, dir: &tempfile::TempDir, route: Route) -> Vec<Value> {
+    let single = start(backend, dir, "single").await;
+    let accepted = play(&[&single], route).await;
+    assert_eq!(accepted, SCRIPTED, "every scripted beacon is accepted");
+    wait_for_pageviews(&single, SCRIPTED).await;
+    answers(&single).await
+}
+
+/// Plays the script across two instances and checks that both answer
+/// exactly as one instance did, with one visit per scripted visitor.
+async fn answer_as_one(first: &ServerProcess, second: &ServerProcess, route: Route, one: &[Value]) {
+    assert_eq!(play(&[first, second], route).await, SCRIPTED);
+    wait_for_pageviews(first, SCRIPTED).await;
+    let from_first = answers(first).await;
+    assert_eq!(
+        from_first,
+        answers(second).await,
+        "both read the same counts"
+    );
+    for (got, want) in from_first.iter().zip(one) {
+        assert_eq!(got, want);
+    }
+    assert_eq!(
+        from_first[0]["results"]["visits"]["value"], 30,
+        "each visitor's visit stayed one"
+    );
+}
+
+/// The scripted beacons: 30 visitors, one to four pageviews each.
+const SCRIPTED: i64 = 73;
+
+/// Every key name the backend's Redis holds.
+fn keys_in(backend: &Backend) -> Vec<String> {
+    backend.dump().into_iter().map(|(key, _)| key).collect()
+}
+
+/// What the shared hot state's keys hold after the site's tag: visits,
+/// credits, the open visits of a day and the day's salt.
+const HOT_STATE: [&str; 4] = ["}:v:", "}:c:", "}:open:", "}:salt:"];
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_instances_sharing_one_redis_count_exactly_as_one() {
     let dir = tempfile::tempdir().unwrap();
-
-    let alone = Backend::redis();
-    let single = start(&alone, &dir, "single").await;
-    let expected_pageviews = play(&[&single], hopping).await;
-    assert_eq!(expected_pageviews, 73, "every scripted beacon is accepted");
-    wait_for_pageviews(&single, expected_pageviews).await;
-    let expected = answers(&single).await;
-
+    // Every visit hops between instances.
+    let one = answers_of_one(&Backend::redis(), &dir, hopping).await;
     let shared = Backend::redis();
     let first = start(&shared, &dir, "first").await;
     let second = start(&shared, &dir, "second").await;
-    assert_eq!(play(&[&first, &second], hopping).await, expected_pageviews);
-    wait_for_pageviews(&first, expected_pageviews).await;
-    let from_first = answers(&first).await;
-    assert_eq!(
-        from_first,
-        answers(&second).await,
-        "both read the same counts"
-    );
-    for (got, want) in from_first.iter().zip(&expected) {
-        assert_eq!(got, want);
-    }
-    let visits = &from_first[0]["results"]["visits"]["value"];
-    assert_eq!(
-        visits, 30,
-        "each visit hopped between instances and stayed one"
-    );
-    let keys: Vec<String> = shared.dump().into_iter().map(|(key, _)| key).collect();
+    answer_as_one(&first, &second, hopping, &one).await;
+    let keys = keys_in(&shared);
     for state in HOT_STATE {
         assert!(
             keys.iter().any(|key| key.contains(state)),
@@ -184,42 +204,17 @@ async fn two_instances_sharing_one_redis_count_exactly_as_one() {
     }
 }
 
-/// What the shared hot state's keys hold after the site's tag: visits,
-/// credits, the open visits of a day and the day's salt.
-const HOT_STATE: [&str; 4] = ["}:v:", "}:c:", "}:open:", "}:salt:"];
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_instances_with_visitor_affinity_count_exactly_as_one_and_share_only_counts() {
     let dir = tempfile::tempdir().unwrap();
-
-    let single = start(&Backend::Embedded, &dir, "single").await;
-    let expected_pageviews = play(&[&single], by_network).await;
-    assert_eq!(expected_pageviews, 73, "every scripted beacon is accepted");
-    wait_for_pageviews(&single, expected_pageviews).await;
-    let expected = answers(&single).await;
-
+    let one = answers_of_one(&Backend::Embedded, &dir, by_network).await;
     let shared = Backend::redis();
     let affinity = [("KRUIMEL_STORE__REDIS__VISITOR_AFFINITY", "true")];
     let first = start_with(&shared, &dir, "first", &affinity).await;
     let second = start_with(&shared, &dir, "second", &affinity).await;
-    assert_eq!(
-        play(&[&first, &second], by_network).await,
-        expected_pageviews
-    );
-    wait_for_pageviews(&first, expected_pageviews).await;
-    let from_first = answers(&first).await;
-    assert_eq!(
-        from_first,
-        answers(&second).await,
-        "both read the same counts"
-    );
-    for (got, want) in from_first.iter().zip(&expected) {
-        assert_eq!(got, want);
-    }
-    assert_eq!(from_first[0]["results"]["visits"]["value"], 30);
-
+    answer_as_one(&first, &second, by_network, &one).await;
     // Visitors, visits, credits and salts stayed in each instance's memory.
-    let keys: Vec<String> = shared.dump().into_iter().map(|(key, _)| key).collect();
+    let keys = keys_in(&shared);
     assert!(!keys.is_empty(), "the counts are in Redis");
     for state in HOT_STATE {
         assert!(
