@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use redb::TableDefinition;
 
 use crate::store::StoreError;
-use crate::store::schema::{Counts, RowPrefix, split_row};
+use crate::store::schema::{Counts, RowPrefix};
 use crate::store::segment::{Cursor, put_varint};
 
 /// Record number → one flush's deltas (see `encode`).
@@ -91,8 +91,7 @@ impl Pending {
             return Ok(());
         }
         let encoded = prefix.encode();
-        let start = prefix.bucket_start(first);
-        let end = last.checked_add(1).map(|after| prefix.bucket_start(after));
+        let (start, end) = super::bucket_range(prefix, (first, last));
         let upper = match &end {
             Some(end) => Bound::Excluded(end.as_slice()),
             None => Bound::Unbounded,
@@ -101,10 +100,10 @@ impl Pending {
             .rows
             .range::<[u8], _>((Bound::Included(start.as_slice()), upper));
         for (key, counts) in range {
-            let Some(after) = key.strip_prefix(encoded.as_slice()) else {
+            let Some(row) = super::row_under(&encoded, key) else {
                 break;
             };
-            let (bucket, text) = split_row(after).map_err(StoreError::Corrupt)?;
+            let (bucket, text) = row?;
             each(bucket, text, *counts);
         }
         Ok(())

@@ -489,24 +489,37 @@ fn each_open(
     mut each: impl FnMut(i32, &str, Counts),
 ) -> Result<(), StoreError> {
     let encoded = prefix.encode();
-    let start = prefix.bucket_start(first);
-    let range = match last.checked_add(1) {
-        Some(after) => table.range(start.as_slice()..prefix.bucket_start(after).as_slice()),
+    let (start, end) = bucket_range(prefix, (first, last));
+    let range = match &end {
+        Some(end) => table.range(start.as_slice()..end.as_slice()),
         None => table.range(start.as_slice()..),
     }
     .map_err(operation)?;
     for entry in range {
         let (key, value) = entry.map_err(operation)?;
-        // The prefix is self-delimiting (lengths before texts), so a key
-        // that starts with its bytes is a row under it.
-        let Some(after) = key.value().strip_prefix(encoded.as_slice()) else {
+        let Some(row) = row_under(&encoded, key.value()) else {
             break;
         };
-        let (bucket, text) = split_row(after).map_err(StoreError::Corrupt)?;
+        let (bucket, text) = row?;
         let counts = Counts::decode(value.value()).ok_or(StoreError::Corrupt("counts length"))?;
         each(bucket, text, counts);
     }
     Ok(())
+}
+
+/// Where the keys under `prefix` with a bucket in `first..=last` start,
+/// and where they end (`None`: after the last bucket there is).
+fn bucket_range(prefix: &RowPrefix, (first, last): (i32, i32)) -> (Vec<u8>, Option<Vec<u8>>) {
+    let end = last.checked_add(1).map(|after| prefix.bucket_start(after));
+    (prefix.bucket_start(first), end)
+}
+
+/// A key's bucket and text, when the key is a row under the encoded
+/// prefix: the prefix is self-delimiting (lengths before texts), so a key
+/// that starts with its bytes is one.
+fn row_under<'k>(encoded: &[u8], key: &'k [u8]) -> Option<Result<(i32, &'k str), StoreError>> {
+    let after = key.strip_prefix(encoded)?;
+    Some(split_row(after).map_err(StoreError::Corrupt))
 }
 
 /// Two row lists in (bucket, value) order as one, rows of the same key summed.
