@@ -256,6 +256,7 @@ pub async fn run_with_clock(
         metrics,
         clock,
         config: config.aggregate.clone(),
+        write_every: config.write_every(),
         distinct: config.limits.distinct_values_per_day.clone(),
         shared,
     }

@@ -2,8 +2,9 @@
 //!
 //! One thread receives hits from the bounded queue, runs them through
 //! `sessions`, turns them into count deltas (`scopes`) and flushes the
-//! deltas to the store in one transaction per interval, earlier when many
-//! are pending, and once more when the queue closes. It also sweeps the
+//! deltas to the store in one transaction per interval (on Redis, per
+//! `store.redis.write_interval_ms`), earlier when many are pending, and
+//! once more when the queue closes. It also sweeps the
 //! hot state and the salts, publishes realtime visitor counts, and runs
 //! the retention job; `rollup` sums finished months on a thread of its
 //! own. With the Redis backend the hot state is shared and
@@ -64,6 +65,11 @@ pub(crate) struct Aggregator {
     pub metrics: Arc<Metrics>,
     pub clock: Clock,
     pub config: AggregateConfig,
+    /// How long count deltas merge before they are written: one flush
+    /// interval on the embedded store, `store.redis.write_interval_ms` on
+    /// Redis, where each write is a script call on a server every instance
+    /// shares.
+    pub write_every: Duration,
     /// The daily cap on distinct values per site and property.
     pub distinct: DistinctValues,
     /// The shared hot state, with the Redis backend.
@@ -82,6 +88,8 @@ struct Running {
     /// Whether the last store call failed, so failures are logged once.
     failing: bool,
     ticks: u64,
+    /// Ticks between writes of the deltas (at least one).
+    write_every_ticks: u64,
 }
 
 type Batch = Vec<(Vec<u8>, Counts)>;
@@ -115,6 +123,11 @@ impl Aggregator {
     /// the queue, ends open visits and flushes a last time.
     fn run(mut self, closing: &AtomicBool) {
         let interval = Duration::from_millis(self.config.flush_interval_ms.max(10));
+        let write_every_ticks = self
+            .write_every
+            .as_millis()
+            .div_ceil(interval.as_millis())
+            .clamp(1, u128::from(u64::MAX)) as u64;
         let flow = self
             .shared
             .take()
@@ -129,6 +142,7 @@ impl Aggregator {
             unwritten: None,
             failing: false,
             ticks: 0,
+            write_every_ticks,
         };
         running.sync_salts();
         let sites = running.parts.sites.load_full();
@@ -153,7 +167,7 @@ impl Aggregator {
                 && (running.deltas.len() >= running.parts.config.flush_max_keys
                     || waiting >= EARLY_RESOLVE_HITS)
             {
-                running.flush();
+                running.flush(false);
             }
             if Instant::now() >= next_tick {
                 running.tick();
@@ -216,7 +230,7 @@ impl Running {
 
     fn tick(&mut self) {
         self.ticks += 1;
-        self.flush();
+        self.flush(self.ticks.is_multiple_of(self.write_every_ticks));
         let now = self.parts.clock.now();
         let sites = self.parts.sites.load_full();
         let moments: Vec<Moment> = sites.iter().map(|site| site.moment(now)).collect();
@@ -302,7 +316,10 @@ impl Running {
         }
     }
 
-    fn flush(&mut self) {
+    /// Retries a refused batch, resolves the hits waiting for the shared
+    /// state, and writes the deltas when `write` is set or they reached
+    /// `aggregate.flush_max_keys`.
+    fn flush(&mut self, write: bool) {
         if let Some((id, batch)) = self.unwritten.take()
             && let Err(batch) = self.write(id, batch)
         {
@@ -310,6 +327,9 @@ impl Running {
             return;
         }
         self.resolve_shared();
+        if !write && self.deltas.len() < self.parts.config.flush_max_keys {
+            return;
+        }
         let sites = self.parts.sites.load_full();
         let site_ids: Vec<&str> = sites.iter().map(|site| site.id.as_str()).collect();
         let batch = self.deltas.drain_to_batch(&site_ids);
@@ -360,7 +380,7 @@ impl Running {
     fn final_flush(&mut self) {
         loop {
             let before = self.flow.as_ref().map_or(0, shared::Flow::waiting);
-            self.flush();
+            self.flush(true);
             let after = self.flow.as_ref().map_or(0, shared::Flow::waiting);
             if after == 0 || after >= before {
                 return;

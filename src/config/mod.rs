@@ -52,6 +52,19 @@ pub struct Config {
 }
 
 impl Config {
+    /// How long count deltas merge before they are written to the store:
+    /// one flush interval on the embedded store (a write is one journal
+    /// record), `store.redis.write_interval_ms` on Redis, but never less
+    /// than a flush interval.
+    pub(crate) fn write_every(&self) -> std::time::Duration {
+        let flush = self.aggregate.flush_interval_ms;
+        let millis = match self.store.backend {
+            Backend::Embedded => flush,
+            Backend::Redis => self.store.redis.write_interval_ms.max(flush),
+        };
+        std::time::Duration::from_millis(millis)
+    }
+
     pub(crate) fn users_file(&self) -> PathBuf {
         self.dashboard
             .users_file
@@ -297,6 +310,10 @@ pub struct RedisConfig {
     /// hash of the truncated address), so each instance keeps its own
     /// visitors, visits and salts in memory and writes only counts to Redis.
     pub visitor_affinity: bool,
+    /// Counts merge in memory this long before they are written to Redis,
+    /// so a busy row is one increment per interval, not one per flush.
+    /// Never shorter than `aggregate.flush_interval_ms`.
+    pub write_interval_ms: u64,
 }
 
 impl Default for RedisConfig {
@@ -309,6 +326,7 @@ impl Default for RedisConfig {
             timeout_ms: 2_000,
             max_backlog: 200_000,
             visitor_affinity: false,
+            write_interval_ms: 5_000,
         }
     }
 }

@@ -110,6 +110,8 @@ impl Backend {
                     "KRUIMEL_STORE__REDIS__KEY_PREFIX".into(),
                     target.prefix.clone(),
                 ),
+                // Counts reach Redis at every flush, as the tests read them.
+                ("KRUIMEL_STORE__REDIS__WRITE_INTERVAL_MS".into(), "0".into()),
             ],
         }
     }

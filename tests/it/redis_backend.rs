@@ -292,3 +292,52 @@ async fn a_batch_redis_keeps_refusing_is_dropped_and_counted_and_the_rest_goes_o
         refused as f64
     );
 }
+
+/// Counts merge in memory for `store.redis.write_interval_ms` before they
+/// reach Redis, while visits are resolved at every flush; a clean stop
+/// writes what waits, and a full delta table is written early.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn counts_wait_for_the_write_interval_and_a_clean_stop_writes_them() {
+    let backend = Backend::redis();
+    let hour = [("KRUIMEL_STORE__REDIS__WRITE_INTERVAL_MS", "3600000")];
+    let app = TestApp::spawn_on_with(backend.clone(), &hour, "2026-11-23T10:00:00Z").await;
+    let accepted = send_pageviews(&app, 12, 0).await;
+    assert_eq!(accepted, 12);
+    // The visits are resolved against Redis at each flush: the realtime
+    // count shows the aggregator has taken every hit.
+    let mut visitors = 0;
+    for _ in 0..200 {
+        visitors = app.stats("realtime/visitors", "").await.as_i64().unwrap();
+        if visitors == 12 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert_eq!(visitors, 12);
+    let count_hashes = |backend: &Backend| {
+        backend
+            .dump()
+            .into_iter()
+            .filter(|(key, _)| key.starts_with("kr:{gemeente.example}:n:"))
+            .count()
+    };
+    assert_eq!(
+        count_hashes(&backend),
+        0,
+        "no count written within the hour"
+    );
+    assert_eq!(app.sample("kruimel_flush_batch_keys_count").await, 0.0);
+    assert_eq!(app.metric("pageviews", DAY).await, 0);
+
+    let app = app.restart(&hour, "2026-11-23T10:00:05Z").await;
+    assert!(
+        count_hashes(&backend) > 0,
+        "the clean stop wrote the counts"
+    );
+    assert_eq!(app.metric("pageviews", DAY).await, 12);
+
+    let early = [hour[0], ("KRUIMEL_AGGREGATE__FLUSH_MAX_KEYS", "1")];
+    let app = app.restart(&early, "2026-11-23T10:00:10Z").await;
+    let more = send_pageviews(&app, 5, 12).await;
+    app.wait_for_events(12 + more as i64, DAY).await;
+}

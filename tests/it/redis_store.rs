@@ -62,6 +62,62 @@ fn a_batch_retried_under_its_id_is_added_once() {
     assert!(store.scan(&pages(), 19_990, 19_999).unwrap().is_empty());
 }
 
+/// A row that gained only pageviews moves one counter field: its
+/// pageviews stand for its events too. A hash holding the first format's
+/// fields (`2` pageviews, `5` all events) as well adds up exactly.
+#[test]
+fn a_pageview_moves_one_field_and_first_format_fields_still_add_up() {
+    let server = RedisServer::start();
+    let store = server.open_store();
+    let goal = Counts {
+        events: 2,
+        ..Counts::default()
+    };
+    store
+        .apply(1, &[(page_key(20_000, "/afval"), views(3, 0))])
+        .unwrap();
+    let mut redis = server.connection();
+    // Keys end in the bucket's bytes, not text.
+    let hashes: Vec<Vec<u8>> = redis::cmd("KEYS").arg("*n:*").query(&mut redis).unwrap();
+    assert_eq!(hashes.len(), 1, "one hash for one row: {hashes:?}");
+    let fields: Vec<String> = redis::cmd("HKEYS")
+        .arg(&hashes[0])
+        .query(&mut redis)
+        .unwrap();
+    assert_eq!(fields, vec!["7/afval"]);
+
+    // What the first format wrote for 4 pageviews and 2 custom events.
+    redis::cmd("HSET")
+        .arg(&hashes[0])
+        .arg("2/afval")
+        .arg(4)
+        .arg("5/afval")
+        .arg(6)
+        .query::<()>(&mut redis)
+        .unwrap();
+    let mut delta = views(1, 1);
+    delta += goal;
+    store
+        .apply(2, &[(page_key(20_000, "/afval"), delta)])
+        .unwrap();
+    let rows = store.scan(&pages(), 20_000, 20_000).unwrap();
+    assert_eq!(rows.len(), 1);
+    let mut expected = views(3 + 4 + 1, 1);
+    expected.events += 2 + 2;
+    assert_eq!(rows[0].counts, expected);
+
+    redis::cmd("HSET")
+        .arg(&hashes[0])
+        .arg("9/afval")
+        .arg(1)
+        .query::<()>(&mut redis)
+        .unwrap();
+    assert!(
+        store.scan(&pages(), 20_000, 20_000).is_err(),
+        "a field no format writes is an error, not a silent count"
+    );
+}
+
 #[test]
 fn retention_deletes_buckets_before_the_first_kept_day() {
     let server = RedisServer::start();

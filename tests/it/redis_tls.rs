@@ -101,6 +101,10 @@ async fn start_kruimel(
             "KRUIMEL_AGGREGATE__FLUSH_INTERVAL_MS".to_owned(),
             "20".to_owned(),
         ),
+        (
+            "KRUIMEL_STORE__REDIS__WRITE_INTERVAL_MS".to_owned(),
+            "0".to_owned(),
+        ),
     ];
     if let Some(ca) = trust {
         env.push(("SSL_CERT_FILE".to_owned(), ca.to_owned()));

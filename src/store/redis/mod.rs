@@ -2,7 +2,8 @@
 //!
 //! One hash per (site, filter, breakdown dimension, granularity, bucket);
 //! its fields are a counter number followed by the breakdown value, so a
-//! flush is `HINCRBY` only. Every key carries the site as its Redis
+//! flush is `HINCRBY` only, one for each counter a row's delta moves
+//! (see `counters` for the numbers). Every key carries the site as its Redis
 //! Cluster hash tag (`<prefix>:{site}:…`, the prefix `kr` by default): a site's rows, index and markers sit
 //! on one slot, so one script call per site per flush does everything.
 //! A flush is applied exactly once: its script first sets a marker for
@@ -80,26 +81,41 @@ fn bucket_day(granularity: Granularity, bucket: i32) -> i32 {
     }
 }
 
-fn counters(counts: &Counts) -> [i64; COUNTERS] {
+/// The counter fields a flush writes, by number: visitors `0`, visits
+/// `1`, bounces `3`, duration `4`, custom events `6` and pageviews `7`.
+/// A pageview is also an event, so a row that only gained pageviews moves
+/// one field, not two. Fields `2` (pageviews) and `5` (all events) are the
+/// first format's: still read, never written, so hashes written before and
+/// after the change add up exactly.
+fn counters(counts: &Counts) -> [(u8, i64); COUNTERS] {
     [
-        counts.visitors,
-        counts.visits,
-        counts.pageviews,
-        counts.bounces,
-        counts.duration,
-        counts.events,
+        (0, counts.visitors),
+        (1, counts.visits),
+        (3, counts.bounces),
+        (4, counts.duration),
+        (6, counts.events - counts.pageviews),
+        (7, counts.pageviews),
     ]
 }
 
-fn set_counter(counts: &mut Counts, index: u8, value: i64) {
-    match index {
-        0 => counts.visitors = value,
-        1 => counts.visits = value,
-        2 => counts.pageviews = value,
-        3 => counts.bounces = value,
-        4 => counts.duration = value,
-        _ => counts.events = value,
+/// Adds a counter field's number to `counts`; false for a field number
+/// no format writes.
+#[must_use]
+fn add_counter(counts: &mut Counts, field: u8, value: i64) -> bool {
+    match field {
+        0 => counts.visitors += value,
+        1 => counts.visits += value,
+        2 => counts.pageviews += value,
+        3 => counts.bounces += value,
+        4 => counts.duration += value,
+        5 | 6 => counts.events += value,
+        7 => {
+            counts.pageviews += value;
+            counts.events += value;
+        }
+        _ => return false,
     }
+    true
 }
 
 pub struct RedisStore {
@@ -209,7 +225,9 @@ impl RedisStore {
                     let value = std::str::from_utf8(value)
                         .map_err(|_| StoreError::Corrupt("counter field is not UTF-8"))?;
                     let counts = values.entry(value.to_owned()).or_default();
-                    set_counter(counts, index.wrapping_sub(b'0'), number);
+                    if !add_counter(counts, index.wrapping_sub(b'0'), number) {
+                        return Err(StoreError::Corrupt("unknown counter field"));
+                    }
                 }
                 rows.extend(values.into_iter().map(|(value, counts)| Row {
                     bucket: *bucket,
@@ -304,10 +322,9 @@ fn append_rows(
             .flat_map(|(_, row)| {
                 counters(&row.counts)
                     .into_iter()
-                    .enumerate()
                     .filter(|(_, value)| *value != 0)
-                    .map(|(index, value)| {
-                        let mut field = vec![b'0' + index as u8];
+                    .map(|(number, value)| {
+                        let mut field = vec![b'0' + number];
                         field.extend_from_slice(row.value.as_bytes());
                         (field, value)
                     })

@@ -24,7 +24,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{RedisStore, index_key, set_counter};
+use super::{RedisStore, add_counter, index_key};
 use crate::store::schema::{Counts, Granularity, RowPrefix, decode_key};
 use crate::store::segment::Dictionary;
 use crate::store::unit::{self, Rows, Shape, Unit};
@@ -110,7 +110,9 @@ pub(super) fn add_hashes(
             let value =
                 std::str::from_utf8(value).map_err(|_| corrupt("counter field is not UTF-8"))?;
             let counts = values.entry(value.to_owned()).or_default();
-            set_counter(counts, index.wrapping_sub(b'0'), number);
+            if !add_counter(counts, index.wrapping_sub(b'0'), number) {
+                return Err(corrupt("unknown counter field"));
+            }
         }
         for (value, counts) in values {
             *rows
