@@ -23,13 +23,21 @@ port_is_open() {
 }
 
 # free_port VARIABLE: sets VARIABLE to a port nothing listens on now and
-# that this run has not handed out yet.
+# that this run has not handed out yet, outside the kernel's range for
+# outgoing connections: a port from that range can be taken by one of wrk's
+# or a client's connections between this check and the server's bind.
 used_ports=" "
+read -r ephemeral_low ephemeral_high </proc/sys/net/ipv4/ip_local_port_range
+if ((ephemeral_low > 11000)); then
+  port_first=10000 port_count=$((ephemeral_low - 10000))
+else
+  port_first=$((ephemeral_high + 1)) port_count=$((65536 - ephemeral_high - 1))
+fi
 free_port() {
   local -n chosen=$1
   local candidate
   while true; do
-    candidate=$((20000 + RANDOM % 40000))
+    candidate=$((port_first + (RANDOM * 32768 + RANDOM) % port_count))
     if [[ $used_ports != *" $candidate "* ]] && ! port_is_open "$candidate"; then
       used_ports+="$candidate "
       # shellcheck disable=SC2034 # chosen is a reference to the caller's variable
