@@ -72,6 +72,8 @@ for (const width of [360, 1280]) {
     const hourX = await page.evaluate((hour) => {
       const svg = document.querySelector('.chart-svg');
       const ticks = [...svg.querySelectorAll('text.axis')].filter((text) => /^\d\d:00$/.test(text.textContent));
+      // In the day's first hour there is one point, with one tick under it.
+      if (ticks.length === 1) return Number(ticks[0].getAttribute('x'));
       const first = ticks[0];
       const second = ticks[1];
       const perHour = (second.getAttribute('x') - first.getAttribute('x')) / (Number(second.textContent.slice(0, 2)) - Number(first.textContent.slice(0, 2)));
