@@ -10,7 +10,8 @@
 //! that page (as bounce rate per page does in Plausible).
 //! A visitor is credited to a scope once per local day, tested against the
 //! visitor's credits; dimensions fixed per visitor (country, browser, OS,
-//! device) need no test of their own, which keeps the credits small.
+//! device) need no test of their own, and a pair of values is one test
+//! whichever of the two is the filter, which keeps the credits small.
 //!
 //! Event and visit metrics mostly land on the same rows, so the scopes of
 //! a hit are collected once, each tagged with the parts it carries, and
@@ -115,6 +116,16 @@ struct Crediting<'a> {
     hour: &'a mut Vec<Option<bool>>,
 }
 
+fn position(list: &[Tagged], value: Value) -> Option<usize> {
+    list.iter().position(|tagged| tagged.value == value)
+}
+
+/// A value's place in the fixed order of a pair: by dimension, then by
+/// its stable hash.
+fn order_key(value: Value) -> (Dim, u64) {
+    (value.dim, value.hash)
+}
+
 fn reduced(list: &[Tagged], index: usize) -> usize {
     if list[index].value.dim.is_fixed_per_visitor() {
         0
@@ -124,17 +135,29 @@ fn reduced(list: &[Tagged], index: usize) -> usize {
 }
 
 impl Crediting<'_> {
+    /// A pair of values is one test whichever of them is the filter: the
+    /// visitors under page P broken down by source S are the visitors
+    /// under source S broken down by page P. Each value a hit carries as a
+    /// filter it also carries as a breakdown, in the same parts, so both
+    /// orders are always asked by the same hits and one fingerprint (of the
+    /// pair in a fixed order) answers both.
     fn day(&mut self, filter: usize, breakdown: usize) -> i64 {
         let (filter, breakdown) = (
             reduced(self.filters, filter),
             reduced(self.breakdowns, breakdown),
         );
-        let slot = filter * self.breakdowns.len() + breakdown;
-        let scope = (
-            None,
-            self.filters[filter].value,
-            self.breakdowns[breakdown].value,
-        );
+        let (one, other) = (self.filters[filter].value, self.breakdowns[breakdown].value);
+        let width = self.breakdowns.len();
+        let slot = filter * width + breakdown;
+        let mirrored = position(self.filters, other)
+            .zip(position(self.breakdowns, one))
+            .map(|(filter, breakdown)| filter * width + breakdown);
+        let slot = mirrored.map_or(slot, |mirrored| mirrored.min(slot));
+        let scope = if order_key(one) <= order_key(other) {
+            (None, one, other)
+        } else {
+            (None, other, one)
+        };
         i64::from(Self::answer(&mut self.credits, &mut self.day[slot], scope))
     }
 

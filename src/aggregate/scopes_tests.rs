@@ -243,3 +243,58 @@ fn engagement_reports_of_two_visitors_become_one_row_of_sums_per_page() {
     };
     assert_eq!(*counts, sums);
 }
+
+/// The day rows one hit moves under a page filter broken down by source
+/// and under a source filter broken down by page, as (filter value,
+/// breakdown value, visitors).
+fn page_and_source_rows(sessions: &mut Sessions, hit: &Hit) -> Vec<(String, String, i64)> {
+    let mut deltas = Deltas::default();
+    let observation = sessions.observe(hit);
+    apply(&mut deltas, &mut Scratch::default(), hit, observation);
+    let mut rows: Vec<_> = deltas
+        .drain_to_batch(&["gemeente.example"])
+        .iter()
+        .filter_map(|(key, counts)| {
+            let (prefix, row) = decode_key(key).unwrap();
+            let pair = (prefix.filter.0, prefix.breakdown);
+            (prefix.granularity == Granularity::Day
+                && (pair == (Dim::Page, Dim::Source) || pair == (Dim::Source, Dim::Page)))
+                .then(|| (prefix.filter.1.clone(), row.value, counts.visitors))
+        })
+        .collect();
+    rows.sort();
+    rows
+}
+
+#[test]
+fn a_pair_is_one_credit_and_counts_the_visitor_once_in_either_order() {
+    let mut sessions = Sessions::new(10, 30 * 60);
+    let rows =
+        |filter: &str, breakdown: &str, visitors| (filter.into(), breakdown.into(), visitors);
+    assert_eq!(
+        page_and_source_rows(&mut sessions, &hit(0, "/afval", HitKind::Pageview)),
+        [rows("/afval", "Google", 1), rows("Google", "/afval", 1)],
+        "a first hit counts its visitor under both orders of the pair"
+    );
+    assert_eq!(
+        page_and_source_rows(&mut sessions, &hit(1, "/afval", HitKind::Pageview)),
+        [rows("/afval", "Google", 0), rows("Google", "/afval", 0)],
+        "and only once, in both orders"
+    );
+    let mut next = page_and_source_rows(&mut sessions, &hit(2, "/melden", HitKind::Pageview));
+    // The visit's own figures stay under its entry page, visitors aside.
+    next.retain(|(filter, breakdown, _)| filter != "/afval" && breakdown != "/afval");
+    assert_eq!(
+        next,
+        [rows("/melden", "Google", 1), rows("Google", "/melden", 1)],
+        "a new page is a new pair"
+    );
+    let landing = apply_one(
+        &mut Sessions::new(10, 30 * 60),
+        &hit(0, "/afval", HitKind::Pageview),
+    );
+    assert_eq!(
+        landing.questions, 27,
+        "a campaign's landing pageview asks 27 questions, 33 when each order of a pair was one"
+    );
+}
