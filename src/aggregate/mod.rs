@@ -48,6 +48,24 @@ const RETENTION_EVERY_TICKS: u64 = 3_600;
 /// How often the aggregator empties the queue.
 const DRAIN_EVERY: Duration = Duration::from_millis(5);
 
+/// The aggregator thread's nice value. Its work can wait a few
+/// milliseconds (the queue holds 65,536 hits and is drained every 5 ms),
+/// an answer cannot: at equal priority the scheduler preempts request
+/// workers for it, and every beacon in flight waits. Niced, it takes the
+/// time the workers leave, which on a busy machine is most of what it needs;
+/// when it is not enough the queue fills and the door sheds, counted, as
+/// before. Measured in BENCHMARKS.md ("The aggregator yields").
+const AGGREGATOR_NICE: i32 = 10;
+
+/// Lowers the calling thread's scheduling priority (on Linux a nice value
+/// belongs to a thread). Lowering needs no privilege; should it fail, the
+/// aggregator runs as it did before, at the process's priority.
+fn yield_to_requests() {
+    if let Err(error) = rustix::process::setpriority_process(None, AGGREGATOR_NICE) {
+        tracing::debug!(%error, "aggregator priority unchanged");
+    }
+}
+
 #[derive(Debug, PartialEq, Eq)]
 enum Queue {
     Open,
@@ -110,12 +128,17 @@ impl Aggregator {
     /// Starts the aggregator on a thread of its own: its work is CPU-bound
     /// and must not hold up request handlers, and a plain thread sleeping
     /// between drains costs the request path nothing (no waker to call).
+    /// The thread runs at a lower scheduling priority than the request
+    /// workers (`AGGREGATOR_NICE`).
     pub(crate) fn spawn(self) -> std::io::Result<(CloseSignal, std::thread::JoinHandle<()>)> {
         let closing = Arc::new(AtomicBool::new(false));
         let signal = CloseSignal(closing.clone());
         let handle = std::thread::Builder::new()
             .name("kruimel-aggregator".to_owned())
-            .spawn(move || self.run(&closing))?;
+            .spawn(move || {
+                yield_to_requests();
+                self.run(&closing)
+            })?;
         Ok((signal, handle))
     }
 

@@ -110,3 +110,31 @@ async fn sigterm_under_load_loses_no_answered_beacon() {
     assert_eq!(restarted.pageviews().await, answered);
     restarted.terminate();
 }
+
+/// The aggregator's thread runs niced below the request workers, so the
+/// scheduler does not preempt a worker answering beacons for it.
+#[tokio::test]
+async fn the_aggregator_yields_to_the_request_workers() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = ServerProcess::start(&dir.path().join("data"), &dir.path().join("log")).await;
+    let nice_of = |name: &str| -> Vec<i64> {
+        let tasks = std::fs::read_dir(format!("/proc/{}/task", server.pid())).unwrap();
+        tasks
+            .filter_map(|task| {
+                let path = task.unwrap().path();
+                let comm = std::fs::read_to_string(path.join("comm")).ok()?;
+                let stat = std::fs::read_to_string(path.join("stat")).ok()?;
+                // Fields after the command's closing parenthesis; nice is the 19th of all.
+                let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+                (comm.trim() == name).then(|| fields[16].parse().unwrap())
+            })
+            .collect()
+    };
+    assert_eq!(nice_of("kruimel-aggrega"), [10]);
+    let workers = nice_of("tokio-rt-worker");
+    assert!(
+        !workers.is_empty() && workers.iter().all(|nice| *nice == 0),
+        "{workers:?}"
+    );
+    server.terminate();
+}
