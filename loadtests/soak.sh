@@ -7,7 +7,7 @@
 # stats API counts exactly the beacons answered 202 as counted.
 #
 # The hot state is full when both of its bounds have been reached: the
-# visitor cap and the credit budget (CREDITS_PER_VISITOR = 32 fingerprints
+# visitor cap and the credit budget (CREDITS_PER_VISITOR = 24 fingerprints
 # per visitor of the cap, src/sessions/mod.rs). Before that, memory grows
 # with it by design; at half of about 32,000 beacons/s the budget is reached
 # after about five minutes (ten with the budget of 48 before 2026-12-07),

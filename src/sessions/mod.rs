@@ -32,12 +32,14 @@ pub(crate) use visit::Visit;
 pub use visit::{EndedVisit, PageEngagement, VisitAttrs, VisitChange};
 
 /// Credit fingerprints the hot state holds per visitor of its cap, on
-/// average: a full hot state in the soak test held about 22 per visitor
-/// (one visit each), and room is left for visitors who come back through
-/// the day. Each costs 4 bytes: at the default cap the budget is 122 MiB,
-/// the largest part of the hot state (BENCHMARKS.md, "What the memory
-/// holds"); past it the least recently seen visitors make room.
-pub const CREDITS_PER_VISITOR: usize = 32;
+/// average: a full hot state in the soak test held about 17 per visitor
+/// (one visit each; 23 before a pair of values became one test whichever
+/// is the filter, when this budget was 32), and room is left for visitors
+/// who come back through the day. Each costs 4 bytes: at the default cap
+/// the budget is 92 MiB, the largest part of the hot state (BENCHMARKS.md,
+/// "What the memory holds"); past it the least recently seen visitors
+/// make room.
+pub const CREDITS_PER_VISITOR: usize = 24;
 
 struct VisitorState {
     site: SiteIdx,
