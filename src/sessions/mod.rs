@@ -19,13 +19,13 @@
 mod credits;
 mod interned;
 pub mod shared;
+mod table;
 mod visit;
-
-use indexmap::IndexMap;
 
 use crate::ingest::hit::{Hit, HitKind};
 use crate::sites::{Moment, SiteIdx};
 use interned::Interned;
+use table::Table;
 
 pub use credits::{CreditCheck, Credits};
 pub(crate) use visit::Visit;
@@ -58,7 +58,7 @@ pub struct Observation<'a> {
 }
 
 pub struct Sessions {
-    visitors: IndexMap<u64, VisitorState, foldhash::fast::RandomState>,
+    visitors: Table<VisitorState>,
     max_visitors: usize,
     /// Fingerprints all visitors' credits hold, and the most they may.
     credits_held: usize,
@@ -75,8 +75,8 @@ pub struct Sessions {
 impl Sessions {
     pub fn new(max_visitors: usize, timeout_seconds: i64) -> Sessions {
         Sessions {
-            visitors: IndexMap::default(),
-            max_visitors: max_visitors.max(1),
+            visitors: Table::default(),
+            max_visitors: max_visitors.clamp(1, Table::<VisitorState>::MAX_LEN),
             credits_held: 0,
             max_credits: max_visitors.max(1).saturating_mul(CREDITS_PER_VISITOR),
             timeout_seconds,
@@ -108,10 +108,10 @@ impl Sessions {
             };
         };
         let key = visitor.today.value();
-        if !self.visitors.contains_key(&key) {
+        if !self.visitors.contains_key(key) {
             let carried = visitor
                 .yesterday
-                .and_then(|previous| self.visitors.swap_remove(&previous.value()));
+                .and_then(|previous| self.visitors.swap_remove(previous.value()));
             let state = carried.unwrap_or_else(|| VisitorState {
                 site: hit.site,
                 day: hit.at.day,
@@ -121,10 +121,10 @@ impl Sessions {
             });
             self.make_room();
             self.grow_for_one();
-            self.visitors.insert(key, state);
+            self.visitors.insert_new(key, state);
         }
         let timeout = self.timeout_seconds;
-        let state = self.visitors.get_mut(&key).expect("inserted above");
+        let state = self.visitors.get_mut(key).expect("inserted above");
         if state.day != hit.at.day {
             // A new local day: a new visitor for counting, the visit may go on.
             state.day = hit.at.day;
@@ -154,7 +154,7 @@ impl Sessions {
         let HitKind::Engagement(report) = hit.kind else {
             return None;
         };
-        let state = self.visitors.get_mut(&hit.visitor?.today.value())?;
+        let state = self.visitors.get_mut(hit.visitor?.today.value())?;
         let visit = state
             .visit
             .as_mut()
@@ -168,20 +168,18 @@ impl Sessions {
             && (self.visitors.len() >= self.max_visitors || self.credits_held > self.max_credits)
         {
             let victim = self.least_recent_of_sample();
-            if let Some((_, state)) = self.visitors.swap_remove_index(victim) {
-                self.credits_held -= state.credits.len();
-                if let Some(visit) = state.visit {
-                    self.ended.push(visit.end(state.site));
-                }
+            let (_, state) = self.visitors.swap_remove_index(victim);
+            self.credits_held -= state.credits.len();
+            if let Some(visit) = state.visit {
+                self.ended.push(visit.end(state.site));
             }
             self.evicted += 1;
         }
     }
 
     /// Grows the table of visitors by a quarter at a time, never past the
-    /// cap: left to itself the map doubles, and matches its entries to
-    /// its index's capacity, which holds room for 1.8 million entries
-    /// (about 45 MiB unused) once it passes 917,504 visitors.
+    /// cap: left to itself a vector doubles, and at a million visitors
+    /// would hold room for two.
     fn grow_for_one(&mut self) {
         let len = self.visitors.len();
         if len == self.visitors.capacity() {
@@ -206,7 +204,7 @@ impl Sessions {
                 self.sample_seed ^= self.sample_seed << 17;
                 (self.sample_seed % len) as usize
             })
-            .min_by_key(|index| self.visitors[*index].last_seen)
+            .min_by_key(|index| self.visitors.get_index(*index).last_seen)
             .unwrap_or(0)
     }
 
@@ -231,7 +229,7 @@ impl Sessions {
         let timeout = self.timeout_seconds;
         let ended = &mut self.ended;
         let held = &mut self.credits_held;
-        self.visitors.retain(|_, state| {
+        self.visitors.retain(|state| {
             let now = today[state.site.index()];
             let idle = state
                 .visit
