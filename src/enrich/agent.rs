@@ -159,28 +159,6 @@ fn classes(result: &WootheeResult<'_>, user_agent: &str) -> AgentClasses {
     }
 }
 
-impl AgentClasses {
-    /// The static browser name equal to `name`, or "Other": reads a class
-    /// back from the shared hot state.
-    pub(crate) fn browser_named(name: &str) -> &'static str {
-        browser_family(name)
-    }
-
-    /// The static OS family equal to `name`, or "Other".
-    pub(crate) fn os_named(name: &str) -> &'static str {
-        match name {
-            "Windows" => "Windows",
-            "macOS" => "macOS",
-            "iOS" => "iOS",
-            "iPadOS" => "iPadOS",
-            "Android" => "Android",
-            "Linux" => "Linux",
-            "ChromeOS" => "ChromeOS",
-            _ => OTHER,
-        }
-    }
-}
-
 impl Device {
     pub fn named(name: &str) -> Device {
         match name {

@@ -68,8 +68,6 @@ mod tests {
             referrer: None,
             campaign: Campaign::default(),
             country: Country::UNKNOWN,
-            browser: "Firefox",
-            os: "Linux",
             device: Device::Desktop,
         }
     }

@@ -22,8 +22,10 @@ use crate::privacy::url::Campaign;
 use crate::sessions::interned::Interned;
 use crate::sites::{Moment, SiteIdx};
 
-/// What a visit is attributed to, fixed at its first hit. Visits with
-/// equal attributions share one copy (`Interned`).
+/// What a visit is attributed to, fixed at its first hit: what its exit
+/// page is counted under when it ends. Visits with equal attributions
+/// share one copy (`Interned`). Browser and OS are no filter, so they are
+/// not kept: a visit's later hits carry their own.
 #[derive(Debug, PartialEq, Eq, Hash)]
 pub struct VisitAttrs {
     pub entry_page: Arc<str>,
@@ -31,8 +33,6 @@ pub struct VisitAttrs {
     pub referrer: Option<String>,
     pub campaign: Campaign,
     pub country: Country,
-    pub browser: &'static str,
-    pub os: &'static str,
     pub device: Device,
 }
 
@@ -150,8 +150,6 @@ impl VisitAttrs {
             referrer: hit.referrer.clone().map(String::from),
             campaign: hit.campaign.clone(),
             country: hit.country,
-            browser: hit.browser,
-            os: hit.os,
             device: hit.device,
         }
     }

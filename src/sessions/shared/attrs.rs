@@ -2,7 +2,7 @@
 //! string to the scripts, fields written length-first so no byte of a
 //! page or source can be mistaken for a separator.
 
-use crate::enrich::agent::{AgentClasses, Device};
+use crate::enrich::agent::Device;
 use crate::enrich::country::Country;
 use crate::ingest::hit::Hit;
 use crate::privacy::url::Campaign;
@@ -60,15 +60,15 @@ pub(super) fn decode(mut blob: &[u8]) -> Option<VisitAttrs> {
         campaign: next()?,
     };
     let country = next()??;
-    let (browser, os, device) = (next()??, next()??, next()??);
+    // Browser and OS stay in the blob, so every version reads every
+    // other's; a visit's attribution does not keep them.
+    let (_browser, _os, device) = (next()??, next()??, next()??);
     Some(VisitAttrs {
         entry_page: entry_page.into(),
         source,
         referrer,
         campaign,
         country: Country::from_iso_code(&country).unwrap_or(Country::UNKNOWN),
-        browser: AgentClasses::browser_named(&browser),
-        os: AgentClasses::os_named(&os),
         device: Device::named(&device),
     })
 }
@@ -112,7 +112,6 @@ mod tests {
         assert_eq!(attrs.referrer, None);
         assert_eq!(attrs.campaign, hit.campaign);
         assert_eq!(attrs.country.as_str(), "NL");
-        assert_eq!((attrs.browser, attrs.os), ("Firefox", "macOS"));
         assert_eq!(attrs.device, Device::Tablet);
     }
 
