@@ -301,3 +301,59 @@ fn retention_leaves_no_text_of_a_deleted_day_in_redis() {
     assert_eq!(kept.len(), 1);
     assert_eq!((kept[0].bucket, kept[0].counts), (20_010, counts(3, 0)));
 }
+
+/// A seal moves rows from open hashes into a unit while readers read
+/// both, one after the other: no read may meet a row twice, nor miss one.
+#[test]
+fn a_read_during_a_seal_meets_every_row_once() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+
+    let server = RedisServer::start();
+    let writer = store_under(&server, "kr");
+    let reader = store_under(&server, "kr");
+    let day = OCTOBER.0;
+    let parts = KeyParts {
+        site: SITE,
+        filter: (Dim::None, ""),
+        breakdown: Dim::Page,
+        granularity: Granularity::Day,
+    };
+    let one = Counts {
+        pageviews: 1,
+        events: 1,
+        ..Counts::default()
+    };
+    let written = Arc::new(AtomicI64::new(0));
+    let done = Arc::new(AtomicBool::new(false));
+    let reads = std::thread::spawn({
+        let (written, done) = (written.clone(), done.clone());
+        move || {
+            let mut reads = 0;
+            while !done.load(Ordering::Acquire) {
+                let before = written.load(Ordering::Acquire);
+                let rows = reader.scan(&prefix(0, Granularity::Day), day, day).unwrap();
+                let after = written.load(Ordering::Acquire);
+                let seen: i64 = rows.iter().map(|row| row.counts.pageviews).sum();
+                assert!(
+                    (before..=after).contains(&seen),
+                    "read {seen} pageviews while {before}..={after} were written"
+                );
+                reads += 1;
+            }
+            reads
+        }
+    });
+    // Each round: one more pageview for the sealed day, then a seal that
+    // merges it into the day's unit.
+    for round in 1..=300_u64 {
+        writer
+            .apply(round, &[(parts.row_key(day, "/afval"), one)])
+            .unwrap();
+        written.fetch_add(1, Ordering::Release);
+        writer.seal(SITE, day + 1).unwrap();
+    }
+    done.store(true, Ordering::Release);
+    let reads = reads.join().expect("no read met a row twice or missed one");
+    assert!(reads > 100, "the reader read throughout: {reads} reads");
+}

@@ -40,6 +40,9 @@ const MARKER_LIFE_MS: u64 = 15 * 60 * 1_000;
 const ROWS_PER_CALL: usize = 4_096;
 /// Buckets read per pipeline when scanning.
 const BUCKETS_PER_PIPELINE: usize = 512;
+/// Reads of a prefix's rows before giving up while rows keep moving
+/// into sealed units between the open hashes and the units.
+const READ_ATTEMPTS: usize = 8;
 const COUNTERS: usize = 6;
 /// How long the memo of indexed hashes is trusted.
 const INDEX_MEMO_LIFE: Duration = Duration::from_secs(60);
@@ -200,7 +203,36 @@ impl RedisStore {
         Ok(())
     }
 
+    /// A prefix's rows in `first..=last`: its open hashes, and its sealed
+    /// rows added in. A seal moves rows from open hashes into a unit in one
+    /// step, but the two are read one after the other: a read that met the
+    /// open hashes before a move and the unit after it would count those
+    /// rows twice, so it is read again whenever the site's count of moves
+    /// changed in between (and it met any sealed row at all).
     pub fn scan(&self, prefix: &RowPrefix, first: i32, last: i32) -> Result<Vec<Row>, StoreError> {
+        let moves = sealed::moves_key(&self.counts.site_prefix(&prefix.site));
+        let moved = || -> Result<Option<u64>, StoreError> {
+            self.counts
+                .with(|conn| redis::cmd("GET").arg(&moves).query(conn))
+        };
+        for _ in 0..READ_ATTEMPTS {
+            let before = moved()?;
+            let rows = self.open_rows(prefix, first, last)?;
+            let sealed = self.sealed_rows(prefix, (first, last))?;
+            if sealed.is_empty() {
+                return Ok(rows);
+            }
+            if moved()? == before {
+                return Ok(merge_rows(sealed, rows));
+            }
+        }
+        Err(StoreError::Operation(format!(
+            "rows kept moving into sealed units over {READ_ATTEMPTS} reads"
+        )))
+    }
+
+    /// The rows of a prefix's open hashes in `first..=last`.
+    fn open_rows(&self, prefix: &RowPrefix, first: i32, last: i32) -> Result<Vec<Row>, StoreError> {
         // Monthly buckets are first days of months; only those can exist.
         let buckets: Vec<i32> = (first..=last)
             .filter(|&bucket| {
@@ -236,23 +268,7 @@ impl RedisStore {
                 }));
             }
         }
-        let sealed = self.sealed_rows(prefix, (first, last))?;
-        if sealed.is_empty() {
-            return Ok(rows);
-        }
-        // A row written to a sealed day is added to its sealed row.
-        let mut merged: BTreeMap<(i32, String), Counts> = BTreeMap::new();
-        for row in sealed.into_iter().chain(rows) {
-            *merged.entry((row.bucket, row.value)).or_default() += row.counts;
-        }
-        Ok(merged
-            .into_iter()
-            .map(|((bucket, value), counts)| Row {
-                bucket,
-                value,
-                counts,
-            })
-            .collect())
+        Ok(rows)
     }
 
     /// Deletes a site's hashes in buckets before the given day, and its
@@ -346,4 +362,20 @@ fn append_rows(
         start = end;
     }
     added
+}
+
+/// Sealed rows with the open rows written to their days since, added up.
+fn merge_rows(sealed: Vec<Row>, open: Vec<Row>) -> Vec<Row> {
+    let mut merged: BTreeMap<(i32, String), Counts> = BTreeMap::new();
+    for row in sealed.into_iter().chain(open) {
+        *merged.entry((row.bucket, row.value)).or_default() += row.counts;
+    }
+    merged
+        .into_iter()
+        .map(|((bucket, value), counts)| Row {
+            bucket,
+            value,
+            counts,
+        })
+        .collect()
 }

@@ -50,6 +50,12 @@ pub(super) fn horizon_key(site_prefix: &str) -> String {
     format!("{site_prefix}sealedto")
 }
 
+/// The site's count of moves of rows from open hashes into units: a
+/// reader that met both may have met a row twice if it changed meanwhile.
+pub(super) fn moves_key(site_prefix: &str) -> String {
+    format!("{site_prefix}moves")
+}
+
 pub(super) fn units_key(site_prefix: &str) -> String {
     format!("{site_prefix}units")
 }
@@ -205,6 +211,7 @@ impl RedisStore {
                 .key(index)
                 .key(units_key(site_prefix))
                 .key(horizon_key(site_prefix))
+                .key(moves_key(site_prefix))
                 .arg(&mark)
                 .arg(day)
                 .arg(units.len());
@@ -262,7 +269,8 @@ impl RedisStore {
         let mut call = script.prepare_invoke();
         call.key(unit_key(site_prefix, unit))
             .key(units_key(site_prefix))
-            .key(format!("{site_prefix}idx"));
+            .key(format!("{site_prefix}idx"))
+            .key(moves_key(site_prefix));
         for key in replaced {
             call.key(key.as_slice());
         }
