@@ -83,6 +83,14 @@ async fn retention_deletes_a_sites_day_and_hour_rows_older_than_its_horizon_at_s
             assert_eq!(response.status(), 202);
         }
         other_pageview(&app, ip).await;
+        if date == days[0].0 {
+            // The aggregator's first tick runs retention. Once the first
+            // day's counts are stored it has passed, at that day's clock:
+            // a later first tick would judge the days to come against the
+            // last day's clock and delete what this run still reads.
+            app.wait_for_events(count, &format!("period=day&date={date}"))
+                .await;
+        }
     }
     app.wait_for_events(7, EVERYTHING).await;
     for (date, _, count) in days {
