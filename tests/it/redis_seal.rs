@@ -324,20 +324,23 @@ fn a_read_during_a_seal_meets_every_row_once() {
         events: 1,
         ..Counts::default()
     };
-    let written = Arc::new(AtomicI64::new(0));
+    // Pageviews whose write has begun, and those whose write has ended: a
+    // read sees at least the second and at most the first. A seal runs
+    // between writes, when the two are equal.
+    let (begun, ended) = (Arc::new(AtomicI64::new(0)), Arc::new(AtomicI64::new(0)));
     let done = Arc::new(AtomicBool::new(false));
     let reads = std::thread::spawn({
-        let (written, done) = (written.clone(), done.clone());
+        let (begun, ended, done) = (begun.clone(), ended.clone(), done.clone());
         move || {
             let mut reads = 0;
             while !done.load(Ordering::Acquire) {
-                let before = written.load(Ordering::Acquire);
+                let at_least = ended.load(Ordering::Acquire);
                 let rows = reader.scan(&prefix(0, Granularity::Day), day, day).unwrap();
-                let after = written.load(Ordering::Acquire);
+                let at_most = begun.load(Ordering::Acquire);
                 let seen: i64 = rows.iter().map(|row| row.counts.pageviews).sum();
                 assert!(
-                    (before..=after).contains(&seen),
-                    "read {seen} pageviews while {before}..={after} were written"
+                    (at_least..=at_most).contains(&seen),
+                    "read {seen} pageviews while {at_least}..={at_most} were written"
                 );
                 reads += 1;
             }
@@ -347,10 +350,11 @@ fn a_read_during_a_seal_meets_every_row_once() {
     // Each round: one more pageview for the sealed day, then a seal that
     // merges it into the day's unit.
     for round in 1..=300_u64 {
+        begun.fetch_add(1, Ordering::Release);
         writer
             .apply(round, &[(parts.row_key(day, "/afval"), one)])
             .unwrap();
-        written.fetch_add(1, Ordering::Release);
+        ended.fetch_add(1, Ordering::Release);
         writer.seal(SITE, day + 1).unwrap();
     }
     done.store(true, Ordering::Release);
