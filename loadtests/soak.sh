@@ -51,7 +51,14 @@ SITE=load.example
 WARMUP_SITE=warmup.example
 TOKEN=soak-token
 HOT_CAP=${HOT_CAP:-1000000}
-CREDIT_BUDGET=$((HOT_CAP * 32)) # sessions::CREDITS_PER_VISITOR per visitor of the cap
+# sessions::CREDITS_PER_VISITOR per visitor of the cap, read from the source
+# so the check follows the budget.
+CREDITS_PER_VISITOR=$(sed -n 's/^pub const CREDITS_PER_VISITOR: usize = \([0-9]*\);$/\1/p' src/sessions/mod.rs)
+if ! [[ $CREDITS_PER_VISITOR =~ ^[0-9]+$ ]]; then
+  echo "cannot read CREDITS_PER_VISITOR from src/sessions/mod.rs" >&2
+  exit 2
+fi
+CREDIT_BUDGET=$((HOT_CAP * CREDITS_PER_VISITOR))
 RSS_TOLERANCE=10 # per cent
 # What run.sh's helpers expect.
 WRK_THREADS=1
