@@ -74,11 +74,12 @@ pub struct Sessions {
 
 impl Sessions {
     pub fn new(max_visitors: usize, timeout_seconds: i64) -> Sessions {
+        let max_visitors = max_visitors.clamp(1, Table::<VisitorState>::MAX_LEN);
         Sessions {
             visitors: Table::default(),
-            max_visitors: max_visitors.clamp(1, Table::<VisitorState>::MAX_LEN),
+            max_visitors,
             credits_held: 0,
-            max_credits: max_visitors.max(1).saturating_mul(CREDITS_PER_VISITOR),
+            max_credits: max_visitors.saturating_mul(CREDITS_PER_VISITOR),
             timeout_seconds,
             evicted: 0,
             sample_seed: 0x9E37_79B9_7F4A_7C15,

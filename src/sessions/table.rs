@@ -100,7 +100,11 @@ impl<V> Table<V> {
     /// its place.
     pub(super) fn swap_remove_index(&mut self, slot: usize) -> (u64, V) {
         let last = self.entries.len() - 1;
-        self.unindex(slot);
+        let hash = self.hasher.hash_one(self.entries[slot].0);
+        self.index
+            .find_entry(hash, |&indexed| indexed as usize == slot)
+            .expect("every entry is indexed")
+            .remove();
         if slot != last {
             let moved = self.hasher.hash_one(self.entries[last].0);
             let index = self
@@ -110,16 +114,6 @@ impl<V> Table<V> {
             *index = slot as u32;
         }
         self.entries.swap_remove(slot)
-    }
-
-    fn unindex(&mut self, slot: usize) {
-        let hash = self.hasher.hash_one(self.entries[slot].0);
-        if let Ok(entry) = self
-            .index
-            .find_entry(hash, |&indexed| indexed as usize == slot)
-        {
-            entry.remove();
-        }
     }
 
     pub(super) fn values(&self) -> impl Iterator<Item = &V> {
